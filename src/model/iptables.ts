@@ -1,0 +1,56 @@
+/**
+ * iptables as plain data.
+ *
+ * A rule is kept as its canonical text: exactly what `iptables-save` prints after
+ * `-A <chain> ` (no counters). Render produces this form and the parser normalises
+ * live dumps to it, so comparing two rules is comparing two strings.
+ */
+
+export type TableName = 'filter' | 'nat';
+export const TABLES: readonly TableName[] = ['filter', 'nat'];
+
+/** iptables refuses longer chain names (XT_EXTENSION_MAXNAMELEN - 1 for user chains). */
+export const MAX_CHAIN_NAME_LENGTH = 28;
+/** Every chain the controller owns starts with this; nothing else is ours. */
+export const OWNED_CHAIN_PREFIX = 'PIC-';
+/** Comment on the single rule in a built-in chain that jumps into our chain. */
+export const JUMP_COMMENT = 'pic:jump';
+
+export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+};
+
+export interface ChainModel {
+  readonly name: string;
+  readonly rules: readonly string[];
+}
+
+/** The rule in a built-in chain that jumps into an owned chain; kept at position 1. */
+export interface JumpRule {
+  readonly chain: string;
+  readonly rule: string;
+}
+
+export interface TableModel {
+  /** Owned chains, in a deterministic order. */
+  readonly chains: readonly ChainModel[];
+  readonly jumps: readonly JumpRule[];
+}
+
+export type IptablesModel = Readonly<Record<TableName, TableModel>>;
+
+export interface ObservedChain {
+  readonly name: string;
+  readonly builtin: boolean;
+  /** Policy of a built-in chain (ACCEPT/DROP), null for user chains. */
+  readonly policy: string | null;
+  readonly rules: readonly string[];
+}
+
+export interface ObservedTable {
+  /** In dump order. */
+  readonly chains: ReadonlyMap<string, ObservedChain>;
+}
+
+export type ObservedIptables = Readonly<Record<TableName, ObservedTable>>;
