@@ -1,0 +1,204 @@
+/**
+ * Checks between resources (DESIGN.md §3), with blame.
+ *
+ * Every problem between two resources is charged to one of them, so that only that
+ * resource's file falls back to its last good version:
+ *   1. a resource that is already a last-good fallback cannot fall back further, so the
+ *      other one is blamed; two fallbacks are both blamed;
+ *   2. otherwise a resource that changed since the previous load is blamed over one
+ *      that did not (an edit must not evict a live, unchanged resource);
+ *   3. otherwise the dependent one: the later in file order, or the one that refers to
+ *      the other (a Peer against the Cell or a CellLink, a CellLink against the Cell).
+ */
+import type { Cell, CellLink, Peer, Resource } from '../model/desired-state.js';
+import { cidrsOverlap, parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
+import { cellChainName } from '../render/chain-names.js';
+import { resourceKey } from './loaded-state.js';
+import { hostAddressProblem } from './resolve-cell.js';
+import { stateIssue, toPointer, type StateIssue } from './state-issue.js';
+
+export interface Candidate<R extends Resource = Resource> {
+  readonly resource: R;
+  readonly file: string;
+  /** Pointer of the resource in its file; `` for a fallback, whose text is gone. */
+  readonly pointer: string;
+  readonly origin: 'new' | 'previous';
+  /** Differs from the previous load's resource of the same key (always false for a fallback). */
+  readonly changed: boolean;
+  /** Position in file order, then in the file. */
+  readonly order: number;
+}
+
+export interface Finding {
+  readonly blamed: Candidate;
+  readonly issue: StateIssue;
+}
+
+interface Side {
+  readonly candidate: Candidate;
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** Findings when there is more than one Cell; the first in file order is the reference. */
+export function checkCells(cells: readonly Candidate<Cell>[]): Finding[] {
+  const [first, ...others] = [...cells].sort(byOrder);
+  if (first === undefined) return [];
+  return others.flatMap((other) =>
+    conflict(
+      { candidate: first, path: ['kind'], message: `a second Cell, ${resourceKey(other.resource)}, is in ${other.file}; there must be exactly one` },
+      { candidate: other, path: ['kind'], message: `there must be exactly one Cell; ${resourceKey(first.resource)} is in ${first.file}` },
+    ),
+  );
+}
+
+export function checkResources(
+  cell: Candidate<Cell>,
+  peers: readonly Candidate<Peer>[],
+  links: readonly Candidate<CellLink>[],
+): Finding[] {
+  return [
+    ...checkUnique<Resource>([...peers, ...links], (r) => resourceKey(r), ['name'], (v) => `name ${v} is used twice`),
+    ...checkUnique(peers, (r) => r.ip, ['ip'], (v) => `IP ${v} is used by two peers`),
+    // Same-name links are reported above; only distinct names can collide here.
+    ...checkUnique(firstByName(links), (r) => cellChainName(r.name), ['name'], (v) => `chain name ${v} of two CellLinks collides`),
+    ...peers.flatMap((peer) => checkPeer(cell, peer, links)),
+    ...links.flatMap((link) => checkLink(cell, link)),
+    ...checkLinkOverlaps(links),
+  ];
+}
+
+function checkUnique<R extends Resource>(
+  candidates: readonly Candidate<R>[],
+  keyOf: (resource: R) => string,
+  path: readonly string[],
+  message: (value: string) => string,
+): Finding[] {
+  const first = new Map<string, Candidate<R>>();
+  const findings: Finding[] = [];
+  for (const candidate of [...candidates].sort(byOrder)) {
+    const value = keyOf(candidate.resource);
+    const earlier = first.get(value);
+    if (earlier === undefined) {
+      first.set(value, candidate);
+      continue;
+    }
+    findings.push(
+      ...conflict(
+        { candidate: earlier, path, message: `${message(value)}: also by ${resourceKey(candidate.resource)} in ${candidate.file}` },
+        { candidate, path, message: `${message(value)}: also by ${resourceKey(earlier.resource)} in ${earlier.file}` },
+      ),
+    );
+  }
+  return findings;
+}
+
+function checkPeer(cell: Candidate<Cell>, peer: Candidate<Peer>, links: readonly Candidate<CellLink>[]): Finding[] {
+  const findings: Finding[] = [];
+  const { ip, service_access: access, route_via: via } = peer.resource;
+  const subnetText = cell.resource.peer_subnet;
+  const problem = hostAddressProblem(parseCidr(subnetText) as Cidr, parseIPv4(ip) ?? 0);
+  if (problem !== null) {
+    findings.push(
+      ...conflict(
+        { candidate: cell, path: ['peer_subnet'], message: `${resourceKey(peer.resource)} (${peer.file}) at ${ip} ${problem} peer_subnet ${subnetText}` },
+        { candidate: peer, path: ['ip'], message: `${ip} ${problem} peer_subnet ${subnetText} of the Cell` },
+      ),
+    );
+  }
+  const services = new Set(cell.resource.services.map((s) => s.name));
+  access.forEach((name, i) => {
+    if (services.has(name)) return;
+    findings.push(
+      ...conflict(
+        { candidate: cell, path: ['services'], message: `${resourceKey(peer.resource)} (${peer.file}) refers to service "${name}", which the Cell lacks` },
+        { candidate: peer, path: ['service_access', i], message: `unknown service "${name}"; the Cell has ${[...services].join(', ') || 'none'}` },
+      ),
+    );
+  });
+  if (via !== null) {
+    const link = links.find((l) => l.resource.name === via);
+    if (link === undefined) {
+      findings.push(...blameOne({ candidate: peer, path: ['route_via'], message: `no CellLink named "${via}"` }));
+    } else if (link.resource.wg_ip === null) {
+      findings.push(
+        ...conflict(
+          { candidate: link, path: ['wg_ip'], message: `${resourceKey(peer.resource)} (${peer.file}) routes via this link, which needs wg_ip` },
+          { candidate: peer, path: ['route_via'], message: `CellLink "${via}" has no wg_ip to route via` },
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+function checkLink(cell: Candidate<Cell>, link: Candidate<CellLink>): Finding[] {
+  const findings: Finding[] = [];
+  const subnet = parseCidr(link.resource.vpn_subnet) as Cidr;
+  for (const field of ['peer_subnet', 'ip_range'] as const) {
+    const own = cell.resource[field];
+    if (!cidrsOverlap(subnet, parseCidr(own) as Cidr)) continue;
+    findings.push(
+      ...conflict(
+        { candidate: cell, path: [field], message: `overlaps vpn_subnet ${link.resource.vpn_subnet} of ${resourceKey(link.resource)} (${link.file})` },
+        { candidate: link, path: ['vpn_subnet'], message: `overlaps ${field} ${own} of the Cell` },
+      ),
+    );
+  }
+  const services = new Set(cell.resource.services.map((s) => s.name));
+  for (const name of Object.keys(link.resource.permissions.inbound)) {
+    if (services.has(name)) continue;
+    findings.push(
+      ...conflict(
+        { candidate: cell, path: ['services'], message: `${resourceKey(link.resource)} (${link.file}) grants service "${name}", which the Cell lacks` },
+        { candidate: link, path: ['permissions', 'inbound', name], message: `unknown service "${name}"` },
+      ),
+    );
+  }
+  return findings;
+}
+
+function checkLinkOverlaps(links: readonly Candidate<CellLink>[]): Finding[] {
+  const sorted = [...links].sort(byOrder);
+  return sorted.flatMap((later, j) =>
+    sorted.slice(0, j).flatMap((earlier) => {
+      const a = earlier.resource.vpn_subnet;
+      const b = later.resource.vpn_subnet;
+      if (!cidrsOverlap(parseCidr(a) as Cidr, parseCidr(b) as Cidr)) return [];
+      return conflict(
+        { candidate: earlier, path: ['vpn_subnet'], message: `overlaps vpn_subnet ${b} of ${resourceKey(later.resource)} (${later.file})` },
+        { candidate: later, path: ['vpn_subnet'], message: `overlaps vpn_subnet ${a} of ${resourceKey(earlier.resource)} (${earlier.file})` },
+      );
+    }),
+  );
+}
+
+/** Charges a problem between two resources to one or both of them (rules in the header). */
+function conflict(reference: Side, dependent: Side): Finding[] {
+  const r = reference.candidate;
+  const d = dependent.candidate;
+  if (r.origin === 'previous' && d.origin === 'previous') return [...blameOne(reference), ...blameOne(dependent)];
+  if (r.origin === 'previous') return blameOne(dependent);
+  if (d.origin === 'previous') return blameOne(reference);
+  if (r.changed && !d.changed) return blameOne(reference);
+  return blameOne(dependent);
+}
+
+function blameOne(side: Side): Finding[] {
+  const { candidate } = side;
+  const issue =
+    candidate.origin === 'new'
+      ? stateIssue(candidate.file, candidate.pointer + toPointer(side.path), side.message)
+      : stateIssue(candidate.file, '', `last good ${resourceKey(candidate.resource)} cannot be kept: ${toPointer(side.path)}: ${side.message}`);
+  return [{ blamed: candidate, issue }];
+}
+
+function firstByName<R extends Resource>(candidates: readonly Candidate<R>[]): Candidate<R>[] {
+  const first = new Map<string, Candidate<R>>();
+  for (const c of [...candidates].sort(byOrder)) if (!first.has(c.resource.name)) first.set(c.resource.name, c);
+  return [...first.values()];
+}
+
+function byOrder(a: Candidate, b: Candidate): number {
+  return a.order - b.order;
+}

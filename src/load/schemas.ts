@@ -1,0 +1,119 @@
+/**
+ * The three resource kinds as they appear in state files (DESIGN.md §3).
+ *
+ * These schemas check shape and characters only; relations (VIPs inside ip_range,
+ * references between resources) are checked after parsing. The same schemas produce
+ * the shipped JSON Schemas (generate-json-schemas.ts), so editors and the controller
+ * agree on what a file may hold. Every string that reaches iptables, `ip` or the
+ * Corefile is restricted here to a small character set: names, DNS names, addresses.
+ */
+import { z } from 'zod';
+import { parseCidr, parseIPv4 } from '../model/ipv4.js';
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** Lowercase labels of letters, digits and inner dashes, joined by dots; at most 253 characters. */
+export const DOMAIN_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+/** For editors only: the same language as parseIPv4, which stays the authority. */
+export const IPV4_PATTERN = `^${OCTET}(?:\\.${OCTET}){3}$`;
+/** For editors only: the shape of a CIDR; host bits are checked by parseCidr. */
+export const CIDR_PATTERN = `^${OCTET}(?:\\.${OCTET}){3}/(?:3[0-2]|[12]?[0-9])$`;
+
+export const DEFAULT_SERVICES = ['calendar', 'files', 'mail', 'webdav'] as const;
+
+const name = z
+  .string()
+  .regex(NAME_PATTERN, { error: 'must match [a-z0-9][a-z0-9-]{0,31}: lowercase letters, digits and dashes, at most 32' });
+
+const domain = z.string().regex(DOMAIN_PATTERN, {
+  error: 'must be a DNS name of lowercase labels [a-z0-9-] separated by dots, without a trailing dot',
+});
+
+const ipv4 = z
+  .string()
+  .refine((text) => parseIPv4(text) !== null, { error: 'must be a dotted-quad IPv4 address, e.g. 10.0.0.2' })
+  .meta({ pattern: IPV4_PATTERN });
+
+const cidr = z
+  .string()
+  .refine((text) => parseCidr(text, true) !== null, {
+    error: 'must be an IPv4 network in CIDR form with host bits zero, e.g. 10.0.0.0/24',
+  })
+  .meta({ pattern: CIDR_PATTERN });
+
+/** Every file may point at its JSON Schema. */
+const schemaRef = z.string().optional().describe('The JSON Schema of this file, for editors');
+
+const service = z.union([
+  name,
+  z.strictObject({ name, vip: ipv4.describe('The service VIP inside ip_range') }),
+]);
+
+export const fileCellSchema = z
+  .strictObject({
+    $schema: schemaRef,
+    kind: z.literal('Cell'),
+    name,
+    domain: domain.default('cell').describe('DNS zone of the cell'),
+    ip_range: cidr.default('172.20.0.0/16').describe("The cell's Docker network; VIPs live in it"),
+    peer_subnet: cidr.default('10.0.0.0/24').describe("The WireGuard peers' subnet"),
+    services: z
+      .array(service)
+      .max(64)
+      .default([...DEFAULT_SERVICES])
+      .describe('Service names, or { name, vip }; the i-th without vip gets network address + 21 + i'),
+    upstream_dns: z.array(ipv4).min(1).max(8).default(['8.8.8.8', '1.1.1.1']).describe('Forwarders for the root zone'),
+    unknown_peers: z
+      .enum(['drop', 'accept'])
+      .default('drop')
+      .describe('What a source inside peer_subnet that is no Peer gets'),
+  })
+  .meta({ title: 'pic-reconciler Cell' });
+
+export const filePeerSchema = z
+  .strictObject({
+    $schema: schemaRef,
+    kind: z.literal('Peer'),
+    name,
+    ip: ipv4.describe('Inside the cell\'s peer_subnet'),
+    internet_access: z.boolean().default(true),
+    service_access: z.array(name).max(64).optional().describe("Services this peer may reach; default: all the cell's services"),
+    peer_access: z.boolean().default(true),
+    route_via: name.nullable().default(null).describe("A CellLink whose cell is this peer's internet exit"),
+  })
+  .meta({ title: 'pic-reconciler Peer' });
+
+export const fileCellLinkSchema = z
+  .strictObject({
+    $schema: schemaRef,
+    kind: z.literal('CellLink'),
+    name,
+    vpn_subnet: cidr.describe("The remote cell's peer subnet"),
+    domain: domain.nullable().default(null).describe('Remote DNS zone; set together with dns_ip'),
+    dns_ip: ipv4.nullable().default(null).describe('Remote DNS server; set together with domain'),
+    wg_ip: ipv4.nullable().default(null).describe("The remote cell's WireGuard address"),
+    permissions: z
+      .strictObject({
+        inbound: z.record(name, z.boolean()).default({}).describe('Which of our services the remote cell may reach'),
+      })
+      .default({ inbound: {} }),
+    remote_exit_relay_active: z.boolean().default(false).describe("We are the internet exit for the remote cell's peers"),
+  })
+  .meta({ title: 'pic-reconciler CellLink' });
+
+export type FileCell = z.output<typeof fileCellSchema>;
+export type FilePeer = z.output<typeof filePeerSchema>;
+export type FileCellLink = z.output<typeof fileCellLinkSchema>;
+
+export const FILE_SCHEMAS = {
+  Cell: fileCellSchema,
+  Peer: filePeerSchema,
+  CellLink: fileCellLinkSchema,
+} as const;
+
+export type FileKind = keyof typeof FILE_SCHEMAS;
+
+export function isFileKind(value: unknown): value is FileKind {
+  return typeof value === 'string' && Object.hasOwn(FILE_SCHEMAS, value);
+}
