@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import type { CellTargets } from '../model/cell-targets.js';
+import type { Facts, LayoutConfig } from '../model/facts.js';
+import type { Observation, ObservedCell } from '../model/observed-cell.js';
+import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../model/network.js';
+import type { ObservedIptables } from '../model/iptables.js';
+import type { Target } from '../model/target.js';
+import { parseIptablesSave } from './parse-iptables-save.js';
+import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
+
+/** Which parts of the cell to read; verify re-reads only what apply touched. */
+export interface ObserveParts {
+  readonly iptables: boolean;
+  readonly routing: boolean;
+  readonly addresses: boolean;
+  readonly corefile: boolean;
+}
+
+export const ALL_PARTS: ObserveParts = { iptables: true, routing: true, addresses: true, corefile: true };
+
+const NOT_READ: Observation<never> = { ok: false, error: 'not observed in this pass' };
+
+function failure(error: unknown): { ok: false; error: string } {
+  return { ok: false, error: error instanceof Error ? error.message : String(error) };
+}
+
+async function run(target: Target, argv: readonly string[], stdin?: string): Promise<string> {
+  const result = await target.exec(argv, stdin === undefined ? {} : { stdin });
+  if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split('\n').slice(-1)[0] ?? '';
+    throw new Error(`${target.locator}: ${argv.join(' ')}: exit ${result.exitCode}${reason ? `: ${reason}` : ''}`);
+  }
+  return result.stdout;
+}
+
+async function observeIptables(target: Target): Promise<Observation<ObservedIptables>> {
+  try {
+    const parsed = parseIptablesSave(await run(target, ['iptables-save']));
+    return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${target.locator}: iptables-save: ${parsed.error}` };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Policy rules and routes in one `ip -j -batch -`: two JSON documents, one per line. */
+async function observeRouting(target: Target): Promise<{ rules: Observation<readonly ObservedPolicyRule[]>; routes: Observation<readonly ObservedRoute[]> }> {
+  try {
+    const out = await run(target, ['ip', '-4', '-j', '-batch', '-'], 'rule show\nroute show table all\n');
+    const [rulesJson = '', routesJson = ''] = out.split('\n').filter((line) => line.trim() !== '');
+    const rules = parseIpRules(rulesJson);
+    const routes = parseIpRoutes(routesJson);
+    return {
+      rules: rules.ok ? rules : { ok: false, error: `${target.locator}: ip rule: ${rules.error}` },
+      routes: routes.ok ? routes : { ok: false, error: `${target.locator}: ip route: ${routes.error}` },
+    };
+  } catch (error) {
+    return { rules: failure(error), routes: failure(error) };
+  }
+}
+
+async function observeAddresses(target: Target, dev: string): Promise<Observation<readonly ObservedAddress[]>> {
+  try {
+    const parsed = parseIpAddr(await run(target, ['ip', '-j', 'addr', 'show', 'dev', dev]), dev);
+    return parsed.ok ? parsed : { ok: false, error: `${target.locator}: ip addr: ${parsed.error}` };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+export async function readCorefile(path: string): Promise<Observation<string | null>> {
+  try {
+    return { ok: true, value: await readFile(path, 'utf8') };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, value: null };
+    return { ok: false, error: `${path}: ${(error as Error).message}` };
+  }
+}
+
+async function observeFacts(targets: CellTargets): Promise<{ facts: Facts; error: string | null }> {
+  try {
+    return { facts: { apiIp: await targets.api.address() }, error: null };
+  } catch (error) {
+    return { facts: { apiIp: null }, error: `${targets.api.locator}: ${(error as Error).message}` };
+  }
+}
+
+export interface Observed {
+  readonly observed: ObservedCell;
+  readonly facts: Facts;
+  /** Why the api address is unknown, when it is. */
+  readonly factsError: string | null;
+}
+
+/**
+ * Reads the live cell with a constant number of commands, whatever its size:
+ * one iptables-save and one `ip -batch` in the wireguard target, one `ip addr` in caddy,
+ * one file read, one api address lookup. The parts are read concurrently.
+ */
+export async function observeCell(targets: CellTargets, layout: LayoutConfig, parts: ObserveParts = ALL_PARTS): Promise<Observed> {
+  const [iptables, routing, addresses, corefile, facts] = await Promise.all([
+    parts.iptables ? observeIptables(targets.wireguard) : NOT_READ,
+    parts.routing ? observeRouting(targets.wireguard) : { rules: NOT_READ, routes: NOT_READ },
+    parts.addresses ? observeAddresses(targets.caddy, layout.caddyInterface) : NOT_READ,
+    parts.corefile ? readCorefile(targets.corefilePath) : NOT_READ,
+    parts.iptables ? observeFacts(targets) : Promise.resolve({ facts: { apiIp: null }, error: null }),
+  ]);
+  return {
+    observed: { iptables, policyRules: routing.rules, routes: routing.routes, addresses, corefile },
+    facts: facts.facts,
+    factsError: facts.error,
+  };
+}
