@@ -1,0 +1,28 @@
+import type { LayoutConfig } from '../model/facts.js';
+import type { Observation, ObservedCell } from '../model/observed-cell.js';
+import type { Action, Plan } from '../model/plan.js';
+import type { RenderedCell } from '../model/rendered-cell.js';
+import { planAddresses } from './plan-addresses.js';
+import { planCorefile } from './plan-corefile.js';
+import { planIptables } from './plan-iptables.js';
+import { planPolicyRules, planRoutes } from './plan-routing.js';
+
+/**
+ * The whole plan for one cell. A part whose observation failed is listed in `skipped`
+ * and planned for no change; the others are planned as usual. Actions come in a fixed
+ * order: iptables, policy rules, routes, addresses, Corefile.
+ */
+export function planCell(desired: RenderedCell, observed: ObservedCell, layout: LayoutConfig): Plan {
+  const actions: Action[] = [];
+  const skipped: { part: string; error: string }[] = [];
+  const part = <T>(name: string, observation: Observation<T>, plan: (value: T) => readonly Action[]): void => {
+    if (observation.ok) actions.push(...plan(observation.value));
+    else skipped.push({ part: name, error: observation.error });
+  };
+  part('iptables', observed.iptables, (value) => planIptables(desired.iptables, value, layout));
+  part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));
+  part('routes', observed.routes, (value) => planRoutes(desired.routes, value));
+  part('addresses', observed.addresses, (value) => planAddresses(desired.addresses, value, layout.caddyInterface));
+  part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));
+  return { actions, skipped };
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
+import type { ObservedCell } from '../../../src/model/observed-cell.js';
+import type { RenderedCell } from '../../../src/model/rendered-cell.js';
+import { planCell } from '../../../src/plan/plan-cell.js';
+import { desiredModel, jumpRule, observedTables } from './fixtures.js';
+
+const desired: RenderedCell = {
+  iptables: desiredModel({ filter: { chains: { 'PIC-FORWARD': ['-j ACCEPT'] }, jumps: [{ chain: 'FORWARD', rule: jumpRule('PIC-FORWARD') }] } }),
+  policyRules: [{ priority: 10000, src: '10.0.0.4', table: 'main', suppressPrefixlength: 0 }],
+  routes: [{ table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0' }],
+  addresses: [{ address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' }],
+  corefile: '. {\n}\n',
+};
+
+const empty: ObservedCell = {
+  iptables: { ok: true, value: observedTables({}) },
+  policyRules: { ok: true, value: [] },
+  routes: { ok: true, value: [] },
+  addresses: { ok: true, value: [] },
+  corefile: { ok: true, value: null },
+};
+
+describe('planCell', () => {
+  it('plans every part in a fixed order', () => {
+    const plan = planCell(desired, empty, DEFAULT_LAYOUT);
+    expect(plan.skipped).toEqual([]);
+    expect(plan.actions.map((a) => a.kind)).toEqual(['create-chain', 'insert-jump', 'add-policy-rule', 'add-route', 'add-address', 'write-corefile']);
+  });
+
+  it('skips parts that could not be observed and plans no change for them', () => {
+    const observed: ObservedCell = {
+      ...empty,
+      iptables: { ok: false, error: 'docker:cell-wireguard: container not running' },
+      addresses: { ok: false, error: 'docker:cell-caddy: exit 1' },
+    };
+    const plan = planCell(desired, observed, DEFAULT_LAYOUT);
+    expect(plan.skipped).toEqual([
+      { part: 'iptables', error: 'docker:cell-wireguard: container not running' },
+      { part: 'addresses', error: 'docker:cell-caddy: exit 1' },
+    ]);
+    expect(plan.actions.map((a) => a.kind)).toEqual(['add-policy-rule', 'add-route', 'write-corefile']);
+  });
+
+  it('is empty for a converged cell', () => {
+    const converged: ObservedCell = {
+      iptables: { ok: true, value: observedTables({ filter: { FORWARD: [jumpRule('PIC-FORWARD')], 'PIC-FORWARD': ['-j ACCEPT'] } }) },
+      policyRules: { ok: true, value: desired.policyRules.map((r) => ({ ...r, protocol: 252 })) },
+      routes: { ok: true, value: desired.routes.map((r) => ({ ...r, protocol: 252 })) },
+      addresses: { ok: true, value: [{ address: '172.20.0.21', prefixlen: 16, label: 'eth0' }] },
+      corefile: { ok: true, value: desired.corefile },
+    };
+    expect(planCell(desired, converged, DEFAULT_LAYOUT)).toEqual({ actions: [], skipped: [] });
+  });
+
+  it('uses the configured caddy interface for addresses', () => {
+    const plan = planCell(desired, empty, { ...DEFAULT_LAYOUT, caddyInterface: 'ens4' });
+    expect(plan.actions.find((a) => a.kind === 'add-address')).toMatchObject({ dev: 'ens4' });
+  });
+});
