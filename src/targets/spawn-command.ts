@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { ExecError, type ExecResult } from '../model/target.js';
+import { timedOutDetail } from './exec-defaults.js';
+
+export interface SpawnRequest {
+  /** Locator named in errors, e.g. `netns:pict-1-0`. */
+  readonly locator: string;
+  /** What the caller asked to run; errors name this, not the wrapper around it. */
+  readonly command: readonly string[];
+  /** What actually runs (e.g. `ip netns exec NAME ...command`). */
+  readonly argv: readonly string[];
+  readonly stdin?: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Runs argv without a shell. Resolves with the result whatever the exit code; rejects with
+ * ExecError when the program cannot start or the deadline passes (the child is then killed by its pid).
+ */
+export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
+  const { locator, command, argv, stdin, timeoutMs } = request;
+  const [program, ...args] = argv;
+  if (program === undefined) return Promise.reject(new ExecError(locator, command, null, '', 'empty command'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let settled = false;
+    const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outcome();
+    };
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // Already gone: the close event follows, but the deadline has decided.
+        }
+      }
+      finish(() => reject(new ExecError(locator, command, null, text(stderr), timedOutDetail(timeoutMs))));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const detail = error.code === 'ENOENT' ? `${program} not found` : error.message;
+      finish(() => reject(new ExecError(locator, command, null, text(stderr), detail)));
+    });
+    child.on('close', (code, signal) => {
+      finish(() => resolve({ stdout: text(stdout), stderr: text(stderr), exitCode: code ?? signalExitCode(signal) }));
+    });
+    // A child that exits without reading its input makes the pipe fail with EPIPE; its exit code tells the story.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+function text(chunks: readonly Buffer[]): string {
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The shell's convention (128 + signal number), so a killed command never looks like success. */
+function signalExitCode(signal: NodeJS.Signals | null): number {
+  return 128 + (signal === null ? 0 : constants.signals[signal]);
+}

@@ -1,0 +1,124 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withDeadline } from '../../src/targets/deadline.js';
+import { dockerClient } from '../../src/targets/docker-client.js';
+import { runOk } from '../../src/testbed/netns.js';
+
+/**
+ * Real Docker for integration tests: uses the daemon on the socket when it answers, otherwise
+ * starts `dockerd --iptables=false --ip6tables=false` (the host's rules stay untouched) and stops
+ * exactly that process at the end. Containers get unique names (`pict-<pid>-<role>`) and are removed.
+ */
+
+const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-test-image.sh', import.meta.url));
+const DAEMON_READY_MS = 30_000;
+
+let ownDaemon: ChildProcess | null = null;
+const containers = new Set<string>();
+
+async function daemonAnswers(): Promise<boolean> {
+  try {
+    await withDeadline(dockerClient().ping(), 2_000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes sure a daemon answers; starts our own only when none does. */
+export async function ensureDockerDaemon(): Promise<void> {
+  if (await daemonAnswers()) return;
+  if (process.env.DOCKER_HOST !== undefined) throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer`);
+  const log = join(mkdtempSync(join(tmpdir(), 'pict-dockerd-')), 'dockerd.log');
+  const fd = openSync(log, 'a');
+  const daemon = spawn('dockerd', ['--iptables=false', '--ip6tables=false'], { stdio: ['ignore', fd, fd] });
+  const failure: { error: Error | null } = { error: null };
+  daemon.on('error', (error) => (failure.error = error));
+  ownDaemon = daemon;
+  const deadline = Date.now() + DAEMON_READY_MS;
+  while (Date.now() < deadline) {
+    if (failure.error !== null) throw new Error(`cannot start dockerd: ${failure.error.message}`);
+    if (daemon.exitCode !== null) break;
+    if (await daemonAnswers()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ');
+  await stopOwnDockerDaemon();
+  throw new Error(`dockerd did not become ready (log ${log}): ${tail}`);
+}
+
+/** Stops the daemon ensureDockerDaemon started, if it started one; never any other. */
+export async function stopOwnDockerDaemon(): Promise<void> {
+  const daemon = ownDaemon;
+  ownDaemon = null;
+  if (daemon === null || daemon.pid === undefined || daemon.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  daemon.kill('SIGTERM');
+  try {
+    await withDeadline(exited, 15_000);
+  } catch {
+    daemon.kill('SIGKILL');
+  }
+}
+
+/** Builds (or finds) the `pic-test-cell:<hash>` image and returns its reference. */
+export async function buildTestImage(): Promise<string> {
+  const out = await runOk(['bash', BUILD_SCRIPT]);
+  const image = out.trim().split('\n').at(-1) ?? '';
+  if (!image.startsWith('pic-test-cell:')) throw new Error(`build-test-image.sh printed no image: ${out}`);
+  return image;
+}
+
+export function containerName(role: string): string {
+  return `pict-${process.pid}-${role}`;
+}
+
+export interface ContainerSpec {
+  readonly role: string;
+  readonly image: string;
+  /** Main process; by default one that idles until killed. */
+  readonly cmd?: readonly string[];
+}
+
+const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'];
+
+/** Creates and starts a container with NET_ADMIN; returns its name. */
+export async function startTestContainer(spec: ContainerSpec): Promise<string> {
+  const name = containerName(spec.role);
+  containers.add(name);
+  const container = await dockerClient().createContainer({
+    name,
+    Image: spec.image,
+    Cmd: [...(spec.cmd ?? IDLE)],
+    HostConfig: { CapAdd: ['NET_ADMIN'] },
+  });
+  await container.start();
+  return name;
+}
+
+export async function stopTestContainer(name: string): Promise<void> {
+  await dockerClient().getContainer(name).stop({ t: 0 });
+}
+
+/** Removes every container this process created (running or not). */
+export async function removeTestContainers(): Promise<void> {
+  await Promise.all(
+    [...containers].map(async (name) => {
+      try {
+        await dockerClient().getContainer(name).remove({ force: true });
+      } catch {
+        // Never created, or already gone.
+      }
+      containers.delete(name);
+    }),
+  );
+}
+
+// Last resort when the run dies before afterAll: our containers and our daemon do not outlive us.
+process.on('exit', () => {
+  if (containers.size > 0) spawnSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' });
+  if (ownDaemon?.pid !== undefined && ownDaemon.exitCode === null) ownDaemon.kill('SIGTERM');
+});

@@ -1,0 +1,67 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { beforeAll, beforeEach } from 'vitest';
+
+/** What an integration suite needs from the machine. */
+export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox';
+
+const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
+  iptables: 'iptables',
+  ip: 'ip',
+  docker: 'docker',
+  busybox: 'busybox',
+};
+
+export interface PrerequisiteCheck {
+  /** True when everything is there; suites guard their own setup hooks with it. */
+  readonly ok: boolean;
+  /** One line naming what is missing, or null. */
+  readonly reason: string | null;
+}
+
+/**
+ * Call at the top of an integration suite. When something is missing, the suite FAILS in CI
+ * (CI=true) with a one-line reason, and is skipped with a printed reason anywhere else.
+ */
+export function requirePrerequisites(needed: readonly Prerequisite[]): PrerequisiteCheck {
+  const missing = needed.filter((item) => !isPresent(item));
+  if (missing.length === 0) return { ok: true, reason: null };
+  const reason = `missing prerequisites: ${missing.map(describe).join(', ')}`;
+  if (process.env.CI === 'true') {
+    beforeAll(() => {
+      throw new Error(reason);
+    });
+  } else {
+    beforeAll(() => console.warn(`[integration] skipping suite: ${reason}`));
+    beforeEach((context) => context.skip(reason));
+  }
+  return { ok: false, reason };
+}
+
+function isPresent(item: Prerequisite): boolean {
+  switch (item) {
+    case 'root':
+      return process.getuid?.() === 0;
+    case 'dockerd':
+      // A running daemon, or the binary the helpers can start one with.
+      return existsSync('/var/run/docker.sock') || process.env.DOCKER_HOST !== undefined || onPath('dockerd');
+    default:
+      return onPath(BINARIES[item]);
+  }
+}
+
+function describe(item: Prerequisite): string {
+  return item === 'root' ? 'root (uid 0)' : item === 'dockerd' ? 'dockerd (no daemon socket, no binary)' : `${BINARIES[item]} (not on PATH)`;
+}
+
+function onPath(program: string): boolean {
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
+  return dirs.some((dir) => {
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
