@@ -7,7 +7,7 @@ import { formatIptablesSave } from '../../src/render/format-iptables-save.js';
 import { renderCell } from '../../src/render/render-cell.js';
 import { arbitraryState } from '../helpers/arbitrary-state.js';
 import { buildState, EXAMPLE_STATE } from '../helpers/build-state.js';
-import { cleanupNamespaces, createNamespace, nsRunOk } from '../helpers/netns.js';
+import { cleanupNamespaces, createNamespace, nsRunOk } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
 /**

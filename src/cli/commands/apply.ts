@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { loadControllerConfig, layoutOf } from '../../config/controller-config.js';
+import { loadState } from '../../load/load-state.js';
+import { formatIssue } from '../../load/state-issue.js';
+import { reconcileCell } from '../../loop/reconcile-cell.js';
+import { formatPlanText } from '../../plan/format-plan.js';
+import type { CliValues } from '../main.js';
+import { printError, requireOption } from '../cli-output.js';
+import { openCellTargets } from '../open-cell-targets.js';
+
+/** `apply`: one verified reconcile. Exit 0 converged, 1 error. */
+export async function runApply(values: CliValues): Promise<number> {
+  const stateDir = requireOption(values.state, '--state');
+  if (stateDir === null) return 1;
+  const configResult = await loadControllerConfig(values.config);
+  if (!configResult.ok) {
+    printError(configResult.error);
+    return 1;
+  }
+  const loaded = await loadState(stateDir);
+  for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  if (loaded.issues.length > 0 || loaded.state === null) {
+    printError('state is invalid; nothing applied');
+    return 1;
+  }
+  const id = randomUUID().slice(0, 8);
+  const result = await reconcileCell(loaded.state, openCellTargets(configResult.config), layoutOf(configResult.config), { dryRun: values['dry-run'] });
+  process.stdout.write(formatPlanText(result.plan));
+  if (values['dry-run']) return result.errors.length === 0 ? 0 : 1;
+  if (result.residual && result.residual.actions.length > 0) {
+    process.stdout.write(`\nResidual plan after apply (not converged):\n${formatPlanText(result.residual)}`);
+  }
+  for (const error of result.errors) printError(error);
+  const counts = result.apply?.counts;
+  process.stdout.write(
+    `reconcile ${id}: ${result.converged ? 'converged' : 'NOT converged'}` +
+      (counts ? ` (${counts.restores} restore, ${counts.ipBatches} ip batch, ${counts.fileWrites} file write, ${counts.signals} signal)` : '') +
+      '\n',
+  );
+  return result.converged ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+import { stat } from 'node:fs/promises';
+import { loadControllerConfig, layoutOf } from '../../config/controller-config.js';
+import { loadState } from '../../load/load-state.js';
+import { formatIssue } from '../../load/state-issue.js';
+import { observeCell } from '../../observe/observe-cell.js';
+import { observeSaved } from '../../observe/observe-saved.js';
+import { formatPlanText, planToJson } from '../../plan/format-plan.js';
+import { planCell } from '../../plan/plan-cell.js';
+import { renderCell } from '../../render/render-cell.js';
+import type { CliValues } from '../main.js';
+import { printError, requireOption } from '../cli-output.js';
+import { openCellTargets } from '../open-cell-targets.js';
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+/** `plan`: what apply would do. Exit 0 nothing to do, 2 changes pending, 1 error. */
+export async function runPlan(values: CliValues): Promise<number> {
+  const stateDir = requireOption(values.state, '--state');
+  if (stateDir === null) return 1;
+  const configResult = await loadControllerConfig(values.config);
+  if (!configResult.ok) {
+    printError(configResult.error);
+    return 1;
+  }
+  const layout = layoutOf(configResult.config);
+  const loaded = await loadState(stateDir);
+  for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  if (loaded.issues.length > 0 || loaded.state === null) return 1;
+
+  if (values.from !== undefined && !(await isDirectory(values.from))) {
+    printError(`--from ${values.from}: not a directory`);
+    return 1;
+  }
+  const { observed, facts, factsError } = values.from
+    ? await observeSaved(values.from, layout)
+    : await observeCell(openCellTargets(configResult.config), layout);
+  if (factsError) printError(`${factsError} (api rules left out)`);
+  const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout);
+  process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : formatPlanText(plan));
+  for (const skipped of plan.skipped) printError(`${skipped.part}: not observed: ${skipped.error}`);
+  if (plan.skipped.length > 0) return 1;
+  return plan.actions.length === 0 ? 0 : 2;
+}

@@ -1,0 +1,62 @@
+import { request } from 'node:http';
+import { loadControllerConfig } from '../../config/controller-config.js';
+import type { ControllerStatus } from '../../loop/controller-status.js';
+import { isReady } from '../../loop/controller-status.js';
+import { splitListen } from '../../http/serve-status.js';
+import type { CliValues } from '../main.js';
+import { printError } from '../cli-output.js';
+
+function fetchStatus(listen: string): Promise<ControllerStatus & { fileErrorCount?: number }> {
+  const { host, port } = splitListen(listen);
+  return new Promise((resolveStatus, reject) => {
+    const req = request({ host, port, path: '/status', method: 'GET', timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        try {
+          resolveStatus(JSON.parse(body) as ControllerStatus);
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** `status`: asks a running controller; exit 0 when it is ready. */
+export async function runStatus(values: CliValues): Promise<number> {
+  const configResult = await loadControllerConfig(values.config);
+  if (!configResult.ok) {
+    printError(configResult.error);
+    return 1;
+  }
+  const listen = values.listen ?? configResult.config.listen;
+  let status;
+  try {
+    status = await fetchStatus(listen);
+  } catch (error) {
+    printError(`no controller answers on ${listen}: ${(error as Error).message}`);
+    return 1;
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    return isReady(status) ? 0 : 1;
+  }
+  const out: string[] = [];
+  for (const c of status.conditions) out.push(`${c.type.padEnd(17)} ${c.status.padEnd(7)} ${c.reason}: ${c.message} (since ${c.lastTransitionTime})`);
+  const last = status.lastReconcile;
+  if (last) {
+    const actions = Object.entries(last.actions).map(([k, n]) => `${n} ${k}`).join(', ') || 'no changes';
+    out.push(`last reconcile   ${last.id} at ${last.startedAt} (${last.triggers.join(', ')}): ${last.converged ? 'converged' : 'NOT converged'} in ${last.durationMs} ms; ${actions}`);
+    for (const e of last.errors) out.push(`  error: ${e}`);
+  }
+  out.push(`desired          ${status.counts.peers} peers, ${status.counts.links} cell links, ${status.counts.services} services`);
+  if (status.massDeleteGuard.blocked) out.push(`mass-delete guard: ${status.massDeleteGuard.reason}`);
+  for (const e of status.fileErrors) out.push(`file error       ${e.file}: ${e.pointer}: ${e.message}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return isReady(status) ? 0 : 1;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runValidate } from './commands/validate.js';
+import { runPlan } from './commands/plan.js';
+import { runApply } from './commands/apply.js';
+
+const HELP = `pic-reconciler: converge a Personal Internet Cell to the state in a folder of JSON files
+
+Usage:
+  pic-reconciler validate --state DIR
+  pic-reconciler plan     --state DIR [--config FILE] [--from DIR] [--json]
+  pic-reconciler apply    --state DIR [--config FILE] [--dry-run]
+  pic-reconciler run      --state DIR [--config FILE] [--listen HOST:PORT] [--allow-mass-delete]
+  pic-reconciler status   [--listen HOST:PORT] [--json]
+
+Exit codes: validate 0 valid, 1 invalid; plan 0 nothing to do, 2 changes pending, 1 error;
+apply 0 converged, 1 error; run 0 on SIGTERM/SIGINT; status 0 ready, 1 not.
+`;
+
+const OPTIONS = {
+  state: { type: 'string' },
+  config: { type: 'string' },
+  from: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  listen: { type: 'string' },
+  'allow-mass-delete': { type: 'boolean', default: false },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export type CliValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+type Command = (values: CliValues) => Promise<number>;
+
+async function loadCommand(name: string): Promise<Command | null> {
+  switch (name) {
+    case 'validate':
+      return runValidate;
+    case 'plan':
+      return runPlan;
+    case 'apply':
+      return runApply;
+    case 'run':
+      return (await import('./commands/run.js')).runController;
+    case 'status':
+      return (await import('./commands/status.js')).runStatus;
+    default:
+      return null;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`pic-reconciler: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const [name] = parsed.positionals;
+  if (parsed.values.help || name === undefined || name === 'help') {
+    process.stdout.write(HELP);
+    return name === undefined && !parsed.values.help ? 1 : 0;
+  }
+  const command = await loadCommand(name);
+  if (command === null) {
+    process.stderr.write(`pic-reconciler: unknown command "${name}"; see pic-reconciler --help\n`);
+    return 1;
+  }
+  return command(parsed.values);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`pic-reconciler: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

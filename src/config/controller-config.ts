@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { LayoutConfig } from '../model/facts.js';
+
+/**
+ * The controller config (DESIGN.md §7): where the cell's parts live and how the loop paces itself.
+ * Every field has the seed's value as its default, so an absent file means "the seed's cell".
+ */
+
+const locator = z.string().regex(/^(docker|netns):[A-Za-z0-9][A-Za-z0-9_.-]*$|^local$|^ip:[0-9.]+$|^none$/, 'expected docker:NAME, netns:NAME, local, ip:ADDR (api) or none (dns)');
+const ifname = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,14}$/, 'expected an interface name');
+
+export const controllerConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    targets: z
+      .object({
+        wireguard: locator.default('docker:cell-wireguard'),
+        caddy: locator.default('docker:cell-caddy'),
+        dns: locator.default('docker:cell-dns'),
+        api: locator.default('docker:cell-api'),
+      })
+      .strict()
+      .prefault({}),
+    corefile: z.string().min(1).default('/app/config/dns/Corefile'),
+    interfaces: z
+      .object({ wireguard: ifname.default('wg0'), egress: ifname.default('eth0'), caddy: ifname.default('eth0') })
+      .strict()
+      .prefault({}),
+    api_port: z.number().int().min(1).max(65535).default(3000),
+    resync_seconds: z.number().min(1).max(86_400).default(30),
+    listen: z.string().regex(/^[0-9.]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:9470'),
+    /** Quiet time after the last state-file change before a reconcile starts. */
+    debounce_ms: z.number().int().min(0).max(60_000).default(100),
+    /** Least time between two reconciles. */
+    min_interval_ms: z.number().int().min(0).max(60_000).default(200),
+    /** Share of managed rules one step may remove before the mass-delete guard stops it. */
+    max_delete_share: z.number().min(0).max(1).default(0.5),
+    /** Where last-known-good state and status are kept (default: <state>/.status). */
+    status_dir: z.string().min(1).nullable().default(null),
+  })
+  .strict();
+
+export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
+
+export function layoutOf(config: ControllerConfig): LayoutConfig {
+  return {
+    wireguardInterface: config.interfaces.wireguard,
+    egressInterface: config.interfaces.egress,
+    caddyInterface: config.interfaces.caddy,
+    apiPort: config.api_port,
+  };
+}
+
+export type ConfigResult = { readonly ok: true; readonly config: ControllerConfig } | { readonly ok: false; readonly error: string };
+
+/** Parses config JSON; errors are one line naming the file and the field. */
+export function parseControllerConfig(text: string, file: string): ConfigResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    return { ok: false, error: `${file}: /: ${(error as Error).message.split('\n')[0]}` };
+  }
+  const parsed = controllerConfigSchema.safeParse(json);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const issue = parsed.error.issues[0];
+  const pointer = `/${(issue?.path ?? []).map(String).join('/')}`;
+  return { ok: false, error: `${file}: ${pointer}: ${(issue?.message ?? 'invalid').replace(/\s+/g, ' ')}` };
+}
+
+export async function loadControllerConfig(file: string | undefined): Promise<ConfigResult> {
+  if (file === undefined) return parseControllerConfig('{}', '<defaults>');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { ok: false, error: `${file}: /: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+  }
+  return parseControllerConfig(text, file);
+}

@@ -1,0 +1,68 @@
+import { createServer, type Server } from 'node:http';
+import type { ControllerStatus } from '../loop/controller-status.js';
+import { isReady } from '../loop/controller-status.js';
+import type { ControllerMetrics } from './metrics.js';
+
+export interface StatusSource {
+  status(): ControllerStatus;
+  readonly metrics: ControllerMetrics;
+}
+
+/** Most file errors listed in one /status answer; the count is always exact. */
+const MAX_LISTED_ERRORS = 200;
+
+/**
+ * Read-only HTTP surface: /healthz, /readyz, /metrics, /status. GET and HEAD only;
+ * nothing here can change the cell. Binds where `listen` says (loopback by default).
+ */
+export async function serveStatus(listen: string, source: StatusSource): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    const send = (code: number, type: string, body: string): void => {
+      res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    const status = source.status();
+    switch (path) {
+      case '/healthz':
+        send(200, 'text/plain', 'ok\n');
+        return;
+      case '/readyz':
+        send(isReady(status) ? 200 : 503, 'text/plain', isReady(status) ? 'ready\n' : 'not ready\n');
+        return;
+      case '/status': {
+        const bounded = { ...status, fileErrorCount: status.fileErrors.length, fileErrors: status.fileErrors.slice(0, MAX_LISTED_ERRORS) };
+        send(200, 'application/json', `${JSON.stringify(bounded, null, 2)}\n`);
+        return;
+      }
+      case '/metrics':
+        source.metrics.registry.metrics().then(
+          (text) => send(200, source.metrics.registry.contentType, text),
+          (error: Error) => send(500, 'text/plain', `${error.message}\n`),
+        );
+        return;
+      default:
+        send(404, 'text/plain', 'not found\n');
+    }
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  const { host, port } = splitListen(listen);
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  return server;
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}

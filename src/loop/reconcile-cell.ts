@@ -1,0 +1,79 @@
+import type { CellTargets } from '../model/cell-targets.js';
+import type { DesiredState } from '../model/desired-state.js';
+import type { LayoutConfig } from '../model/facts.js';
+import type { ObservedCell } from '../model/observed-cell.js';
+import type { Plan } from '../model/plan.js';
+import type { RenderedCell } from '../model/rendered-cell.js';
+import { applyPlan, type ApplyResult } from '../apply/apply-plan.js';
+import { observeCell } from '../observe/observe-cell.js';
+import { planCell } from '../plan/plan-cell.js';
+import { renderCell } from '../render/render-cell.js';
+import { verifyConverged } from '../verify/verify-converged.js';
+
+export interface ReconcileOptions {
+  /** Plan only; nothing is written. */
+  readonly dryRun?: boolean;
+  /** Returns why a plan must not be applied (the mass-delete guard), or null. */
+  readonly guard?: (plan: Plan, observed: ObservedCell) => string | null;
+  /** Adjusts the rendered target after observing (keeps live rules that cannot be attributed). */
+  readonly adjust?: (rendered: RenderedCell, observed: ObservedCell) => RenderedCell;
+  readonly now?: () => number;
+}
+
+export interface ReconcileTimings {
+  readonly observeMs: number;
+  readonly planMs: number;
+  readonly applyMs: number;
+  readonly verifyMs: number;
+}
+
+export interface ReconcileResult {
+  readonly rendered: RenderedCell;
+  readonly plan: Plan;
+  readonly apply: ApplyResult | null;
+  /** What was still different after apply; null when nothing was applied. */
+  readonly residual: Plan | null;
+  /** Set when the guard refused the plan. */
+  readonly refused: string | null;
+  readonly converged: boolean;
+  /** One line each: unreachable parts, failed writes, a residual plan. */
+  readonly errors: readonly string[];
+  readonly timings: ReconcileTimings;
+}
+
+/** One pass: observe → render → plan → apply → verify. Never throws for a failing target. */
+export async function reconcileCell(state: DesiredState, targets: CellTargets, layout: LayoutConfig, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const now = options.now ?? (() => performance.now());
+  const t0 = now();
+  const { observed, facts, factsError } = await observeCell(targets, layout);
+  const t1 = now();
+  const plain = renderCell(state, facts, layout);
+  const rendered = options.adjust ? options.adjust(plain, observed) : plain;
+  const plan = planCell(rendered, observed, layout);
+  const t2 = now();
+  const errors = [...plan.skipped.map((s) => s.error), ...(factsError ? [factsError] : [])];
+  const timings = (applyMs: number, verifyMs: number): ReconcileTimings => ({ observeMs: t1 - t0, planMs: t2 - t1, applyMs, verifyMs });
+
+  const refused = options.guard?.(plan, observed) ?? null;
+  if (options.dryRun || refused !== null || plan.actions.length === 0) {
+    return {
+      rendered, plan, apply: null, residual: null, refused,
+      converged: refused === null && plan.actions.length === 0 && errors.length === 0,
+      errors: refused === null ? errors : [...errors, refused],
+      timings: timings(0, 0),
+    };
+  }
+
+  const apply = await applyPlan(plan, targets);
+  const t3 = now();
+  const residual = await verifyConverged(rendered, targets, layout, apply.touched);
+  const t4 = now();
+  const residualErrors = residual.actions.length > 0 ? [`not converged: ${residual.actions.length} actions still pending after apply`] : [];
+  const allErrors = [...errors, ...apply.failures.map((f) => f.error), ...residual.skipped.map((s) => s.error), ...residualErrors];
+  return {
+    rendered, plan, apply, residual, refused: null,
+    converged: allErrors.length === 0,
+    errors: allErrors,
+    timings: timings(t3 - t2, t4 - t3),
+  };
+}
