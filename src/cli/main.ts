@@ -12,9 +12,14 @@ Usage:
   pic-reconciler apply    --state DIR [--config FILE] [--dry-run]
   pic-reconciler run      --state DIR [--config FILE] [--listen HOST:PORT] [--allow-mass-delete]
   pic-reconciler status   [--listen HOST:PORT] [--json]
+  pic-reconciler import   --out DIR [--config FILE] [--from DIR]
 
 Exit codes: validate 0 valid, 1 invalid; plan 0 nothing to do, 2 changes pending, 1 error;
-apply 0 converged, 1 error; run 0 on SIGTERM/SIGINT; status 0 ready, 1 not.
+apply 0 converged, 1 error; run 0 on SIGTERM/SIGINT; status 0 ready, 1 not;
+import 0 state written and valid, 1 error.
+
+import reads a live cell that the seed (firewall_manager.py) manages, or one saved as for
+plan --from, and writes the state directory that reproduces its access rules.
 `;
 
 const OPTIONS = {
@@ -45,6 +50,8 @@ async function loadCommand(name: string): Promise<Command | null> {
       return (await import('./commands/run.js')).runController;
     case 'status':
       return (await import('./commands/status.js')).runStatus;
+    case 'import':
+      return (await import('./commands/import.js')).runImport;
     default:
       return null;
   }

@@ -2,19 +2,15 @@ import type { DesiredState } from '../model/desired-state.js';
 import type { MatrixRow, Mismatch } from '../testbed/probe-matrix.js';
 
 /**
- * The reachability table the demo prints: one row per source (peers, linked cells, an unknown
- * address in the peer subnet), one column per service, peer, the internet and the api.
- * `yes` / `no`; the internet column names who answered (`internet`, or `exit:<cell>` for a
- * peer whose internet traffic leaves through an exit cell). A `!` marks a cell that differs
- * from what the state implies.
+ * The reachability table: one row per source (peers, linked cells as `cell:<name>`, and
+ * `unknown`, an address in the peer subnet that is no peer), one column per target
+ * (services | other peers | internet, api), separated by `|`. A cell reads `yes` or `no`;
+ * the internet column names who answered (`internet`, or `exit:<cell>` when the traffic left
+ * through an exit cell); `-` is the source itself; a trailing `!` marks a cell that differs
+ * from what the desired state implies.
  */
 export function formatMatrix(state: DesiredState, rows: readonly MatrixRow[], mismatches: readonly Mismatch[]): string {
-  const columns = [
-    ...state.cell.services.map((s) => s.name),
-    ...state.peers.map((p) => `peer:${p.name}`),
-    'internet',
-    'api',
-  ];
+  const columns = [...state.cell.services.map((s) => s.name), ...state.peers.map((p) => `peer:${p.name}`), 'internet', 'api'];
   const headers = columns.map((c) => c.replace(/^peer:/, ''));
   const wrong = new Set(mismatches.map((m) => `${m.source}\u0000${m.column}`));
   const cellText = (row: MatrixRow, column: string): string => {
@@ -24,9 +20,8 @@ export function formatMatrix(state: DesiredState, rows: readonly MatrixRow[], mi
     if (column === 'internet') return `${value ?? 'no'}${mark}`;
     return `${value === null ? 'no' : 'yes'}${mark}`;
   };
-  const body = rows.map((row) => [row.source, ...columns.map((c) => cellText(row, c))]);
-  const table = [['source', ...headers], ...body];
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
+  const table = [['source', ...headers], ...rows.map((row) => [row.source, ...columns.map((c) => cellText(row, c))])];
+  const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   const serviceEnd = state.cell.services.length;
   const peerEnd = serviceEnd + state.peers.length;
   const line = (r: readonly string[]): string =>
@@ -36,11 +31,14 @@ export function formatMatrix(state: DesiredState, rows: readonly MatrixRow[], mi
       .join('  ')
       .trimEnd();
   const out = table.map(line);
-  out.splice(1, 0, '-'.repeat(out[0]?.length ?? 0));
+  out.splice(1, 0, '-'.repeat(Math.max(...out.map((l) => l.length))));
   return `${out.join('\n')}\n`;
 }
 
-/** The matrix as text rows a script can read back: `source column value`. */
-export function matrixLines(rows: readonly MatrixRow[]): string {
-  return rows.flatMap((row) => Object.entries(row.cells).map(([column, value]) => `${row.source} ${column} ${value ?? 'no'}`)).join('\n');
+/** One line that says how to read the table. */
+export function matrixLegend(state: DesiredState): string {
+  return (
+    `yes/no: a TCP connection from the row to the column was answered or not; internet: who answered (exit:<cell> = through that exit cell); ` +
+    `api: cell-api through the DNAT on the WireGuard address; unknown: an address in ${state.cell.peer_subnet} that is no peer; -: itself; !: differs from the desired state\n`
+  );
 }

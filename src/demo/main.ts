@@ -6,22 +6,27 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { controllerConfigSchema } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
+import { resourceKey } from '../load/loaded-state.js';
 import { formatIssue } from '../load/state-issue.js';
 import { Controller } from '../loop/controller.js';
 import { isReady } from '../loop/controller-status.js';
-import type { DesiredState } from '../model/desired-state.js';
 import { openCellTargets } from '../cli/open-cell-targets.js';
 import { cleanupNamespaces } from '../testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../testbed/probe-matrix.js';
 import { buildTestbedCell, type TestbedCell } from '../testbed/testbed-cell.js';
 import { ensureDemoPrerequisites } from './ensure-prerequisites.js';
-import { formatMatrix } from './format-matrix.js';
+import { formatScreen } from './format-screen.js';
 
 /**
  * `npm run demo`: a cell of network namespaces, the controller converging it from state/,
  * and a live table of who reaches whom. Edit a file in state/ and watch the table change.
  * `--once` prints the table after convergence and exits (0 when it matches the state).
+ * SIGINT, SIGTERM and SIGHUP stop the controller and remove every namespace; a second
+ * signal exits at once, and the testbed's exit hook still removes the namespaces.
  */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const REFRESH_MS = 3_000;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { once: { type: 'boolean', default: false }, state: { type: 'string', default: 'state' }, listen: { type: 'string', default: '127.0.0.1:9470' } },
@@ -40,20 +45,26 @@ async function main(): Promise<number> {
   }
   const work = await mkdtemp(join(tmpdir(), 'pic-demo-'));
   const logFile = join(work, 'controller.log');
-  process.stderr.write(`demo: building a cell of network namespaces for ${initial.state.peers.length} peers...\n`);
-  let cell: TestbedCell | null = null;
   let controller: Controller | null = null;
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    stopping = true;
-    await controller?.stop();
-    await cleanupNamespaces();
-    await rm(work, { recursive: true, force: true });
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await controller?.stop().catch(() => undefined);
+      await cleanupNamespaces();
+      await rm(work, { recursive: true, force: true });
+    })());
+  const onSignal = (signal: string): void => {
+    if (stopping !== null) process.exit(130);
+    process.stderr.write(`\ndemo: ${signal}: stopping the controller and removing the namespaces...\n`);
+    void stop().finally(() => process.exit(0));
   };
-  process.once('SIGINT', () => void stop().then(() => process.exit(0)));
-  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // Read through a call: the signal handler sets `stopping` behind the compiler's back.
+  const stopped = (): Promise<void> | null => stopping;
+
+  process.stderr.write(`demo: building a cell of network namespaces for ${initial.state.peers.length} peers...\n`);
   try {
-    cell = await buildTestbedCell(initial.state);
+    const cell = await buildTestbedCell(initial.state);
     const config = controllerConfigSchema.parse({
       targets: { wireguard: `netns:${cell.wg}`, caddy: `netns:${cell.lan}`, api: `ip:${cell.apiIp}`, dns: 'none' },
       corefile: join(work, 'Corefile'),
@@ -73,40 +84,60 @@ async function main(): Promise<number> {
     const firstPass = controller.nextPass();
     await controller.start();
     await firstPass;
-    process.stderr.write(`demo: controller on ${values.listen} (try: npx pic-reconciler status), log in ${logFile}\n`);
+    const screen = (once: boolean) => snapshot(controller as Controller, cell, { stateDir, stateName: values.state, listen: values.listen, once });
     if (values.once) {
-      const { text, mismatches } = await snapshot(controller, stateDir, cell);
+      const { text, matches } = await screen(true);
       process.stdout.write(text);
       await stop();
-      return mismatches === 0 && isReady(controller.status()) ? 0 : 1;
+      return matches && isReady(controller.status()) ? 0 : 1;
     }
-    while (!stopping) {
-      const { text } = await snapshot(controller, stateDir, cell);
-      if (stopping) break;
-      process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : '\n'}${text}\nEdit a file in ${values.state}/ and watch this table change. Ctrl-C removes every namespace the demo made.\n`);
-      await Promise.race([controller.nextPass(), new Promise((done) => setTimeout(done, 3_000))]);
+    process.stderr.write(`demo: controller log in ${logFile}\n`);
+    while (stopped() === null) {
+      const { text } = await screen(false);
+      if (stopped() !== null) break;
+      process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : '\n'}${text}`);
+      await Promise.race([controller.nextPass(), new Promise((done) => setTimeout(done, REFRESH_MS))]);
     }
+    await stopped();
     return 0;
   } catch (error) {
+    // After a signal, failures are the teardown pulling namespaces from under a probe.
+    const teardown = stopped();
+    if (teardown !== null) return teardown.then(() => 0);
     process.stderr.write(`demo: ${(error as Error).message}\n`);
     await stop();
     return 1;
   }
 }
 
-async function snapshot(controller: Controller, stateDir: string, cell: TestbedCell): Promise<{ text: string; mismatches: number }> {
-  const loaded = await loadState(stateDir);
-  const state: DesiredState | null = loaded.state;
-  if (state === null) return { text: `state is invalid:\n${loaded.issues.map(formatIssue).join('\n')}\n`, mismatches: 1 };
+interface SnapshotOptions {
+  readonly stateDir: string;
+  readonly stateName: string;
+  readonly listen: string;
+  readonly once: boolean;
+}
+
+/** Probes the matrix for the state on disk now and lays out the screen. */
+async function snapshot(controller: Controller, cell: TestbedCell, options: SnapshotOptions): Promise<{ text: string; matches: boolean }> {
+  const loaded = await loadState(options.stateDir);
+  if (loaded.state === null) return { text: `state is invalid:\n${loaded.issues.map(formatIssue).join('\n')}\n`, matches: false };
+  const state = loaded.state;
   const rows = await probeMatrix(state, cell);
   const mismatches = compareMatrix(state, rows);
-  const status = controller.status();
-  const last = status.lastReconcile;
-  const header = `cell "${state.cell.name}": ${state.peers.length} peers, ${state.links.length} linked cells; ` +
-    `last reconcile ${last?.id ?? '-'} ${last?.converged ? 'converged' : 'NOT converged'}${status.fileErrors.length ? `; ${status.fileErrors.length} file error(s)` : ''}\n`;
-  const errors = status.fileErrors.map((e) => `  ${e.file}: ${e.pointer}: ${e.message}\n`).join('');
-  const verdict = mismatches.length === 0 ? 'every cell matches the desired state\n' : `${mismatches.length} cell(s) differ from the desired state (marked !)\n`;
-  return { text: `${header}${errors}\n${formatMatrix(state, rows, mismatches)}\n${verdict}`, mismatches: mismatches.length };
+  const peerFile = (name: string): string | null =>
+    [...loaded.fileResources].find(([, keys]) => keys.includes(resourceKey({ kind: 'Peer', name })))?.[0] ?? null;
+  const text = formatScreen({
+    state,
+    stateDir: options.stateName,
+    rows,
+    mismatches,
+    status: controller.status(),
+    namespaces: cell.namespaces.length,
+    listen: options.listen,
+    peerFile,
+    once: options.once,
+  });
+  return { text, matches: mismatches.length === 0 };
 }
 
 main().then((code) => process.exit(code));

@@ -6,9 +6,11 @@
  * Symlinks are followed (git-sync swaps a symlink to publish a revision), but every
  * real directory is walked once, so a symlink loop ends. Nothing here throws: a file
  * or folder that cannot be read is returned as an error entry, so that its resources
- * keep their last good version instead of being deleted.
+ * keep their last good version instead of being deleted; so is a `*.json` entry that is
+ * no regular file (a FIFO or a folder where a file belongs).
  */
 import type { Dirent } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STATE_DIR_FILE } from './state-issue.js';
@@ -62,14 +64,18 @@ async function walk(absDir: string, relDir: string, visited: Set<string>, out: S
         continue;
       }
     }
-    if (isDir) {
+    if (isJson && !isFile) {
+      // A FIFO, socket, device or folder where a state file is expected (a botched mount or copy):
+      // never open it (a FIFO blocks), and keep the file's last good version.
+      out.push({ file: rel, error: isDir ? 'is a folder, expected a file' : 'is not a regular file' });
+    } else if (isDir) {
       const real = await realpath(abs).catch(() => null);
       if (real === null) out.push(dirError(rel, 'cannot resolve folder'));
       else if (!visited.has(real)) {
         visited.add(real);
         await walk(real, rel, visited, out);
       }
-    } else if (isFile && isJson) {
+    } else if (isJson) {
       out.push(await readStateFile(abs, rel));
     }
   }
@@ -78,9 +84,12 @@ async function walk(absDir: string, relDir: string, visited: Set<string>, out: S
 async function readStateFile(abs: string, rel: string): Promise<StateFile> {
   let bytes: Buffer;
   try {
-    const handle = await open(abs, 'r');
+    // Non-blocking, so an entry swapped for a FIFO after the listing cannot hang the reconcile.
+    const handle = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const { size } = await handle.stat();
+      const info = await handle.stat();
+      if (!info.isFile()) return { file: rel, error: 'is not a regular file' };
+      const { size } = info;
       if (size > MAX_STATE_FILE_BYTES) return { file: rel, error: `file is larger than ${MAX_STATE_FILE_BYTES} bytes` };
       // One byte more than stat said, to notice a file that grows while we read it.
       const buffer = Buffer.alloc(size + 1);

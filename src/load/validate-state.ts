@@ -65,7 +65,7 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
       if (!failed.has(file)) {
         return (parsed.get(file) ?? []).flatMap((item, i) => {
           const resource = resolveItem(item.resource, cell);
-          return resource === null ? [] : [newCandidate(file, base + i, item.pointer, resource, previousByKey)];
+          return resource === null ? [] : [newCandidate(file, base + i, item.pointer, resource, previousByKey, previousFiles)];
         });
       }
       if (dropped.has(file)) return [];
@@ -154,10 +154,15 @@ function newCandidate(
   pointer: string,
   resolved: Resource,
   previousByKey: ReadonlyMap<ResourceKey, Resource>,
+  previousFiles: ReadonlyMap<string, readonly ResourceKey[]>,
 ): Candidate {
-  const before = previousByKey.get(resourceKey(resolved));
+  const key = resourceKey(resolved);
+  const before = previousByKey.get(key);
   const resource = reuseUnchanged(resolved, before);
-  return { resource, file, pointer, origin: 'new', changed: resource !== before, order };
+  // Blame compares fields with the version this same file held: a resource renamed into another
+  // file's name is new here, not an edit of that other resource.
+  const own = previousFiles.get(file)?.includes(key) === true ? before : undefined;
+  return { resource, file, pointer, origin: 'new', changed: resource !== before, order, ...(own === undefined ? {} : { before: own }) };
 }
 
 /**

@@ -73,8 +73,15 @@ function tokenize(text: string): Token[] | string {
   return tokens;
 }
 
+/**
+ * Deepest block nesting accepted. CoreDNS's own Corefiles nest two or three levels; the
+ * bound keeps a hostile file (`{{{{…`) from exhausting the stack of this recursive parser.
+ */
+export const MAX_COREFILE_NESTING = 64;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly tokens: readonly Token[]) {}
 
   private peek(): Token | undefined {
@@ -142,8 +149,11 @@ class Parser {
     for (let tok = this.peek(); tok !== undefined; tok = this.peek()) {
       // Like Caddy, a `{` opens the directive's block even on the next line.
       if (tok.text === '{') {
+        if (this.depth >= MAX_COREFILE_NESTING) return `line ${tok.line}: blocks nested deeper than ${MAX_COREFILE_NESTING}`;
         this.i++;
+        this.depth++;
         const nested = this.directives(true);
+        this.depth--;
         if (typeof nested === 'string') return nested;
         block = nested;
         break;

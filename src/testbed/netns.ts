@@ -55,8 +55,12 @@ export function nsRunOk(ns: string, argv: readonly string[], stdin?: string): Pr
 export async function createNamespace(): Promise<string> {
   counter += 1;
   const name = `${NAMESPACE_PREFIX}${counter}`;
-  await runOk(['ip', 'netns', 'add', name]);
+  // Registered before it exists: a process stopped while `ip netns add` runs still removes it on exit.
   namespaces.add(name);
+  await runOk(['ip', 'netns', 'add', name]).catch((error: unknown) => {
+    namespaces.delete(name);
+    throw error;
+  });
   await runOk(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
   await setForwarding(name, false);
   return name;

@@ -1,0 +1,80 @@
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadControllerConfig, layoutOf } from '../../config/controller-config.js';
+import { formatFinding } from '../../import/import-finding.js';
+import { inferState } from '../../import/infer-state.js';
+import { stateFiles, type SchemaRef } from '../../import/state-files.js';
+import { loadState } from '../../load/load-state.js';
+import { formatIssue } from '../../load/state-issue.js';
+import { observeCell } from '../../observe/observe-cell.js';
+import { observeSaved } from '../../observe/observe-saved.js';
+import type { CliValues } from '../main.js';
+import { printError, requireOption } from '../cli-output.js';
+import { openCellTargets } from '../open-cell-targets.js';
+
+/** The package's shipped schemas: `schema/` beside `src/` and `dist/`. */
+const SCHEMA_DIR = fileURLToPath(new URL('../../../schema/', import.meta.url));
+
+/** Import writes a fresh state directory; it never mixes its files into an existing one. */
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  return readdir(dir).then(
+    (entries) => entries.length === 0,
+    (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+  );
+}
+
+function schemaRefFrom(outDir: string): SchemaRef {
+  return (file, schemaFile) => relative(dirname(join(outDir, file)), join(SCHEMA_DIR, schemaFile)).split(sep).join('/');
+}
+
+/**
+ * `import`: reads a live cell the seed manages (or one saved with the files `plan --from`
+ * reads) and writes the state directory that reproduces its access rules, printing one
+ * line per thing it inferred, changed on purpose or could not work out.
+ * Exit 0 when the written state validates, 1 otherwise.
+ */
+export async function runImport(values: CliValues): Promise<number> {
+  const outOption = requireOption(values.out, '--out');
+  if (outOption === null) return 1;
+  const outDir = resolve(outOption);
+  const configResult = await loadControllerConfig(values.config);
+  if (!configResult.ok) {
+    printError(configResult.error);
+    return 1;
+  }
+  const layout = layoutOf(configResult.config);
+  if (!(await isEmptyOrMissing(outDir))) {
+    printError(`--out ${outOption}: exists and is not empty; import writes a new state directory`);
+    return 1;
+  }
+  if (values.from !== undefined && !(await stat(values.from).then((s) => s.isDirectory(), () => false))) {
+    printError(`--from ${values.from}: not a directory`);
+    return 1;
+  }
+  const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(configResult.config), layout);
+  const result = inferState(observed, layout);
+  for (const line of result.findings) process.stdout.write(`${formatFinding(line)}\n`);
+  if (!result.ok) {
+    printError(result.error);
+    return 1;
+  }
+  const files = stateFiles(result.state, schemaRefFrom(outDir));
+  for (const file of files) {
+    const path = join(outDir, ...file.path.split('/'));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, file.text);
+  }
+  const loaded = await loadState(outDir);
+  for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  if (loaded.issues.length > 0 || loaded.state === null) {
+    printError(`${outOption}: the imported state does not validate; fix the files above before using it`);
+    return 1;
+  }
+  const { peers, links } = result.state;
+  process.stdout.write(
+    `\nwrote ${files.length} files to ${outOption} (cell ${result.state.cell.name}, ${peers.length} peers, ${links.length} cell links); they validate.\n` +
+      `next: pic-reconciler plan --state ${outOption}${values.config ? ` --config ${values.config}` : ''}   (the first apply removes the seed's rules in the same transaction)\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,45 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { DesiredState } from '../../src/model/desired-state.js';
+import type { Controller } from '../../src/loop/controller.js';
+import type { ControllerStatus } from '../../src/loop/controller-status.js';
+import { nsRunOk } from '../../src/testbed/netns.js';
+
+/** Writes a state as files: cell.json, one file per peer and per link under peers/ and cells/. */
+export async function writeStateFiles(dir: string, state: DesiredState): Promise<void> {
+  await mkdir(join(dir, 'peers'), { recursive: true });
+  await mkdir(join(dir, 'cells'), { recursive: true });
+  await writeFile(join(dir, 'cell.json'), JSON.stringify(state.cell));
+  for (const p of state.peers) await writeFile(join(dir, 'peers', `${p.name}.json`), JSON.stringify(p));
+  for (const l of state.links) await writeFile(join(dir, 'cells', `${l.name}.json`), JSON.stringify(l));
+}
+
+/** A logger that writes nothing: the assertions read Controller.status(). */
+export const SILENT = pino({ level: 'silent' });
+
+/**
+ * Triggers passes until the status satisfies `done` (at most `maxPasses`): a pass already in
+ * flight, or one started before an edit was seen, is simply followed by another.
+ */
+export async function passUntil(controller: Controller, done: (status: ControllerStatus) => boolean, maxPasses = 6): Promise<ControllerStatus> {
+  for (let i = 0; i < maxPasses; i++) {
+    const next = controller.nextPass();
+    controller.trigger('state');
+    await next;
+    if (done(controller.status())) return controller.status();
+  }
+  throw new Error(`no pass reached the expected status: ${JSON.stringify(controller.status().lastReconcile)} ${JSON.stringify(controller.status().conditions)}`);
+}
+
+export const converged = (s: ControllerStatus): boolean => s.lastReconcile?.converged === true;
+
+/** The namespace's rules as iptables-save prints them, without the date comments and counters. */
+export async function liveRules(ns: string): Promise<string> {
+  const dump = await nsRunOk(ns, ['iptables-save']);
+  return dump
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/ \[\d+:\d+\]$/, ''))
+    .join('\n');
+}

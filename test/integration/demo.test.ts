@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { DesiredState } from '../../src/model/desired-state.js';
+import { run } from '../../src/testbed/netns.js';
+import { expectedReachability } from '../../src/testbed/expected-reachability.js';
+import { REPO_ROOT, builtEntry } from '../helpers/build-dist.js';
+import { requirePrerequisites } from '../helpers/prerequisites.js';
+import { loadValidState } from '../helpers/testbed.js';
+
+const ready = requirePrerequisites(['root', 'iptables', 'ip']);
+
+interface Demo {
+  readonly pid: number;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  stdout: string;
+  stderr: string;
+  /** Resolves when stdout or stderr has shown `text`. */
+  shown(text: string): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** The demo as a user runs it after `npm run build` (`npm run demo -- ARGS` is `node dist/demo/main.js ARGS`). */
+function startDemo(args: readonly string[]): Demo {
+  const child = spawn(process.execPath, [builtEntry('demo/main.js'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const waiting: { text: string; done: () => void }[] = [];
+  const demo: Demo = {
+    pid: child.pid ?? -1,
+    exited: new Promise((done) => child.on('exit', (code, signal) => done({ code, signal }))),
+    stdout: '',
+    stderr: '',
+    shown: (text) => new Promise((done) => waiting.push({ text, done })),
+    kill: (signal) => child.kill(signal),
+  };
+  const check = (): void => {
+    for (const w of waiting.filter((w) => demo.stdout.includes(w.text) || demo.stderr.includes(w.text))) w.done();
+  };
+  child.stdout.on('data', (chunk: Buffer) => ((demo.stdout += chunk.toString()), check()));
+  child.stderr.on('data', (chunk: Buffer) => ((demo.stderr += chunk.toString()), check()));
+  return demo;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The demo process's namespaces still in the kernel (the testbed names them pict-<pid>-<n>). */
+async function leftNamespaces(pid: number): Promise<string[]> {
+  const list = await run(['ip', 'netns', 'list']);
+  return list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`pict-${pid}-`));
+}
+
+/** The printed table read back: source → column (`peer:<name>` for peers) → the printed value. */
+function parseTable(text: string, state: DesiredState): Map<string, Map<string, string>> {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('source '));
+  const tokens = (line: string): string[] => line.split(/\s+/).filter((t) => t !== '|' && t !== '');
+  const peers = new Set(state.peers.map((p) => p.name));
+  const header = tokens(lines[start] ?? '').map((h, i) => (i > 0 && peers.has(h) ? `peer:${h}` : h));
+  expect(lines[start + 1]).toMatch(/^-+$/);
+  const rows = new Map<string, Map<string, string>>();
+  for (const line of lines.slice(start + 2)) {
+    if (line.trim() === '') break;
+    const [source = '', ...cells] = tokens(line);
+    rows.set(source, new Map(cells.map((cell, i) => [header[i + 1] ?? `?${i}`, cell])));
+  }
+  return rows;
+}
+
+describe('the demo (npm run demo), run as a user would', () => {
+  it('--once prints a table that matches the example state, exits 0 and leaves no namespace', async () => {
+    const state = await loadValidState('state');
+    const demo = startDemo(['--once', '--listen', `127.0.0.1:${await freePort()}`]);
+    const { code } = await demo.exited;
+    expect(demo.stderr).not.toMatch(/error|fail/i);
+    expect(code).toBe(0);
+    expect(demo.stdout).toMatch(/^pic-reconciler demo: cell "home" \(domain cell\), 5 peers, 2 linked cells, built of \d+ network namespaces\n/);
+    expect(demo.stdout).toMatch(/^controller: reconcile \S+ converged in \d+ ms/m);
+    expect(demo.stdout).toMatch(/^yes\/no: a TCP connection/m);
+    expect(demo.stdout).toContain('\nEvery cell matches the desired state.\n');
+
+    const table = parseTable(demo.stdout, state);
+    const expected = expectedReachability(state);
+    expect([...table.keys()]).toEqual(expected.map((row) => row.source));
+    for (const row of expected) {
+      const printed = table.get(row.source);
+      const want = new Map(Object.entries(row.cells).map(([column, value]) => [column, value === null ? 'no' : column === 'internet' ? value : 'yes']));
+      for (const peer of state.peers) if (peer.name === row.source) want.set(`peer:${peer.name}`, '-');
+      expect(Object.fromEntries(printed ?? [])).toEqual(Object.fromEntries(want));
+    }
+    expect(await leftNamespaces(demo.pid)).toEqual([]);
+  });
+
+  it('SIGTERM while it watches, or SIGINT while it builds, removes every namespace', async () => {
+    const watching = startDemo(['--listen', `127.0.0.1:${await freePort()}`]);
+    await watching.shown('Ctrl-C stops the controller');
+    expect(watching.stdout).toContain('Try:  edit state/peers/bob.json: set "internet_access": true');
+    expect((await leftNamespaces(watching.pid)).length).toBeGreaterThan(5);
+    watching.kill('SIGTERM');
+    expect(await watching.exited).toEqual({ code: 0, signal: null });
+    expect(await leftNamespaces(watching.pid)).toEqual([]);
+
+    const building = startDemo(['--listen', `127.0.0.1:${await freePort()}`]);
+    await building.shown('building a cell of network namespaces');
+    await new Promise((done) => setTimeout(done, 300));
+    building.kill('SIGINT');
+    expect((await building.exited).code).toBe(0);
+    expect(building.stdout).toBe('');
+    expect(await leftNamespaces(building.pid)).toEqual([]);
+  });
+});
