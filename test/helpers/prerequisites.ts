@@ -26,7 +26,11 @@ export interface PrerequisiteCheck {
 export function requirePrerequisites(needed: readonly Prerequisite[]): PrerequisiteCheck {
   const missing = needed.filter((item) => !isPresent(item));
   if (missing.length === 0) return { ok: true, reason: null };
-  const reason = `missing prerequisites: ${missing.map(describe).join(', ')}`;
+  return failOrSkip(`missing prerequisites: ${missing.map(describe).join(', ')}`);
+}
+
+/** The suite FAILS in CI (CI=true) with `reason`, and is skipped with the reason printed anywhere else. */
+export function failOrSkip(reason: string): PrerequisiteCheck {
   if (process.env.CI === 'true') {
     beforeAll(() => {
       throw new Error(reason);

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, beforeEach } from 'vitest';
+import { failOrSkip } from './prerequisites.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { TestbedCell } from '../../src/testbed/testbed-cell.js';
 
@@ -42,16 +42,7 @@ export function requireSeed(): { readonly ok: boolean; readonly reason: string |
     ...(spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0 ? [] : ['python3']),
   ];
   if (missing.length === 0) return { ok: true, reason: null };
-  const reason = `missing: ${missing.join(', ')}`;
-  if (process.env.CI === 'true') {
-    beforeAll(() => {
-      throw new Error(reason);
-    });
-  } else {
-    beforeAll(() => console.warn(`[integration] skipping suite: ${reason}`));
-    beforeEach((context) => context.skip(reason));
-  }
-  return { ok: false, reason };
+  return failOrSkip(`missing: ${missing.join(', ')}`);
 }
 
 /** The seed's registry entries (peer_registry, cell links) for a desired state. */
