@@ -65,9 +65,7 @@ export function inferRouteVia(
     wgIp.set(link.name, gateway);
     routeVia.set(rule.src, link.name);
     if (rule.protocol !== OWNED_ROUTE_PROTOCOL) {
-      findings.push(
-        finding('could not', subject, `remove the seed's policy rule "from ${rule.src} lookup ${rule.table}": the controller owns only protocol ${OWNED_ROUTE_PROTOCOL} and leaves it, so it would keep routing ${rule.src} via ${link.name} after route_via changes; after the first apply run ip rule del from ${rule.src} lookup ${rule.table}`),
-      );
+      findings.push(finding('changed', subject, `the seed's rule "from ${rule.src} lookup ${rule.table}" and its exit route are replaced by the controller's own on the first apply (main table consulted first, §5.7)`));
     }
   }
   return { routeVia, wgIp, findings };

@@ -26,9 +26,10 @@ export type AddressAction =
 
 export type RoutingAction =
   | { readonly kind: 'add-policy-rule'; readonly rule: PolicyRuleSpec; readonly reason: string }
-  | { readonly kind: 'delete-policy-rule'; readonly rule: PolicyRuleSpec; readonly reason: string }
+  /** `protocol` is set only for a legacy entry we did not create (the seed's route_via; null: none); ours carry 252. */
+  | { readonly kind: 'delete-policy-rule'; readonly rule: PolicyRuleSpec; readonly reason: string; readonly protocol?: number | null }
   | { readonly kind: 'add-route'; readonly route: RouteSpec; readonly reason: string }
-  | { readonly kind: 'delete-route'; readonly route: RouteSpec; readonly reason: string };
+  | { readonly kind: 'delete-route'; readonly route: RouteSpec; readonly reason: string; readonly protocol?: number | null };
 
 export interface CorefileAction {
   readonly kind: 'write-corefile';

@@ -5,6 +5,7 @@ import type { RenderedCell } from '../model/rendered-cell.js';
 import { planAddresses } from './plan-addresses.js';
 import { planCorefile } from './plan-corefile.js';
 import { planIptables } from './plan-iptables.js';
+import { planLegacySeedRouting } from './legacy-seed-routing.js';
 import { planPolicyRules, planRoutes } from './plan-routing.js';
 
 /**
@@ -22,6 +23,7 @@ export function planCell(desired: RenderedCell, observed: ObservedCell, layout: 
   part('iptables', observed.iptables, (value) => planIptables(desired.iptables, value, layout));
   part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));
   part('routes', observed.routes, (value) => planRoutes(desired.routes, value));
+  if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, layout));
   part('addresses', observed.addresses, (value) => planAddresses(desired.addresses, value, layout.caddyInterface));
   part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));
   return { actions, skipped };

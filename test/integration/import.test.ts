@@ -78,10 +78,10 @@ describe('import from a cell the seed configured, then take it over (real seed c
     expect(lines).toContain('inferred   peers: iptables holds no names: each peer is named peer-<its IP>; rename a file and its "name" freely');
     expect(lines).toContainEqual(expect.stringMatching(/^could not {2}cells\/lyon\.json: wg_ip unknown \(no peer routes via it\)/));
     expect(lines).toContainEqual(expect.stringMatching(/^inferred {3}cells\/paris\.json: 10\.0\.1\.0\/24 .*wg_ip 10\.0\.1\.1 from the exit route$/));
-    expect(lines.filter((l) => l.startsWith('changed ')).length).toBeGreaterThanOrEqual(5);
-    // lyon's wg_ip, and the seed's policy rule for carol, which the controller does not own.
-    expect(lines.filter((l) => l.startsWith('could not')).length).toBe(2);
-    expect(lines).toContainEqual(expect.stringMatching(/^could not {2}peer 10\.0\.0\.4: remove the seed's policy rule "from 10\.0\.0\.4 lookup 200"/));
+    expect(lines.filter((l) => l.startsWith('changed ')).length).toBeGreaterThanOrEqual(6);
+    // Only lyon's wg_ip: no peer routes via lyon, so nothing live reveals it.
+    expect(lines.filter((l) => l.startsWith('could not')).length).toBe(1);
+    expect(lines).toContainEqual(expect.stringMatching(/^changed {4}peer 10\.0\.0\.4: the seed's rule "from 10\.0\.0\.4 lookup 200" and its exit route are replaced/));
 
     const validate = await pic('validate', '--state', outDir());
     expect(validate.code).toBe(0);
@@ -121,8 +121,14 @@ describe('import from a cell the seed configured, then take it over (real seed c
     const actions = (JSON.parse(result.stdout) as { actions: Action[] }).actions;
     const kinds = new Set(actions.map((a) => a.kind));
     // Owned chains and their jumps, the seed's rules deleted, the Corefile rewritten (§5.1),
-    // the routed peer's policy rules (§5.7). No address action: the seed's VIPs are adopted as they are.
-    expect([...kinds].sort()).toEqual(['add-policy-rule', 'add-route', 'create-chain', 'delete-rule', 'insert-jump', 'write-corefile']);
+    // the routed peer's policy rules (§5.7) replacing the seed's own rule and exit route.
+    // No address action: the seed's VIPs are adopted as they are.
+    expect([...kinds].sort()).toEqual([
+      'add-policy-rule', 'add-route', 'create-chain', 'delete-policy-rule', 'delete-route', 'delete-rule', 'insert-jump', 'write-corefile',
+    ]);
+    const legacyRouting = actions.filter((a) => a.kind === 'delete-policy-rule' || a.kind === 'delete-route');
+    expect(legacyRouting.every((a) => a.reason.startsWith('legacy seed route_via'))).toBe(true);
+    expect(legacyRouting).toHaveLength(2);
     const deletes = actions.filter((a) => a.kind === 'delete-rule');
     expect(deletes.every((a) => a.reason.startsWith('legacy seed rule'))).toBe(true);
     const dump = await nsRunOk(bed.cell.wg, ['iptables-save']);
