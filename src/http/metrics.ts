@@ -1,9 +1,15 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PassResult } from '../loop/controller-status.js';
 
 export const TRIGGERS = ['startup', 'state', 'docker', 'corefile', 'resync', 'retry'] as const;
 export type TriggerKind = (typeof TRIGGERS)[number];
-export const RESULTS = ['converged', 'not_converged', 'refused', 'invalid_state', 'error'] as const;
-export type ReconcileResultLabel = (typeof RESULTS)[number];
+export const RESULTS: readonly PassResult[] = ['converged', 'not_converged', 'refused', 'invalid_state', 'error'];
+
+/** The metrics label of a trigger reason (`docker-start:cell-api` → `docker`); unknown ones count as resync. */
+export function triggerKind(reason: string): TriggerKind {
+  const head = reason.split(/[-:]/)[0] ?? '';
+  return TRIGGERS.find((kind) => kind === head) ?? 'resync';
+}
 
 /** The controller's Prometheus metrics, on a registry of its own (several controllers may share a process in tests). */
 export class ControllerMetrics {

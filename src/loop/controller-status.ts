@@ -1,14 +1,17 @@
 /**
  * What `/status` reports: Kubernetes-style conditions, the last reconcile and every file error.
- * Plain data, updated by the controller after each pass; a condition's lastTransitionTime
- * changes only when its status does.
+ * Plain data; the controller replaces it after each load and each pass through the pure
+ * functions below. A condition's lastTransitionTime changes only when its status does.
  */
 
+import type { StateIssue } from '../load/state-issue.js';
+
 export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable';
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
   readonly type: ConditionType;
-  readonly status: 'True' | 'False' | 'Unknown';
+  readonly status: ConditionStatus;
   readonly reason: string;
   readonly message: string;
   readonly lastTransitionTime: string;
@@ -24,11 +27,17 @@ export interface LastReconcile {
   readonly errors: readonly string[];
 }
 
+export interface DesiredCounts {
+  readonly peers: number;
+  readonly links: number;
+  readonly services: number;
+}
+
 export interface ControllerStatus {
   readonly conditions: readonly Condition[];
   readonly lastReconcile: LastReconcile | null;
-  readonly fileErrors: readonly { readonly file: string; readonly pointer: string; readonly message: string }[];
-  readonly counts: { readonly peers: number; readonly links: number; readonly services: number };
+  readonly fileErrors: readonly StateIssue[];
+  readonly counts: DesiredCounts;
   readonly massDeleteGuard: { readonly blocked: boolean; readonly reason: string | null };
 }
 
@@ -53,6 +62,75 @@ export function setCondition(conditions: readonly Condition[], next: Omit<Condit
   );
 }
 
+export function conditionOf(status: ControllerStatus, type: ConditionType): Condition | undefined {
+  return status.conditions.find((c) => c.type === type);
+}
+
 export function isReady(status: ControllerStatus): boolean {
-  return status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+  return conditionOf(status, 'Ready')?.status === 'True';
+}
+
+/** After loading the state folder: StateValid and the list of file errors. */
+export function withLoadResult(status: ControllerStatus, issues: readonly StateIssue[], now: Date): ControllerStatus {
+  const valid = issues.length === 0;
+  return {
+    ...status,
+    conditions: setCondition(
+      status.conditions,
+      valid
+        ? { type: 'StateValid', status: 'True', reason: 'Valid', message: 'every state file is valid' }
+        : { type: 'StateValid', status: 'False', reason: 'FileErrors', message: `${issues.length} error(s); the resources of broken files keep their last good version` },
+      now,
+    ),
+    fileErrors: issues,
+  };
+}
+
+export type PassResult = 'converged' | 'not_converged' | 'refused' | 'invalid_state' | 'error';
+
+/** One finished pass, as the status needs it. */
+export interface PassReport {
+  readonly result: PassResult;
+  /** Why the cell is not ready (the guard's words, the first errors); ignored when converged. */
+  readonly message: string;
+  /** Parts that could not be observed; null when nothing was observed (TargetsReachable is then kept). */
+  readonly unreachable: readonly string[] | null;
+  /** The desired resource counts; null keeps the previous ones. */
+  readonly counts: DesiredCounts | null;
+  readonly guard: string | null;
+  readonly reconcile: LastReconcile;
+}
+
+const NOT_READY_REASON: Record<Exclude<PassResult, 'converged'>, string> = {
+  not_converged: 'NotConverged',
+  refused: 'MassDeleteGuard',
+  invalid_state: 'NoValidState',
+  error: 'ReconcileError',
+};
+
+/** After a pass: Ready, TargetsReachable, the guard, the counts and the last reconcile. */
+export function withPassReport(status: ControllerStatus, report: PassReport, now: Date): ControllerStatus {
+  let conditions = setCondition(
+    status.conditions,
+    report.result === 'converged'
+      ? { type: 'Ready', status: 'True', reason: 'Converged', message: 'the live cell matches the desired state' }
+      : { type: 'Ready', status: 'False', reason: NOT_READY_REASON[report.result], message: report.message },
+    now,
+  );
+  if (report.unreachable !== null) {
+    conditions = setCondition(
+      conditions,
+      report.unreachable.length === 0
+        ? { type: 'TargetsReachable', status: 'True', reason: 'Reachable', message: 'every target answered' }
+        : { type: 'TargetsReachable', status: 'False', reason: 'Unreachable', message: report.unreachable.join('; ') },
+      now,
+    );
+  }
+  return {
+    ...status,
+    conditions,
+    counts: report.counts ?? status.counts,
+    massDeleteGuard: { blocked: report.guard !== null, reason: report.guard },
+    lastReconcile: report.reconcile,
+  };
 }

@@ -1,10 +1,13 @@
 /**
  * Single-flight, level-triggered runner (controller-runtime's queue + rate limiter, for one key).
  *
- * Every trigger only marks "dirty"; at most one pass runs at a time; a pass starts no sooner
- * than `minIntervalMs` after the previous one started; a failed pass is retried with
- * exponential backoff and full jitter, and success clears the backoff. Triggers that arrive
- * during a pass coalesce into exactly one more pass. Time and randomness are injected.
+ * Every trigger only marks the cell dirty; at most one pass runs at a time; a pass starts no
+ * sooner than `minIntervalMs` after the previous one started. Triggers that arrive during a
+ * pass coalesce into exactly one more pass. A failed pass is retried after an exponential
+ * backoff with "equal jitter" (a delay drawn from [ceiling/2, ceiling]); success or a
+ * terminal outcome clears it. A new trigger is new work, not a retry: like controller-runtime's
+ * Add, it does not wait out the backoff (only the minimum interval), so a container that comes
+ * back is repaired at once. Time and randomness are injected.
  */
 
 export type PassOutcome = 'success' | 'failure' | 'terminal';
@@ -30,6 +33,15 @@ export interface RunnerOptions {
   readonly clock?: RunnerClock;
 }
 
+export const RETRY_TRIGGER = 'retry';
+
+/** The delay before retry number `failures` (1 = first retry), for a random draw in [0, 1). */
+export function backoffDelay(failures: number, draw: number, options: Pick<RunnerOptions, 'backoffBaseMs' | 'backoffMaxMs'>): number {
+  if (failures <= 0) return 0;
+  const ceiling = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** (failures - 1));
+  return Math.round(ceiling / 2 + (draw * ceiling) / 2);
+}
+
 export class ReconcileRunner {
   private readonly clock: RunnerClock;
   private running: Promise<void> | null = null;
@@ -48,7 +60,7 @@ export class ReconcileRunner {
     this.clock = options.clock ?? SYSTEM_CLOCK;
   }
 
-  /** Marks the cell dirty for `reason`; a pass follows as soon as the pacing allows. */
+  /** Marks the cell dirty for `reason`; a pass follows after `delayMs`, or as soon as the pacing allows. */
   trigger(reason: string, delayMs = 0): void {
     if (this.stopped) return;
     this.triggers.add(reason);
@@ -61,6 +73,11 @@ export class ReconcileRunner {
     return this.failures;
   }
 
+  /** True while a pass runs. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
   /** Stops scheduling; resolves when the pass in flight (if any) has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -69,15 +86,10 @@ export class ReconcileRunner {
     await this.running;
   }
 
-  private backoffMs(): number {
-    if (this.failures === 0) return 0;
-    const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (this.failures - 1));
-    return Math.round(ceiling / 2 + (this.clock.random() * ceiling) / 2);
-  }
-
-  private schedule(extraDelayMs: number): void {
+  /** Arms the timer for `delayMs` from now (but not before the minimum interval), unless it is due sooner already. */
+  private schedule(delayMs: number): void {
     const now = this.clock.now();
-    const due = Math.max(now + extraDelayMs, this.lastStart + this.options.minIntervalMs);
+    const due = Math.max(now + delayMs, this.lastStart + this.options.minIntervalMs);
     if (this.timer !== null) {
       if (this.timerDue <= due) return;
       this.clock.clearTimeout(this.timer);
@@ -97,15 +109,20 @@ export class ReconcileRunner {
     this.lastStart = this.clock.now();
     this.running = this.pass(triggers)
       .catch((): PassOutcome => 'failure')
-      .then((outcome) => {
-        this.running = null;
-        if (outcome === 'failure') {
-          this.failures++;
-          this.trigger('retry', this.backoffMs());
-        } else {
-          this.failures = 0;
-          if (this.dirty) this.schedule(0);
-        }
-      });
+      .then((outcome) => this.finish(outcome));
+  }
+
+  private finish(outcome: PassOutcome): void {
+    this.running = null;
+    if (this.stopped) return;
+    if (outcome !== 'failure') {
+      this.failures = 0;
+      if (this.dirty) this.schedule(0);
+      return;
+    }
+    this.failures++;
+    // Triggers that came in during the failed pass are new work: they do not wait for the backoff.
+    const newWork = this.dirty;
+    this.trigger(RETRY_TRIGGER, newWork ? 0 : backoffDelay(this.failures, this.clock.random(), this.options));
   }
 }

@@ -9,7 +9,11 @@ export interface DockerEventsWatcher {
 export interface DockerEventsOptions {
   /** Container names whose lifecycle matters (the role containers). */
   readonly containers: readonly string[];
-  /** Called for start/restart/die/destroy of one of them, and after every (re)connect. */
+  /**
+   * Called with a reason for start/restart/die/destroy of one of them, for a network
+   * (dis)connect of one of them (its IP may change), and after every connect and disconnect
+   * of the stream itself (events may have been missed; targets may be unreachable).
+   */
   readonly onEvent: (reason: string) => void;
   readonly onConnectionChange?: (connected: boolean, error: string | null) => void;
   readonly backoffBaseMs?: number;
@@ -19,17 +23,26 @@ export interface DockerEventsOptions {
 interface DockerEvent {
   readonly Type?: string;
   readonly Action?: string;
-  readonly Actor?: { readonly Attributes?: Readonly<Record<string, string>> };
+  readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> };
 }
 
-const ACTIONS = ['start', 'restart', 'die', 'destroy'];
+const CONTAINER_ACTIONS = ['start', 'restart', 'die', 'destroy'];
+const NETWORK_ACTIONS = ['connect', 'disconnect'];
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  // dockerode types the stream as a plain ReadableStream; it is an http.IncomingMessage.
+  const destroyable = stream as NodeJS.ReadableStream & { destroy?: () => void };
+  destroyable.destroy?.();
+}
 
 /**
  * Follows Docker's event stream for the role containers, reconnecting with exponential
- * backoff when dockerd goes away; a reconnect triggers a reconcile, since events may have been missed.
+ * backoff when dockerd goes away. Network events name containers by id only, so the ids of
+ * the role containers are learnt from a listing at each connect and from their own events.
  */
 export function watchDockerEvents(docker: Docker, options: DockerEventsOptions): DockerEventsWatcher {
   const names = new Set(options.containers);
+  const idToName = new Map<string, string>();
   const base = options.backoffBaseMs ?? 250;
   const max = options.backoffMaxMs ?? 5_000;
   let attempt = 0;
@@ -39,57 +52,90 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
   let timer: NodeJS.Timeout | null = null;
 
   const setConnected = (value: boolean, error: string | null): void => {
-    if (connected !== value) options.onConnectionChange?.(value, error);
+    if (connected === value) return;
     connected = value;
+    options.onConnectionChange?.(value, error);
+    options.onEvent(value ? 'docker-reconnect' : 'docker-disconnect');
   };
 
   const retry = (error: string | null): void => {
     stream = null;
-    setConnected(false, error);
     if (closed) return;
+    setConnected(false, error);
     const delay = Math.min(max, base * 2 ** attempt);
     attempt++;
     timer = setTimeout(connect, delay);
   };
 
+  const learnIds = (): void => {
+    docker.listContainers({ all: true, filters: { name: [...names] } }).then(
+      (list) => {
+        for (const container of list) {
+          const name = container.Names.map((n) => n.replace(/^\//, '')).find((n) => names.has(n));
+          if (name !== undefined) idToName.set(container.Id, name);
+        }
+      },
+      // Without ids only network events are missed; container events still name the container.
+      () => undefined,
+    );
+  };
+
+  const handle = (event: DockerEvent): void => {
+    const id = event.Actor?.ID ?? '';
+    const attributes = event.Actor?.Attributes ?? {};
+    if (event.Type === 'container') {
+      const name = attributes['name'];
+      if (name === undefined || !names.has(name)) return;
+      if (event.Action === 'destroy') idToName.delete(id);
+      else idToName.set(id, name);
+      options.onEvent(`docker-${event.Action ?? 'event'}:${name}`);
+    } else if (event.Type === 'network') {
+      const name = idToName.get(attributes['container'] ?? '');
+      if (name !== undefined) options.onEvent(`docker-network-${event.Action ?? 'event'}:${name}`);
+    }
+  };
+
+  const follow = (events: NodeJS.ReadableStream): void => {
+    let buffer = '';
+    events.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line === '') continue;
+        try {
+          handle(JSON.parse(line) as DockerEvent);
+        } catch {
+          // A foreign or broken line; the next resync covers anything missed.
+        }
+      }
+    });
+    let ended = false;
+    const endOnce = (reason: string): void => {
+      if (ended) return;
+      ended = true;
+      retry(reason);
+    };
+    events.on('end', () => endOnce('event stream ended'));
+    events.on('close', () => endOnce('event stream closed'));
+    events.on('error', (error: Error) => endOnce(error.message));
+  };
+
   const connect = (): void => {
     timer = null;
     if (closed) return;
-    docker.getEvents({ filters: { type: ['container'], event: ACTIONS } }).then(
+    docker.getEvents({ filters: { type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] } }).then(
       (events) => {
         if (closed) {
-          (events as unknown as { destroy?: () => void }).destroy?.();
+          destroy(events);
           return;
         }
         stream = events;
         attempt = 0;
+        follow(events);
+        learnIds();
         setConnected(true, null);
-        options.onEvent('docker-reconnect');
-        let buffer = '';
-        events.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString('utf8');
-          let newline: number;
-          while ((newline = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, newline).trim();
-            buffer = buffer.slice(newline + 1);
-            if (line === '') continue;
-            try {
-              const event = JSON.parse(line) as DockerEvent;
-              const name = event.Actor?.Attributes?.['name'];
-              if (event.Type === 'container' && name !== undefined && names.has(name)) options.onEvent(`docker-${event.Action ?? 'event'}:${name}`);
-            } catch {
-              // A partial or foreign line; the next resync covers anything missed.
-            }
-          }
-        });
-        let ended = false;
-        const endOnce = (reason: string): void => {
-          if (ended) return;
-          ended = true;
-          retry(reason);
-        };
-        events.on('end', () => endOnce('event stream ended'));
-        events.on('error', (error: Error) => endOnce(error.message));
       },
       (error: Error) => retry(error.message),
     );
@@ -103,7 +149,7 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
     close() {
       closed = true;
       if (timer !== null) clearTimeout(timer);
-      (stream as unknown as { destroy?: () => void } | null)?.destroy?.();
+      if (stream !== null) destroy(stream);
     },
   };
 }

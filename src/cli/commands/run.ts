@@ -15,15 +15,27 @@ export async function runController(values: CliValues): Promise<number> {
     return 1;
   }
   const config = values.listen ? { ...configResult.config, listen: values.listen } : configResult.config;
+  let targets;
+  try {
+    targets = openCellTargets(config);
+  } catch (error) {
+    printError((error as Error).message);
+    return 1;
+  }
   const logger = createLogger();
   const controller = new Controller({
     stateDir,
     config,
-    targets: openCellTargets(config),
+    targets,
     docker: dockerClientFor(config),
     containers: roleContainers(config),
     logger,
     allowMassDelete: values['allow-mass-delete'],
+  });
+  // Listen before starting: a signal that arrives while starting must still end in a clean stop.
+  const stopping = new Promise<string>((done) => {
+    process.once('SIGTERM', () => done('SIGTERM'));
+    process.once('SIGINT', () => done('SIGINT'));
   });
   try {
     await controller.start();
@@ -32,15 +44,9 @@ export async function runController(values: CliValues): Promise<number> {
     await controller.stop();
     return 1;
   }
-  logger.info({ state: stateDir, targets: config.targets }, 'controller started');
-  await new Promise<void>((done) => {
-    const shutdown = (signal: string): void => {
-      logger.info({ signal }, 'stopping: finishing the reconcile in flight');
-      done();
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  logger.info({ state: stateDir, targets: config.targets, allowMassDelete: values['allow-mass-delete'] }, 'controller started');
+  const signal = await stopping;
+  logger.info({ signal }, 'stopping: finishing the reconcile in flight');
   await controller.stop();
   logger.info('stopped');
   logger.flush();

@@ -15,7 +15,7 @@ function fetchStatus(listen: string): Promise<ControllerStatus & { fileErrorCoun
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => {
         try {
-          resolveStatus(JSON.parse(body) as ControllerStatus);
+          resolveStatus(JSON.parse(body) as ControllerStatus & { fileErrorCount?: number });
         } catch (error) {
           reject(error as Error);
         }
@@ -57,6 +57,8 @@ export async function runStatus(values: CliValues): Promise<number> {
   out.push(`desired          ${status.counts.peers} peers, ${status.counts.links} cell links, ${status.counts.services} services`);
   if (status.massDeleteGuard.blocked) out.push(`mass-delete guard: ${status.massDeleteGuard.reason}`);
   for (const e of status.fileErrors) out.push(`file error       ${e.file}: ${e.pointer}: ${e.message}`);
+  const unlisted = (status.fileErrorCount ?? status.fileErrors.length) - status.fileErrors.length;
+  if (unlisted > 0) out.push(`file error       … and ${unlisted} more`);
   process.stdout.write(`${out.join('\n')}\n`);
   return isReady(status) ? 0 : 1;
 }
