@@ -16,7 +16,8 @@ const MAX_LISTED_ERRORS = 200;
  * nothing here can change the cell. Binds where `listen` says (loopback by default).
  */
 export async function serveStatus(listen: string, source: StatusSource): Promise<Server> {
-  const server = createServer((req, res) => {
+  // Node checks the header and request timeouts only every connectionsCheckingInterval (30 s by default).
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;

@@ -181,10 +181,8 @@ describe('faults on a namespace cell', () => {
   });
 
   it('a full Corefile folder keeps the old Corefile; with room again, it converges', async () => {
-    const leftovers = await corefileFault('size=4k', /ENOSPC/);
-    // write-file-atomic.ts leaves its temp file behind when the write fails (reported as a bug).
-    console.log(`temp files left in the full Corefile folder: ${JSON.stringify(leftovers)}`);
-    for (const name of leftovers) await rm(join(corefileDir, name));
+    // A failed write leaves no temp file behind, however often it is retried.
+    expect(await corefileFault('size=4k', /ENOSPC/)).toEqual([]);
   });
 
   describe('the state dir goes away', () => {
