@@ -8,7 +8,7 @@ import { REPO_ROOT, builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
 
-const ready = requirePrerequisites(['root', 'iptables', 'ip']);
+requirePrerequisites(['root', 'iptables', 'ip']);
 
 interface Demo {
   readonly pid: number;
