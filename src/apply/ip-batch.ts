@@ -5,25 +5,33 @@ import type { AddressAction, RoutingAction } from '../model/plan.js';
  * `ip -batch -` input for the address or routing actions of one target; null when
  * there is nothing to do, so no process starts.
  *
- * Order: address deletions (in reverse), address additions; policy-rule deletions, route deletions,
- * route additions, policy-rule additions. So a rule never points at a table whose route
- * is not there yet, and a changed route is deleted before its replacement is added.
+ * Addresses: deletions first (an address cannot be added twice with another prefix), in
+ * reverse: `ip addr` lists a subnet's primary before its secondaries, and deleting a primary
+ * takes its secondaries with it (promote_secondaries off), after which their own lines would fail.
+ * Routing is make-before-break: routes, then the rules that use them, and only then the old
+ * rules and routes, so a peer routed via an exit cell never falls back to the main table while
+ * its entries change. A `route replace` already swaps the route of its table and destination,
+ * so a deletion of the same route is dropped.
  */
 export function compileIpBatch(actions: readonly (AddressAction | RoutingAction)[]): string | null {
   const rank: Record<(AddressAction | RoutingAction)['kind'], number> = {
     'delete-address': 0,
     'add-address': 1,
-    'delete-policy-rule': 2,
-    'delete-route': 3,
-    'add-route': 4,
-    'add-policy-rule': 5,
+    'add-route': 2,
+    'add-policy-rule': 3,
+    'delete-policy-rule': 4,
+    'delete-route': 5,
   };
-  // Address deletions go last-listed first: `ip addr` lists a subnet's primary address before its
-  // secondaries, and deleting a primary takes its secondaries with it (promote_secondaries off),
-  // after which their own `address del` lines would fail.
-  const deletions = actions.filter((a) => a.kind === 'delete-address').reverse();
-  const ordered = [...deletions, ...actions.filter((a) => a.kind !== 'delete-address')].sort((x, y) => rank[x.kind] - rank[y.kind]);
+  const replaced = new Set(actions.flatMap((a) => (a.kind === 'add-route' ? [routeSlot(a.route)] : [])));
+  const kept = actions.filter((a) => !(a.kind === 'delete-route' && replaced.has(routeSlot(a.route))));
+  const deletions = kept.filter((a) => a.kind === 'delete-address').reverse();
+  const ordered = [...deletions, ...kept.filter((a) => a.kind !== 'delete-address')].sort((x, y) => rank[x.kind] - rank[y.kind]);
   return ordered.length === 0 ? null : `${ordered.map(batchLine).join('\n')}\n`;
+}
+
+/** What `route replace` replaces: the route of one table and destination. */
+function routeSlot(route: RouteSpec): string {
+  return `${route.table} ${route.dst}`;
 }
 
 function batchLine(action: AddressAction | RoutingAction): string {

@@ -45,13 +45,17 @@ export interface ReconcileResult {
 export async function reconcileCell(state: DesiredState, targets: CellTargets, layout: LayoutConfig, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const now = options.now ?? (() => performance.now());
   const t0 = now();
-  const { observed, facts, factsError } = await observeCell(targets, layout);
+  const observation = await observeCell(targets, layout);
+  const { facts, factsError } = observation;
+  // Without the api's address the api rules would render empty and be deleted: when the lookup
+  // itself failed (not "no such container"), leave iptables alone this pass instead.
+  const observed: ObservedCell = factsError === null ? observation.observed : { ...observation.observed, iptables: { ok: false, error: factsError } };
   const t1 = now();
   const plain = renderCell(state, facts, layout);
   const rendered = options.adjust ? options.adjust(plain, observed) : plain;
   const plan = planCell(rendered, observed, layout);
   const t2 = now();
-  const errors = [...plan.skipped.map((s) => s.error), ...(factsError ? [factsError] : [])];
+  const errors = plan.skipped.map((s) => s.error);
   const timings = (applyMs: number, verifyMs: number): ReconcileTimings => ({ observeMs: t1 - t0, planMs: t2 - t1, applyMs, verifyMs });
 
   const refused = options.guard?.(plan, observed) ?? null;

@@ -19,7 +19,7 @@ describe('compileIpBatch', () => {
     expect(compileIpBatch(actions)).toBe('address del 172.20.0.21/24 dev eth0 label eth0:pic\naddress add 172.20.0.21/16 dev eth0 label eth0:pic\n');
   });
 
-  it('deletes rules first and adds routes before the rules that use them', () => {
+  it('routes before the rules that use them, and the old entries only after the new ones (make before break)', () => {
     const oldRoute = { ...route, table: '1235', gateway: '10.0.2.1' };
     const actions: RoutingAction[] = [
       { kind: 'add-policy-rule', rule: suppress, reason: '' },
@@ -29,12 +29,20 @@ describe('compileIpBatch', () => {
       { kind: 'delete-policy-rule', rule: { ...lookup, table: '1235' }, reason: '' },
     ];
     expect(compileIpBatch(actions)?.split('\n')).toEqual([
-      'rule del priority 10001 from 10.0.0.4 lookup 1235 protocol 252',
-      'route del default via 10.0.2.1 dev wg0 table 1235 proto 252',
       'route replace default via 10.0.1.1 dev wg0 table 1234 proto 252 onlink',
       'rule add priority 10000 from 10.0.0.4 lookup main suppress_prefixlength 0 protocol 252',
       'rule add priority 10001 from 10.0.0.4 lookup 1234 protocol 252',
+      'rule del priority 10001 from 10.0.0.4 lookup 1235 protocol 252',
+      'route del default via 10.0.2.1 dev wg0 table 1235 proto 252',
       '',
     ]);
+  });
+
+  it('drops the deletion of a route that a replace of the same table and destination swaps', () => {
+    const actions: RoutingAction[] = [
+      { kind: 'delete-route', route: { ...route, gateway: '10.0.9.9' }, reason: '' },
+      { kind: 'add-route', route, reason: '' },
+    ];
+    expect(compileIpBatch(actions)).toBe('route replace default via 10.0.1.1 dev wg0 table 1234 proto 252 onlink\n');
   });
 });
