@@ -1,6 +1,6 @@
 import type { CellTargets } from '../model/cell-targets.js';
 import type { Action, AddressAction, CorefileAction, IptablesAction, Plan, RoutingAction } from '../model/plan.js';
-import type { Target } from '../model/target.js';
+import type { ExecResult, Target } from '../model/target.js';
 import { compileIpBatch } from './ip-batch.js';
 import { compileRestoreInput, restoreLineAt } from './restore-input.js';
 import { writeFileAtomic } from './write-file-atomic.js';
@@ -38,28 +38,40 @@ function isCorefile(a: Action): a is CorefileAction {
   return a.kind === 'write-corefile';
 }
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').slice(-1)[0] ?? '';
-}
+// Where each tool names the failing line of its input. iptables-restore (nft 1.8): `line 7 failed: ...`,
+// `line 7: CHAIN_DEL failed (...)` for a kernel refusal at COMMIT, or `Error occurred at line: 7` after
+// a parse error, whose reason is on an earlier line; `ip -batch`: `Command failed -:7` after the reason.
+const FAILED_LINE = /\bline:? (\d+)\b|^Command failed -:(\d+)$/m;
+// Lines that only repeat the line number or give a usage hint, and iptables-restore's version prefix.
+const NOISE = /^(Error occurred at line: \d+|Try `iptables-restore -h'.*|Command failed -:\d+)$/;
+const VERSION_PREFIX = /^iptables-restore v[^:]*:\s*/;
 
-/** iptables-restore names the failing line (`line 7 failed`); show that line of our input. */
-function restoreError(target: Target, input: string, exitCode: number, stderr: string): string {
-  const match = /line (\d+) failed/.exec(stderr);
-  const line = match ? restoreLineAt(input, Number(match[1])) : null;
-  return `${target.locator}: iptables-restore exit ${exitCode}: ${lastLine(stderr)}${line ? ` (input line ${match?.[1]}: ${line})` : ''}`;
+/** The reason the command gave, without its noise; and the failing line of our input, so a person sees what was refused. */
+function inputError(target: Target, command: string, input: string, result: ExecResult): string {
+  const reason = result.stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !NOISE.test(line))
+    .map((line) => line.replace(VERSION_PREFIX, ''))
+    .filter((line) => line !== '')
+    .join('; ');
+  const match = FAILED_LINE.exec(result.stderr);
+  const lineNumber = match?.[1] ?? match?.[2];
+  const line = lineNumber === undefined ? null : restoreLineAt(input, Number(lineNumber));
+  return `${target.locator}: ${command} exit ${result.exitCode}: ${reason}${line === null ? '' : ` (input line ${lineNumber}: ${line})`}`;
 }
 
 async function applyIptables(target: Target, actions: readonly IptablesAction[]): Promise<string | null> {
   const input = compileRestoreInput(actions);
   if (input === null) return null;
   const result = await target.exec(['iptables-restore', '--noflush', '-w'], { stdin: input });
-  return result.exitCode === 0 ? null : restoreError(target, input, result.exitCode, result.stderr);
+  return result.exitCode === 0 ? null : inputError(target, 'iptables-restore', input, result);
 }
 
 async function applyBatch(target: Target, lines: string | null): Promise<string | null> {
   if (lines === null) return null;
   const result = await target.exec(['ip', '-batch', '-'], { stdin: lines });
-  return result.exitCode === 0 ? null : `${target.locator}: ip -batch exit ${result.exitCode}: ${lastLine(result.stderr)}`;
+  return result.exitCode === 0 ? null : inputError(target, 'ip -batch', lines, result);
 }
 
 async function attempt(part: ApplyFailure['part'], work: () => Promise<string | null>): Promise<ApplyFailure | null> {

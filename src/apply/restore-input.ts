@@ -57,7 +57,7 @@ function withRule(command: string, rule: string): string {
   return rule === '' ? command : `${command} ${rule}`;
 }
 
-/** The text of line `n` (1-based, as iptables-restore reports `line N failed`), or null. */
+/** The text of line `n` (1-based, as iptables-restore and `ip -batch` number their input), or null. */
 export function restoreLineAt(input: string, n: number): string | null {
   if (!Number.isInteger(n) || n < 1) return null;
   const lines = input.endsWith('\n') ? input.slice(0, -1).split('\n') : input.split('\n');

@@ -31,11 +31,11 @@ export async function runApply(values: CliValues): Promise<number> {
     process.stdout.write(`\nResidual plan after apply (not converged):\n${formatPlanText(result.residual)}`);
   }
   for (const error of result.errors) printError(error);
-  const counts = result.apply?.counts;
+  // Zeros when nothing was applied, so "a second apply writes nothing" is visible in the output.
+  const counts = result.apply?.counts ?? { restores: 0, ipBatches: 0, fileWrites: 0, signals: 0 };
   process.stdout.write(
     `reconcile ${id}: ${result.converged ? 'converged' : 'NOT converged'}` +
-      (counts ? ` (${counts.restores} restore, ${counts.ipBatches} ip batch, ${counts.fileWrites} file write, ${counts.signals} signal)` : '') +
-      '\n',
+      ` (${counts.restores} restore, ${counts.ipBatches} ip batch, ${counts.fileWrites} file write, ${counts.signals} signal)\n`,
   );
   return result.converged ? 0 : 1;
 }

@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCellTargets } from '../../src/cli/open-cell-targets.js';
+import { controllerConfigSchema } from '../../src/config/controller-config.js';
+import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import type { CellTargets } from '../../src/model/cell-targets.js';
+import type { DesiredState } from '../../src/model/desired-state.js';
+import type { Target } from '../../src/model/target.js';
+import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
+import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';
+import {
+  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon, stopTestContainer,
+} from '../helpers/docker.js';
+import { requirePrerequisites } from '../helpers/prerequisites.js';
+import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+
+/**
+ * Faults on real parts (DESIGN §6): a transaction the kernel refuses, a missing or stopped
+ * container, and an apply that reports success but changed nothing (so verify must catch it).
+ * The cell is a namespace testbed; the broken caddy roles are real Docker containers, or none.
+ */
+
+const ready = requirePrerequisites(['root', 'iptables', 'ip', 'dockerd', 'busybox']);
+const DAVE_CHAIN = 'PIC-PEER-10-0-0-10';
+
+describe('apply failures on a namespace cell', () => {
+  let state: DesiredState;
+  let bed: TestbedFixture;
+  let stopped = '';
+
+  beforeAll(async () => {
+    if (!ready.ok) return;
+    await ensureDockerDaemon();
+    const image = await buildTestImage();
+    stopped = await startTestContainer({ role: 'stopped-caddy', image });
+    await stopTestContainer(stopped);
+    state = await loadValidState('state');
+    bed = await createTestbed(state);
+    const first = await reconcileCell(state, bed.targets, bed.layout);
+    expect(first.errors).toEqual([]);
+  });
+  afterAll(async () => {
+    await bed?.dispose();
+    await cleanupNamespaces();
+    await removeTestContainers();
+    await stopOwnDockerDaemon();
+  });
+
+  const without = (name: string): DesiredState => ({ ...state, peers: state.peers.filter((p) => p.name !== name) });
+  // Without the banners (they carry a timestamp) and the chain counters (stray IGMP/ND packets move them).
+  const ruleset = async (): Promise<string> =>
+    (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
+  const caddyAt = (locator: string): CellTargets =>
+    openCellTargets(controllerConfigSchema.parse({ ...bed.config, targets: { ...bed.config.targets, caddy: locator } }));
+
+  it('a transaction the kernel refuses leaves the old ruleset intact, and the error names the failing line', async () => {
+    // An operator's rule still jumps to dave's chain, so deleting that chain fails at COMMIT
+    // ("CHAIN_DEL failed (Device or resource busy)"): a real refusal, not a simulated one.
+    await nsRunOk(bed.cell.wg, ['iptables', '-A', 'INPUT', '-s', '10.0.0.10/32', '-j', DAVE_CHAIN]);
+    const before = await ruleset();
+    const result = await reconcileCell(without('dave-phone'), bed.targets, bed.layout);
+    expect(result.converged).toBe(false);
+    expect(result.apply?.failures.map((f) => f.part)).toEqual(['iptables']);
+    const error = result.apply?.failures[0]?.error ?? '';
+    expect(error).toMatch(new RegExp(`^netns:${bed.cell.wg}: iptables-restore exit \\d+: .*busy.* \\(input line \\d+: -X ${DAVE_CHAIN}\\)$`));
+    expect(result.errors).toContain(error);
+    // The other parts of the same transaction (chain edits, flushes) were rolled back with it.
+    expect(await ruleset()).toBe(before);
+    expect(before.split('\n')).toContain(`:${DAVE_CHAIN} -`);
+    // The Corefile is an independent part: it converged anyway.
+    expect(await readFile(bed.corefilePath, 'utf8')).toBe(result.rendered.corefile);
+
+    await nsRunOk(bed.cell.wg, ['iptables', '-D', 'INPUT', '-s', '10.0.0.10/32', '-j', DAVE_CHAIN]);
+    const retried = await reconcileCell(state, bed.targets, bed.layout);
+    expect(retried.errors).toEqual([]);
+    expect(compareMatrix(state, await probeMatrix(state, bed.cell))).toEqual([]);
+  });
+
+  it('verify catches an apply that changed nothing: not converged, with the residual plan', async () => {
+    await nsRunOk(bed.cell.lan, ['ip', 'addr', 'del', '172.20.0.22/16', 'dev', 'eth0']);
+    // Caddy's `ip -batch` "succeeds" without running, like a command that exits 0 and does nothing.
+    const silent: Target = {
+      locator: bed.targets.caddy.locator,
+      exec: (argv, options) => (argv[0] === 'ip' && argv[1] === '-batch' ? Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }) : bed.targets.caddy.exec(argv, options)),
+    };
+    const result = await reconcileCell(state, { ...bed.targets, caddy: silent }, bed.layout);
+    expect(result.apply?.failures).toEqual([]);
+    expect(result.apply?.counts.ipBatches).toBe(1);
+    expect(result.converged).toBe(false);
+    expect(result.residual?.actions).toEqual([expect.objectContaining({ kind: 'add-address', address: { address: '172.20.0.22', prefixlen: 16, label: 'eth0:pic' } })]);
+    expect(result.errors).toEqual(['not converged: 1 actions still pending after apply']);
+
+    const repaired = await reconcileCell(state, bed.targets, bed.layout);
+    expect(repaired.converged).toBe(true);
+    expect(repaired.plan.actions.map((a) => a.kind)).toEqual(['add-address']);
+  });
+
+  const brokenCaddies = [
+    { name: 'missing', locator: () => `docker:${containerName('missing-caddy')}`, message: 'no such container' },
+    { name: 'stopped', locator: () => `docker:${stopped}`, message: 'container is not running' },
+  ];
+  for (const broken of brokenCaddies) {
+    it(`a ${broken.name} caddy container fails only its part; iptables and the Corefile converge`, async () => {
+      const changed = without('erin-laptop');
+      const result = await reconcileCell(changed, caddyAt(broken.locator()), bed.layout);
+      expect(result.converged).toBe(false);
+      expect(result.errors).toEqual([`${broken.locator()}: ip -j addr show dev eth0: ${broken.message}`]);
+      expect(result.plan.skipped.map((s) => s.part)).toEqual(['addresses']);
+      expect(result.apply?.counts).toMatchObject({ restores: 1, fileWrites: 1 });
+      expect(result.apply?.failures).toEqual([]);
+      // Seen through the working targets, the other parts are done.
+      const check = await reconcileCell(changed, bed.targets, bed.layout);
+      expect(check.plan.actions).toEqual([]);
+      expect(check.converged).toBe(true);
+      // Back to the full state for the next case.
+      expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
+    });
+  }
+});
