@@ -1,22 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { loadControllerConfig, layoutOf } from '../../config/controller-config.js';
+import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
 import { formatPlanText } from '../../plan/format-plan.js';
 import type { CliValues } from '../main.js';
-import { printError, requireOption } from '../cli-output.js';
+import { printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
 
 /** `apply`: one verified reconcile. Exit 0 converged, 1 error. */
 export async function runApply(values: CliValues): Promise<number> {
   const stateDir = requireOption(values.state, '--state');
   if (stateDir === null) return 1;
-  const configResult = await loadControllerConfig(values.config);
-  if (!configResult.ok) {
-    printError(configResult.error);
-    return 1;
-  }
+  const config = await readConfig(values);
+  if (config === null) return 1;
   const loaded = await loadState(stateDir);
   for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   if (loaded.issues.length > 0 || loaded.state === null) {
@@ -24,7 +21,7 @@ export async function runApply(values: CliValues): Promise<number> {
     return 1;
   }
   const id = randomUUID().slice(0, 8);
-  const result = await reconcileCell(loaded.state, openCellTargets(configResult.config), layoutOf(configResult.config), { dryRun: values['dry-run'] });
+  const result = await reconcileCell(loaded.state, openCellTargets(config), layoutOf(config), { dryRun: values['dry-run'] });
   process.stdout.write(formatPlanText(result.plan));
   if (values['dry-run']) return result.errors.length === 0 ? 0 : 1;
   if (result.residual && result.residual.actions.length > 0) {

@@ -1,7 +1,7 @@
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadControllerConfig, layoutOf } from '../../config/controller-config.js';
+import { layoutOf } from '../../config/controller-config.js';
 import { formatFinding } from '../../import/import-finding.js';
 import { inferState } from '../../import/infer-state.js';
 import { stateFiles, type SchemaRef } from '../../import/state-files.js';
@@ -10,7 +10,7 @@ import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
 import type { CliValues } from '../main.js';
-import { printError, requireOption } from '../cli-output.js';
+import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
 
 /** The package's shipped schemas: `schema/` beside `src/` and `dist/`. */
@@ -38,21 +38,18 @@ export async function runImport(values: CliValues): Promise<number> {
   const outOption = requireOption(values.out, '--out');
   if (outOption === null) return 1;
   const outDir = resolve(outOption);
-  const configResult = await loadControllerConfig(values.config);
-  if (!configResult.ok) {
-    printError(configResult.error);
-    return 1;
-  }
-  const layout = layoutOf(configResult.config);
+  const config = await readConfig(values);
+  if (config === null) return 1;
+  const layout = layoutOf(config);
   if (!(await isEmptyOrMissing(outDir))) {
     printError(`--out ${outOption}: exists and is not empty; import writes a new state directory`);
     return 1;
   }
-  if (values.from !== undefined && !(await stat(values.from).then((s) => s.isDirectory(), () => false))) {
+  if (values.from !== undefined && !(await isDirectory(values.from))) {
     printError(`--from ${values.from}: not a directory`);
     return 1;
   }
-  const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(configResult.config), layout);
+  const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(config), layout);
   const result = inferState(observed, layout);
   for (const line of result.findings) process.stdout.write(`${formatFinding(line)}\n`);
   if (!result.ok) {

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { loadControllerConfig, layoutOf } from '../../config/controller-config.js';
+import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
@@ -8,23 +7,16 @@ import { formatPlanText, planToJson } from '../../plan/format-plan.js';
 import { planCell } from '../../plan/plan-cell.js';
 import { renderCell } from '../../render/render-cell.js';
 import type { CliValues } from '../main.js';
-import { printError, requireOption } from '../cli-output.js';
+import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
-
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
-}
 
 /** `plan`: what apply would do. Exit 0 nothing to do, 2 changes pending, 1 error. */
 export async function runPlan(values: CliValues): Promise<number> {
   const stateDir = requireOption(values.state, '--state');
   if (stateDir === null) return 1;
-  const configResult = await loadControllerConfig(values.config);
-  if (!configResult.ok) {
-    printError(configResult.error);
-    return 1;
-  }
-  const layout = layoutOf(configResult.config);
+  const config = await readConfig(values);
+  if (config === null) return 1;
+  const layout = layoutOf(config);
   const loaded = await loadState(stateDir);
   for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   if (loaded.issues.length > 0 || loaded.state === null) return 1;
@@ -35,7 +27,7 @@ export async function runPlan(values: CliValues): Promise<number> {
   }
   const { observed, facts, factsError } = values.from
     ? await observeSaved(values.from, layout)
-    : await observeCell(openCellTargets(configResult.config), layout);
+    : await observeCell(openCellTargets(config), layout);
   if (factsError) printError(`${factsError} (api rules left out)`);
   const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout);
   process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : formatPlanText(plan));

@@ -1,20 +1,15 @@
-import { loadControllerConfig } from '../../config/controller-config.js';
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
 import type { CliValues } from '../main.js';
-import { printError, requireOption } from '../cli-output.js';
+import { printError, readConfig, requireOption } from '../cli-common.js';
 import { dockerClientFor, openCellTargets, roleContainers } from '../open-cell-targets.js';
 
 /** `run`: the controller loop, until SIGTERM or SIGINT; exits 0 after finishing the pass in flight. */
 export async function runController(values: CliValues): Promise<number> {
   const stateDir = requireOption(values.state, '--state');
   if (stateDir === null) return 1;
-  const configResult = await loadControllerConfig(values.config);
-  if (!configResult.ok) {
-    printError(configResult.error);
-    return 1;
-  }
-  const config = values.listen ? { ...configResult.config, listen: values.listen } : configResult.config;
+  const config = await readConfig(values);
+  if (config === null) return 1;
   let targets;
   try {
     targets = openCellTargets(config);

@@ -1,10 +1,9 @@
 import { request } from 'node:http';
-import { loadControllerConfig } from '../../config/controller-config.js';
 import type { ControllerStatus } from '../../loop/controller-status.js';
 import { isReady } from '../../loop/controller-status.js';
 import { splitListen } from '../../http/serve-status.js';
 import type { CliValues } from '../main.js';
-import { printError } from '../cli-output.js';
+import { printError, readConfig } from '../cli-common.js';
 
 function fetchStatus(listen: string): Promise<ControllerStatus & { fileErrorCount?: number }> {
   const { host, port } = splitListen(listen);
@@ -29,12 +28,9 @@ function fetchStatus(listen: string): Promise<ControllerStatus & { fileErrorCoun
 
 /** `status`: asks a running controller; exit 0 when it is ready. */
 export async function runStatus(values: CliValues): Promise<number> {
-  const configResult = await loadControllerConfig(values.config);
-  if (!configResult.ok) {
-    printError(configResult.error);
-    return 1;
-  }
-  const listen = values.listen ?? configResult.config.listen;
+  const config = await readConfig(values);
+  if (config === null) return 1;
+  const listen = config.listen;
   let status;
   try {
     status = await fetchStatus(listen);

@@ -1,7 +1,7 @@
 import { loadState } from '../../load/load-state.js';
 import { formatIssue } from '../../load/state-issue.js';
 import type { CliValues } from '../main.js';
-import { requireOption } from '../cli-output.js';
+import { requireOption } from '../cli-common.js';
 
 export async function runValidate(values: CliValues): Promise<number> {
   const stateDir = requireOption(values.state, '--state');

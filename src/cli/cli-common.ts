@@ -1,0 +1,29 @@
+import { stat } from 'node:fs/promises';
+import { loadControllerConfig, type ControllerConfig } from '../config/controller-config.js';
+import type { CliValues } from './main.js';
+
+/** What every CLI command shares: required options, the config, error lines. */
+
+export function requireOption(value: string | undefined, flag: string): string | null {
+  if (value !== undefined && value !== '') return value;
+  process.stderr.write(`pic-reconciler: ${flag} is required\n`);
+  return null;
+}
+
+export function printError(message: string): void {
+  process.stderr.write(`pic-reconciler: ${message}\n`);
+}
+
+/** The controller config named by --config (defaults when absent), with --listen applied; null after printing why not. */
+export async function readConfig(values: CliValues): Promise<ControllerConfig | null> {
+  const result = await loadControllerConfig(values.config);
+  if (!result.ok) {
+    printError(result.error);
+    return null;
+  }
+  return values.listen ? { ...result.config, listen: values.listen } : result.config;
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
