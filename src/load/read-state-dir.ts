@@ -17,6 +17,7 @@ import { STATE_DIR_FILE } from './state-issue.js';
 import type { StateFile } from './validate-state.js';
 
 export const MAX_STATE_FILE_BYTES = 1024 * 1024;
+const READ_BATCH = 64;
 
 const LEFTOVER_SUFFIXES = ['.swp', '~', '.tmp'];
 
@@ -46,6 +47,7 @@ async function walk(absDir: string, relDir: string, visited: Set<string>, out: S
     out.push(dirError(relDir === '' ? STATE_DIR_FILE : relDir, `cannot list folder: ${reason(error)}`));
     return;
   }
+  const files: [abs: string, rel: string][] = [];
   for (const entry of entries) {
     if (isIgnoredName(entry.name)) continue;
     const abs = join(absDir, entry.name);
@@ -76,8 +78,13 @@ async function walk(absDir: string, relDir: string, visited: Set<string>, out: S
         await walk(real, rel, visited, out);
       }
     } else if (isJson) {
-      out.push(await readStateFile(abs, rel));
+      files.push([abs, rel]);
     }
+  }
+  // A folder of thousands of peers: one file at a time costs a round trip through the thread pool
+  // per open, stat, read and close; a bounded batch keeps the pool busy without running out of descriptors.
+  for (let i = 0; i < files.length; i += READ_BATCH) {
+    out.push(...(await Promise.all(files.slice(i, i + READ_BATCH).map(([abs, rel]) => readStateFile(abs, rel)))));
   }
 }
 

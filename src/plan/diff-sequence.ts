@@ -11,6 +11,23 @@
 
 /** Pairs `[i, j]` with `a[i] === b[j]`, strictly increasing in both, of maximal length. */
 export function matchSequences(a: readonly string[], b: readonly string[]): Array<[number, number]> {
+  // The common prefix and suffix first, by plain comparison: an unchanged chain (the no-op
+  // reconcile, nearly every chain of a one-peer change) then costs no hashing at all.
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < head; i++) pairs.push([i, i]);
+  if (head < a.length - tail && head < b.length - tail) {
+    for (const [i, j] of matchMiddle(a.slice(head, a.length - tail), b.slice(head, b.length - tail))) pairs.push([head + i, head + j]);
+  }
+  for (let k = tail; k > 0; k--) pairs.push([a.length - k, b.length - k]);
+  return pairs;
+}
+
+/** matchSequences for two sides that are both non-empty. */
+function matchMiddle(a: readonly string[], b: readonly string[]): Array<[number, number]> {
   const ids = new Map<string, number>();
   const idOf = (s: string): number => {
     let id = ids.get(s);
