@@ -1,7 +1,7 @@
 import type { DesiredState } from '../model/desired-state.js';
 import { createNamespace, deleteNamespace, nsRunOk, run, runOk } from '../testbed/netns.js';
 import { removeContainer, startContainer } from './docker-cell.js';
-import { BENCH_API_IP } from './netns-cell.js';
+import { BARE_API_IP } from '../testbed/bare-cell.js';
 import { seedCommands } from './seed-commands.js';
 
 export interface ImperativeRun {
@@ -19,7 +19,7 @@ function countForward(dump: string): number {
 
 /** The seed's way, in a fresh namespace: `ip netns exec NS iptables ...` once per rule. */
 export async function measureImperativeNetns(state: DesiredState): Promise<ImperativeRun> {
-  const commands = seedCommands(state, BENCH_API_IP);
+  const commands = seedCommands(state, BARE_API_IP);
   const ns = await createNamespace();
   try {
     const t0 = performance.now();
@@ -33,7 +33,7 @@ export async function measureImperativeNetns(state: DesiredState): Promise<Imper
 
 /** The seed's way in a fresh container: `docker exec NAME iptables ...` (the docker CLI, as the seed calls it) once per rule. */
 export async function measureImperativeDocker(state: DesiredState, image: string): Promise<ImperativeRun> {
-  const commands = seedCommands(state, BENCH_API_IP);
+  const commands = seedCommands(state, BARE_API_IP);
   const name = await startContainer(image, 'seed');
   try {
     const t0 = performance.now();

@@ -11,7 +11,7 @@ import { measureDocker } from './measure-docker.js';
 import { measureFloor } from './measure-floor.js';
 import { measureMemory } from './measure-memory.js';
 import { measureReconcile, type PassRun } from './measure-reconcile.js';
-import { BENCH_API_IP } from './netns-cell.js';
+import { BARE_API_IP } from '../testbed/bare-cell.js';
 import { summarize } from './stats.js';
 import { peerIp, type CellSize } from './synthetic-state.js';
 
@@ -40,7 +40,7 @@ export async function measureSize(size: CellSize, options: SizeOptions): Promise
   const { runs, layout, progress } = options;
   const { dir, state } = await writeSyntheticState(size);
   try {
-    const rendered = renderCell(state, { apiIp: BENCH_API_IP }, layout);
+    const rendered = renderCell(state, { apiIp: BARE_API_IP }, layout);
     const floorInput = formatIptablesSave(rendered.iptables);
     const floor: number[] = [];
     const reconciles = [];

@@ -17,7 +17,10 @@ export async function waitConverged(controller: Controller, since: number, timeo
     if (last !== null && last.converged && Date.parse(last.startedAt) >= since) return true;
     const next = controller.nextPass();
     controller.trigger('state');
-    await Promise.race([next, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+    // The deadline timer is cleared once the pass comes, so the soak's own waits never look like leaked timers.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([next, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
   }
   return false;
 }

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { cleanupNamespaces } from '../testbed/netns.js';
-import { createBareCell } from './bare-cell.js';
+import { createBareCell } from '../testbed/bare-cell.js';
 import { runBurst, type BurstReport } from './run-burst.js';
 import { runSoak, type SoakReport } from './run-soak.js';
 
@@ -48,14 +48,14 @@ async function main(): Promise<number> {
   });
   const minutes = numberOption(values.minutes, 3, 'minutes');
   try {
-    const burstCell = await createBareCell();
+    const burstCell = await createBareCell({ resync_seconds: 3600 });
     const burst = await runBurst(burstCell, {
       peers: numberOption(values.peers, 5_000, 'peers'),
       changes: numberOption(values.changes, 1_000, 'changes'),
       seconds: numberOption(values.seconds, 10, 'seconds'),
     }).finally(() => burstCell.dispose());
     process.stderr.write(`burst: ${JSON.stringify(burst)}\n`);
-    const soakCell = await createBareCell({ resyncSeconds: 5 });
+    const soakCell = await createBareCell({ resync_seconds: 5 });
     const soak = await runSoak(soakCell, {
       minutes,
       peers: numberOption(values['soak-peers'], 1_000, 'soak-peers'),

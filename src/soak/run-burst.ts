@@ -1,7 +1,7 @@
 import { layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
 import { reconcileCell } from '../loop/reconcile-cell.js';
-import type { BareCell } from './bare-cell.js';
+import { bareCellController, type BareCell } from '../testbed/bare-cell.js';
 import { reconcileCount, waitConverged } from './controller-passes.js';
 import { editPeer, writeCellState } from './peer-files.js';
 
@@ -37,7 +37,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runBurst(cell: BareCell, options: BurstOptions): Promise<BurstReport> {
   const { peers, changes, seconds } = options;
   await writeCellState(cell.stateDir, peers);
-  const controller = cell.controller();
+  const controller = bareCellController(cell);
   try {
     const started = Date.now();
     await controller.start();

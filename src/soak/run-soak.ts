@@ -3,7 +3,7 @@ import { layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
 import { reconcileCell } from '../loop/reconcile-cell.js';
 import { nsRunOk } from '../testbed/netns.js';
-import type { BareCell } from './bare-cell.js';
+import { bareCellController, type BareCell } from '../testbed/bare-cell.js';
 import { reconcileCount, waitConverged } from './controller-passes.js';
 import { editPeer, writeCellState } from './peer-files.js';
 import { activeResources, childProcesses, grownResources, sampleMemory, type MemorySample } from './sample-process.js';
@@ -58,7 +58,7 @@ function indexes(peers: number): () => number {
 export async function runSoak(cell: BareCell, options: SoakOptions): Promise<SoakReport> {
   await writeCellState(cell.stateDir, options.peers);
   const resourcesBefore = activeResources();
-  const controller = cell.controller();
+  const controller = bareCellController(cell);
   const startedAt = Date.now();
   const samples: MemorySample[] = [];
   let edits = 0;

@@ -4,7 +4,7 @@
  * number of reconciles. The full size (5,000 peers, 1,000 changes in 10 s) is in `npm run soak`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBareCell, type BareCell } from '../../src/soak/bare-cell.js';
+import { createBareCell, type BareCell } from '../../src/testbed/bare-cell.js';
 import { runBurst } from '../../src/soak/run-burst.js';
 import { cleanupNamespaces } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -15,7 +15,7 @@ describe('a burst of edits on 500 peers', () => {
   let cell: BareCell;
   beforeAll(async () => {
     if (!ready.ok) return;
-    cell = await createBareCell();
+    cell = await createBareCell({ resync_seconds: 3600 });
   });
   afterAll(async () => {
     await cell?.dispose();
