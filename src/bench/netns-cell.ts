@@ -1,15 +1,17 @@
-import { layoutOf, type ControllerConfig } from '../config/controller-config.js';
+import { controllerConfigSchema, layoutOf, type ControllerConfig } from '../config/controller-config.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { openCellTargets } from '../cli/open-cell-targets.js';
 import { bareCellConfig, createBareCell } from '../testbed/bare-cell.js';
 import { createRecordingTarget, type RecordingTarget } from './recording-target.js';
 
+const DEFAULTS = controllerConfigSchema.parse({});
+
 /**
  * The pacing a user would run with: the controller's defaults (quiet time after the last
  * file event, least time between two reconciles).
  */
-export const BENCH_PACING = { debounce_ms: 100, min_interval_ms: 200 } as const;
+export const BENCH_PACING = { debounce_ms: DEFAULTS.debounce_ms, min_interval_ms: DEFAULTS.min_interval_ms } as const;
 
 /** A cell's live side: where the wireguard and caddy roles run (namespaces, or containers), with recording targets. */
 export interface BenchCell {

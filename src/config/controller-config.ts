@@ -31,7 +31,7 @@ export const controllerConfigSchema = z
     resync_seconds: z.number().min(1).max(86_400).default(30),
     listen: z.string().regex(/^[0-9.]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:9470'),
     /** Quiet time after the last state-file change before a reconcile starts. */
-    debounce_ms: z.number().int().min(0).max(60_000).default(100),
+    debounce_ms: z.number().int().min(0).max(60_000).default(50),
     /** Least time between two reconciles. */
     min_interval_ms: z.number().int().min(0).max(60_000).default(200),
     /** Share of managed rules one step may remove before the mass-delete guard stops it. */

@@ -12,7 +12,7 @@ import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
-import { readCorefile } from '../observe/observe-cell.js';
+import { observeCell, readCorefile, type Observed } from '../observe/observe-cell.js';
 import { ControllerMetrics, triggerKind, type TriggerKind } from '../http/metrics.js';
 import { serveStatus } from '../http/serve-status.js';
 import { INITIAL_STATUS, withLoadResult, withPassReport, type ControllerStatus, type DesiredCounts, type PassResult } from './controller-status.js';
@@ -251,13 +251,15 @@ export class Controller {
 
   private async reconcileOnce(context: PassContext): Promise<PassOutcome> {
     const { config, targets } = this.deps;
+    // Reading the cell does not depend on the state files: both go at once. (observeCell never rejects.)
+    const observation = observeCell(targets, layoutOf(config));
     const files = await readStateDir(this.deps.stateDir);
     const loaded = validateState(files, this.previous === null ? {} : { previous: this.previous });
     this.noteIssues(loaded.issues, context.log);
     this.current = withLoadResult(this.current, loaded.issues, new Date());
     this.metrics.stateErrors.set(loaded.issues.length);
 
-    if (files.length === 0) return this.reconcileEmptied(context);
+    if (files.length === 0) return this.reconcileEmptied(context, observation);
     if (loaded.state === null) {
       const message = 'no valid Cell resource in the state directory and none remembered; nothing applied';
       return this.report(context, 'invalid_state', { message, unreachable: null, counts: null, guard: null, actions: {}, errors: [message] });
@@ -269,12 +271,13 @@ export class Controller {
     const result = await reconcileCell(state, targets, layoutOf(config), {
       ...(this.deps.allowMassDelete ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
       ...(loaded.unresolvedFiles.length > 0 ? { adjust: preserveUnattributed } : {}),
+      observation,
     });
     return this.record(context, result, state, countsOf(state));
   }
 
   /** An empty folder looks like an unmounted volume: applied only when confirmed, and then it removes everything we own. */
-  private async reconcileEmptied(context: PassContext): Promise<PassOutcome> {
+  private async reconcileEmptied(context: PassContext, observation: Promise<Observed>): Promise<PassOutcome> {
     if (!this.deps.allowMassDelete) {
       return this.report(context, 'refused', { message: EMPTY_STATE_GUARD, unreachable: null, counts: NO_COUNTS, guard: EMPTY_STATE_GUARD, actions: {}, errors: [EMPTY_STATE_GUARD] });
     }
@@ -284,7 +287,7 @@ export class Controller {
       const message = 'the state directory is empty and nothing is remembered; nothing applied';
       return this.report(context, 'invalid_state', { message, unreachable: null, counts: NO_COUNTS, guard: null, actions: {}, errors: [message] });
     }
-    const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), { adjust: ownNothing });
+    const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), { adjust: ownNothing, observation });
     return this.record(context, result, NOTHING, NO_COUNTS);
   }
 

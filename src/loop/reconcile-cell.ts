@@ -5,7 +5,7 @@ import type { ObservedCell } from '../model/observed-cell.js';
 import type { Plan } from '../model/plan.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
 import { applyPlan, type ApplyResult } from '../apply/apply-plan.js';
-import { observeCell } from '../observe/observe-cell.js';
+import { observeCell, type Observed } from '../observe/observe-cell.js';
 import { planCell } from '../plan/plan-cell.js';
 import { renderCell } from '../render/render-cell.js';
 import { verifyConverged } from '../verify/verify-converged.js';
@@ -17,6 +17,8 @@ export interface ReconcileOptions {
   readonly guard?: (plan: Plan, observed: ObservedCell) => string | null;
   /** Adjusts the rendered target after observing (keeps live rules that cannot be attributed). */
   readonly adjust?: (rendered: RenderedCell, observed: ObservedCell) => RenderedCell;
+  /** An observation already under way (started while the state was loading); observed here otherwise. */
+  readonly observation?: Promise<Observed>;
   readonly now?: () => number;
 }
 
@@ -45,7 +47,7 @@ export interface ReconcileResult {
 export async function reconcileCell(state: DesiredState, targets: CellTargets, layout: LayoutConfig, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const now = options.now ?? (() => performance.now());
   const t0 = now();
-  const observation = await observeCell(targets, layout);
+  const observation = await (options.observation ?? observeCell(targets, layout));
   const { facts, factsError } = observation;
   // Without the api's address the api rules would render empty and be deleted: when the lookup
   // itself failed (not "no such container"), leave iptables alone this pass instead.
