@@ -93,6 +93,7 @@ export async function applyPlan(plan: Plan, targets: CellTargets): Promise<Apply
   const routing = plan.actions.filter(isRouting);
   const addresses = plan.actions.filter(isAddress);
   const corefile = plan.actions.filter(isCorefile).at(-1);
+  const reload = corefile !== undefined || targets.dns.reloadPending;
   const routingBatch = compileIpBatch(routing);
   const addressBatch = compileIpBatch(addresses);
 
@@ -105,9 +106,8 @@ export async function applyPlan(plan: Plan, targets: CellTargets): Promise<Apply
     wireguardWork,
     attempt('addresses', () => applyBatch(targets.caddy, addressBatch)),
     attempt('corefile', async () => {
-      if (corefile === undefined) return null;
-      await writeFileAtomic(targets.corefilePath, corefile.text);
-      await targets.dns.reload();
+      if (corefile !== undefined) await writeFileAtomic(targets.corefilePath, corefile.text);
+      if (reload) await targets.dns.reload();
       return null;
     }),
   ]);
@@ -117,7 +117,7 @@ export async function applyPlan(plan: Plan, targets: CellTargets): Promise<Apply
       restores: iptables.length > 0 ? 1 : 0,
       ipBatches: (routingBatch === null ? 0 : 1) + (addressBatch === null ? 0 : 1),
       fileWrites: corefile === undefined ? 0 : 1,
-      signals: corefile === undefined ? 0 : 1,
+      signals: reload ? 1 : 0,
     },
     failures,
     touched: {

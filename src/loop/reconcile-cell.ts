@@ -61,11 +61,14 @@ export async function reconcileCell(state: DesiredState, targets: CellTargets, l
   const timings = (applyMs: number, verifyMs: number): ReconcileTimings => ({ observeMs: t1 - t0, planMs: t2 - t1, applyMs, verifyMs });
 
   const refused = options.guard?.(plan, observed) ?? null;
-  if (options.dryRun || refused !== null || plan.actions.length === 0) {
+  // A CoreDNS reload that failed earlier is still owed, even when the plan is empty.
+  const nothingToDo = plan.actions.length === 0 && !targets.dns.reloadPending;
+  if (options.dryRun || refused !== null || nothingToDo) {
+    const pendingReload = targets.dns.reloadPending ? [`${targets.dns.locator}: CoreDNS reload still pending`] : [];
     return {
       rendered, plan, apply: null, residual: null, refused,
-      converged: refused === null && plan.actions.length === 0 && errors.length === 0,
-      errors: refused === null ? errors : [...errors, refused],
+      converged: refused === null && nothingToDo && errors.length === 0,
+      errors: [...errors, ...(refused === null ? [] : [refused]), ...(options.dryRun ? pendingReload : [])],
       timings: timings(0, 0),
     };
   }

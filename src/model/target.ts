@@ -31,6 +31,8 @@ export interface ApiAddressSource {
 /** Makes CoreDNS reload its Corefile (SIGUSR1), or does nothing for `none`. */
 export interface DnsReloader {
   readonly locator: string;
+  /** True after a reload that failed: the Corefile on disk is newer than what CoreDNS runs. */
+  readonly reloadPending: boolean;
   reload(): Promise<void>;
 }
 

@@ -9,8 +9,25 @@ import type { Locator } from './resolve-locator.js';
  * controller against namespaces read the Corefile themselves instead of relying on a reload.
  */
 export function createDnsReloader(text: string, locator: Locator, options?: TargetOptions): DnsReloader {
-  if (locator.kind === 'docker') {
-    return { locator: text, reload: () => dockerSignal(locator.name, 'SIGUSR1', options?.timeoutMs) };
-  }
-  return { locator: text, reload: () => Promise.resolve() };
+  if (locator.kind === 'docker') return trackingReloads(text, () => dockerSignal(locator.name, 'SIGUSR1', options?.timeoutMs));
+  return trackingReloads(text, () => Promise.resolve());
+}
+
+/**
+ * Remembers a reload that failed: the file on disk then already matches the desired text, so
+ * no later plan would ask for it again, and CoreDNS would keep the old config for good.
+ */
+export function trackingReloads(locator: string, send: () => Promise<void>): DnsReloader {
+  let pending = false;
+  return {
+    locator,
+    get reloadPending() {
+      return pending;
+    },
+    async reload() {
+      pending = true;
+      await send();
+      pending = false;
+    },
+  };
 }

@@ -192,7 +192,7 @@ describe('no hostile byte reaches a target', () => {
       wireguard: recordingTarget(emptyCellTarget('fake:wireguard', 'wg0'), log),
       caddy: recordingTarget(emptyCellTarget('fake:caddy', 'eth0'), log),
       api: { locator: 'ip:172.20.0.3', address: () => Promise.resolve('172.20.0.3') },
-      dns: { locator: 'none', reload: () => Promise.resolve() },
+      dns: { locator: 'none', reloadPending: false, reload: () => Promise.resolve() },
       corefilePath,
     };
     const result = await reconcileCell(loaded.state as DesiredState, targets, DEFAULT_LAYOUT, { adjust: preserveUnattributed });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCellTargets } from '../../src/cli/open-cell-targets.js';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { trackingReloads } from '../../src/targets/dns-reloader.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { Target } from '../../src/model/target.js';
@@ -116,4 +117,25 @@ describe('apply failures on a namespace cell', () => {
       expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
     });
   }
+
+  it('a CoreDNS reload that failed is sent again on the next pass, even though the Corefile already matches', async () => {
+    let attempts = 0;
+    const dns = trackingReloads('fake:dns', async () => {
+      attempts++;
+      if (attempts === 1) throw new Error('signal lost');
+    });
+    const targets: CellTargets = { ...bed.targets, dns };
+    const failed = await reconcileCell(without('bob'), targets, bed.layout);
+    expect(failed.converged).toBe(false);
+    expect(failed.errors).toEqual(['signal lost']);
+    expect(dns.reloadPending).toBe(true);
+
+    const retried = await reconcileCell(without('bob'), targets, bed.layout);
+    expect(retried.plan.actions).toEqual([]);
+    expect(retried.apply?.counts).toEqual({ restores: 0, ipBatches: 0, fileWrites: 0, signals: 1 });
+    expect(retried.converged).toBe(true);
+    expect(attempts).toBe(2);
+    expect(dns.reloadPending).toBe(false);
+    expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
+  });
 });
