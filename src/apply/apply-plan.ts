@@ -5,6 +5,8 @@ import { compileIpBatch } from './ip-batch.js';
 import { compileRestoreInput, restoreLineAt } from './restore-input.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
+
+const RESTORE_LOCK_WAIT_SECONDS = 5;
 /** What one apply wrote, per kind of write; a no-op apply has all zeros. */
 export interface ApplyCounts {
   readonly restores: number;
@@ -64,7 +66,9 @@ function inputError(target: Target, command: string, input: string, result: Exec
 async function applyIptables(target: Target, actions: readonly IptablesAction[]): Promise<string | null> {
   const input = compileRestoreInput(actions);
   if (input === null) return null;
-  const result = await target.exec(['iptables-restore', '--noflush', '-w'], { stdin: input });
+  // A bounded lock wait, below the exec deadline: a restore we stopped waiting for must not
+  // commit later, since its rule indexes come from the view this pass observed.
+  const result = await target.exec(['iptables-restore', '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)], { stdin: input });
   return result.exitCode === 0 ? null : inputError(target, 'iptables-restore', input, result);
 }
 

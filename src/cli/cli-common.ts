@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { loadControllerConfig, type ControllerConfig } from '../config/controller-config.js';
+import { controllerConfigSchema, loadControllerConfig, type ControllerConfig } from '../config/controller-config.js';
 import type { CliValues } from './main.js';
 
 /** What every CLI command shares: required options, the config, error lines. */
@@ -21,7 +21,13 @@ export async function readConfig(values: CliValues): Promise<ControllerConfig | 
     printError(result.error);
     return null;
   }
-  return values.listen ? { ...result.config, listen: values.listen } : result.config;
+  if (values.listen === undefined) return result.config;
+  const listen = controllerConfigSchema.shape.listen.safeParse(values.listen);
+  if (!listen.success) {
+    printError(`--listen ${values.listen}: expected HOST:PORT, e.g. 127.0.0.1:9470`);
+    return null;
+  }
+  return { ...result.config, listen: listen.data };
 }
 
 export async function isDirectory(path: string): Promise<boolean> {

@@ -10,7 +10,7 @@ function has(command: string): boolean {
  */
 export function ensureDemoPrerequisites(): string | null {
   if (process.getuid?.() !== 0) return 'the demo needs root (it creates network namespaces and iptables rules): run it with sudo';
-  const missing = [['iptables', 'iptables'], ['ip', 'iproute2']].filter(([command]) => !has(command ?? ''));
+  const missing = [['iptables', 'iptables'], ['ip', 'iproute2'], ['sysctl', 'procps']].filter(([command]) => !has(command ?? ''));
   if (missing.length === 0) return null;
   const packages = missing.map(([, pkg]) => pkg ?? '');
   if (!has('apt-get')) return `the demo needs ${packages.join(' and ')}: install them with your package manager`;

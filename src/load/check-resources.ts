@@ -69,6 +69,8 @@ export function checkResources(
     ...peers.flatMap((peer) => checkPeer(cell, peer, links)),
     ...links.flatMap((link) => checkLink(cell, link)),
     ...checkLinkOverlaps(links),
+    // CoreDNS refuses a zone defined twice, and would then not start at all.
+    ...checkUnique(links.filter((l) => l.resource.domain !== null), (r) => r.domain ?? '', ['domain'], (v) => `DNS zone ${v} is forwarded twice`),
   ];
 }
 
@@ -146,6 +148,14 @@ function checkLink(cell: Candidate<Cell>, link: Candidate<CellLink>): Finding[] 
       ...conflict(
         { candidate: cell, path: [field], message: `overlaps vpn_subnet ${link.resource.vpn_subnet} of ${resourceKey(link.resource)} (${link.file})` },
         { candidate: link, path: ['vpn_subnet'], message: `overlaps ${field} ${own} of the Cell` },
+      ),
+    );
+  }
+  if (link.resource.domain === cell.resource.domain) {
+    findings.push(
+      ...conflict(
+        { candidate: cell, path: ['domain'], message: `is also the domain of ${resourceKey(link.resource)} (${link.file})` },
+        { candidate: link, path: ['domain'], message: `${link.resource.domain} is the Cell's own zone` },
       ),
     );
   }

@@ -47,11 +47,7 @@ export interface ReconcileResult {
 export async function reconcileCell(state: DesiredState, targets: CellTargets, layout: LayoutConfig, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const now = options.now ?? (() => performance.now());
   const t0 = now();
-  const observation = await (options.observation ?? observeCell(targets, layout));
-  const { facts, factsError } = observation;
-  // Without the api's address the api rules would render empty and be deleted: when the lookup
-  // itself failed (not "no such container"), leave iptables alone this pass instead.
-  const observed: ObservedCell = factsError === null ? observation.observed : { ...observation.observed, iptables: { ok: false, error: factsError } };
+  const { observed, facts } = await (options.observation ?? observeCell(targets, layout));
   const t1 = now();
   const plain = renderCell(state, facts, layout);
   const rendered = options.adjust ? options.adjust(plain, observed) : plain;

@@ -80,15 +80,14 @@ async function observeFacts(targets: CellTargets): Promise<{ facts: Facts; error
   try {
     return { facts: { apiIp: await targets.api.address() }, error: null };
   } catch (error) {
-    return { facts: { apiIp: null }, error: `${targets.api.locator}: ${(error as Error).message}` };
+    const message = (error as Error).message;
+    return { facts: { apiIp: null }, error: message.startsWith(targets.api.locator) ? message : `${targets.api.locator}: ${message}` };
   }
 }
 
 export interface Observed {
   readonly observed: ObservedCell;
   readonly facts: Facts;
-  /** Why the api address is unknown, when it is. */
-  readonly factsError: string | null;
 }
 
 /**
@@ -104,9 +103,10 @@ export async function observeCell(targets: CellTargets, layout: LayoutConfig, pa
     parts.corefile ? readCorefile(targets.corefilePath) : NOT_READ,
     parts.iptables ? observeFacts(targets) : Promise.resolve({ facts: { apiIp: null }, error: null }),
   ]);
+  // Without the api's address its rules would render empty and be deleted: when the lookup itself
+  // failed (not "no such container", which is null), iptables counts as unobserved this pass.
   return {
-    observed: { iptables, policyRules: routing.rules, routes: routing.routes, addresses, corefile },
+    observed: { iptables: facts.error === null ? iptables : { ok: false, error: facts.error }, policyRules: routing.rules, routes: routing.routes, addresses, corefile },
     facts: facts.facts,
-    factsError: facts.error,
   };
 }

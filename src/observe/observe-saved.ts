@@ -51,5 +51,5 @@ export async function observeSaved(dir: string, layout: LayoutConfig): Promise<O
     corefile: { ok: true, value: corefile },
   };
   const facts: Facts = { apiIp: apiIpText?.trim() || null };
-  return { observed, facts, factsError: null };
+  return { observed, facts };
 }

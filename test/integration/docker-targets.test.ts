@@ -58,7 +58,7 @@ describe('docker targets', () => {
     const target = createDockerTarget(wireguard);
     const input = bigRuleset();
     expect(input.length).toBeGreaterThan(1_500_000);
-    const restore = await target.exec(['iptables-restore', '--noflush', '-w'], { stdin: input, timeoutMs: 30_000 });
+    const restore = await target.exec(['iptables-restore', '--noflush', '-w', '5'], { stdin: input, timeoutMs: 30_000 });
     expect(restore).toEqual({ stdout: '', stderr: '', exitCode: 0 });
     const saved = await target.exec(['iptables-save', '-t', 'filter'], { timeoutMs: 30_000 });
     expect(saved.exitCode).toBe(0);

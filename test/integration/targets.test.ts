@@ -183,7 +183,7 @@ describe('netns target', () => {
 
   it('applies iptables-restore input from stdin inside the namespace only', async () => {
     const target = createNetnsTarget(ns);
-    const restore = await target.exec(['iptables-restore', '--noflush', '-w'], { stdin: SMALL_RULESET });
+    const restore = await target.exec(['iptables-restore', '--noflush', '-w', '5'], { stdin: SMALL_RULESET });
     expect(restore).toMatchObject({ exitCode: 0, stderr: '' });
     const saved = await target.exec(['iptables-save', '-t', 'filter']);
     expect(saved.stdout).toContain(':PIC-TEST - [0:0]');

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { formatIssue } from '../../load/state-issue.js';
+import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
 import { formatPlanText } from '../../plan/format-plan.js';
 import type { CliValues } from '../main.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
 
-/** `apply`: one verified reconcile. Exit 0 converged, 1 error. */
+/** `apply`: one verified reconcile, held back by the mass-delete guard like the loop. Exit 0 converged, 1 error. */
 export async function runApply(values: CliValues): Promise<number> {
   const stateDir = requireOption(values.state, '--state');
   if (stateDir === null) return 1;
@@ -21,7 +22,10 @@ export async function runApply(values: CliValues): Promise<number> {
     return 1;
   }
   const id = randomUUID().slice(0, 8);
-  const result = await reconcileCell(loaded.state, openCellTargets(config), layoutOf(config), { dryRun: values['dry-run'] });
+  const result = await reconcileCell(loaded.state, openCellTargets(config), layoutOf(config), {
+    dryRun: values['dry-run'],
+    ...(values['allow-mass-delete'] ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
+  });
   process.stdout.write(formatPlanText(result.plan));
   if (values['dry-run']) return result.errors.length === 0 ? 0 : 1;
   if (result.residual && result.residual.actions.length > 0) {

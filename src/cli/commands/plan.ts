@@ -25,10 +25,9 @@ export async function runPlan(values: CliValues): Promise<number> {
     printError(`--from ${values.from}: not a directory`);
     return 1;
   }
-  const { observed, facts, factsError } = values.from
+  const { observed, facts } = values.from
     ? await observeSaved(values.from, layout)
     : await observeCell(openCellTargets(config), layout);
-  if (factsError) printError(`${factsError} (api rules left out)`);
   const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout);
   process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : formatPlanText(plan));
   for (const skipped of plan.skipped) printError(`${skipped.part}: not observed: ${skipped.error}`);

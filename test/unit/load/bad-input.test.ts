@@ -201,6 +201,16 @@ describe('bad input: one line per problem, with file and pointer', () => {
     expect(check({ 'cell.json': CELL, 'a.json': [peer('x', '10.0.0.2'), link('x', '10.0.1.0/24')] }).lines).toEqual([]);
   });
 
+  it("a DNS zone forwarded twice, or the Cell's own zone forwarded (CoreDNS would refuse the Corefile)", () => {
+    const dns = (domain: string) => ({ domain, dns_ip: '10.0.1.1' });
+    expect(check({ 'cell.json': CELL, 'l.json': [link('a', '10.0.1.0/24', dns('x.cell')), link('b', '10.0.2.0/24', dns('x.cell'))] }).lines).toEqual([
+      'l.json: /1/domain: DNS zone x.cell is forwarded twice: also by CellLink/a in l.json',
+    ]);
+    const own = check({ 'cell.json': CELL, 'l.json': link('a', '10.0.1.0/24', dns('cell')) });
+    expect(own.lines).toEqual(["l.json: /domain: cell is the Cell's own zone"]);
+    expect(own.loaded.state?.links).toEqual([]);
+  });
+
   it('CellLinks whose chain names collide', () => {
     // A long name is cut to 10 characters plus its hash; a 19-character name can spell the same chain.
     const long = 'averyveryverylongcellname';
