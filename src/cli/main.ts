@@ -78,12 +78,18 @@ async function main(argv: readonly string[]): Promise<number> {
   return command(parsed.values);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`pic-reconciler: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * A request to a Docker daemon that stopped answering can outlive its deadline and keep the
+ * event loop alive; once a command is done, give output a moment to drain, then exit regardless.
+ */
+const EXIT_GRACE_MS = 2_000;
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+main(process.argv.slice(2)).then(finish, (error: unknown) => {
+  process.stderr.write(`pic-reconciler: ${error instanceof Error ? error.message : String(error)}\n`);
+  finish(1);
+});

@@ -15,6 +15,7 @@ export function ownNothing(rendered: RenderedCell, observed: ObservedCell): Rend
     policyRules: [],
     routes: [],
     addresses: [],
+    peerSubnet: rendered.peerSubnet,
     corefile: liveCorefileOr(rendered, observed),
   };
 }

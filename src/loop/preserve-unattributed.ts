@@ -14,6 +14,7 @@ import { CELL_CHAIN_PREFIX, FORWARD_CHAIN, PEER_CHAIN_PREFIX, UNKNOWN_PEERS_TAG 
  */
 export function preserveUnattributed(rendered: RenderedCell, observed: ObservedCell): RenderedCell {
   return {
+    peerSubnet: rendered.peerSubnet,
     iptables: observed.iptables.ok ? keepLiveChains(rendered.iptables, observed.iptables.value) : rendered.iptables,
     policyRules: observed.policyRules.ok
       ? unionBy(

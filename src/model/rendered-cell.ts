@@ -9,6 +9,8 @@ export interface RenderedCell {
   readonly policyRules: readonly PolicyRuleSpec[];
   /** wireguard target: one default route per exit-cell table. */
   readonly routes: readonly RouteSpec[];
+  /** The peers' subnet: only rules from one of its addresses can be the seed's legacy route_via rules. */
+  readonly peerSubnet: string;
   /** caddy target: the service VIPs. */
   readonly addresses: readonly AddressSpec[];
   /** dns: the whole Corefile. */

@@ -5,6 +5,7 @@ import type { Observation, ObservedCell } from '../model/observed-cell.js';
 import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../model/network.js';
 import type { ObservedIptables } from '../model/iptables.js';
 import type { Target } from '../model/target.js';
+import { parseIPv4 } from '../model/ipv4.js';
 import { parseIptablesSave } from './parse-iptables-save.js';
 import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
 
@@ -14,9 +15,11 @@ export interface ObserveParts {
   readonly routing: boolean;
   readonly addresses: boolean;
   readonly corefile: boolean;
+  /** The api's address; verify renders nothing anew, so it does without. */
+  readonly facts: boolean;
 }
 
-export const ALL_PARTS: ObserveParts = { iptables: true, routing: true, addresses: true, corefile: true };
+export const ALL_PARTS: ObserveParts = { iptables: true, routing: true, addresses: true, corefile: true, facts: true };
 
 const NOT_READ: Observation<never> = { ok: false, error: 'not observed in this pass' };
 
@@ -78,7 +81,10 @@ export async function readCorefile(path: string): Promise<Observation<string | n
 
 async function observeFacts(targets: CellTargets): Promise<{ facts: Facts; error: string | null }> {
   try {
-    return { facts: { apiIp: await targets.api.address() }, error: null };
+    const apiIp = await targets.api.address();
+    // It goes into iptables-restore input: only a strict dotted quad may.
+    if (apiIp !== null && parseIPv4(apiIp) === null) return { facts: { apiIp: null }, error: `${targets.api.locator}: not an IPv4 address: ${JSON.stringify(apiIp.slice(0, 64))}` };
+    return { facts: { apiIp }, error: null };
   } catch (error) {
     const message = (error as Error).message;
     return { facts: { apiIp: null }, error: message.startsWith(targets.api.locator) ? message : `${targets.api.locator}: ${message}` };
@@ -101,7 +107,7 @@ export async function observeCell(targets: CellTargets, layout: LayoutConfig, pa
     parts.routing ? observeRouting(targets.wireguard) : { rules: NOT_READ, routes: NOT_READ },
     parts.addresses ? observeAddresses(targets.caddy, layout.caddyInterface) : NOT_READ,
     parts.corefile ? readCorefile(targets.corefilePath) : NOT_READ,
-    parts.iptables ? observeFacts(targets) : Promise.resolve({ facts: { apiIp: null }, error: null }),
+    parts.facts ? observeFacts(targets) : Promise.resolve({ facts: { apiIp: null }, error: null }),
   ]);
   // Without the api's address its rules would render empty and be deleted: when the lookup itself
   // failed (not "no such container", which is null), iptables counts as unobserved this pass.

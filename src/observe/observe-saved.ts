@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import type { ObservedCell } from '../model/observed-cell.js';
+import { parseIPv4 } from '../model/ipv4.js';
 import { parseIptablesSave } from './parse-iptables-save.js';
 import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
 import type { Observed } from './observe-cell.js';
@@ -50,6 +51,8 @@ export async function observeSaved(dir: string, layout: LayoutConfig): Promise<O
     addresses: named(SAVED_FILES.addresses, parseIpAddr(addrText ?? '[]', layout.caddyInterface)),
     corefile: { ok: true, value: corefile },
   };
-  const facts: Facts = { apiIp: apiIpText?.trim() || null };
+  const apiIp = apiIpText?.trim() || null;
+  if (apiIp !== null && parseIPv4(apiIp) === null) throw new Error(`${SAVED_FILES.apiIp}: not an IPv4 address`);
+  const facts: Facts = { apiIp };
   return { observed, facts };
 }

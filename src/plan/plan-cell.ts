@@ -23,7 +23,7 @@ export function planCell(desired: RenderedCell, observed: ObservedCell, layout: 
   part('iptables', observed.iptables, (value) => planIptables(desired.iptables, value, layout));
   part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));
   part('routes', observed.routes, (value) => planRoutes(desired.routes, value));
-  if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, layout));
+  if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, desired.peerSubnet, layout));
   part('addresses', observed.addresses, (value) => planAddresses(desired.addresses, value, layout.caddyInterface));
   part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));
   return { actions, skipped };

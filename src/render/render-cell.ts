@@ -14,6 +14,7 @@ export function renderCell(state: DesiredState, facts: Facts, layout: LayoutConf
     iptables: { filter: renderFilter(state, facts, layout), nat: renderNat(facts, layout) },
     policyRules,
     routes,
+    peerSubnet: state.cell.peer_subnet,
     addresses: renderAddresses(state.cell, layout),
     corefile: renderCorefile(state),
   };

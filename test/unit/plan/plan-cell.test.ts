@@ -6,6 +6,7 @@ import { planCell } from '../../../src/plan/plan-cell.js';
 import { desiredModel, jumpRule, observedTables } from './fixtures.js';
 
 const desired: RenderedCell = {
+  peerSubnet: '10.0.0.0/24',
   iptables: desiredModel({ filter: { chains: { 'PIC-FORWARD': ['-j ACCEPT'] }, jumps: [{ chain: 'FORWARD', rule: jumpRule('PIC-FORWARD') }] } }),
   policyRules: [{ priority: 10000, src: '10.0.0.4', table: 'main', suppressPrefixlength: 0 }],
   routes: [{ table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0' }],
