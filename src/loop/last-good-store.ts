@@ -11,7 +11,8 @@ import { writeFileAtomic } from '../apply/write-file-atomic.js';
  */
 export class LastGoodStore {
   private readonly file: string;
-  private lastWritten: string | null = null;
+  /** What was last read or written: the loader keeps an unchanged state as the same object. */
+  private last: { readonly state: LoadedState['state']; readonly index: string } | null = null;
 
   constructor(private readonly folder: string) {
     this.file = join(folder, 'last-good.json');
@@ -22,24 +23,29 @@ export class LastGoodStore {
       const text = await readFile(this.file, 'utf8');
       const parsed = deserializeLoadedState(text);
       if (!parsed.ok) return null;
-      this.lastWritten = text;
+      this.last = { state: parsed.value.state, index: indexOf(parsed.value) };
       return parsed.value;
     } catch {
       return null;
     }
   }
 
-  /** Writes only when the content changed; returns an error message instead of throwing. */
+  /** Writes only when the state or its files changed (no serialising on a resync); returns an error message instead of throwing. */
   async write(loaded: LoadedState): Promise<string | null> {
-    const text = serializeLoadedState(loaded);
-    if (text === this.lastWritten) return null;
+    const index = indexOf(loaded);
+    if (this.last !== null && this.last.state === loaded.state && this.last.index === index) return null;
     try {
       await mkdir(this.folder, { recursive: true });
-      await writeFileAtomic(this.file, text);
-      this.lastWritten = text;
+      await writeFileAtomic(this.file, serializeLoadedState(loaded));
+      this.last = { state: loaded.state, index };
       return null;
     } catch (error) {
       return `${this.file}: cannot remember last good state: ${(error as Error).message}`;
     }
   }
+}
+
+/** Which file holds which resources: the part of a LoadedState that can change while its state stays the same object. */
+function indexOf(loaded: LoadedState): string {
+  return JSON.stringify([[...loaded.fileResources], loaded.fallbackFiles, loaded.unresolvedFiles]);
 }
