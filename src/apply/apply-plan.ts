@@ -1,12 +1,16 @@
 import type { CellTargets } from '../model/cell-targets.js';
 import type { Action, AddressAction, CorefileAction, IptablesAction, Plan, RoutingAction } from '../model/plan.js';
-import type { ExecResult, Target } from '../model/target.js';
+import type { LayoutConfig } from '../model/facts.js';
+import type { ObservedIptables } from '../model/iptables.js';
+import type { Observation, ObservedCell } from '../model/observed-cell.js';
+import { ProgramNotFoundError, type ExecResult, type Target } from '../model/target.js';
+import { addressShow, parseAddressOutput, parseIptablesOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
 import { compileIpBatch } from './ip-batch.js';
 import { compileRestoreInput, restoreLineAt } from './restore-input.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
-
 const RESTORE_LOCK_WAIT_SECONDS = 5;
+
 /** What one apply wrote, per kind of write; a no-op apply has all zeros. */
 export interface ApplyCounts {
   readonly restores: number;
@@ -25,6 +29,8 @@ export interface ApplyResult {
   readonly failures: readonly ApplyFailure[];
   /** The parts that were written (and so must be verified). */
   readonly touched: { readonly iptables: boolean; readonly routing: boolean; readonly addresses: boolean; readonly corefile: boolean };
+  /** Written parts as the writing process read them back; a part missing here is observed again by verify. */
+  readonly readback: Partial<Pick<ObservedCell, 'iptables' | 'policyRules' | 'routes' | 'addresses'>>;
 }
 
 function isIptables(a: Action): a is IptablesAction {
@@ -63,36 +69,76 @@ function inputError(target: Target, command: string, input: string, result: Exec
   return `${target.locator}: ${command} exit ${result.exitCode}: ${reason}${line === null ? '' : ` (input line ${lineNumber}: ${line})`}`;
 }
 
-async function applyIptables(target: Target, actions: readonly IptablesAction[]): Promise<string | null> {
+const RESTORE = ['iptables-restore', '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)] as const;
+/** Printed between a successful restore and the tables read back after it. */
+const RESTORED_MARK = '# pic-reconciler: restored';
+// One process writes and reads back: the restore, then (only if it succeeded) the mark and iptables-save.
+const RESTORE_THEN_SAVE = `${RESTORE.join(' ')} || exit; echo '${RESTORED_MARK}'; exec iptables-save`;
+
+/** True for the exec that carries a plan's iptables changes, whichever way it was run. */
+export function isRestoreCommand(argv: readonly string[]): boolean {
+  return argv[0] === RESTORE[0] || (argv[0] === 'sh' && argv[2] === RESTORE_THEN_SAVE);
+}
+
+/** What one part's write returned: why it failed, and the part as read back right after it. */
+interface PartOutcome<T> {
+  readonly error: string | null;
+  /** Absent when nothing was written, the write failed, or the target could not read back in the same process. */
+  readonly readback?: T;
+}
+
+const NOTHING_WRITTEN: PartOutcome<never> = { error: null };
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').slice(-1)[0] ?? '';
+}
+
+// A bounded lock wait, below the exec deadline: a restore we stopped waiting for must not
+// commit later, since its rule indexes come from the view this pass observed.
+async function applyIptables(target: Target, actions: readonly IptablesAction[]): Promise<PartOutcome<Observation<ObservedIptables>>> {
   const input = compileRestoreInput(actions);
-  if (input === null) return null;
-  // A bounded lock wait, below the exec deadline: a restore we stopped waiting for must not
-  // commit later, since its rule indexes come from the view this pass observed.
-  const result = await target.exec(['iptables-restore', '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)], { stdin: input });
-  return result.exitCode === 0 ? null : inputError(target, 'iptables-restore', input, result);
-}
-
-async function applyBatch(target: Target, lines: string | null): Promise<string | null> {
-  if (lines === null) return null;
-  const result = await target.exec(['ip', '-batch', '-'], { stdin: lines });
-  return result.exitCode === 0 ? null : inputError(target, 'ip -batch', lines, result);
-}
-
-async function attempt(part: ApplyFailure['part'], work: () => Promise<string | null>): Promise<ApplyFailure | null> {
+  if (input === null) return NOTHING_WRITTEN;
+  let result: ExecResult;
   try {
-    const error = await work();
-    return error === null ? null : { part, error };
+    result = await target.exec(['sh', '-c', RESTORE_THEN_SAVE], { stdin: input });
   } catch (error) {
-    return { part, error: error instanceof Error ? error.message : String(error) };
+    if (!(error instanceof ProgramNotFoundError)) throw error;
+    // A target without a shell: the restore alone; verify reads back with a process of its own.
+    const alone = await target.exec(RESTORE, { stdin: input });
+    return { error: alone.exitCode === 0 ? null : inputError(target, 'iptables-restore', input, alone) };
+  }
+  if (!result.stdout.startsWith(`${RESTORED_MARK}\n`)) return { error: inputError(target, 'iptables-restore', input, result) };
+  const saved = result.stdout.slice(RESTORED_MARK.length + 1);
+  return {
+    error: null,
+    readback: result.exitCode === 0 ? parseIptablesOutput(target.locator, saved) : { ok: false, error: `${target.locator}: iptables-save: exit ${result.exitCode}: ${lastLine(result.stderr)}` },
+  };
+}
+
+/** `ip -batch` of the writes followed by the read commands, so the same process reads back what it wrote. */
+async function applyBatch<T>(target: Target, lines: string | null, read: { readonly flags: readonly string[]; readonly show: string; readonly parse: (output: string) => T }): Promise<PartOutcome<T>> {
+  if (lines === null) return NOTHING_WRITTEN;
+  const result = await target.exec(['ip', ...read.flags, '-batch', '-'], { stdin: `${lines}${read.show}` });
+  return result.exitCode === 0 ? { error: null, readback: read.parse(result.stdout) } : { error: inputError(target, 'ip -batch', lines, result) };
+}
+
+async function attempt<T>(part: ApplyFailure['part'], work: () => Promise<PartOutcome<T>>): Promise<PartOutcome<T> & { readonly failure: ApplyFailure | null }> {
+  try {
+    const outcome = await work();
+    return { ...outcome, failure: outcome.error === null ? null : { part, error: outcome.error } };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { error: message, failure: { part, error: message } };
   }
 }
 
 /**
  * Carries a plan out: one iptables-restore transaction for every iptables change, one
- * `ip -batch` per target, the Corefile by atomic replace followed by one SIGUSR1.
+ * `ip -batch` per target, the Corefile by atomic replace followed by one SIGUSR1. Each exec
+ * also reads its part back, for verify.
  * Parts are independent: a failure in one leaves the others applied and is returned, not thrown.
  */
-export async function applyPlan(plan: Plan, targets: CellTargets): Promise<ApplyResult> {
+export async function applyPlan(plan: Plan, targets: CellTargets, layout: LayoutConfig): Promise<ApplyResult> {
   const iptables = plan.actions.filter(isIptables);
   const routing = plan.actions.filter(isRouting);
   const addresses = plan.actions.filter(isAddress);
@@ -100,22 +146,33 @@ export async function applyPlan(plan: Plan, targets: CellTargets): Promise<Apply
   const reload = corefile !== undefined || targets.dns.reloadPending;
   const routingBatch = compileIpBatch(routing);
   const addressBatch = compileIpBatch(addresses);
+  const wireguard = targets.wireguard;
+  const caddy = targets.caddy;
 
   // The wireguard target gets its firewall first, then its routes; caddy and dns in parallel.
-  const wireguardWork = (async () => [
-    await attempt('iptables', () => applyIptables(targets.wireguard, iptables)),
-    await attempt('routing', () => applyBatch(targets.wireguard, routingBatch)),
-  ])();
-  const [wireguardFailures, addressFailure, corefileFailure] = await Promise.all([
+  const wireguardWork = (async () => {
+    const firewall = await attempt('iptables', () => applyIptables(wireguard, iptables));
+    const routes = await attempt('routing', () =>
+      applyBatch(wireguard, routingBatch, { flags: ['-4', '-j'], show: ROUTING_SHOW, parse: (out) => parseRoutingOutput(wireguard.locator, out) }),
+    );
+    return [firewall, routes] as const;
+  })();
+  const [[firewall, routes], vips, dns] = await Promise.all([
     wireguardWork,
-    attempt('addresses', () => applyBatch(targets.caddy, addressBatch)),
-    attempt('corefile', async () => {
+    attempt('addresses', () =>
+      applyBatch(caddy, addressBatch, {
+        flags: ['-j'],
+        show: addressShow(layout.caddyInterface),
+        parse: (out) => parseAddressOutput(caddy.locator, out, layout.caddyInterface),
+      }),
+    ),
+    attempt('corefile', async (): Promise<PartOutcome<never>> => {
       if (corefile !== undefined) await writeFileAtomic(targets.corefilePath, corefile.text);
       if (reload) await targets.dns.reload();
-      return null;
+      return NOTHING_WRITTEN;
     }),
   ]);
-  const failures = [...wireguardFailures, addressFailure, corefileFailure].filter((f): f is ApplyFailure => f !== null);
+  const failures = [firewall.failure, routes.failure, vips.failure, dns.failure].filter((f): f is ApplyFailure => f !== null);
   return {
     counts: {
       restores: iptables.length > 0 ? 1 : 0,
@@ -129,6 +186,11 @@ export async function applyPlan(plan: Plan, targets: CellTargets): Promise<Apply
       routing: routingBatch !== null,
       addresses: addressBatch !== null,
       corefile: corefile !== undefined,
+    },
+    readback: {
+      ...(firewall.readback === undefined ? {} : { iptables: firewall.readback }),
+      ...(routes.readback === undefined ? {} : routes.readback),
+      ...(vips.readback === undefined ? {} : { addresses: vips.readback }),
     },
   };
 }

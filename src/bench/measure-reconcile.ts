@@ -1,5 +1,6 @@
 import type { DesiredState } from '../model/desired-state.js';
 import { reconcileCell, type ReconcileTimings } from '../loop/reconcile-cell.js';
+import { isRestoreCommand } from '../apply/apply-plan.js';
 import { observeCell } from '../observe/observe-cell.js';
 import type { ApplyCounts } from '../apply/apply-plan.js';
 import { createNetnsCell, type BenchCell } from './netns-cell.js';
@@ -35,7 +36,7 @@ export async function reconcilePass(state: DesiredState, cell: BenchCell): Promi
   const result = await reconcileCell(state, cell.targets, cell.layout);
   const ms = performance.now() - t0;
   const records = [...cell.targets.wireguard.take(), ...cell.targets.caddy.take()];
-  const restore = records.find((r) => r.argv[0] === 'iptables-restore');
+  const restore = records.find((r) => isRestoreCommand(r.argv));
   if (!result.converged) throw new Error(`reconcile did not converge: ${result.errors.slice(0, 3).join('; ')}`);
   return {
     ms,

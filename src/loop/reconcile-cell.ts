@@ -69,9 +69,9 @@ export async function reconcileCell(state: DesiredState, targets: CellTargets, l
     };
   }
 
-  const apply = await applyPlan(plan, targets);
+  const apply = await applyPlan(plan, targets, layout);
   const t3 = now();
-  const residual = await verifyConverged(rendered, targets, layout, apply.touched);
+  const residual = await verifyConverged(rendered, targets, layout, apply);
   const t4 = now();
   const residualErrors = residual.actions.length > 0 ? [`not converged: ${residual.actions.length} actions still pending after apply`] : [];
   const allErrors = [...errors, ...apply.failures.map((f) => f.error), ...residual.skipped.map((s) => s.error), ...residualErrors];

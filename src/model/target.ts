@@ -51,3 +51,11 @@ export class ExecError extends Error {
     this.name = 'ExecError';
   }
 }
+
+/** The program does not exist where the command was to run: nothing ran, so trying another way is safe. */
+export class ProgramNotFoundError extends ExecError {
+  constructor(target: string, command: readonly string[], exitCode: number | null, stderr: string, detail: string) {
+    super(target, command, exitCode, stderr, detail);
+    this.name = 'ProgramNotFoundError';
+  }
+}

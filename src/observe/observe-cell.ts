@@ -2,12 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import type { Observation, ObservedCell } from '../model/observed-cell.js';
-import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../model/network.js';
+import type { ObservedAddress } from '../model/network.js';
 import type { ObservedIptables } from '../model/iptables.js';
 import type { Target } from '../model/target.js';
 import { parseIPv4 } from '../model/ipv4.js';
-import { parseIptablesSave } from './parse-iptables-save.js';
-import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
+import { parseAddressOutput, parseIptablesOutput, parseRoutingOutput, ROUTING_SHOW, type RoutingObservation } from './read-live-output.js';
 
 /** Which parts of the cell to read; verify re-reads only what apply touched. */
 export interface ObserveParts {
@@ -38,33 +37,24 @@ async function run(target: Target, argv: readonly string[], stdin?: string): Pro
 
 async function observeIptables(target: Target): Promise<Observation<ObservedIptables>> {
   try {
-    const parsed = parseIptablesSave(await run(target, ['iptables-save']));
-    return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${target.locator}: iptables-save: ${parsed.error}` };
+    return parseIptablesOutput(target.locator, await run(target, ['iptables-save']));
   } catch (error) {
     return failure(error);
   }
 }
 
 /** Policy rules and routes in one `ip -j -batch -`: two JSON documents, one per line. */
-async function observeRouting(target: Target): Promise<{ rules: Observation<readonly ObservedPolicyRule[]>; routes: Observation<readonly ObservedRoute[]> }> {
+async function observeRouting(target: Target): Promise<RoutingObservation> {
   try {
-    const out = await run(target, ['ip', '-4', '-j', '-batch', '-'], 'rule show\nroute show table all\n');
-    const [rulesJson = '', routesJson = ''] = out.split('\n').filter((line) => line.trim() !== '');
-    const rules = parseIpRules(rulesJson);
-    const routes = parseIpRoutes(routesJson);
-    return {
-      rules: rules.ok ? rules : { ok: false, error: `${target.locator}: ip rule: ${rules.error}` },
-      routes: routes.ok ? routes : { ok: false, error: `${target.locator}: ip route: ${routes.error}` },
-    };
+    return parseRoutingOutput(target.locator, await run(target, ['ip', '-4', '-j', '-batch', '-'], ROUTING_SHOW));
   } catch (error) {
-    return { rules: failure(error), routes: failure(error) };
+    return { policyRules: failure(error), routes: failure(error) };
   }
 }
 
 async function observeAddresses(target: Target, dev: string): Promise<Observation<readonly ObservedAddress[]>> {
   try {
-    const parsed = parseIpAddr(await run(target, ['ip', '-j', 'addr', 'show', 'dev', dev]), dev);
-    return parsed.ok ? parsed : { ok: false, error: `${target.locator}: ip addr: ${parsed.error}` };
+    return parseAddressOutput(target.locator, await run(target, ['ip', '-j', 'addr', 'show', 'dev', dev]), dev);
   } catch (error) {
     return failure(error);
   }
@@ -104,7 +94,7 @@ export interface Observed {
 export async function observeCell(targets: CellTargets, layout: LayoutConfig, parts: ObserveParts = ALL_PARTS): Promise<Observed> {
   const [iptables, routing, addresses, corefile, facts] = await Promise.all([
     parts.iptables ? observeIptables(targets.wireguard) : NOT_READ,
-    parts.routing ? observeRouting(targets.wireguard) : { rules: NOT_READ, routes: NOT_READ },
+    parts.routing ? observeRouting(targets.wireguard) : { policyRules: NOT_READ, routes: NOT_READ },
     parts.addresses ? observeAddresses(targets.caddy, layout.caddyInterface) : NOT_READ,
     parts.corefile ? readCorefile(targets.corefilePath) : NOT_READ,
     parts.facts ? observeFacts(targets) : Promise.resolve({ facts: { apiIp: null }, error: null }),
@@ -112,7 +102,7 @@ export async function observeCell(targets: CellTargets, layout: LayoutConfig, pa
   // Without the api's address its rules would render empty and be deleted: when the lookup itself
   // failed (not "no such container", which is null), iptables counts as unobserved this pass.
   return {
-    observed: { iptables: facts.error === null ? iptables : { ok: false, error: facts.error }, policyRules: routing.rules, routes: routing.routes, addresses, corefile },
+    observed: { iptables: facts.error === null ? iptables : { ok: false, error: facts.error }, policyRules: routing.policyRules, routes: routing.routes, addresses, corefile },
     facts: facts.facts,
   };
 }

@@ -1,4 +1,4 @@
-import { ExecError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
+import { ExecError, ProgramNotFoundError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
 import { timeoutOf, type TargetOptions } from './exec-defaults.js';
 import { spawnCommand } from './spawn-command.js';
 
@@ -23,7 +23,7 @@ export function createNetnsTarget(name: string, options?: TargetOptions): Target
         throw new ExecError(locator, argv, result.exitCode, result.stderr, 'no such network namespace');
       }
       if (result.exitCode !== 0 && MISSING_COMMAND.test(result.stderr)) {
-        throw new ExecError(locator, argv, result.exitCode, result.stderr, `${argv[0] ?? ''} not found in ${locator}`);
+        throw new ProgramNotFoundError(locator, argv, result.exitCode, result.stderr, `${argv[0] ?? ''} not found in ${locator}`);
       }
       return result;
     },

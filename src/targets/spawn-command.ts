@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { ExecError, type ExecResult } from '../model/target.js';
+import { ExecError, ProgramNotFoundError, type ExecResult } from '../model/target.js';
 import { timedOutDetail } from './exec-defaults.js';
 
 export interface SpawnRequest {
@@ -16,14 +16,15 @@ export interface SpawnRequest {
 
 /**
  * Runs argv without a shell. Resolves with the result whatever the exit code; rejects with
- * ExecError when the program cannot start or the deadline passes (the child is then killed by its pid).
+ * ExecError when the program cannot start or the deadline passes (the child's process group is then killed).
  */
 export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
   const { locator, command, argv, stdin, timeoutMs } = request;
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new ExecError(locator, command, null, '', 'empty command'));
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so a deadline ends whatever it started too (a shell's children).
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let settled = false;
@@ -36,7 +37,7 @@ export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
     const timer = setTimeout(() => {
       if (child.pid !== undefined) {
         try {
-          process.kill(child.pid, 'SIGKILL');
+          process.kill(-child.pid, 'SIGKILL');
         } catch {
           // Already gone: the close event follows, but the deadline has decided.
         }
@@ -46,8 +47,9 @@ export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const detail = error.code === 'ENOENT' ? `${program} not found` : error.message;
-      finish(() => reject(new ExecError(locator, command, null, text(stderr), detail)));
+      const failure =
+        error.code === 'ENOENT' ? new ProgramNotFoundError(locator, command, null, text(stderr), `${program} not found`) : new ExecError(locator, command, null, text(stderr), error.message);
+      finish(() => reject(failure));
     });
     child.on('close', (code, signal) => {
       finish(() => resolve({ stdout: text(stdout), stderr: text(stderr), exitCode: code ?? signalExitCode(signal) }));

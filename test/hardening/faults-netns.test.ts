@@ -32,7 +32,7 @@ import { EXAMPLE_STATE } from '../helpers/build-state.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, type TestbedFixture } from '../helpers/testbed.js';
 import { converged, liveRules, passUntil, SILENT, writeStateFiles } from './state-files.js';
-import { faultyTarget, isRestore, type Fault } from './target-decorators.js';
+import { faultyTarget, isRestore, shellLine, type Fault } from './target-decorators.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
 
@@ -129,7 +129,7 @@ describe('faults on a namespace cell', () => {
   it('iptables-restore killed after reading two lines leaves the old ruleset', async () => {
     const { before, during, status } = await iptablesFault((argv, options, inner) =>
       isRestore(argv)
-        ? inner.exec(['timeout', '-s', 'KILL', '1', 'sh', '-c', `(head -n 2; sleep 30) | ${argv.join(' ')}`], options)
+        ? inner.exec(['timeout', '-s', 'KILL', '1', 'sh', '-c', `(head -n 2; sleep 30) | ${shellLine(argv)}`], options)
         : inner.exec(argv, options),
     );
     expect(during).toBe(before);

@@ -1,3 +1,4 @@
+import { isRestoreCommand } from '../../src/apply/apply-plan.js';
 import type { ExecOptions, ExecResult, Target } from '../../src/model/target.js';
 
 /** One command a target was asked to run: the bytes that would reach the cell. */
@@ -49,6 +50,9 @@ export function faultyTarget(inner: Target, current: { fault: Fault | null }): T
 }
 
 /** True for the apply's iptables-restore call. */
-export function isRestore(argv: readonly string[]): boolean {
-  return argv[0] === 'iptables-restore';
+export const isRestore = isRestoreCommand;
+
+/** argv as one shell command line, each word single-quoted. */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
 }

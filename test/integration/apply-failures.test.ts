@@ -6,7 +6,7 @@ import { reconcileCell } from '../../src/loop/reconcile-cell.js';
 import { trackingReloads } from '../../src/targets/dns-reloader.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
-import type { Target } from '../../src/model/target.js';
+import { ProgramNotFoundError, type Target } from '../../src/model/target.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';
 import {
@@ -79,10 +79,11 @@ describe('apply failures on a namespace cell', () => {
 
   it('verify catches an apply that changed nothing: not converged, with the residual plan', async () => {
     await nsRunOk(bed.cell.lan, ['ip', 'addr', 'del', '172.20.0.22/16', 'dev', 'eth0']);
-    // Caddy's `ip -batch` "succeeds" without running, like a command that exits 0 and does nothing.
+    // Caddy's `ip -batch` "succeeds" without writing, like a command that exits 0 and does nothing: only its read-back runs.
+    const readOnly = (stdin = ''): string => `${stdin.split('\n').filter((line) => line.startsWith('address show')).join('\n')}\n`;
     const silent: Target = {
       locator: bed.targets.caddy.locator,
-      exec: (argv, options) => (argv[0] === 'ip' && argv[1] === '-batch' ? Promise.resolve({ stdout: '', stderr: '', exitCode: 0 }) : bed.targets.caddy.exec(argv, options)),
+      exec: (argv, options) => bed.targets.caddy.exec(argv, argv.includes('-batch') ? { ...options, stdin: readOnly(options?.stdin) } : options),
     };
     const result = await reconcileCell(state, { ...bed.targets, caddy: silent }, bed.layout);
     expect(result.apply?.failures).toEqual([]);
@@ -94,6 +95,27 @@ describe('apply failures on a namespace cell', () => {
     const repaired = await reconcileCell(state, bed.targets, bed.layout);
     expect(repaired.converged).toBe(true);
     expect(repaired.plan.actions.map((a) => a.kind)).toEqual(['add-address']);
+  });
+
+  it('a wireguard target without a shell: the restore runs alone and verify reads the tables back itself', async () => {
+    const calls: string[] = [];
+    const shellless: Target = {
+      locator: bed.targets.wireguard.locator,
+      exec: (argv, options) => {
+        calls.push(argv[0] ?? '');
+        if (argv[0] === 'sh') return Promise.reject(new ProgramNotFoundError(bed.targets.wireguard.locator, argv, 127, '', 'sh not found in container'));
+        return bed.targets.wireguard.exec(argv, options);
+      },
+    };
+    const result = await reconcileCell(without('dave-phone'), { ...bed.targets, wireguard: shellless }, bed.layout);
+    expect(result.errors).toEqual([]);
+    expect(result.converged).toBe(true);
+    expect(result.apply?.readback.iptables).toBeUndefined();
+    expect(calls).toEqual(['iptables-save', 'ip', 'sh', 'iptables-restore', 'iptables-save']);
+    expect(await ruleset()).not.toContain(DAVE_CHAIN);
+
+    const back = await reconcileCell(state, bed.targets, bed.layout);
+    expect(back.converged).toBe(true);
   });
 
   const brokenCaddies = [

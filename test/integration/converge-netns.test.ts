@@ -28,10 +28,13 @@ describe('apply on a namespace cell (real iptables, routes, packets)', () => {
   const save = () => nsRunOk(bed.cell.wg, ['iptables-save']);
 
   it('converges the example cell and the reachability matrix matches the state', async () => {
+    const before = bed.targets.wireguard.execCount + bed.targets.caddy.execCount;
     const result = await reconcile();
     expect(result.errors).toEqual([]);
     expect(result.converged).toBe(true);
     expect(result.apply?.counts).toEqual({ restores: 1, ipBatches: 2, fileWrites: 1, signals: 1 });
+    // Observe (3), then each write reads its part back in the same process (3): verify runs none of its own.
+    expect(bed.targets.wireguard.execCount + bed.targets.caddy.execCount - before).toBe(6);
     const rows = await probeMatrix(state, bed.cell);
     expect(compareMatrix(state, rows)).toEqual([]);
     // The matrix is not trivially open or closed.

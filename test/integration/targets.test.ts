@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecError } from '../../src/model/target.js';
+import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
 import { createCountingTarget } from '../../src/targets/counting-target.js';
 import { createLocalTarget } from '../../src/targets/local-target.js';
 import { createNetnsTarget } from '../../src/targets/netns-target.js';
@@ -151,6 +151,7 @@ describe('local target', () => {
 
   it('reports a missing program as an ExecError', async () => {
     await expect(local.exec(['pict-no-such-program'])).rejects.toThrow(/^local: pict-no-such-program: pict-no-such-program not found/);
+    await expect(local.exec(['pict-no-such-program'])).rejects.toBeInstanceOf(ProgramNotFoundError);
   });
 
   it('counts exec calls, failed ones included', async () => {
@@ -215,6 +216,7 @@ describe('netns target', () => {
       `netns:${NAMESPACE_PREFIX}missing: iptables-save: no such network namespace`,
     );
     await expect(createNetnsTarget(ns).exec(['pict-no-such-program'])).rejects.toThrow(`pict-no-such-program not found in netns:${ns}`);
+    await expect(createNetnsTarget(ns).exec(['pict-no-such-program'])).rejects.toBeInstanceOf(ProgramNotFoundError);
   });
 
   it('finds the api address on eth0 of a namespace', async () => {
