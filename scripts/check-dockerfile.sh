@@ -153,9 +153,9 @@ validate_out=$(docker run --rm --network none -v "$PWD/state:/state:ro" "$IMAGE"
   fail "validate of the example state failed: $validate_out"
 
 probe='const r = (m) => { try { require.resolve(m, { paths: ["/app"] }); return true; } catch { return false; } };
-console.log(JSON.stringify({ uid: process.getuid(), dockerode: r("dockerode"), zod: r("zod"), typescript: r("typescript"), vitest: r("vitest") }));'
+console.log(JSON.stringify({ uid: process.getuid(), pino: r("pino"), zod: r("zod"), typescript: r("typescript"), vitest: r("vitest") }));'
 facts=$(docker run --rm --network none --entrypoint node "$IMAGE" -e "$probe") || fail "node probe failed"
-[[ "$facts" == '{"uid":1000,"dockerode":true,"zod":true,"typescript":false,"vitest":false}' ]] ||
+[[ "$facts" == '{"uid":1000,"pino":true,"zod":true,"typescript":false,"vitest":false}' ]] ||
   fail "unexpected runtime facts (want uid 1000, runtime deps only): $facts"
 
 [[ "$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$IMAGE")" == *healthcheck.mjs* ]] || fail "image has no HEALTHCHECK"

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Target } from '../model/target.js';
 import { withDeadline } from '../targets/deadline.js';
 import { dockerClient } from '../targets/docker-client.js';
+import { removeContainer as removeDockerContainer, runContainer } from '../targets/docker-container-lifecycle.js';
 import { runOk } from '../testbed/netns.js';
 import { benchCell, type BenchCell } from './netns-cell.js';
 
@@ -43,17 +44,13 @@ export async function startContainer(image: string, role: string): Promise<strin
   const name = `pic-bench-${process.pid}-${counter}-${role}`;
   containers.add(name);
   // No Docker network: the bench needs none, and works whether or not the daemon has its bridge.
-  const container = await dockerClient().createContainer({ name, Image: image, Cmd: IDLE, HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: 'none' } });
-  await container.start();
+  await runContainer(dockerClient(), name, { Image: image, Cmd: IDLE, HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: 'none' } });
   return name;
 }
 
 export async function removeContainer(name: string): Promise<void> {
-  try {
-    await dockerClient().getContainer(name).remove({ force: true });
-  } catch {
-    // Already gone.
-  }
+  // False when already gone: nothing left to do either way.
+  await removeDockerContainer(dockerClient(), name);
   containers.delete(name);
 }
 

@@ -1,4 +1,6 @@
-import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import type { DockerEngine } from '../targets/docker-engine.js';
+import { splitJsonObjects } from '../targets/split-json-objects.js';
 
 export interface DockerEventsWatcher {
   /** True while the event stream is connected. */
@@ -29,18 +31,12 @@ interface DockerEvent {
 const CONTAINER_ACTIONS = ['start', 'restart', 'die', 'destroy'];
 const NETWORK_ACTIONS = ['connect', 'disconnect'];
 
-function destroy(stream: NodeJS.ReadableStream): void {
-  // dockerode types the stream as a plain ReadableStream; it is an http.IncomingMessage.
-  const destroyable = stream as NodeJS.ReadableStream & { destroy?: () => void };
-  destroyable.destroy?.();
-}
-
 /**
  * Follows Docker's event stream for the role containers, reconnecting with exponential
  * backoff when dockerd goes away. Network events name containers by id only, so the ids of
  * the role containers are learnt from a listing at each connect and from their own events.
  */
-export function watchDockerEvents(docker: Docker, options: DockerEventsOptions): DockerEventsWatcher {
+export function watchDockerEvents(docker: DockerEngine, options: DockerEventsOptions): DockerEventsWatcher {
   const names = new Set(options.containers);
   const idToName = new Map<string, string>();
   const base = options.backoffBaseMs ?? 250;
@@ -48,7 +44,7 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
   let attempt = 0;
   let closed = false;
   let connected = false;
-  let stream: NodeJS.ReadableStream | null = null;
+  let stream: Readable | null = null;
   let timer: NodeJS.Timeout | null = null;
 
   const setConnected = (value: boolean, error: string | null): void => {
@@ -95,21 +91,15 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
     }
   };
 
-  const follow = (events: NodeJS.ReadableStream): void => {
-    let buffer = '';
-    events.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line === '') continue;
-        try {
-          handle(JSON.parse(line) as DockerEvent);
-        } catch {
-          // A foreign or broken line; the next resync covers anything missed.
-        }
-      }
+  const follow = (events: Readable): void => {
+    let pending = '';
+    // Decodes UTF-8 across chunk boundaries; objects are split across them too, or several share one.
+    events.setEncoding('utf8');
+    events.on('data', (chunk: string) => {
+      const split = splitJsonObjects(pending, chunk);
+      pending = split.rest;
+      // A broken object is skipped there; the next resync covers anything missed.
+      for (const event of split.objects) if (typeof event === 'object' && event !== null) handle(event as DockerEvent);
     });
     let ended = false;
     const endOnce = (reason: string): void => {
@@ -125,10 +115,10 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
   const connect = (): void => {
     timer = null;
     if (closed) return;
-    docker.getEvents({ filters: { type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] } }).then(
+    docker.events({ type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] }).then(
       (events) => {
         if (closed) {
-          destroy(events);
+          events.destroy();
           return;
         }
         stream = events;
@@ -149,7 +139,7 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
     close() {
       closed = true;
       if (timer !== null) clearTimeout(timer);
-      if (stream !== null) destroy(stream);
+      stream?.destroy();
     },
   };
 }

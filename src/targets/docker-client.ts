@@ -1,12 +1,20 @@
-import Docker from 'dockerode';
+import { homedir } from 'node:os';
 import { ExecError } from '../model/target.js';
 import { DeadlineExceeded } from './deadline.js';
+import { createDockerEngine, type DockerEngine } from './docker-engine.js';
+import { dockerEndpointOf } from './docker-host.js';
 
-let client: Docker | undefined;
+let client: DockerEngine | undefined;
 
-/** One client per process, over DOCKER_HOST or /var/run/docker.sock (docker-modem's defaults). */
-export function dockerClient(): Docker {
-  client ??= new Docker();
+/**
+ * One client per process, over DOCKER_HOST or /var/run/docker.sock; throws a one-line error when
+ * DOCKER_HOST names something this client cannot use (ssh://, a missing TLS file).
+ */
+export function dockerClient(): DockerEngine {
+  if (client !== undefined) return client;
+  const endpoint = dockerEndpointOf(process.env, homedir());
+  if (!endpoint.ok) throw new Error(endpoint.error);
+  client = createDockerEngine(endpoint.value);
   return client;
 }
 

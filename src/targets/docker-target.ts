@@ -1,8 +1,8 @@
-import { PassThrough, type Duplex } from 'node:stream';
-import type Docker from 'dockerode';
-import { ExecError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
+import { ExecError, ProgramNotFoundError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
 import { withDeadline } from './deadline.js';
 import { dockerClient, dockerExecError } from './docker-client.js';
+import type { DockerEngine, ExecConnection } from './docker-engine.js';
+import { collectStreamOutput } from './docker-stream-frames.js';
 import { timeoutOf, type TargetOptions } from './exec-defaults.js';
 
 // runc's words when the program cannot be started (exit 126 or 127); a shell's own 127 is a result.
@@ -22,11 +22,11 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
     locator,
     async exec(argv: readonly string[], call?: ExecOptions): Promise<ExecResult> {
       const timeoutMs = timeoutOf(call?.timeoutMs, options);
-      const connection: Connection = { stream: null, abandoned: false };
+      const connection: Connection = { exec: null, abandoned: false };
       try {
         const result = await withDeadline(runExec(dockerClient(), name, argv, call?.stdin, connection), timeoutMs, () => {
           connection.abandoned = true;
-          connection.stream?.destroy();
+          connection.exec?.destroy();
         });
         return checkStarted(locator, argv, result);
       } catch (error) {
@@ -38,46 +38,47 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
 
 /** The exec's connection, so a deadline can drop it even when it opens late. */
 interface Connection {
-  stream: Duplex | null;
+  exec: ExecConnection | null;
   abandoned: boolean;
 }
 
 async function runExec(
-  docker: Docker,
+  docker: DockerEngine,
   name: string,
   argv: readonly string[],
   stdin: string | undefined,
   connection: Connection,
 ): Promise<ExecResult> {
   const withStdin = stdin !== undefined;
-  const exec = await docker.getContainer(name).exec({
-    Cmd: [...argv],
-    AttachStdin: withStdin,
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  // With stdin the connection is hijacked (Upgrade: tcp), so it can be half-closed after the input.
-  const stream = await exec.start(withStdin ? { hijack: true, stdin: true } : {});
-  connection.stream = stream;
-  if (connection.abandoned) stream.destroy();
-  const stdout = collect();
-  const stderr = collect();
-  docker.modem.demuxStream(stream, stdout.sink, stderr.sink);
+  const id = await docker.createExec(name, { Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true });
+  const exec = await docker.startExec(id, { stdin: withStdin });
+  connection.exec = exec;
+  if (connection.abandoned) {
+    exec.destroy();
+    throw new Error('abandoned after the deadline');
+  }
+  const output = collectStreamOutput();
   const ended = new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
+    exec.output.on('data', (chunk: Buffer) => output.push(chunk));
+    exec.output.on('end', resolve);
+    exec.output.on('close', resolve);
+    exec.output.on('error', reject);
   });
-  // end() sends FIN: Docker closes the command's stdin, so it sees EOF instead of waiting forever.
-  if (withStdin) stream.end(stdin);
-  await ended;
-  return { stdout: stdout.text(), stderr: stderr.text(), exitCode: await exitCodeOf(exec, connection) };
+  // The half-close sends FIN: Docker closes the command's stdin, so it sees EOF instead of waiting forever.
+  if (withStdin) exec.endInput(stdin);
+  try {
+    await ended;
+  } finally {
+    // Output has ended, so the command has too: input it never read would hold the socket open.
+    exec.destroy();
+  }
+  return { stdout: output.stdout(), stderr: output.stderr(), exitCode: await exitCodeOf(docker, id, connection) };
 }
 
-async function exitCodeOf(exec: Docker.Exec, connection: Connection): Promise<number> {
+async function exitCodeOf(docker: DockerEngine, id: string, connection: Connection): Promise<number> {
   // Once the deadline has passed nobody waits for the answer; stop asking.
   while (!connection.abandoned) {
-    const info = await exec.inspect();
+    const info = await docker.inspectExec(id);
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((resolve) => setTimeout(resolve, INSPECT_RETRY_MS));
   }
@@ -89,14 +90,7 @@ function checkStarted(locator: string, argv: readonly string[], result: ExecResu
   const output = `${result.stdout}${result.stderr}`;
   if ((result.exitCode !== 126 && result.exitCode !== 127) || !NOT_STARTED.test(output)) return result;
   if (NOT_FOUND.test(output)) {
-    throw new ExecError(locator, argv, result.exitCode, output, `${argv[0] ?? ''} not found in container`);
+    throw new ProgramNotFoundError(locator, argv, result.exitCode, output, `${argv[0] ?? ''} not found in container`);
   }
   throw new ExecError(locator, argv, result.exitCode, output, `${argv[0] ?? ''} could not be executed in container`);
-}
-
-function collect(): { sink: PassThrough; text: () => string } {
-  const chunks: Buffer[] = [];
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
 }

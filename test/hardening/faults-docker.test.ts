@@ -16,6 +16,7 @@ import type { ControllerStatus } from '../../src/loop/controller-status.js';
 import { reconcileCell } from '../../src/loop/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
+import { startContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { buildState } from '../helpers/build-state.js';
 import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -87,7 +88,7 @@ describe('a container stopped during apply', () => {
       const running = inner.exec(argv, options);
       // Its failure reaches the controller through the returned promise; don't report it twice.
       running.catch(() => undefined);
-      await dockerClient().getContainer(name).kill();
+      await dockerClient().killContainer(name, 'SIGKILL');
       return running;
     };
     const editedAt = Date.now();
@@ -104,7 +105,7 @@ describe('a container stopped during apply', () => {
     expect(controller.status().lastReconcile?.converged).toBe(false);
 
     const restartedAt = Date.now();
-    await dockerClient().getContainer(name).start();
+    await startContainer(dockerClient(), name);
     const back = await statusUntil(controller, (s) => s.lastReconcile?.converged === true && Date.parse(s.lastReconcile.startedAt) >= restartedAt, 30_000);
     expect(back.lastReconcile?.triggers.some((t) => t.startsWith('docker') || t === 'retry')).toBe(true);
     const loaded = await loadState(join(work, 'state'));

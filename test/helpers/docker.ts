@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDeadline } from '../../src/targets/deadline.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
+import { removeContainer, runContainer, stopContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { runOk } from '../../src/testbed/netns.js';
 
 /**
@@ -89,29 +90,20 @@ const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'];
 export async function startTestContainer(spec: ContainerSpec): Promise<string> {
   const name = containerName(spec.role);
   containers.add(name);
-  const container = await dockerClient().createContainer({
-    name,
-    Image: spec.image,
-    Cmd: [...(spec.cmd ?? IDLE)],
-    HostConfig: { CapAdd: ['NET_ADMIN'] },
-  });
-  await container.start();
+  await runContainer(dockerClient(), name, { Image: spec.image, Cmd: [...(spec.cmd ?? IDLE)], HostConfig: { CapAdd: ['NET_ADMIN'] } });
   return name;
 }
 
 export async function stopTestContainer(name: string): Promise<void> {
-  await dockerClient().getContainer(name).stop({ t: 0 });
+  await stopContainer(dockerClient(), name, 0);
 }
 
 /** Removes every container this process created (running or not). */
 export async function removeTestContainers(): Promise<void> {
   await Promise.all(
     [...containers].map(async (name) => {
-      try {
-        await dockerClient().getContainer(name).remove({ force: true });
-      } catch {
-        // Never created, or already gone.
-      }
+      // False when never created, or already gone.
+      await removeContainer(dockerClient(), name);
       containers.delete(name);
     }),
   );

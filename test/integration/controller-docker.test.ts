@@ -10,6 +10,7 @@ import { reconcileCell } from '../../src/loop/reconcile-cell.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
+import { removeContainer, restartContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
@@ -95,7 +96,7 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
 
   it('repairs a restarted wireguard container (rules, policy routes, NAT) from its Docker events, within about 2 s', async () => {
     const t0 = performance.now();
-    await dockerClient().getContainer(wireguard).restart({ t: 0 });
+    await restartContainer(dockerClient(), wireguard, 0);
     const restarted = performance.now();
     // The restart left a fresh network namespace: nothing of ours is there.
     const wiped = await exec(wireguard, ['iptables-save']);
@@ -113,7 +114,7 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
 
   it('moves the DNAT when the api container comes back with another IP', async () => {
     const before = await dockerContainerAddress(apiName);
-    await dockerClient().getContainer(apiName).remove({ force: true });
+    expect(await removeContainer(dockerClient(), apiName)).toBe(true);
     // The freed address goes to another container first, so the new api cannot get it back.
     await startTestContainer({ role: 'filler', image });
     const t0 = performance.now();

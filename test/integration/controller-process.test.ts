@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { reconcileCell } from '../../src/loop/reconcile-cell.js';
 import { withDeadline } from '../../src/targets/deadline.js';
+import { runContainer } from '../../src/targets/docker-container-lifecycle.js';
+import { createDockerEngine, type DockerEngine } from '../../src/targets/docker-engine.js';
 import { cleanupNamespaces, createNamespace, nsRunOk } from '../../src/testbed/netns.js';
 import { buildTestImage, ensureDockerDaemon } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -183,7 +184,7 @@ describe('the controller process: dockerd goes away and comes back', () => {
   let socket = '';
   let daemonNs = '';
   let daemon: ChildProcess | null = null;
-  let docker: Docker;
+  let docker: DockerEngine;
   let controller: ControllerProcess | null = null;
   let listen = '';
   const names = { wireguard: `pict-${process.pid}-pwg`, caddy: `pict-${process.pid}-pcaddy` };
@@ -230,7 +231,7 @@ describe('the controller process: dockerd goes away and comes back', () => {
     socket = join(home, 'docker.sock');
     await writeFile(join(home, 'daemon.json'), '{}');
     daemonNs = await createNamespace();
-    docker = new Docker({ socketPath: socket });
+    docker = createDockerEngine({ kind: 'unix', socketPath: socket });
     await startDaemon();
     await execFileAsync('bash', ['-c', `docker save "$IMAGE" | docker -H "unix://$SOCK" load`], { env: { ...process.env, IMAGE: image, SOCK: socket } });
     const idle = 'trap "exit 0" TERM; while true; do sleep 1; done';
@@ -240,14 +241,12 @@ describe('the controller process: dockerd goes away and comes back', () => {
       { name: names.caddy, cmd: `ip link add eth0 type veth peer name eth0p && ip link set eth0 up && ip link set eth0p up; ${idle}` },
     ];
     for (const spec of specs) {
-      const container = await docker.createContainer({
-        name: spec.name,
+      await runContainer(docker, spec.name, {
         Image: image,
         Cmd: ['sh', '-c', spec.cmd],
         StopTimeout: 1,
         HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: 'none', RestartPolicy: { Name: 'always' } },
       });
-      await container.start();
     }
     const config = controllerConfigSchema.parse({
       targets: { wireguard: `docker:${names.wireguard}`, caddy: `docker:${names.caddy}`, api: 'ip:172.20.0.3', dns: 'none' },

@@ -6,12 +6,12 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
+import { removeContainer, runContainer, stopContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
@@ -444,7 +444,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
  * (a source the table lacks is an error, so a mount added to the compose file is not
  * silently left out), DOCKER_GID becomes the socket's group.
  */
-function hostConfigOf(service: Service, sources: Readonly<Record<string, string>>, dockerGid: number): Docker.HostConfig {
+function hostConfigOf(service: Service, sources: Readonly<Record<string, string>>, dockerGid: number): Record<string, unknown> {
   const binds = mountsOf(service).map((m) => {
     const source = m.source === '/var/run/docker.sock' ? m.source : sources[m.source];
     if (source === undefined) throw new Error(`no test source for the compose mount ${m.source}`);
@@ -478,8 +478,8 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
 
   afterAll(async () => {
     if (!prerequisites.ok) return;
-    await dockerClient().getContainer(controller).remove({ force: true }).catch(() => undefined);
-    await dockerClient().getVolume(statusVolume).remove().catch(() => undefined);
+    await removeContainer(dockerClient(), controller);
+    await dockerClient().request('DELETE', `/volumes/${statusVolume}`).catch(() => undefined);
     await removeTestContainers();
     if (buildRan) await runScript(['--clean'], 120_000);
     await rm(work, { recursive: true, force: true });
@@ -527,14 +527,12 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
       { './state': state, './config/dns': dnsDir, './pic-reconciler/deploy/config.json': join(work, 'config.json'), 'pic-reconciler-status': statusVolume },
       statSync('/var/run/docker.sock').gid,
     );
-    const created = await dockerClient().createContainer({
-      name: controller,
+    await runContainer(dockerClient(), controller, {
       Image: TEST_IMAGE,
       HostConfig: hostConfig,
       // The image's healthcheck, polled faster than its 30 s.
       Healthcheck: { Interval: 1_000_000_000 },
     });
-    await created.start();
     const logs = async (): Promise<string> => {
       const out = await runProgram('docker', ['logs', '--tail', '5', controller], 10_000);
       return `${out.stdout}${out.stderr}`.trim();
@@ -542,7 +540,7 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
 
     const ready = async (): Promise<boolean> =>
       (await runProgram('docker', ['exec', controller, 'node', '/app/dist/cli/main.js', 'status', '--config', '/etc/pic-reconciler/config.json'], 10_000)).code === 0;
-    const healthy = async (): Promise<boolean> => (await created.inspect()).State.Health?.Status === 'healthy';
+    const healthy = async (): Promise<boolean> => (await dockerClient().inspectContainer(controller)).State.Health?.Status === 'healthy';
     await waitFor(`a ready, healthy controller (${await logs()})`, async () => (await ready()) && (await healthy()), 45_000);
 
     const iptables = (): Promise<string> => docker(['exec', wireguard, 'iptables-save']);
@@ -551,13 +549,13 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     expect(vips).toMatch(/inet 172\.20\.0\.21\/16 .*eth0:pic/);
     expect(readFileSync(join(dnsDir, 'Corefile'), 'utf8')).toContain('file /data/cell.zone');
     expect(await docker(['exec', dns, 'cat', '/tmp/sig'])).toContain('got');
-    const volume = await dockerClient().getVolume(statusVolume).inspect();
+    const volume = (await dockerClient().request('GET', `/volumes/${statusVolume}`)) as { Mountpoint: string };
     expect(readdirSync(volume.Mountpoint).length).toBeGreaterThan(0);
 
     await writeFile(join(state, 'peers', 'bob.json'), JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3', internet_access: false }));
     await waitFor('the new peer in the live rules', async () => /-s 10\.0\.0\.3\/32 /.test(await iptables()), 20_000);
 
-    await created.stop({ t: 60 });
-    expect((await created.inspect()).State.ExitCode).toBe(0);
+    await stopContainer(dockerClient(), controller, 60);
+    expect((await dockerClient().inspectContainer(controller)).State.ExitCode).toBe(0);
   }, 120_000);
 });

@@ -12,6 +12,7 @@ import type { LayoutConfig } from '../../src/model/facts.js';
 import { observeCell } from '../../src/observe/observe-cell.js';
 import { createCountingTarget, type CountingTarget } from '../../src/targets/counting-target.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
+import { removeContainer, runContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { buildState } from '../helpers/build-state.js';
 import {
@@ -22,7 +23,7 @@ import { loadValidState } from '../helpers/testbed.js';
 
 /**
  * The whole controller against real containers, as deployed: `docker:` locators in a config
- * file, commands through dockerode, the Corefile in a host folder the dns container mounts, and
+ * file, commands through the Docker Engine API, the Corefile in a host folder the dns container mounts, and
  * SIGUSR1 to that container. Its main process stands in for CoreDNS: on USR1 it records the
  * checksum of the Corefile it sees, so the test counts reloads and knows what each one read.
  */
@@ -76,12 +77,11 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
     shared = await mkdtemp(join(tmpdir(), 'pict-dns-'));
     corefile = join(shared, 'Corefile');
     // startTestContainer has no bind mounts; the dns container is made here and removed in afterAll.
-    const dns = await dockerClient().createContainer({ name: names.dns, Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`] } });
     [names.wireguard, names.caddy, names.api] = await Promise.all([
       startTestContainer({ role: 'wireguard', image }),
       startTestContainer({ role: 'caddy', image }),
       startTestContainer({ role: 'api', image }),
-      dns.start(),
+      runContainer(dockerClient(), names.dns, { Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`] } }),
     ]);
     const wg0 = await createDockerTarget(names.wireguard).exec(['sh', '-c', MAKE_WG0]);
     expect(wg0.stderr).toBe('');
@@ -101,7 +101,7 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
     example = await loadValidState('state');
   });
   afterAll(async () => {
-    await dockerClient().getContainer(names.dns).remove({ force: true }).catch(() => undefined);
+    await removeContainer(dockerClient(), names.dns);
     await removeTestContainers();
     await stopOwnDockerDaemon();
     if (shared !== '') await rm(shared, { recursive: true, force: true });
@@ -195,6 +195,9 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
 
     expect(change.execs).toBe(measured['change (example)']);
     expect(noop.execs).toBe(measured['no-op (example)']);
+    // Observe reads three parts; each write reads its own part back, so verify needs no exec of its own.
+    expect(change.execs).toBe(6);
+    expect(noop.execs).toBe(3);
     const saved = await inside(names.wireguard, ['iptables-save', '-t', 'filter']);
     expect(saved.split('\n').filter((l) => l.startsWith(':PIC-PEER-'))).toHaveLength(PEERS);
     const text = await readFile(corefile, 'utf8');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecError } from '../../src/model/target.js';
+import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
 import { createCountingTarget } from '../../src/targets/counting-target.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
@@ -91,6 +91,8 @@ describe('docker targets', () => {
     await expect(createDockerTarget(wireguard).exec(['iptables-nope', '-S'])).rejects.toThrow(
       `docker:${wireguard}: iptables-nope -S: iptables-nope not found in container`,
     );
+    // Nothing ran: a caller may safely try another way (apply without a shell).
+    await expect(createDockerTarget(wireguard).exec(['iptables-nope', '-S'])).rejects.toBeInstanceOf(ProgramNotFoundError);
     const missing = containerName('missing');
     await expect(createDockerTarget(missing).exec(['iptables-save'])).rejects.toThrow(`docker:${missing}: iptables-save: no such container`);
     await expect(createDockerTarget(stopped).exec(['iptables-save'])).rejects.toThrow(`docker:${stopped}: iptables-save: container is not running`);
