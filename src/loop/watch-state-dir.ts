@@ -1,130 +1,131 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import { watch, type FSWatcher } from 'node:fs';
+import { resolve } from 'node:path';
 import { debounce } from './debounce.js';
-import { isIgnoredName } from '../load/read-state-dir.js';
+import { ChangeCollector, changeReport, classifyWatchEvent, UNKNOWN, type StateChanges, type WatchEventOutcome } from './classify-watch-event.js';
+import { diffWatchSet, folderKey, planStateWatches, sameTree, watchedTree, type WatchPlan } from './plan-state-watches.js';
+import { scanAnchors, scanStateTree } from './scan-state-tree.js';
+
+export type { StateChanges } from './classify-watch-event.js';
 
 export interface StateDirWatcher {
   close(): Promise<void>;
 }
 
-/** A watch that never reports ready (a folder gone mid-scan) must not stall every later burst. */
-const READY_TIMEOUT_MS = 2_000;
-/** While the folder cannot be resolved (a dangling symlink), how often to look for it again. */
-const MISSING_POLL_MS = 1_000;
-
-function ready(watcher: FSWatcher): Promise<void> {
-  return new Promise((done) => {
-    const timer = setTimeout(done, READY_TIMEOUT_MS);
-    watcher.once('ready', () => {
-      clearTimeout(timer);
-      done();
-    });
-  });
-}
-
-/**
- * The folder entries that decide where `dir` points: `dir` itself in its parent, and every
- * symlinked ancestor in its own parent (git-sync publishes a revision by renaming a new
- * symlink over the old one).
- */
-async function anchorEntries(dir: string): Promise<string[]> {
-  const entries = new Set<string>([dir]);
-  for (let path = dirname(dir); dirname(path) !== path; path = dirname(path)) {
-    const info = await lstat(path).catch(() => null);
-    if (info?.isSymbolicLink()) entries.add(path);
-  }
-  return [...entries];
-}
+/** While the folder cannot be resolved (a dangling symlink) or a folder cannot be watched, how often to look again. */
+const RETRY_POLL_MS = 1_000;
+/** A poll tick: look at the tree again, and report only if its shape changed. */
+const RECHECK: WatchEventOutcome = { paths: [], all: false, rescan: true };
 
 /**
  * Watches a state folder and calls `onChange` once per burst of changes (`quietMs` after the
- * last event, at most `maxWaitMs` after the first), after the burst has settled.
+ * last event, at most `maxWaitMs` after the first), after the burst has settled, with the
+ * state paths that changed, or 'all' when that cannot be said file by file (the folder moved,
+ * swapped or recreated, a subfolder added or removed, a watcher error).
+ *
+ * One non-recursive `fs.watch` per folder, never per file (inotify on a folder names every
+ * entry that changes; a watch per file costs an inotify watch and a few hundred bytes each, at
+ * thousands of peers): every folder of the tree as read-state-dir.ts walks it (symlinked
+ * subfolders followed), the folders holding the files that `*.json` symlinks resolve to, and
+ * the parents of the folder and of each symlinked ancestor, where only those entries' names
+ * count (a busy parent like /tmp must not trigger reconciles).
  *
  * Survives what GitOps and editors do to it: editors' atomic saves (write temp, rename),
  * git-sync's atomic symlink swap (the folder's real path changes; the old tree is deleted),
- * and the folder being deleted and created again. A second watch on the parents of the
- * folder and of its symlinked ancestors sees those swaps; on every burst the real path is
- * resolved again and the recursive watch moved when it changed. While the folder cannot be
- * resolved at all (a symlink whose target was deleted), it is looked for every second.
+ * and the folder being deleted and created again. Whenever an event may have changed the
+ * tree's shape, the tree is scanned again before `onChange`, and the watches follow it, so
+ * the reload that follows a new subfolder sees everything written into it. While the folder
+ * cannot be resolved at all, or a folder cannot be watched, it is looked at every second.
  */
-export async function watchStateDir(dir: string, onChange: () => void, options: { quietMs: number; maxWaitMs: number }): Promise<StateDirWatcher> {
+export async function watchStateDir(
+  dir: string,
+  onChange: (changes: StateChanges) => void,
+  options: { quietMs: number; maxWaitMs: number },
+): Promise<StateDirWatcher> {
   const absolute = resolve(dir);
-  /** `realpath:inode` of the watched folder, so a folder deleted and recreated under the same path is watched anew. */
-  let watchedKey: string | null = null;
-  let watchedReal: string | null = null;
-  let inner: FSWatcher | null = null;
+  const open = new Map<string, FSWatcher>();
+  const collected = new ChangeCollector();
+  let plan: WatchPlan = new Map();
+  let rootKey: string | null = null;
   let closed = false;
-  let contentChanged = false;
-  let rearming: Promise<boolean> = Promise.resolve(false);
-  let missingPoll: NodeJS.Timeout | null = null;
+  let retryPoll: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> = Promise.resolve();
 
-  // Hidden entries (.git, .status) and editor leftovers never matter, and our own .status writes must not loop back.
-  const ignored = (path: string): boolean => path !== watchedReal && isIgnoredName(basename(path));
-
-  /** Points the recursive watch at where `dir` resolves now; true when that changed. */
-  const moveWatch = async (): Promise<boolean> => {
-    const real = await realpath(absolute).catch(() => null);
-    const info = real === null ? null : await stat(real).catch(() => null);
-    const key = real === null || info === null ? null : `${real}:${info.ino}`;
-    if (closed || key === watchedKey) return false;
-    await inner?.close();
-    inner = null;
-    watchedKey = key;
-    watchedReal = key === null ? null : real;
-    if (missingPoll !== null) clearInterval(missingPoll);
-    missingPoll = null;
-    if (watchedReal === null) {
-      missingPoll = setInterval(() => void realpath(absolute).then(() => burst.call(), () => undefined), MISSING_POLL_MS);
-      missingPoll.unref();
-      return true;
-    }
-    const next = watch(watchedReal, { ignoreInitial: true, followSymlinks: true, ignored, atomic: true });
-    const changed = (): void => {
-      contentChanged = true;
-      burst.call();
-    };
-    next.on('all', changed);
-    next.on('error', changed);
-    inner = next;
-    await ready(next);
-    return true;
+  const record = (outcome: WatchEventOutcome): void => {
+    if (collected.add(outcome) && !closed) burst.call();
   };
-  // One move at a time, so two bursts can never leave two watches behind.
-  const rearm = (): Promise<boolean> => (rearming = rearming.then(moveWatch).catch(() => true));
 
-  // Anchor events (the folder's own entry, a symlink swap) matter only when they move the folder.
-  const burst = debounce(
-    () => {
-      void rearm().then((moved) => {
-        const changed = moved || contentChanged;
-        contentChanged = false;
-        if (changed && !closed) onChange();
+  const unwatch = (key: string): void => {
+    open.get(key)?.close();
+    open.delete(key);
+  };
+
+  /** Opens one folder's watch; false when it cannot (gone meanwhile, out of inotify watches). */
+  const watchFolder = (key: string): boolean => {
+    const path = plan.get(key)?.path;
+    if (path === undefined) return true;
+    try {
+      const watcher = watch(path, (event, name) => {
+        // The plan of the moment says what the name means; a folder dropped from it is about to be closed.
+        const spec = plan.get(key);
+        if (spec !== undefined) record(classifyWatchEvent(spec, event, name));
       });
-    },
-    options.quietMs,
-    options.maxWaitMs,
-  );
+      watcher.on('error', () => {
+        if (open.get(key) === watcher) unwatch(key);
+        record(UNKNOWN);
+      });
+      open.set(key, watcher);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
-  await rearm();
-  const entries = await anchorEntries(absolute);
-  const wanted = new Set([...entries, ...entries.map((entry) => dirname(entry))]);
-  const anchors = watch(
-    entries.map((entry) => dirname(entry)),
-    // Only the anchor entries themselves; a busy parent folder (say /tmp) must not trigger reconciles.
-    { ignoreInitial: true, depth: 0, followSymlinks: false, ignored: (path: string) => !wanted.has(path) },
-  );
-  anchors.on('all', () => burst.call());
-  anchors.on('error', () => burst.call());
-  await ready(anchors);
+  const setRetryPoll = (on: boolean): void => {
+    if (on && retryPoll === null) {
+      retryPoll = setInterval(() => record(RECHECK), RETRY_POLL_MS);
+      retryPoll.unref();
+    } else if (!on && retryPoll !== null) {
+      clearInterval(retryPoll);
+      retryPoll = null;
+    }
+  };
+
+  /** Scans the tree, moves the watches to it; true when its shape changed (files can no longer be named one by one). */
+  const rescan = async (): Promise<boolean> => {
+    const [tree, anchors] = await Promise.all([scanStateTree(absolute), scanAnchors(absolute)]);
+    if (closed) return false;
+    const before = watchedTree(plan, new Set(open.keys()));
+    const beforeRoot = rootKey;
+    plan = planStateWatches(tree, anchors);
+    rootKey = tree.root === null ? null : folderKey(tree.root);
+    const { add, remove } = diffWatchSet(open.keys(), plan);
+    remove.forEach(unwatch);
+    const failed = add.filter((key) => !watchFolder(key));
+    setRetryPoll(rootKey === null || failed.length > 0);
+    return rootKey !== beforeRoot || !sameTree(before, watchedTree(plan, new Set(open.keys())));
+  };
+
+  /** One burst: rescan first when needed, so a new subfolder is watched before the reload it triggers. */
+  const flush = async (): Promise<void> => {
+    const taken = collected.take();
+    const reshaped = taken.rescan ? await rescan() : false;
+    const report = changeReport(taken, reshaped);
+    if (report !== null && !closed) onChange(report);
+  };
+
+  // One flush at a time, so two bursts can never leave two watches behind. A throwing
+  // onChange must not break the chain (every later burst would be lost) nor crash the process.
+  const burst = debounce(() => void (flushing = flushing.then(flush).catch(() => undefined)), options.quietMs, options.maxWaitMs);
+
+  await rescan();
 
   return {
     async close() {
       closed = true;
       burst.cancel();
-      await rearming;
-      if (missingPoll !== null) clearInterval(missingPoll);
-      await Promise.all([anchors.close(), inner?.close()]);
+      setRetryPoll(false);
+      await flushing;
+      for (const key of [...open.keys()]) unwatch(key);
     },
   };
 }
