@@ -11,7 +11,7 @@
  */
 import type { Dirent } from 'node:fs';
 import { constants } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STATE_DIR_FILE } from './state-issue.js';
 import type { StateFile } from './validate-state.js';
@@ -25,21 +25,102 @@ export function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || LEFTOVER_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
-/** Every state file under `dir`, sorted by path (relative, with `/`). */
-export async function readStateDir(dir: string): Promise<StateFile[]> {
-  const out: StateFile[] = [];
-  let root: string;
-  try {
-    root = await realpath(dir);
-    if (!(await stat(root)).isDirectory()) return [dirError(STATE_DIR_FILE, 'the state path is not a directory')];
-  } catch (error) {
-    return [dirError(STATE_DIR_FILE, `cannot open the state directory: ${reason(error)}`)];
-  }
-  await walk(root, '', new Set([root]), out);
-  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+/** What a full read found: the state files, and the folders it walked (relative, `''` for the root). */
+export interface StateDirListing {
+  /** The state folder's real path and inode when it was read (`null` when it could not be opened). */
+  readonly root: string | null;
+  readonly files: StateFile[];
+  readonly dirs: ReadonlySet<string>;
 }
 
-async function walk(absDir: string, relDir: string, visited: Set<string>, out: StateFile[]): Promise<void> {
+/** Every state file under `dir`, sorted by path (relative, with `/`). */
+export async function readStateDir(dir: string): Promise<StateFile[]> {
+  return (await listStateDir(dir)).files;
+}
+
+export async function listStateDir(dir: string): Promise<StateDirListing> {
+  const out: StateFile[] = [];
+  const dirs = new Set<string>();
+  const root = await openRoot(dir);
+  if (!root.ok) return { root: null, files: [root.error], dirs };
+  await walk(root.real, '', new Set([root.real]), out, dirs);
+  return { root: root.key, files: out.sort(byFile), dirs };
+}
+
+/**
+ * A listing brought up to date for the entries named in `changed` (relative paths an fs watch
+ * reported). A file in a folder the listing walked is read again, or dropped when gone; anything
+ * the listing cannot place this way (a folder added or removed, the root moved) is read in full.
+ */
+export async function relistStateDir(dir: string, listing: StateDirListing, changed: Iterable<string>): Promise<StateDirListing> {
+  const root = await openRoot(dir);
+  if (!root.ok || root.key !== listing.root) return listStateDir(dir);
+  const files = new Map(listing.files.map((entry) => [entry.file, entry]));
+  for (const rel of new Set(changed)) {
+    if (rel.split('/').some(isIgnoredName)) continue;
+    const slash = rel.lastIndexOf('/');
+    const relDir = slash < 0 ? '' : rel.slice(0, slash);
+    if (!listing.dirs.has(relDir) || listing.dirs.has(rel)) return listStateDir(dir);
+    const abs = join(root.real, rel);
+    const info = await lstat(abs).catch(() => null);
+    const entry = info === null ? null : await classifyEntry(abs, rel, rel.slice(slash + 1), info);
+    if (entry?.kind === 'dir') return listStateDir(dir);
+    if (entry === null || entry.kind === 'skip') files.delete(rel);
+    else files.set(rel, entry.kind === 'file' ? await readStateFile(abs, rel) : entry.entry);
+  }
+  return { root: listing.root, files: [...files.values()].sort(byFile), dirs: listing.dirs };
+}
+
+function byFile(a: StateFile, b: StateFile): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
+}
+
+async function openRoot(dir: string): Promise<{ ok: true; real: string; key: string } | { ok: false; error: StateFile }> {
+  try {
+    const real = await realpath(dir);
+    const info = await stat(real);
+    if (!info.isDirectory()) return { ok: false, error: dirError(STATE_DIR_FILE, 'the state path is not a directory') };
+    return { ok: true, real, key: `${real}:${info.ino}` };
+  } catch (error) {
+    return { ok: false, error: dirError(STATE_DIR_FILE, `cannot open the state directory: ${reason(error)}`) };
+  }
+}
+
+/** What a folder entry is to the state: a file to read, a folder to walk, an error entry, or nothing. */
+type ListedEntry =
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'file' }
+  | { readonly kind: 'dir' }
+  | { readonly kind: 'error'; readonly entry: StateFile };
+
+interface EntryType {
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+async function classifyEntry(abs: string, rel: string, name: string, type: EntryType): Promise<ListedEntry> {
+  const isJson = name.endsWith('.json');
+  let isDir = type.isDirectory();
+  let isFile = type.isFile();
+  if (type.isSymbolicLink()) {
+    try {
+      const target = await stat(abs);
+      isDir = target.isDirectory();
+      isFile = target.isFile();
+    } catch (error) {
+      // A dangling link named like a state file may be an editor's save in flight: keep its last good version.
+      return isJson ? { kind: 'error', entry: { file: rel, error: `cannot follow symlink: ${reason(error)}` } } : { kind: 'skip' };
+    }
+  }
+  // A FIFO, socket, device or folder where a state file is expected (a botched mount or copy):
+  // never open it (a FIFO blocks), and keep the file's last good version.
+  if (isJson && !isFile) return { kind: 'error', entry: { file: rel, error: isDir ? 'is a folder, expected a file' : 'is not a regular file' } };
+  if (isDir) return { kind: 'dir' };
+  return isJson ? { kind: 'file' } : { kind: 'skip' };
+}
+
+async function walk(absDir: string, relDir: string, visited: Set<string>, out: StateFile[], dirs: Set<string>): Promise<void> {
   let entries: Dirent[];
   try {
     entries = await readdir(absDir, { withFileTypes: true });
@@ -47,38 +128,22 @@ async function walk(absDir: string, relDir: string, visited: Set<string>, out: S
     out.push(dirError(relDir === '' ? STATE_DIR_FILE : relDir, `cannot list folder: ${reason(error)}`));
     return;
   }
+  dirs.add(relDir);
   const files: [abs: string, rel: string][] = [];
   for (const entry of entries) {
     if (isIgnoredName(entry.name)) continue;
     const abs = join(absDir, entry.name);
     const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
-    const isJson = entry.name.endsWith('.json');
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      try {
-        const target = await stat(abs);
-        isDir = target.isDirectory();
-        isFile = target.isFile();
-      } catch (error) {
-        // A dangling link named like a state file may be an editor's save in flight: keep its last good version.
-        if (isJson) out.push({ file: rel, error: `cannot follow symlink: ${reason(error)}` });
-        continue;
-      }
-    }
-    if (isJson && !isFile) {
-      // A FIFO, socket, device or folder where a state file is expected (a botched mount or copy):
-      // never open it (a FIFO blocks), and keep the file's last good version.
-      out.push({ file: rel, error: isDir ? 'is a folder, expected a file' : 'is not a regular file' });
-    } else if (isDir) {
+    const listed = await classifyEntry(abs, rel, entry.name, entry);
+    if (listed.kind === 'error') out.push(listed.entry);
+    else if (listed.kind === 'file') files.push([abs, rel]);
+    else if (listed.kind === 'dir') {
       const real = await realpath(abs).catch(() => null);
       if (real === null) out.push(dirError(rel, 'cannot resolve folder'));
       else if (!visited.has(real)) {
         visited.add(real);
-        await walk(real, rel, visited, out);
+        await walk(real, rel, visited, out, dirs);
       }
-    } else if (isJson) {
-      files.push([abs, rel]);
     }
   }
   // A folder of thousands of peers: one file at a time costs a round trip through the thread pool

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { ControllerConfig } from '../config/controller-config.js';
 import { layoutOf } from '../config/controller-config.js';
 import type { LoadedState } from '../load/loaded-state.js';
-import { readStateDir } from '../load/read-state-dir.js';
+import { listStateDir, relistStateDir, type StateDirListing } from '../load/read-state-dir.js';
 import { formatIssue, type StateIssue } from '../load/state-issue.js';
 import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
@@ -25,7 +25,7 @@ import { reconcileCell, type ReconcileResult } from './reconcile-cell.js';
 import { ReconcileRunner, type PassOutcome } from './reconcile-runner.js';
 import { watchCorefile, type CorefileWatcher } from './watch-corefile.js';
 import { watchDockerEvents, type DockerEventsWatcher } from './watch-docker-events.js';
-import { watchStateDir, type StateDirWatcher } from './watch-state-dir.js';
+import { watchStateDir, type StateChanges, type StateDirWatcher } from './watch-state-dir.js';
 
 export interface ControllerDeps {
   readonly stateDir: string;
@@ -115,8 +115,11 @@ const OUTCOME: Record<PassResult, PassOutcome> = {
  * The controller loop (DESIGN.md §6).
  *
  * Triggers (state files, Docker events, the Corefile, the resync timer) only mark the cell
- * dirty; one single-flight runner reconciles it, level-triggered: every pass loads the whole
- * folder, observes the whole cell and acts on the difference, never on an event's details.
+ * dirty; one single-flight runner reconciles it, level-triggered: every pass validates the whole
+ * desired state, observes the whole cell and acts on the difference, never on an event's details.
+ * Only reading is incremental, as in an informer: a pass reads again the files the watcher
+ * named since the last one, and every file at startup, on each resync and whenever the watcher
+ * cannot say which changed.
  * Broken files keep their last good version (remembered across restarts in the status
  * folder); live rules that cannot be attributed are kept; a mass delete waits for
  * `--allow-mass-delete`. Every pass leaves one log line, metrics and a new `/status`.
@@ -134,6 +137,10 @@ export class Controller {
   private renderedCorefile: string | null = null;
   private corefileCheckPending = false;
   private loggedIssues = '';
+  /** The state files as last read; a pass reads again only what the watcher named since. */
+  private listing: StateDirListing | null = null;
+  /** State files changed since the last read, or 'all' (startup, resync, a change the watcher cannot place). */
+  private pendingChanges: Set<string> | 'all' = 'all';
   private stateWatcher: StateDirWatcher | null = null;
   private corefileWatcher: CorefileWatcher | null = null;
   private dockerWatcher: DockerEventsWatcher | null = null;
@@ -168,7 +175,9 @@ export class Controller {
     return new Promise((done) => this.waiters.push({ after: this.started, done }));
   }
 
+  /** Asks for a pass from outside the controller's own triggers; it reads every state file. */
   trigger(reason: string): void {
+    this.pendingChanges = 'all';
     this.runner.trigger(reason);
   }
 
@@ -180,7 +189,7 @@ export class Controller {
       this.server = await serveStatus(config.listen, this);
       logger.info({ listen: this.listening() }, 'serving /healthz /readyz /metrics /status');
     }
-    this.stateWatcher = await watchStateDir(this.deps.stateDir, () => this.runner.trigger('state'), {
+    this.stateWatcher = await watchStateDir(this.deps.stateDir, (changes) => this.stateChanged(changes), {
       quietMs: config.debounce_ms,
       maxWaitMs: Math.max(config.debounce_ms * 10, 1_000),
     });
@@ -197,7 +206,11 @@ export class Controller {
           connected ? logger.info('docker events connected') : logger.warn({ error }, 'docker events disconnected; reconnecting with backoff'),
       });
     }
-    this.resyncTimer = setInterval(() => this.runner.trigger('resync'), config.resync_seconds * 1000);
+    this.resyncTimer = setInterval(() => {
+      // A resync reads every file: whatever a watch can miss (a full inotify queue, a network mount) is caught here.
+      this.pendingChanges = 'all';
+      this.runner.trigger('resync');
+    }, config.resync_seconds * 1000);
     this.resyncTimer.unref();
     this.runner.trigger('startup');
   }
@@ -214,6 +227,25 @@ export class Controller {
       await new Promise<void>((done) => server.close(() => done()));
     }
     for (const waiter of this.waiters.splice(0)) waiter.done();
+  }
+
+  private stateChanged(changes: StateChanges): void {
+    if (changes === 'all' || this.pendingChanges === 'all') this.pendingChanges = 'all';
+    else for (const path of changes) this.pendingChanges.add(path);
+    this.runner.trigger('state');
+  }
+
+  /** The state files now: those the watcher named read again, or all of them. */
+  private async readStateFiles(): Promise<StateDirListing> {
+    const changes = this.pendingChanges;
+    this.pendingChanges = new Set();
+    try {
+      this.listing = changes === 'all' || this.listing === null ? await listStateDir(this.deps.stateDir) : await relistStateDir(this.deps.stateDir, this.listing, changes);
+      return this.listing;
+    } catch (error) {
+      this.pendingChanges = 'all';
+      throw error;
+    }
   }
 
   /** A Corefile event: reconcile only when the file is not what the last pass rendered (not our own write). */
@@ -253,7 +285,7 @@ export class Controller {
     const { config, targets } = this.deps;
     // Reading the cell does not depend on the state files: both go at once. (observeCell never rejects.)
     const observation = observeCell(targets, layoutOf(config));
-    const files = await readStateDir(this.deps.stateDir);
+    const { files } = await this.readStateFiles();
     const loaded = validateState(files, this.previous === null ? {} : { previous: this.previous });
     this.noteIssues(loaded.issues, context.log);
     this.current = withLoadResult(this.current, loaded.issues, new Date());
