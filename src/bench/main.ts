@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import type { BenchResult, SizeResult } from './bench-result.js';
 import { benchImage, dockerProblem } from './docker-cell.js';
 import { evaluateTargets } from './evaluate-targets.js';
 import { formatReport } from './format-report.js';
+import { formatSummary, replaceSummary } from './readme-summary.js';
 import { writeSyntheticState } from './load-synthetic.js';
 import { measureImperativeDocker, measureImperativeNetns, type ImperativeRun } from './measure-imperative.js';
 import { measureSize } from './measure-size.js';
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
       runs: { type: 'string' },
       out: { type: 'string', default: 'results' },
       docs: { type: 'string', default: 'docs/bench-latest.md' },
+      readme: { type: 'string', default: 'README.md' },
     },
   });
   const problem = prerequisiteProblem();
@@ -117,12 +119,23 @@ async function main(): Promise<number> {
     writeFile(join(outDir, 'bench-cost.svg'), chart),
   ]);
   if (!quick) {
-    await mkdir(dirname(resolve(values.docs)), { recursive: true });
+    const docsDir = dirname(resolve(values.docs));
+    await mkdir(docsDir, { recursive: true });
     await writeFile(resolve(values.docs), docsPage(report));
+    await writeFile(join(docsDir, 'bench-cost.svg'), chart);
+    await updateReadme(resolve(values.readme), formatSummary(result), progress);
   }
   process.stdout.write(report);
-  progress(`results in ${outDir}${quick ? '' : ` and ${values.docs}`}`);
+  progress(`results in ${outDir}${quick ? '' : ` and ${values.docs}, ${values.readme}`}`);
   return 0;
+}
+
+/** Puts the summary between the README's markers; a README without them is left alone. */
+async function updateReadme(path: string, summary: string, progress: (line: string) => void): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  const updated = text === null ? null : replaceSummary(text, summary);
+  if (updated === null) progress(`${path}: no summary markers; not updated`);
+  else await writeFile(path, updated);
 }
 
 function docsPage(report: string): string {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { isRestoreCommand } from '../apply/apply-plan.js';
 import type { ReconcileTimings } from '../loop/reconcile-cell.js';
 import { Controller } from '../loop/controller.js';
 import { isReady } from '../loop/controller-status.js';
@@ -119,7 +120,7 @@ export async function measureChange(size: CellSize, stateDir: string, runs: numb
       if (timings === null) throw new Error('the controller logged no reconcile line');
       const last = controller.status().lastReconcile;
       if (last === null || !last.converged) throw new Error(`change pass did not converge: ${last?.errors.join('; ') ?? 'no pass'}`);
-      const input = records.filter((record) => record.argv[0] === 'iptables-restore').map((record) => record.stdin).join('');
+      const input = records.filter((record) => isRestoreCommand(record.argv)).map((record) => record.stdin).join('');
       out.push({
         ms,
         passMs: last.durationMs,

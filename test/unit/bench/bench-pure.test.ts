@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { validateState } from '../../../src/load/validate-state.js';
 import { renderCell } from '../../../src/render/render-cell.js';
@@ -8,6 +9,7 @@ import { marginalCosts, ratio, summarize } from '../../../src/bench/stats.js';
 import { changedPeerFile, PEER_SUBNET, syntheticStateFiles, type CellSize } from '../../../src/bench/synthetic-state.js';
 import { renderChart, tickStep } from '../../../src/bench/render-chart.js';
 import { stateFileText } from '../../../src/bench/write-state-dir.js';
+import { replaceSummary, SUMMARY_END, SUMMARY_START } from '../../../src/bench/readme-summary.js';
 
 function load(size: CellSize): DesiredState {
   const loaded = validateState(syntheticStateFiles(size).map((f) => ({ file: f.path, text: stateFileText(f) })));
@@ -102,5 +104,20 @@ describe('chart', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<polyline /g)).toHaveLength(10);
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(6);
+  });
+});
+
+describe('README summary', () => {
+  it('replaces only the text between the markers, and leaves a README without them alone', () => {
+    const readme = `# x\n\nbefore\n${SUMMARY_START}\nold table\n${SUMMARY_END}\nafter\n`;
+    expect(replaceSummary(readme, 'new table')).toBe(`# x\n\nbefore\n${SUMMARY_START}\nnew table\n${SUMMARY_END}\nafter\n`);
+    expect(replaceSummary(replaceSummary(readme, 'new table') ?? '', 'newer')).toBe(`# x\n\nbefore\n${SUMMARY_START}\nnewer\n${SUMMARY_END}\nafter\n`);
+    expect(replaceSummary('# no markers\n', 'table')).toBeNull();
+    expect(replaceSummary(`${SUMMARY_END}\n${SUMMARY_START}\n`, 'table')).toBeNull();
+  });
+
+  it('the README carries the markers, so a full run can update it', async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(replaceSummary(readme, 'table')).not.toBeNull();
   });
 });
