@@ -89,10 +89,6 @@ interface PartOutcome<T> {
 
 const NOTHING_WRITTEN: PartOutcome<never> = { error: null };
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').slice(-1)[0] ?? '';
-}
-
 // A bounded lock wait, below the exec deadline: a restore we stopped waiting for must not
 // commit later, since its rule indexes come from the view this pass observed.
 async function applyIptables(target: Target, actions: readonly IptablesAction[]): Promise<PartOutcome<Observation<ObservedIptables>>> {
@@ -107,19 +103,26 @@ async function applyIptables(target: Target, actions: readonly IptablesAction[])
     const alone = await target.exec(RESTORE, { stdin: input });
     return { error: alone.exitCode === 0 ? null : inputError(target, 'iptables-restore', input, alone) };
   }
-  if (!result.stdout.startsWith(`${RESTORED_MARK}\n`)) return { error: inputError(target, 'iptables-restore', input, result) };
-  const saved = result.stdout.slice(RESTORED_MARK.length + 1);
-  return {
-    error: null,
-    readback: result.exitCode === 0 ? parseIptablesOutput(target.locator, saved) : { ok: false, error: `${target.locator}: iptables-save: exit ${result.exitCode}: ${lastLine(result.stderr)}` },
-  };
+  const saved = afterMark(result.stdout);
+  if (saved === null) return { error: inputError(target, 'iptables-restore', input, result) };
+  // A failed read-back is no verdict: verify then reads the tables with a process of its own.
+  return result.exitCode === 0 ? { error: null, readback: parseIptablesOutput(target.locator, saved) } : { error: null };
+}
+
+/** What follows the mark line (printed only after a successful restore), or null when there is none. */
+function afterMark(stdout: string): string | null {
+  const line = `${RESTORED_MARK}\n`;
+  if (stdout.startsWith(line)) return stdout.slice(line.length);
+  const at = stdout.indexOf(`\n${line}`);
+  return at < 0 ? null : stdout.slice(at + 1 + line.length);
 }
 
 /** `ip -batch` of the writes followed by the read commands, so the same process reads back what it wrote. */
 async function applyBatch<T>(target: Target, lines: string | null, read: { readonly flags: readonly string[]; readonly show: string; readonly parse: (output: string) => T }): Promise<PartOutcome<T>> {
   if (lines === null) return NOTHING_WRITTEN;
-  const result = await target.exec(['ip', ...read.flags, '-batch', '-'], { stdin: `${lines}${read.show}` });
-  return result.exitCode === 0 ? { error: null, readback: read.parse(result.stdout) } : { error: inputError(target, 'ip -batch', lines, result) };
+  const stdin = `${lines}${read.show}`;
+  const result = await target.exec(['ip', ...read.flags, '-batch', '-'], { stdin });
+  return result.exitCode === 0 ? { error: null, readback: read.parse(result.stdout) } : { error: inputError(target, 'ip -batch', stdin, result) };
 }
 
 async function attempt<T>(part: ApplyFailure['part'], work: () => Promise<PartOutcome<T>>): Promise<PartOutcome<T> & { readonly failure: ApplyFailure | null }> {

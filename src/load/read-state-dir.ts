@@ -49,14 +49,16 @@ export async function listStateDir(dir: string): Promise<StateDirListing> {
 
 /**
  * A listing brought up to date for the entries named in `changed` (relative paths an fs watch
- * reported). A file in a folder the listing walked is read again, or dropped when gone; anything
+ * reported) and those it could not read. A file in a folder the listing walked is read again, or dropped when gone; anything
  * the listing cannot place this way (a folder added or removed, the root moved) is read in full.
  */
 export async function relistStateDir(dir: string, listing: StateDirListing, changed: Iterable<string>): Promise<StateDirListing> {
   const root = await openRoot(dir);
   if (!root.ok || root.key !== listing.root) return listStateDir(dir);
   const files = new Map(listing.files.map((entry) => [entry.file, entry]));
-  for (const rel of new Set(changed)) {
+  // Entries that could not be read last time are tried again: the cause may have been passing (EMFILE, EIO).
+  const unreadable = listing.files.filter((entry) => 'error' in entry).map((entry) => entry.file);
+  for (const rel of new Set([...changed, ...unreadable])) {
     if (rel.split('/').some(isIgnoredName)) continue;
     const slash = rel.lastIndexOf('/');
     const relDir = slash < 0 ? '' : rel.slice(0, slash);

@@ -207,8 +207,10 @@ export class Controller {
       });
     }
     this.resyncTimer = setInterval(() => {
-      // A resync reads every file: whatever a watch can miss (a full inotify queue, a network mount) is caught here.
+      // A resync reads every file: whatever a watch can miss (a full inotify queue, a network mount) is caught here;
+      // and the watches are checked against the tree (a symlink swapped outside it, a folder the kernel dropped).
       this.pendingChanges = 'all';
+      this.stateWatcher?.recheck();
       this.runner.trigger('resync');
     }, config.resync_seconds * 1000);
     this.resyncTimer.unref();

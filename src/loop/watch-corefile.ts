@@ -38,9 +38,11 @@ export async function watchCorefile(path: string, onChange: () => void, onError:
     const inode = await inodeOf(folder);
     if (closed || inode === null) return false;
     try {
-      const next = watch(folder, (_event, entry) => {
+      const next = watch(folder, (event, entry) => {
         if (entry === name || entry === null) onChange();
-        // Any other entry: only the folder being replaced matters (its own name, or a deleted watch).
+        // The folder itself deleted or moved: the watch is dead even if a folder with the same inode
+        // number comes back (ext4 reuses them). Any other entry: only a replaced folder matters.
+        else if (event === 'rename' && entry === basename(folder)) lost();
         else void inodeOf(folder).then((now) => now !== watchedInode && lost());
       });
       next.on('error', (error) => {

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { debounce } from './debounce.js';
 import { ChangeCollector, changeReport, classifyWatchEvent, UNKNOWN, type StateChanges, type WatchEventOutcome } from './classify-watch-event.js';
 import { diffWatchSet, folderKey, planStateWatches, sameTree, watchedTree, type WatchPlan } from './plan-state-watches.js';
@@ -8,6 +8,8 @@ import { scanAnchors, scanStateTree } from './scan-state-tree.js';
 export type { StateChanges } from './classify-watch-event.js';
 
 export interface StateDirWatcher {
+  /** Scans the tree again (the resync's check on the watches themselves); reports 'all' if its shape changed. */
+  recheck(): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,13 @@ export async function watchStateDir(
     if (path === undefined) return true;
     try {
       const watcher = watch(path, (event, name) => {
+        // The folder itself deleted or moved: its inotify watch is dead, even when a new folder comes
+        // back with the same inode number (ext4 reuses them), so drop it and let the rescan open a new one.
+        if (event === 'rename' && name === basename(path)) {
+          if (open.get(key) === watcher) unwatch(key);
+          record(UNKNOWN);
+          return;
+        }
         // The plan of the moment says what the name means; a folder dropped from it is about to be closed.
         const spec = plan.get(key);
         if (spec !== undefined) record(classifyWatchEvent(spec, event, name));
@@ -120,6 +129,7 @@ export async function watchStateDir(
   await rescan();
 
   return {
+    recheck: () => record(RECHECK),
     async close() {
       closed = true;
       burst.cancel();

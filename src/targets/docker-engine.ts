@@ -84,8 +84,14 @@ export interface DockerEngine {
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
+/**
+ * A plain call silent this long is dropped, so a wedged daemon cannot pile up open requests
+ * (and sockets) pass after pass; the callers' own deadlines are shorter and decide first.
+ */
+const PLAIN_CALL_IDLE_MS = 60_000;
 
-export function createDockerEngine(endpoint: DockerEndpoint): DockerEngine {
+export function createDockerEngine(endpoint: DockerEndpoint, options: { readonly idleMs?: number } = {}): DockerEngine {
+  const idleMs = options.idleMs ?? PLAIN_CALL_IDLE_MS;
   const transport = transportFor(endpoint);
   const agent = new transport.Agent({ keepAlive: true });
 
@@ -95,6 +101,8 @@ export function createDockerEngine(endpoint: DockerEndpoint): DockerEngine {
       const headers = { ...(body === undefined ? {} : { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body) }), ...extra.headers };
       const request = transport.request({ ...transport.base, ...extra, method, path: withQuery(path, spec.query), headers });
       request.on('error', reject);
+      // Only for calls that set `timeout`: a daemon that accepted the call and went silent.
+      request.on('timeout', () => request.destroy(new Error(`docker ${method} ${path}: no answer within ${extra.timeout ?? 0} ms`)));
       request.on('response', (response: IncomingMessage) => resolve({ kind: 'response', response }));
       request.on('upgrade', (response: IncomingMessage, socket: Duplex, head: Buffer) => resolve({ kind: 'upgrade', response, socket, head }));
       request.end(body);
@@ -109,7 +117,7 @@ export function createDockerEngine(endpoint: DockerEndpoint): DockerEngine {
   };
 
   const request = async (method: string, path: string, spec: RequestSpec = {}): Promise<unknown> => {
-    const reply = await succeed(method, path, spec, { agent });
+    const reply = await succeed(method, path, spec, { agent, timeout: idleMs });
     const text = await readAll(reply.response);
     return text.trim() === '' ? null : (JSON.parse(text) as unknown);
   };

@@ -62,7 +62,9 @@ async function runExec(
     exec.output.on('data', (chunk: Buffer) => output.push(chunk));
     exec.output.on('end', resolve);
     exec.output.on('close', resolve);
-    exec.output.on('error', reject);
+    // EPIPE: the command ended without reading all its input (a program that was not found,
+    // one that ignores stdin); its exit code, not the broken pipe, says how it went.
+    exec.output.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? resolve() : reject(error)));
   });
   // The half-close sends FIN: Docker closes the command's stdin, so it sees EOF instead of waiting forever.
   if (withStdin) exec.endInput(stdin);

@@ -91,8 +91,11 @@ describe('docker targets', () => {
     await expect(createDockerTarget(wireguard).exec(['iptables-nope', '-S'])).rejects.toThrow(
       `docker:${wireguard}: iptables-nope -S: iptables-nope not found in container`,
     );
-    // Nothing ran: a caller may safely try another way (apply without a shell).
+    // Nothing ran: a caller may safely try another way (apply without a shell), also when input was on its way.
     await expect(createDockerTarget(wireguard).exec(['iptables-nope', '-S'])).rejects.toBeInstanceOf(ProgramNotFoundError);
+    await expect(createDockerTarget(wireguard).exec(['iptables-nope'], { stdin: 'x'.repeat(4_000_000) })).rejects.toBeInstanceOf(ProgramNotFoundError);
+    // A command that ends without reading its input: its own exit code, not the broken pipe.
+    expect((await createDockerTarget(wireguard).exec(['sh', '-c', 'exit 3'], { stdin: 'x'.repeat(4_000_000) })).exitCode).toBe(3);
     const missing = containerName('missing');
     await expect(createDockerTarget(missing).exec(['iptables-save'])).rejects.toThrow(`docker:${missing}: iptables-save: no such container`);
     await expect(createDockerTarget(stopped).exec(['iptables-save'])).rejects.toThrow(`docker:${stopped}: iptables-save: container is not running`);

@@ -4,7 +4,7 @@
  * must not hear about.
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -141,6 +141,40 @@ describe('watchStateDir on real folders', () => {
     // Recreated under the same name: a new folder, watched again.
     expect(await reportsOf(() => mkdir(join(state, 'peers')))).toEqual(['all']);
     expect(await reportsOf(() => writeFile(join(state, 'peers', 'bob.json'), '{}'))).toEqual([['peers/bob.json']]);
+  });
+
+  it('watches a subfolder deleted and recreated at once, even with the same inode number (ext4 reuses them)', async () => {
+    const state = await stateFolder(join(work, 'state'));
+    await start(state);
+    const peers = join(state, 'peers');
+    const inodeBefore = (await stat(peers)).ino;
+    const reports = await reportsOf(async () => {
+      await rm(peers, { recursive: true });
+      await mkdir(peers);
+      await writeFile(join(peers, 'carol.json'), '{}');
+    });
+    console.log(`recreated peers/: inode ${(await stat(peers)).ino === inodeBefore ? 'reused' : 'new'}`);
+    expect(reports).toContain('all');
+    expect(await reportsOf(() => writeFile(join(peers, 'dave.json'), '{}'))).toEqual([['peers/dave.json']]);
+  });
+
+  it('recheck (on every resync) finds a swap no event described: a symlinked subfolder moved outside the tree', async () => {
+    await stateFolder(join(work, 'ext', 'rev-1'));
+    const rev2 = await stateFolder(join(work, 'ext', 'rev-2'));
+    await symlink('rev-1', join(work, 'ext', 'current'));
+    const state = join(work, 'state');
+    await mkdir(state);
+    await writeFile(join(state, 'cell.json'), '{}');
+    await symlink(join(work, 'ext', 'current', 'peers'), join(state, 'peers'));
+    await start(state);
+    await silentAfter(async () => watcher?.recheck());
+    // Outside every watched folder: no event says the subfolder now resolves elsewhere.
+    await silentAfter(async () => {
+      await symlink('rev-2', join(work, 'ext', 'tmp'));
+      await rename(join(work, 'ext', 'tmp'), join(work, 'ext', 'current'));
+    });
+    expect(await reportsOf(async () => watcher?.recheck())).toEqual(['all']);
+    expect(await reportsOf(() => writeFile(join(rev2, 'peers', 'bob.json'), '{"rev":2}'))).toEqual([['peers/bob.json']]);
   });
 
   it('follows a git-sync style swap: ln -s rev-2 tmp && mv -T tmp current', async () => {

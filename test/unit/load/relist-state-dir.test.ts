@@ -106,6 +106,18 @@ describe('relistStateDir', () => {
     await expectSameAsFull(next);
   });
 
+  it('tries again an entry it could not read last time, even when not told about it', async () => {
+    await put('peers/a.json', '{"p":"a"}');
+    await symlink(join(dir, '.later.json'), join(dir, 'peers/b.json'));
+    const first = await listStateDir(dir);
+    expect(first.files.map((f) => f.file)).toEqual(['peers/a.json', 'peers/b.json']);
+    expect('error' in (first.files[1] ?? {})).toBe(true);
+    await put('.later.json', '{"p":"b"}');
+    const next = await relistStateDir(dir, first, []);
+    expect(next.files.find((f) => f.file === 'peers/b.json')).toEqual({ file: 'peers/b.json', text: '{"p":"b"}' });
+    await expectSameAsFull(next);
+  });
+
   it('after any sequence of edits, told the touched paths, it equals a full read', async () => {
     const names = ['cell.json', 'peers/a.json', 'peers/b.json', 'peers/sub/c.json', 'cells/d.json', 'notes.txt', 'peers/.e.json'];
     const op = fc.record({ name: fc.constantFrom(...names), action: fc.constantFrom('write', 'delete'), text: fc.string({ maxLength: 8 }) });

@@ -70,7 +70,8 @@ describe('docker engine client (fake daemon)', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.flushHeaders();
       eventsResponse = res;
-    } else if (req.url?.startsWith('/containers/json')) json(200, [{ Id: 'id-wg', Names: ['/cell-wireguard'] }]);
+    } else if (req.url === '/containers/wedged/json') return; // accepted, never answered
+    else if (req.url?.startsWith('/containers/json')) json(200, [{ Id: 'id-wg', Names: ['/cell-wireguard'] }]);
     else json(404, { message: `page not found: ${req.url}` });
   };
 
@@ -115,6 +116,11 @@ describe('docker engine client (fake daemon)', () => {
     expect(classifyDockerFailure(stopped).kind).toBe('not-running');
     const broken = await engine.inspectContainer('broken').catch((e: unknown) => e);
     expect(classifyDockerFailure(broken)).toEqual({ kind: 'other', detail: 'plain text failure (GET /containers/broken/json: HTTP 500)' });
+  });
+
+  it('drops a plain call the daemon never answers, instead of letting requests pile up', async () => {
+    const impatient = createDockerEngine({ kind: 'unix', socketPath: join(dir, 'docker.sock') }, { idleMs: 200 });
+    await expect(impatient.inspectContainer('wedged')).rejects.toThrow('docker GET /containers/wedged/json: no answer within 200 ms');
   });
 
   it('keeps the socket error code when nothing listens', async () => {
