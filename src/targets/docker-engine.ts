@@ -35,6 +35,8 @@ export type Filters = Readonly<Record<string, readonly string[]>>;
 export interface RequestSpec {
   readonly query?: Query;
   readonly body?: unknown;
+  /** Aborts the request (a caller's deadline passed). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ContainerInfo {
@@ -72,13 +74,13 @@ export interface DockerEngine {
   /** Any JSON call: resolves with the parsed reply (null when empty) or rejects with DockerApiError. */
   request(method: string, path: string, spec?: RequestSpec): Promise<unknown>;
   ping(): Promise<void>;
-  inspectContainer(name: string): Promise<ContainerInfo>;
-  killContainer(name: string, signal?: NodeJS.Signals): Promise<void>;
+  inspectContainer(name: string, abort?: AbortSignal): Promise<ContainerInfo>;
+  killContainer(name: string, signal?: NodeJS.Signals, abort?: AbortSignal): Promise<void>;
   listContainers(options: { readonly all: boolean; readonly filters: Filters }): Promise<ContainerSummary[]>;
-  createExec(container: string, spec: ExecSpec): Promise<string>;
+  createExec(container: string, spec: ExecSpec, abort?: AbortSignal): Promise<string>;
   /** With `stdin`, the connection is hijacked (Upgrade: tcp) so it can carry the input too. */
-  startExec(id: string, options: { readonly stdin: boolean }): Promise<ExecConnection>;
-  inspectExec(id: string): Promise<ExecInfo>;
+  startExec(id: string, options: { readonly stdin: boolean; readonly abort?: AbortSignal }): Promise<ExecConnection>;
+  inspectExec(id: string, abort?: AbortSignal): Promise<ExecInfo>;
   /** The event stream, open once the daemon has answered; destroy it to stop following. */
   events(filters: Filters): Promise<Readable>;
 }
@@ -99,7 +101,7 @@ export function createDockerEngine(endpoint: DockerEndpoint, options: { readonly
     new Promise((resolve, reject) => {
       const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
       const headers = { ...(body === undefined ? {} : { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body) }), ...extra.headers };
-      const request = transport.request({ ...transport.base, ...extra, method, path: withQuery(path, spec.query), headers });
+      const request = transport.request({ ...transport.base, ...extra, method, path: withQuery(path, spec.query), headers, ...(spec.signal === undefined ? {} : { signal: spec.signal }) });
       request.on('error', reject);
       // Only for calls that set `timeout`: a daemon that accepted the call and went silent.
       request.on('timeout', () => request.destroy(new Error(`docker ${method} ${path}: no answer within ${extra.timeout ?? 0} ms`)));
@@ -132,24 +134,24 @@ export function createDockerEngine(endpoint: DockerEndpoint, options: { readonly
     async ping() {
       await succeed('GET', '/_ping', {}, { agent }).then((reply) => readAll(reply.response));
     },
-    async inspectContainer(name) {
-      return (await request('GET', `/containers/${encodeURIComponent(name)}/json`)) as ContainerInfo;
+    async inspectContainer(name, abort) {
+      return (await request('GET', `/containers/${encodeURIComponent(name)}/json`, { signal: abort })) as ContainerInfo;
     },
-    async killContainer(name, signal) {
-      await request('POST', `/containers/${encodeURIComponent(name)}/kill`, { query: { signal } });
+    async killContainer(name, signal, abort) {
+      await request('POST', `/containers/${encodeURIComponent(name)}/kill`, { query: { signal }, signal: abort });
     },
     async listContainers({ all, filters }) {
       return (await request('GET', '/containers/json', { query: { all, filters: JSON.stringify(filters) } })) as ContainerSummary[];
     },
-    async createExec(container, spec) {
-      const created = (await request('POST', `/containers/${encodeURIComponent(container)}/exec`, { body: spec })) as { Id: string };
+    async createExec(container, spec, abort) {
+      const created = (await request('POST', `/containers/${encodeURIComponent(container)}/exec`, { body: spec, signal: abort })) as { Id: string };
       return created.Id;
     },
-    async startExec(id, { stdin }) {
+    async startExec(id, { stdin, abort }) {
       const path = `/exec/${encodeURIComponent(id)}/start`;
       const body = { Detach: false, Tty: false };
-      if (!stdin) return responseConnection(await stream('POST', path, { body }));
-      const reply = await succeed('POST', path, { body }, { agent: false, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
+      if (!stdin) return responseConnection(await stream('POST', path, { body, signal: abort }));
+      const reply = await succeed('POST', path, { body, signal: abort }, { agent: false, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
       // 101: the socket is ours. Daemons that answer 200 instead stream on the same connection.
       if (reply.kind === 'upgrade') {
         if (reply.head.length > 0) reply.socket.unshift(reply.head);
@@ -157,8 +159,8 @@ export function createDockerEngine(endpoint: DockerEndpoint, options: { readonly
       }
       return socketConnection(reply.response, reply.response.socket);
     },
-    async inspectExec(id) {
-      return (await request('GET', `/exec/${encodeURIComponent(id)}/json`)) as ExecInfo;
+    async inspectExec(id, abort) {
+      return (await request('GET', `/exec/${encodeURIComponent(id)}/json`, { signal: abort })) as ExecInfo;
     },
     events(filters) {
       return stream('GET', '/events', { query: { filters: JSON.stringify(filters) } });

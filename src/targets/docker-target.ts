@@ -1,5 +1,5 @@
 import { ExecError, ProgramNotFoundError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
-import { withDeadline } from './deadline.js';
+import { withAbortableDeadline } from './deadline.js';
 import { dockerClient, dockerExecError } from './docker-client.js';
 import type { DockerEngine, ExecConnection } from './docker-engine.js';
 import { collectStreamOutput } from './docker-stream-frames.js';
@@ -22,12 +22,14 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
     locator,
     async exec(argv: readonly string[], call?: ExecOptions): Promise<ExecResult> {
       const timeoutMs = timeoutOf(call?.timeoutMs, options);
-      const connection: Connection = { exec: null, abandoned: false };
+      const connection: Connection = { exec: null };
       try {
-        const result = await withDeadline(runExec(dockerClient(), name, argv, call?.stdin, connection), timeoutMs, () => {
-          connection.abandoned = true;
-          connection.exec?.destroy();
-        });
+        // Past the deadline, the exec's connection and any API request still in flight are dropped.
+        const result = await withAbortableDeadline(
+          timeoutMs,
+          (abort) => runExec(dockerClient(), name, argv, call?.stdin, connection, abort),
+          () => connection.exec?.destroy(),
+        );
         return checkStarted(locator, argv, result);
       } catch (error) {
         throw dockerExecError(locator, argv, error);
@@ -39,7 +41,6 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
 /** The exec's connection, so a deadline can drop it even when it opens late. */
 interface Connection {
   exec: ExecConnection | null;
-  abandoned: boolean;
 }
 
 async function runExec(
@@ -48,12 +49,13 @@ async function runExec(
   argv: readonly string[],
   stdin: string | undefined,
   connection: Connection,
+  abort: AbortSignal,
 ): Promise<ExecResult> {
   const withStdin = stdin !== undefined;
-  const id = await docker.createExec(name, { Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true });
-  const exec = await docker.startExec(id, { stdin: withStdin });
+  const id = await docker.createExec(name, { Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true }, abort);
+  const exec = await docker.startExec(id, { stdin: withStdin, abort });
   connection.exec = exec;
-  if (connection.abandoned) {
+  if (abort.aborted) {
     exec.destroy();
     throw new Error('abandoned after the deadline');
   }
@@ -74,13 +76,13 @@ async function runExec(
     // Output has ended, so the command has too: input it never read would hold the socket open.
     exec.destroy();
   }
-  return { stdout: output.stdout(), stderr: output.stderr(), exitCode: await exitCodeOf(docker, id, connection) };
+  return { stdout: output.stdout(), stderr: output.stderr(), exitCode: await exitCodeOf(docker, id, abort) };
 }
 
-async function exitCodeOf(docker: DockerEngine, id: string, connection: Connection): Promise<number> {
+async function exitCodeOf(docker: DockerEngine, id: string, abort: AbortSignal): Promise<number> {
   // Once the deadline has passed nobody waits for the answer; stop asking.
-  while (!connection.abandoned) {
-    const info = await docker.inspectExec(id);
+  while (!abort.aborted) {
+    const info = await docker.inspectExec(id, abort);
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((resolve) => setTimeout(resolve, INSPECT_RETRY_MS));
   }

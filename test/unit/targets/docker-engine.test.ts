@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchDockerEvents } from '../../../src/loop/watch-docker-events.js';
 import { classifyDockerFailure } from '../../../src/targets/docker-client.js';
 import { createDockerEngine, DockerApiError, type DockerEngine } from '../../../src/targets/docker-engine.js';
+import { DeadlineExceeded, withAbortableDeadline } from '../../../src/targets/deadline.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { collectStreamOutput, FRAME_HEADER_BYTES } from '../../../src/targets/docker-stream-frames.js';
 
 /**
@@ -51,6 +53,7 @@ describe('docker engine client (fake daemon)', () => {
   let engine: DockerEngine;
   const seen: Seen[] = [];
   let eventsResponse: ServerResponse | null = null;
+  let wedgedClosed = 0;
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', body });
@@ -71,6 +74,10 @@ describe('docker engine client (fake daemon)', () => {
       res.flushHeaders();
       eventsResponse = res;
     } else if (req.url === '/containers/wedged/json') return; // accepted, never answered
+    else if (req.url === '/containers/wedged/exec') {
+      res.on('close', () => wedgedClosed++);
+      return;
+    }
     else if (req.url?.startsWith('/containers/json')) json(200, [{ Id: 'id-wg', Names: ['/cell-wireguard'] }]);
     else json(404, { message: `page not found: ${req.url}` });
   };
@@ -121,6 +128,13 @@ describe('docker engine client (fake daemon)', () => {
   it('drops a plain call the daemon never answers, instead of letting requests pile up', async () => {
     const impatient = createDockerEngine({ kind: 'unix', socketPath: join(dir, 'docker.sock') }, { idleMs: 200 });
     await expect(impatient.inspectContainer('wedged')).rejects.toThrow('docker GET /containers/wedged/json: no answer within 200 ms');
+  });
+
+  it('drops a request when its caller\'s deadline passes, so it does not stay open at the daemon', async () => {
+    const spec = { Cmd: ['true'], AttachStdin: false, AttachStdout: true, AttachStderr: true };
+    const late = withAbortableDeadline(150, (abort) => engine.createExec('wedged', spec, abort));
+    await expect(late).rejects.toBeInstanceOf(DeadlineExceeded);
+    await waitFor('the daemon to see the request closed', () => wedgedClosed === 1, 2_000);
   });
 
   it('keeps the socket error code when nothing listens', async () => {
