@@ -162,7 +162,7 @@ export class Controller {
       const finished = this.started;
       for (const waiter of this.waiters.filter((w) => w.after < finished)) waiter.done();
       this.waiters = this.waiters.filter((w) => w.after >= finished);
-      this.sources.passFinished(rendered);
+      void this.sources.passFinished(rendered);
     }
   }
 }

@@ -84,13 +84,16 @@ export class TriggerSources {
     this.resyncTimer.unref();
   }
 
-  /** Called once a pass has finished (the runner no longer busy), with the Corefile it rendered (null: it rendered none). */
-  passFinished(renderedCorefile: string | null): void {
+  /**
+   * Called as a pass ends, with the Corefile it rendered (null: it rendered none). Resolves once
+   * a Corefile event that came during the pass has been checked.
+   */
+  passFinished(renderedCorefile: string | null): Promise<void> {
     if (renderedCorefile !== null) this.renderedCorefile = renderedCorefile;
-    if (!this.corefileCheckPending) return;
+    if (!this.corefileCheckPending) return Promise.resolve();
     this.corefileCheckPending = false;
     // After the runner has marked the pass finished.
-    setImmediate(() => void this.checkCorefile());
+    return new Promise((done) => setImmediate(() => void this.checkCorefile().then(done)));
   }
 
   async close(): Promise<void> {
