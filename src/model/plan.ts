@@ -49,6 +49,6 @@ export const ACTION_KINDS = [
 
 export interface Plan {
   readonly actions: readonly Action[];
-  /** Parts of the cell that could not be observed, and so were not planned for. */
-  readonly skipped: readonly { readonly part: string; readonly error: string }[];
+  /** Parts of the cell that could not be observed, and so were not planned for; `unread`: not read on purpose. */
+  readonly skipped: readonly { readonly part: string; readonly error: string; readonly unread?: true }[];
 }
