@@ -121,9 +121,9 @@ export class CellReconciler {
     const { config, targets } = this.deps;
     // Reading the cell does not depend on the state files: both go at once. (observeCell never rejects.)
     const observation = observeCell(targets, layoutOf(config));
-    const loaded = await this.load();
+    const { loaded, empty } = await this.load();
     const load: LoadSummary = { issues: loaded.issues, fallbackFiles: loaded.fallbackFiles, unresolvedFiles: loaded.unresolvedFiles };
-    if (loaded.empty) return { ...(await this.reconcileEmptied(observation)), load, storeError: null };
+    if (empty) return { ...(await this.reconcileEmptied(observation)), load, storeError: null };
     if (loaded.state === null) {
       return { ...stopped('invalid_state', 'no valid Cell resource in the state directory and none remembered; nothing applied', null), load, storeError: null };
     }
@@ -135,10 +135,9 @@ export class CellReconciler {
   }
 
   /** The load step: the state files now, validated against the last good versions. */
-  private async load(): Promise<LoadedState & { readonly empty: boolean }> {
+  private async load(): Promise<{ readonly loaded: LoadedState; readonly empty: boolean }> {
     const { files } = await this.deps.files.read();
-    const loaded = validateState(files, this.previous === null ? {} : { previous: this.previous });
-    return { ...loaded, empty: files.length === 0 };
+    return { loaded: validateState(files, this.previous === null ? {} : { previous: this.previous }), empty: files.length === 0 };
   }
 
   /** The guard (unless mass deletes are allowed) and, while some file's resources are unknown, keeping what cannot be attributed. */
