@@ -1,14 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PassResult } from '../loop/controller-status.js';
+import { ACTION_KINDS } from '../model/plan.js';
+import { PASS_RESULTS, TRIGGER_KINDS, type TriggerKind } from '../model/reconcile-labels.js';
 
-export const TRIGGERS = ['startup', 'state', 'docker', 'corefile', 'resync', 'retry'] as const;
-export type TriggerKind = (typeof TRIGGERS)[number];
-export const RESULTS: readonly PassResult[] = ['converged', 'not_converged', 'refused', 'invalid_state', 'error'];
+const RESOURCE_KINDS = ['Peer', 'CellLink', 'Service'] as const;
 
 /** The metrics label of a trigger reason (`docker-start:cell-api` → `docker`); unknown ones count as resync. */
 export function triggerKind(reason: string): TriggerKind {
   const head = reason.split(/[-:]/)[0] ?? '';
-  return TRIGGERS.find((kind) => kind === head) ?? 'resync';
+  return TRIGGER_KINDS.find((kind) => kind === head) ?? 'resync';
 }
 
 /** The controller's Prometheus metrics, on a registry of its own (several controllers may share a process in tests). */
@@ -29,14 +28,14 @@ export class ControllerMetrics {
   readonly ready = new Gauge({ name: 'pic_ready', help: '1 when the last reconcile converged', registers: [this.registry] });
   readonly massDeleteBlocked = new Gauge({ name: 'pic_mass_delete_blocked', help: '1 while the mass-delete guard holds a plan back', registers: [this.registry] });
 
-  constructor(actionKinds: readonly string[]) {
+  constructor(actionKinds: readonly string[] = ACTION_KINDS) {
     // Counters start at zero for every label so they show before the first event.
-    for (const result of RESULTS) for (const trigger of TRIGGERS) this.reconciles.inc({ result, trigger }, 0);
+    for (const result of PASS_RESULTS) for (const trigger of TRIGGER_KINDS) this.reconciles.inc({ result, trigger }, 0);
     for (const kind of actionKinds) {
       this.actionsApplied.inc({ kind }, 0);
       this.driftRepairs.inc({ kind }, 0);
     }
-    for (const kind of ['Peer', 'CellLink', 'Service']) this.desiredResources.set({ kind }, 0);
+    for (const kind of RESOURCE_KINDS) this.desiredResources.set({ kind }, 0);
     this.ready.set(0);
     this.stateErrors.set(0);
     this.massDeleteBlocked.set(0);

@@ -1,11 +1,20 @@
 import { createServer, type Server } from 'node:http';
-import type { ControllerStatus } from '../loop/controller-status.js';
-import { isReady } from '../loop/controller-status.js';
 import type { ControllerMetrics } from './metrics.js';
 
+/** The part of /status this server reads; the loop's ControllerStatus is one (http/ imports nothing from loop/). */
+export interface StatusDocument {
+  readonly conditions: readonly { readonly type: string; readonly status: string }[];
+  readonly fileErrors: readonly unknown[];
+}
+
+/** What the server serves from; the controller implements it. */
 export interface StatusSource {
-  status(): ControllerStatus;
-  readonly metrics: ControllerMetrics;
+  status(): StatusDocument;
+  readonly metrics: Pick<ControllerMetrics, 'registry'>;
+}
+
+function isReady(status: StatusDocument): boolean {
+  return status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 /** Most file errors listed in one /status answer; the count is always exact. */

@@ -5,6 +5,9 @@
  */
 
 import type { StateIssue } from '../load/state-issue.js';
+import type { PassResult } from '../model/reconcile-labels.js';
+
+export type { PassResult };
 
 export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -85,8 +88,6 @@ export function withLoadResult(status: ControllerStatus, issues: readonly StateI
     fileErrors: issues,
   };
 }
-
-export type PassResult = 'converged' | 'not_converged' | 'refused' | 'invalid_state' | 'error';
 
 /** One finished pass, as the status needs it. */
 export interface PassReport {

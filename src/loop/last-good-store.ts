@@ -4,12 +4,19 @@ import type { LoadedState } from '../load/loaded-state.js';
 import { deserializeLoadedState, serializeLoadedState } from '../load/persist-loaded-state.js';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
 
+/** Where the last good state is kept between runs (injected into the reconciler; a file in production). */
+export interface LastGoodMemory {
+  read(): Promise<LoadedState | null>;
+  /** Returns an error message instead of throwing. */
+  write(loaded: LoadedState): Promise<string | null>;
+}
+
 /**
  * Remembers the last good version of every resource across controller restarts, so a file
  * that is broken at startup still has its previous rules. Kept as one JSON file in the
  * status folder; a missing or unreadable file simply means "nothing remembered".
  */
-export class LastGoodStore {
+export class LastGoodStore implements LastGoodMemory {
   private readonly file: string;
   /** What was last read or written: the loader keeps an unchanged state as the same object. */
   private last: { readonly state: LoadedState['state']; readonly index: string } | null = null;

@@ -49,13 +49,6 @@ export interface CellLink {
 }
 
 export type Resource = Cell | Peer | CellLink;
-export type ResourceKind = Resource['kind'];
-
-/** Where a resource came from: the state file (relative to the state dir) and its pointer inside it. */
-export interface ResourceSource {
-  readonly file: string;
-  readonly pointer: string;
-}
 
 export interface DesiredState {
   readonly cell: Cell;

@@ -1,10 +1,16 @@
 import type { ObservedIptables } from './iptables.js';
 import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from './network.js';
 
-/** One part of the live state, or why it could not be read. */
+/**
+ * One part of the live state, or why it could not be read. `unread` marks a part this pass
+ * chose not to read (verify re-reads only what apply wrote): no value, but no failure either.
+ */
 export type Observation<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; readonly unread?: true };
+
+/** A part left unread on purpose in this pass. */
+export const NOT_READ: Observation<never> = { ok: false, error: 'not observed in this pass', unread: true };
 
 /** The live cell as observed in one pass. A part that could not be read is planned for no change. */
 export interface ObservedCell {

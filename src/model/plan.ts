@@ -40,10 +40,15 @@ export interface CorefileAction {
 }
 
 export type Action = IptablesAction | AddressAction | RoutingAction | CorefileAction;
-export type ActionKind = Action['kind'];
+
+/** Every action kind (metrics start a counter for each at zero); a type test holds it equal to `Action['kind']`. */
+export const ACTION_KINDS = [
+  'create-chain', 'update-chain', 'delete-chain', 'insert-jump', 'delete-rule',
+  'add-address', 'delete-address', 'add-policy-rule', 'delete-policy-rule', 'add-route', 'delete-route', 'write-corefile',
+] as const satisfies readonly Action['kind'][];
 
 export interface Plan {
   readonly actions: readonly Action[];
-  /** Parts of the cell that could not be observed, and so were not planned for. */
-  readonly skipped: readonly { readonly part: string; readonly error: string }[];
+  /** Parts of the cell that could not be observed, and so were not planned for; `unread`: not read on purpose. */
+  readonly skipped: readonly { readonly part: string; readonly error: string; readonly unread?: true }[];
 }

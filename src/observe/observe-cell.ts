@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
-import type { Observation, ObservedCell } from '../model/observed-cell.js';
+import { NOT_READ, type Observation, type ObservedCell } from '../model/observed-cell.js';
 import type { ObservedAddress } from '../model/network.js';
 import type { ObservedIptables } from '../model/iptables.js';
 import type { Target } from '../model/target.js';
@@ -19,8 +19,6 @@ export interface ObserveParts {
 }
 
 export const ALL_PARTS: ObserveParts = { iptables: true, routing: true, addresses: true, corefile: true, facts: true };
-
-const NOT_READ: Observation<never> = { ok: false, error: 'not observed in this pass' };
 
 function failure(error: unknown): { ok: false; error: string } {
   return { ok: false, error: error instanceof Error ? error.message : String(error) };

@@ -15,10 +15,10 @@ import { planPolicyRules, planRoutes } from './plan-routing.js';
  */
 export function planCell(desired: RenderedCell, observed: ObservedCell, layout: LayoutConfig): Plan {
   const actions: Action[] = [];
-  const skipped: { part: string; error: string }[] = [];
+  const skipped: Plan['skipped'][number][] = [];
   const part = <T>(name: string, observation: Observation<T>, plan: (value: T) => readonly Action[]): void => {
     if (observation.ok) actions.push(...plan(observation.value));
-    else skipped.push({ part: name, error: observation.error });
+    else skipped.push(observation.unread === true ? { part: name, error: observation.error, unread: true } : { part: name, error: observation.error });
   };
   part('iptables', observed.iptables, (value) => planIptables(desired.iptables, value, layout));
   part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));

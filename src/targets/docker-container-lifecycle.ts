@@ -30,11 +30,6 @@ export async function stopContainer(docker: DockerEngine, name: string, graceSec
   await docker.request('POST', `${at(name)}/stop`, { query: { t: graceSeconds } });
 }
 
-/** Stops it as stopContainer does, then starts it again (a fresh network namespace). */
-export async function restartContainer(docker: DockerEngine, name: string, graceSeconds: number): Promise<void> {
-  await docker.request('POST', `${at(name)}/restart`, { query: { t: graceSeconds } });
-}
-
 /** Removes it, running or not; resolves false when there was nothing to remove. */
 export async function removeContainer(docker: DockerEngine, name: string): Promise<boolean> {
   return docker.request('DELETE', at(name), { query: { force: true } }).then(

@@ -71,15 +71,6 @@ export async function deleteNamespace(name: string): Promise<void> {
   namespaces.delete(name);
 }
 
-/** Our namespaces the kernel still knows (for leak checks). */
-export async function listOwnNamespaces(): Promise<string[]> {
-  const out = await runOk(['ip', 'netns', 'list']);
-  return out
-    .split('\n')
-    .map((line) => line.split(' ')[0] ?? '')
-    .filter((name) => name.startsWith(NAMESPACE_PREFIX));
-}
-
 /** Stops every listener and deletes every namespace this process created. */
 export async function cleanupNamespaces(): Promise<void> {
   for (const child of listeners) stopChild(child);

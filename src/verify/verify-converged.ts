@@ -32,5 +32,5 @@ export async function verifyConverged(rendered: RenderedCell, targets: CellTarge
   };
   const residual = planCell(rendered, current, layout);
   // Parts not re-read were not written; they are not part of the residual.
-  return { actions: residual.actions, skipped: residual.skipped.filter((s) => !s.error.startsWith('not observed')) };
+  return { actions: residual.actions, skipped: residual.skipped.filter((s) => s.unread !== true) };
 }

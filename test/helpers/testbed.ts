@@ -7,7 +7,7 @@ import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { LayoutConfig } from '../../src/model/facts.js';
 import { openCellTargets } from '../../src/cli/open-cell-targets.js';
-import { createCountingTarget, type CountingTarget } from '../../src/targets/counting-target.js';
+import { createCountingTarget, type CountingTarget } from './counting-target.js';
 import { buildTestbedCell, type TestbedCell } from '../../src/testbed/testbed-cell.js';
 
 /** A testbed cell of namespaces with the controller's targets pointed at it. */

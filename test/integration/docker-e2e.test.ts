@@ -10,7 +10,7 @@ import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { LayoutConfig } from '../../src/model/facts.js';
 import { observeCell } from '../../src/observe/observe-cell.js';
-import { createCountingTarget, type CountingTarget } from '../../src/targets/counting-target.js';
+import { createCountingTarget, type CountingTarget } from '../helpers/counting-target.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, runContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';

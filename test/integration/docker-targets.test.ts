@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
-import { createCountingTarget } from '../../src/targets/counting-target.js';
+import { createCountingTarget } from '../helpers/counting-target.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { resolveApiAddressSource, resolveDnsReloader, resolveTarget } from '../../src/targets/resolve-locator.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
-import { createCountingTarget } from '../../src/targets/counting-target.js';
+import { createCountingTarget } from '../helpers/counting-target.js';
 import { createLocalTarget } from '../../src/targets/local-target.js';
 import { createNetnsTarget } from '../../src/targets/netns-target.js';
 import {
@@ -20,11 +20,11 @@ import {
   connectVeth,
   createNamespace,
   enableForwarding,
-  listOwnNamespaces,
   nsRunOk,
   probe,
   startListener,
 } from '../../src/testbed/netns.js';
+import { listOwnNamespaces } from '../helpers/own-namespaces.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
 const SMALL_RULESET = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
-import type { ObservedCell } from '../../../src/model/observed-cell.js';
+import { NOT_READ, type ObservedCell } from '../../../src/model/observed-cell.js';
 import type { RenderedCell } from '../../../src/model/rendered-cell.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
 import { desiredModel, jumpRule, observedTables } from './fixtures.js';
@@ -41,6 +41,14 @@ describe('planCell', () => {
       { part: 'addresses', error: 'docker:cell-caddy: exit 1' },
     ]);
     expect(plan.actions.map((a) => a.kind)).toEqual(['add-policy-rule', 'add-route', 'write-corefile']);
+  });
+
+  it('marks a part left unread on purpose apart from one that failed (a failed read names its error)', () => {
+    const observed: ObservedCell = { ...empty, iptables: NOT_READ, addresses: { ok: false, error: 'not observed: exit 1' } };
+    expect(planCell(desired, observed, DEFAULT_LAYOUT).skipped).toEqual([
+      { part: 'iptables', error: 'not observed in this pass', unread: true },
+      { part: 'addresses', error: 'not observed: exit 1' },
+    ]);
   });
 
   it('is empty for a converged cell', () => {

@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult, Target } from '../model/target.js';
+import type { ExecOptions, ExecResult, Target } from '../../src/model/target.js';
 
 /** A target that counts its exec calls, so tests and the benchmark can assert "execs per reconcile". */
 export interface CountingTarget extends Target {

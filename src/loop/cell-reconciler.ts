@@ -1,0 +1,179 @@
+import type { ApplyResult } from '../apply/apply-plan.js';
+import type { ControllerConfig } from '../config/controller-config.js';
+import { layoutOf } from '../config/controller-config.js';
+import type { LoadedState } from '../load/loaded-state.js';
+import { validateState } from '../load/validate-state.js';
+import type { CellTargets } from '../model/cell-targets.js';
+import type { DesiredState } from '../model/desired-state.js';
+import type { Action } from '../model/plan.js';
+import type { PassResult } from '../model/reconcile-labels.js';
+import { observeCell, type Observed } from '../observe/observe-cell.js';
+import type { DesiredCounts } from './controller-status.js';
+import type { ControllerClock } from './controller-clock.js';
+import type { LastGoodMemory } from './last-good-store.js';
+import { EMPTY_STATE_GUARD, massDeleteGuard } from './mass-delete-guard.js';
+import { ownNothing } from './own-nothing.js';
+import { preserveUnattributed } from './preserve-unattributed.js';
+import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from './reconcile-cell.js';
+import type { StateFileCache } from './state-file-cache.js';
+
+export interface ReconcilerDeps {
+  readonly config: ControllerConfig;
+  readonly targets: CellTargets;
+  readonly files: Pick<StateFileCache, 'read'>;
+  readonly store: LastGoodMemory;
+  readonly allowMassDelete: boolean;
+  readonly clock: Pick<ControllerClock, 'date' | 'monotonicMs'>;
+}
+
+export type LoadSummary = Pick<LoadedState, 'issues' | 'fallbackFiles' | 'unresolvedFiles'>;
+
+export interface ReconcileRequest {
+  readonly id: string;
+  readonly triggers: readonly string[];
+}
+
+/** Everything one pass found and did, as data: the reporter turns it into metrics, /status and log lines. */
+export interface ReconcileReport extends ReconcileRequest {
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly result: PassResult;
+  /** Why the cell is not ready (the guard's words, the first errors); empty when converged. */
+  readonly message: string;
+  /** Parts that could not be observed; null when nothing was observed. */
+  readonly unreachable: readonly string[] | null;
+  /** The desired resource counts; null when there is no desired state. */
+  readonly counts: DesiredCounts | null;
+  readonly guard: string | null;
+  /** What the load step found (file errors, files on their last good version, files whose resources are unknown); null when the pass failed before it loaded anything. */
+  readonly load: LoadSummary | null;
+  /** The actions that count as applied (see appliedActions). */
+  readonly applied: readonly Action[];
+  /** True when they were applied for the desired state the cell last converged to: live drift repaired. */
+  readonly driftRepaired: boolean;
+  readonly errors: readonly string[];
+  /** The last-good store could not be written (the pass went on). */
+  readonly storeError: string | null;
+  /** The Corefile this pass rendered, null when it rendered none. */
+  readonly renderedCorefile: string | null;
+  /** Plan size, write counts and step timings, when reconcileCell ran. */
+  readonly work: { readonly planned: number; readonly writes: ApplyResult['counts'] | null; readonly timings: ReconcileTimings } | null;
+}
+
+const NO_COUNTS: DesiredCounts = { peers: 0, links: 0, services: 0 };
+/** The desired state of a confirmed empty folder, for drift accounting. */
+const NOTHING = Symbol('nothing desired');
+type Desired = DesiredState | typeof NOTHING;
+
+type Outcome = Omit<ReconcileReport, keyof ReconcileRequest | 'startedAt' | 'durationMs' | 'load' | 'storeError'>;
+type LoadFields = Pick<ReconcileReport, 'load' | 'storeError'>;
+
+/** The actions of a pass that count as applied: the plan's, once apply ran. */
+export function appliedActions(result: ReconcileResult): readonly Action[] {
+  return result.apply === null ? [] : result.plan.actions;
+}
+
+function countsOf(state: DesiredState): DesiredCounts {
+  return { peers: state.peers.length, links: state.links.length, services: state.cell.services.length };
+}
+
+function stopped(result: PassResult, message: string, counts: DesiredCounts | null, guard: string | null = null): Outcome {
+  return { result, message, unreachable: null, counts, guard, applied: [], driftRepaired: false, errors: [message], renderedCorefile: null, work: null };
+}
+
+/**
+ * The reconciler (controller-runtime's Reconcile): one method runs one level-triggered pass —
+ * read the state files, validate them (broken files keep their last good version), guard and
+ * adjust, then reconcileCell — and returns a report. It never throws, and it touches no
+ * metrics and no logger. What it remembers between passes: the last load that had a state
+ * (also in the last-good store, across restarts) and the state the cell last converged to.
+ */
+export class CellReconciler {
+  /** The last load that had a state: broken files fall back to it. */
+  private previous: LoadedState | null = null;
+  /** What the last converged pass reconciled to; actions applied for the same desired state repair drift. */
+  private lastConverged: Desired | null = null;
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** Reads the last good state of an earlier run; returns how many files it covers (0: none remembered). */
+  async restore(): Promise<number> {
+    this.previous = await this.deps.store.read();
+    return this.previous?.fileResources.size ?? 0;
+  }
+
+  async reconcile(request: ReconcileRequest): Promise<ReconcileReport> {
+    const { clock } = this.deps;
+    const startedAt = clock.date();
+    const t0 = clock.monotonicMs();
+    let outcome: Outcome & LoadFields;
+    try {
+      outcome = await this.run();
+    } catch (error) {
+      // Only reading the folder can throw (reconcileCell and the store report their failures).
+      const message = error instanceof Error ? error.message : String(error);
+      outcome = { ...stopped('error', message, null), load: null, storeError: null };
+    }
+    return { ...request, startedAt, durationMs: Math.round(clock.monotonicMs() - t0), ...outcome };
+  }
+
+  private async run(): Promise<Outcome & LoadFields> {
+    const { config, targets } = this.deps;
+    // Reading the cell does not depend on the state files: both go at once. (observeCell never rejects.)
+    const observation = observeCell(targets, layoutOf(config));
+    const { loaded, empty } = await this.load();
+    const load: LoadSummary = { issues: loaded.issues, fallbackFiles: loaded.fallbackFiles, unresolvedFiles: loaded.unresolvedFiles };
+    if (empty) return { ...(await this.reconcileEmptied(observation)), load, storeError: null };
+    if (loaded.state === null) {
+      return { ...stopped('invalid_state', 'no valid Cell resource in the state directory and none remembered; nothing applied', null), load, storeError: null };
+    }
+    this.previous = loaded;
+    const storeError = await this.deps.store.write(loaded);
+    const state = loaded.state;
+    const result = await reconcileCell(state, targets, layoutOf(config), { ...this.adjustments(loaded), observation, now: () => this.deps.clock.monotonicMs() });
+    return { ...this.outcomeOf(result, state, countsOf(state)), load, storeError };
+  }
+
+  /** The load step: the state files now, validated against the last good versions. */
+  private async load(): Promise<{ readonly loaded: LoadedState; readonly empty: boolean }> {
+    const { files } = await this.deps.files.read();
+    return { loaded: validateState(files, this.previous === null ? {} : { previous: this.previous }), empty: files.length === 0 };
+  }
+
+  /** The guard (unless mass deletes are allowed) and, while some file's resources are unknown, keeping what cannot be attributed. */
+  private adjustments(loaded: LoadedState): Pick<ReconcileOptions, 'guard' | 'adjust'> {
+    const { config } = this.deps;
+    return {
+      ...(this.deps.allowMassDelete ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
+      ...(loaded.unresolvedFiles.length > 0 ? { adjust: preserveUnattributed } : {}),
+    };
+  }
+
+  /** An empty folder looks like an unmounted volume: applied only when confirmed, and then it removes everything we own. */
+  private async reconcileEmptied(observation: Promise<Observed>): Promise<Outcome> {
+    if (!this.deps.allowMassDelete) return stopped('refused', EMPTY_STATE_GUARD, NO_COUNTS, EMPTY_STATE_GUARD);
+    // reconcileCell renders a state; the last good one is only a carrier here, ownNothing replaces the whole target.
+    const carrier = this.previous?.state ?? null;
+    if (carrier === null) return stopped('invalid_state', 'the state directory is empty and nothing is remembered; nothing applied', NO_COUNTS);
+    const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), { adjust: ownNothing, observation, now: () => this.deps.clock.monotonicMs() });
+    return this.outcomeOf(result, NOTHING, NO_COUNTS);
+  }
+
+  private outcomeOf(result: ReconcileResult, desired: Desired, counts: DesiredCounts): Outcome {
+    const applied = appliedActions(result);
+    const driftRepaired = desired === this.lastConverged && applied.length > 0;
+    if (result.converged) this.lastConverged = desired;
+    return {
+      result: result.refused !== null ? 'refused' : result.converged ? 'converged' : 'not_converged',
+      message: result.refused ?? result.errors.slice(0, 5).join('; '),
+      unreachable: result.plan.skipped.map((s) => s.error),
+      counts,
+      guard: result.refused,
+      applied,
+      driftRepaired,
+      errors: result.errors,
+      renderedCorefile: result.rendered.corefile,
+      work: { planned: result.plan.actions.length, writes: result.apply?.counts ?? null, timings: result.timings },
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import { ControllerMetrics, triggerKind } from '../http/metrics.js';
+import { formatIssue, type StateIssue } from '../load/state-issue.js';
+import type { Action } from '../model/plan.js';
+import type { ReconcileReport, ReconcileRequest } from './cell-reconciler.js';
+import type { ControllerClock } from './controller-clock.js';
+import { INITIAL_STATUS, withLoadResult, withPassReport, type ControllerStatus } from './controller-status.js';
+import type { Logger } from './logger.js';
+
+/** Errors listed in /status and in a log line for one reconcile; the count is in the message. */
+const MAX_PASS_ERRORS = 20;
+
+function countByKind(actions: readonly Action[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const action of actions) counts[action.kind] = (counts[action.kind] ?? 0) + 1;
+  return counts;
+}
+
+/** What an action is about, for the drift log line. */
+export function subjectOf(action: Action): string {
+  switch (action.kind) {
+    case 'add-address':
+    case 'delete-address':
+      return action.address.address;
+    case 'add-policy-rule':
+    case 'delete-policy-rule':
+      return `rule from ${action.rule.src} lookup ${action.rule.table}`;
+    case 'add-route':
+    case 'delete-route':
+      return `route ${action.route.dst} table ${action.route.table}`;
+    case 'write-corefile':
+      return 'Corefile';
+    default:
+      return `${action.table}/${action.chain}`;
+  }
+}
+
+function boundedErrors(errors: readonly string[]): readonly string[] {
+  return errors.length <= MAX_PASS_ERRORS ? errors : [...errors.slice(0, MAX_PASS_ERRORS), `… and ${errors.length - MAX_PASS_ERRORS} more`];
+}
+
+/**
+ * Turns reconcile reports into metrics, `/status` (through the pure functions of
+ * controller-status.ts) and log lines: one line per pass, one per drift repair, and the
+ * file errors each time their set changes. Every line of a pass carries its reconcile id.
+ */
+export class PassReporter {
+  readonly metrics = new ControllerMetrics();
+  private current: ControllerStatus = INITIAL_STATUS;
+  private loggedIssues = '';
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: Pick<ControllerClock, 'date'>,
+  ) {}
+
+  status(): ControllerStatus {
+    return this.current;
+  }
+
+  started(request: ReconcileRequest): void {
+    this.logger.child({ reconcile: request.id }).debug({ trigger: request.triggers }, 'reconcile started');
+  }
+
+  record(report: ReconcileReport): void {
+    const log = this.logger.child({ reconcile: report.id });
+    const { metrics } = this;
+    const now = this.clock.date();
+    if (report.load !== null) {
+      this.noteIssues(report.load.issues, log);
+      this.current = withLoadResult(this.current, report.load.issues, now);
+      metrics.stateErrors.set(report.load.issues.length);
+    }
+    if (report.storeError !== null) log.warn(report.storeError);
+    for (const action of report.applied) {
+      metrics.actionsApplied.inc({ kind: action.kind });
+      if (!report.driftRepaired) continue;
+      metrics.driftRepairs.inc({ kind: action.kind });
+      log.info({ kind: action.kind, subject: subjectOf(action), reason: action.reason }, 'drift repaired');
+    }
+    const { result } = report;
+    const converged = result === 'converged';
+    if (converged) metrics.lastSuccess.set(now.getTime() / 1000);
+    metrics.reconciles.inc({ result, trigger: triggerKind(report.triggers[0] ?? 'resync') });
+    metrics.duration.observe(report.durationMs / 1000);
+    metrics.ready.set(converged ? 1 : 0);
+    metrics.massDeleteBlocked.set(report.guard === null ? 0 : 1);
+    if (report.counts !== null) {
+      metrics.desiredResources.set({ kind: 'Peer' }, report.counts.peers);
+      metrics.desiredResources.set({ kind: 'CellLink' }, report.counts.links);
+      metrics.desiredResources.set({ kind: 'Service' }, report.counts.services);
+    }
+    const errors = boundedErrors(report.errors);
+    const actions = countByKind(report.applied);
+    this.current = withPassReport(
+      this.current,
+      {
+        result,
+        message: report.message,
+        unreachable: report.unreachable,
+        counts: report.counts,
+        guard: report.guard,
+        reconcile: { id: report.id, triggers: report.triggers, startedAt: report.startedAt.toISOString(), durationMs: report.durationMs, converged, actions, errors },
+      },
+      now,
+    );
+    const line = { trigger: report.triggers, durationMs: report.durationMs, result, converged, actions, ...report.work };
+    if (converged) log.info(line, 'reconcile converged');
+    else if (result === 'refused') log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
+    else log.error({ ...line, errors }, 'reconcile not converged');
+  }
+
+  /** Logs every file error once when the set of errors changes (not again on every resync). */
+  private noteIssues(issues: readonly StateIssue[], log: Logger): void {
+    const key = issues.map(formatIssue).join('\n');
+    if (key === this.loggedIssues) return;
+    this.loggedIssues = key;
+    for (const issue of issues) log.warn({ file: issue.file, pointer: issue.pointer }, `state error: ${formatIssue(issue)}`);
+    if (issues.length === 0) log.info('state errors cleared');
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The closed sets of labels a reconcile pass reports, as data: metrics start every counter at
+ * zero from these lists, and the types come from the same lists, so the two cannot drift apart.
+ */
+
+/** How a pass ended. */
+export const PASS_RESULTS = ['converged', 'not_converged', 'refused', 'invalid_state', 'error'] as const;
+export type PassResult = (typeof PASS_RESULTS)[number];
+
+/** What asked for a pass, as a metrics label (the first word of a trigger reason). */
+export const TRIGGER_KINDS = ['startup', 'state', 'docker', 'corefile', 'resync', 'retry'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];

@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { controllerConfigSchema } from '../../../src/config/controller-config.js';
+import { CellReconciler } from '../../../src/loop/cell-reconciler.js';
+import { StateFileCache } from '../../../src/loop/state-file-cache.js';
+import { InMemoryCell } from './in-memory-cell.js';
+
+const VIPS = ['172.20.0.21', '172.20.0.22'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' }));
+const CELL = {
+  kind: 'Cell', name: 'home', domain: 'cell', ip_range: '172.20.0.0/16', peer_subnet: '10.0.0.0/24',
+  services: ['calendar', 'files'], upstream_dns: ['8.8.8.8'], unknown_peers: 'drop',
+};
+
+let work: string;
+let cell: InMemoryCell;
+let reconciler: CellReconciler;
+let time: number;
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pict-reconciler-unit-'));
+  await mkdir(join(work, 'state', 'peers'), { recursive: true });
+  await writeFile(join(work, 'state', 'cell.json'), JSON.stringify(CELL));
+  await writeFile(join(work, 'state', 'peers', 'bob.json'), JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3' }));
+  cell = new InMemoryCell(VIPS);
+  time = 1_000;
+  reconciler = new CellReconciler({
+    config: controllerConfigSchema.parse({
+      targets: { wireguard: 'netns:fake-wg', caddy: 'netns:fake-lan', api: 'ip:172.20.0.3', dns: 'none' },
+      corefile: join(work, 'Corefile'),
+    }),
+    targets: cell.targets(join(work, 'Corefile')),
+    files: new StateFileCache(join(work, 'state')),
+    store: { read: async () => null, write: async () => 'status folder read-only' },
+    allowMassDelete: false,
+    // Each reading of the clock moves it on by 5 ms.
+    clock: { date: () => new Date(Date.UTC(2026, 11, 2)), monotonicMs: () => (time += 5) },
+  });
+});
+
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('CellReconciler', () => {
+  test('one pass returns its whole story as a report', async () => {
+    const report = await reconciler.reconcile({ id: 'r1', triggers: ['startup', 'state'] });
+
+    expect(report).toMatchObject({
+      id: 'r1',
+      triggers: ['startup', 'state'],
+      startedAt: new Date(Date.UTC(2026, 11, 2)),
+      result: 'converged',
+      message: '',
+      unreachable: [],
+      counts: { peers: 1, links: 0, services: 2 },
+      guard: null,
+      load: { issues: [], fallbackFiles: [], unresolvedFiles: [] },
+      driftRepaired: false,
+      errors: [],
+      storeError: 'status folder read-only',
+    });
+    expect(report.durationMs).toBeGreaterThan(0);
+    expect(report.applied.map((a) => a.kind)).toContain('write-corefile');
+    expect(report.renderedCorefile).toContain('cell');
+    expect(report.work?.planned).toBe(report.applied.length);
+  });
+
+  test('a second pass over an unchanged cell applies nothing; a state folder gone keeps every last good resource', async () => {
+    await reconciler.reconcile({ id: 'r1', triggers: ['startup'] });
+    const again = await reconciler.reconcile({ id: 'r2', triggers: ['resync'] });
+    expect(again).toMatchObject({ result: 'converged', applied: [], driftRepaired: false });
+
+    await rm(join(work, 'state'), { recursive: true });
+    const gone = await reconciler.reconcile({ id: 'r3', triggers: ['state'] });
+    expect(gone).toMatchObject({ result: 'converged', applied: [], counts: { peers: 1, links: 0, services: 2 } });
+    expect(gone.load?.issues).toHaveLength(1);
+  });
+});
