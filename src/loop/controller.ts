@@ -256,8 +256,12 @@ export class Controller {
       this.corefileCheckPending = true;
       return;
     }
+    const passes = this.started;
     const onDisk = await readCorefile(this.deps.targets.corefilePath);
-    if (!onDisk.ok || onDisk.value !== this.renderedCorefile) this.runner.trigger('corefile');
+    // A pass that started during the read sees the file itself: compare with what it renders, once it is done.
+    if (this.runner.busy) this.corefileCheckPending = true;
+    else if (this.started !== passes) void this.checkCorefile();
+    else if (!onDisk.ok || onDisk.value !== this.renderedCorefile) this.runner.trigger('corefile');
   }
 
   private async pass(triggers: readonly string[]): Promise<PassOutcome> {
