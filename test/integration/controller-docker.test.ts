@@ -13,7 +13,7 @@ import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, restartContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
-import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
+import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -83,7 +83,6 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
   afterAll(async () => {
     await controller?.stop();
     await removeTestContainers();
-    await stopOwnDockerDaemon();
     if (workDir !== '') await rm(workDir, { recursive: true, force: true });
   });
 

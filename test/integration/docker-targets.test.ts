@@ -10,7 +10,6 @@ import {
   ensureDockerDaemon,
   removeTestContainers,
   startTestContainer,
-  stopOwnDockerDaemon,
   stopTestContainer,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -51,7 +50,6 @@ describe('docker targets', () => {
 
   afterAll(async () => {
     await removeTestContainers();
-    await stopOwnDockerDaemon();
   });
 
   it('feeds 2 MB of iptables-restore input through stdin and reads 2 MB back', async () => {
