@@ -31,7 +31,7 @@ async function daemonAnswers(): Promise<boolean> {
 export async function ensureDockerDaemon(): Promise<void> {
   if (await daemonAnswers()) return;
   if (process.env.DOCKER_HOST !== undefined) throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer`);
-  await ensureSuiteDaemon(inject('pictRunDir'), { args: ['--iptables=false', '--ip6tables=false'], answers: daemonAnswers });
+  await ensureSuiteDaemon(inject('pictRunDir'), { argv: ['dockerd', '--iptables=false', '--ip6tables=false'], answers: daemonAnswers });
 }
 
 /** Builds (or finds) the `pic-test-cell:<hash>` image and returns its reference. */

@@ -16,8 +16,8 @@ import { waitFor } from './wait-for.js';
  */
 
 export interface DaemonSpec {
-  /** dockerd's arguments. */
-  readonly args: readonly string[];
+  /** The command that becomes dockerd (`dockerd …`, or `nsenter --net=… dockerd …`, which execs it under the same PID). */
+  readonly argv: readonly [string, ...string[]];
   /** Whether the daemon answers (a ping within a short deadline). */
   readonly answers: () => Promise<boolean>;
 }
@@ -62,7 +62,8 @@ export async function ensureSuiteDaemon(runDir: string, spec: DaemonSpec): Promi
   }
   await lock.close();
   const fd = openSync(files.log, 'a');
-  const daemon = spawn('dockerd', [...spec.args], { stdio: ['ignore', fd, fd], detached: true });
+  const [program, ...args] = spec.argv;
+  const daemon = spawn(program, args, { stdio: ['ignore', fd, fd], detached: true });
   daemon.unref();
   const spawned = new Promise<Error | null>((resolve) => {
     daemon.once('spawn', () => resolve(null));

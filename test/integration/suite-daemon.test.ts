@@ -2,6 +2,8 @@
  * The dockerd a test run starts is stopped by the run: test files starting at once start one
  * daemon, and the teardown stops exactly that one by PID. Tried on a private daemon (its own
  * socket, data root, exec root and pid file, no bridge, no iptables), never the machine's own.
+ * It runs in a network namespace of its own: with --bridge=none, dockerd deletes any link named
+ * docker0 in its namespace, which on the host is the machine's dockerd's bridge.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,10 +12,11 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupNamespaces, createNamespace } from '../../src/testbed/netns.js';
 import { ensureSuiteDaemon, stopSuiteDaemon, type DaemonSpec } from '../helpers/suite-daemon.js';
 import { failOrSkip, requirePrerequisites } from '../helpers/prerequisites.js';
 
-const ready = spawnSync('dockerd', ['--version']).status === 0 ? requirePrerequisites(['root']) : failOrSkip('dockerd (the binary) is not on PATH');
+const ready = spawnSync('dockerd', ['--version']).status === 0 ? requirePrerequisites(['root', 'ip']) : failOrSkip('dockerd (the binary) is not on PATH');
 
 function pings(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -54,8 +57,10 @@ describe('the dockerd a run starts', () => {
     runDir = await mkdtemp(join(tmpdir(), `pict-${process.pid}-run-`));
     await writeFile(join(dir, 'daemon.json'), '{}');
     const socket = join(dir, 'docker.sock');
+    const namespace = await createNamespace();
     spec = {
-      args: [
+      argv: [
+        'nsenter', `--net=/run/netns/${namespace}`, 'dockerd',
         `--host=unix://${socket}`, `--data-root=${dir}/root`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/pid`,
         `--config-file=${dir}/daemon.json`, '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none',
       ],
@@ -65,6 +70,7 @@ describe('the dockerd a run starts', () => {
   afterAll(async () => {
     if (runDir !== undefined) await stopSuiteDaemon(runDir);
     for (const path of [dir, runDir]) if (path !== undefined) await rm(path, { recursive: true, force: true });
+    await cleanupNamespaces();
   });
 
   it('three files starting at once start one daemon; the teardown stops exactly it', async () => {
