@@ -48,6 +48,8 @@ export class TriggerSources {
   /** The Corefile of the last pass that rendered one, to tell our own writes from someone else's. */
   private renderedCorefile: string | null = null;
   private corefileCheckPending = false;
+  /** Passes ended so far: a check whose read overlapped a whole pass must not judge by a stale read. */
+  private passesFinished = 0;
 
   constructor(private readonly deps: TriggerSourcesDeps) {}
 
@@ -89,6 +91,7 @@ export class TriggerSources {
    * a Corefile event that came during the pass has been checked.
    */
   passFinished(renderedCorefile: string | null): Promise<void> {
+    this.passesFinished++;
     if (renderedCorefile !== null) this.renderedCorefile = renderedCorefile;
     if (!this.corefileCheckPending) return Promise.resolve();
     this.corefileCheckPending = false;
@@ -109,7 +112,11 @@ export class TriggerSources {
       this.corefileCheckPending = true;
       return;
     }
+    const passes = this.passesFinished;
     const onDisk = await readCorefile(this.deps.corefilePath);
-    if (!isOwnCorefileWrite(onDisk, this.renderedCorefile)) this.deps.sink.trigger('corefile');
+    // A pass that started during the read sees the file itself: compare with what it renders, once it is done.
+    if (this.deps.sink.busy) this.corefileCheckPending = true;
+    else if (this.passesFinished !== passes) void this.checkCorefile();
+    else if (!isOwnCorefileWrite(onDisk, this.renderedCorefile)) this.deps.sink.trigger('corefile');
   }
 }

@@ -18,7 +18,7 @@ import type { DesiredState } from '../../src/model/desired-state.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { startContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { buildState } from '../helpers/build-state.js';
-import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
+import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { SILENT, writeStateFiles } from './state-files.js';
 import { faultyTarget, isRestore, type Fault } from './target-decorators.js';
@@ -77,7 +77,6 @@ describe('a container stopped during apply', () => {
     sw.fault = null;
     await controller?.stop();
     await removeTestContainers();
-    await stopOwnDockerDaemon();
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 

@@ -1,23 +1,21 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { withDeadline } from '../../src/targets/deadline.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, runContainer, stopContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { runOk } from '../../src/testbed/netns.js';
+import { ensureSuiteDaemon } from './suite-daemon.js';
 
 /**
  * Real Docker for integration tests: uses the daemon on the socket when it answers, otherwise
- * starts `dockerd --iptables=false --ip6tables=false` (the host's rules stay untouched) and stops
- * exactly that process at the end. Containers get unique names (`pict-<pid>-<role>`) and are removed.
+ * the one the run starts (`dockerd --iptables=false --ip6tables=false`, so the host's rules stay
+ * untouched; test/helpers/suite-daemon.ts), which the global teardown stops. Containers get
+ * unique names (`pict-<pid>-<role>`) and are removed.
  */
 
 const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-test-image.sh', import.meta.url));
-const DAEMON_READY_MS = 30_000;
 
-let ownDaemon: ChildProcess | null = null;
 const containers = new Set<string>();
 
 async function daemonAnswers(): Promise<boolean> {
@@ -29,40 +27,11 @@ async function daemonAnswers(): Promise<boolean> {
   }
 }
 
-/** Makes sure a daemon answers; starts our own only when none does. */
+/** Makes sure a daemon answers; the run starts its own only when none does. */
 export async function ensureDockerDaemon(): Promise<void> {
   if (await daemonAnswers()) return;
   if (process.env.DOCKER_HOST !== undefined) throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer`);
-  const log = join(mkdtempSync(join(tmpdir(), 'pict-dockerd-')), 'dockerd.log');
-  const fd = openSync(log, 'a');
-  const daemon = spawn('dockerd', ['--iptables=false', '--ip6tables=false'], { stdio: ['ignore', fd, fd] });
-  const failure: { error: Error | null } = { error: null };
-  daemon.on('error', (error) => (failure.error = error));
-  ownDaemon = daemon;
-  const deadline = Date.now() + DAEMON_READY_MS;
-  while (Date.now() < deadline) {
-    if (failure.error !== null) throw new Error(`cannot start dockerd: ${failure.error.message}`);
-    if (daemon.exitCode !== null) break;
-    if (await daemonAnswers()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ');
-  await stopOwnDockerDaemon();
-  throw new Error(`dockerd did not become ready (log ${log}): ${tail}`);
-}
-
-/** Stops the daemon ensureDockerDaemon started, if it started one; never any other. */
-export async function stopOwnDockerDaemon(): Promise<void> {
-  const daemon = ownDaemon;
-  ownDaemon = null;
-  if (daemon === null || daemon.pid === undefined || daemon.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
-  daemon.kill('SIGTERM');
-  try {
-    await withDeadline(exited, 15_000);
-  } catch {
-    daemon.kill('SIGKILL');
-  }
+  await ensureSuiteDaemon(inject('pictRunDir'), { argv: ['dockerd', '--iptables=false', '--ip6tables=false'], answers: daemonAnswers });
 }
 
 /** Builds (or finds) the `pic-test-cell:<hash>` image and returns its reference. */
@@ -109,8 +78,7 @@ export async function removeTestContainers(): Promise<void> {
   );
 }
 
-// Last resort when the run dies before afterAll: our containers and our daemon do not outlive us.
+// Last resort when the run dies before afterAll: our containers do not outlive us (the daemon is the teardown's).
 process.on('exit', () => {
   if (containers.size > 0) spawnSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' });
-  if (ownDaemon?.pid !== undefined && ownDaemon.exitCode === null) ownDaemon.kill('SIGTERM');
 });

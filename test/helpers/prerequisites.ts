@@ -21,7 +21,7 @@ export interface PrerequisiteCheck {
 
 /**
  * Call at the top of an integration suite. When something is missing, the suite FAILS in CI
- * (CI=true) with a one-line reason, and is skipped with a printed reason anywhere else.
+ * (CI set: see isCi) with a one-line reason, and is skipped with a printed reason anywhere else.
  */
 export function requirePrerequisites(needed: readonly Prerequisite[]): PrerequisiteCheck {
   const missing = needed.filter((item) => !isPresent(item));
@@ -29,9 +29,9 @@ export function requirePrerequisites(needed: readonly Prerequisite[]): Prerequis
   return failOrSkip(`missing prerequisites: ${missing.map(describe).join(', ')}`);
 }
 
-/** The suite FAILS in CI (CI=true) with `reason`, and is skipped with the reason printed anywhere else. */
+/** The suite FAILS in CI (CI set, not `false`/`0`) with `reason`, and is skipped with the reason printed anywhere else. */
 export function failOrSkip(reason: string): PrerequisiteCheck {
-  if (process.env.CI === 'true') {
+  if (isCi(process.env.CI)) {
     beforeAll(() => {
       throw new Error(reason);
     });
@@ -40,6 +40,11 @@ export function failOrSkip(reason: string): PrerequisiteCheck {
     beforeEach((context) => context.skip(reason));
   }
   return { ok: false, reason };
+}
+
+/** CI as most CI systems and people set it: any value but empty, `false` or `0` (`CI=1` counts). */
+export function isCi(value: string | undefined): boolean {
+  return value !== undefined && !['', 'false', '0'].includes(value.trim().toLowerCase());
 }
 
 function isPresent(item: Prerequisite): boolean {

@@ -10,7 +10,7 @@ import { ProgramNotFoundError, type Target } from '../../src/model/target.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';
 import {
-  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon, stopTestContainer,
+  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopTestContainer,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
@@ -44,7 +44,6 @@ describe('apply failures on a namespace cell', () => {
     await bed?.dispose();
     await cleanupNamespaces();
     await removeTestContainers();
-    await stopOwnDockerDaemon();
   });
 
   const without = (name: string): DesiredState => ({ ...state, peers: state.peers.filter((p) => p.name !== name) });

@@ -14,7 +14,7 @@ import { removeContainer } from '../../src/targets/docker-container-lifecycle.js
 import { restartContainer } from '../helpers/restart-container.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
-import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
+import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -84,7 +84,6 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
   afterAll(async () => {
     await controller?.stop();
     await removeTestContainers();
-    await stopOwnDockerDaemon();
     if (workDir !== '') await rm(workDir, { recursive: true, force: true });
   });
 

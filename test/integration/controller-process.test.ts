@@ -173,7 +173,11 @@ describe('the controller process: SIGTERM during a large apply', () => {
     // The pass had started when the signal came: it was finished, so the new ruleset is live.
     expect(after).toBe(newDump);
     const tail = controller.lines.slice(from).map((l) => (l.reconcile === started.reconcile && l.result !== undefined ? `pass ${l.result}` : l.msg));
-    expect(tail.indexOf('stopping: finishing the reconcile in flight')).toBeLessThan(tail.indexOf('pass converged'));
+    const stopping = tail.indexOf('stopping: finishing the reconcile in flight');
+    const finished = tail.indexOf('pass converged');
+    // Both lines are there (an index of -1 would compare "less" than anything), the stop first.
+    expect([stopping >= 0, finished >= 0]).toEqual([true, true]);
+    expect(stopping).toBeLessThan(finished);
     expect(tail.at(-1)).toBe('stopped');
   });
 });

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, runContainer, stopContainer } from '../../src/targets/docker-container-lifecycle.js';
-import { buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon } from '../helpers/docker.js';
+import { buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
 /**
@@ -483,7 +483,6 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     await removeTestContainers();
     if (buildRan) await runScript(['--clean'], 120_000);
     await rm(work, { recursive: true, force: true });
-    await stopOwnDockerDaemon();
   });
 
   it('builds, answers --help, validates the example state, runs as non-root with runtime dependencies only', async () => {

@@ -16,7 +16,7 @@ import { removeContainer, runContainer } from '../../src/targets/docker-containe
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { buildState } from '../helpers/build-state.js';
 import {
-  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon,
+  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
@@ -103,7 +103,6 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
   afterAll(async () => {
     await removeContainer(dockerClient(), names.dns);
     await removeTestContainers();
-    await stopOwnDockerDaemon();
     if (shared !== '') await rm(shared, { recursive: true, force: true });
   });
 

@@ -10,9 +10,9 @@ import {
   ensureDockerDaemon,
   removeTestContainers,
   startTestContainer,
-  stopOwnDockerDaemon,
   stopTestContainer,
 } from '../helpers/docker.js';
+import { expectOk } from '../helpers/expect-ok.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
 const PEERS = 20_000;
@@ -51,7 +51,6 @@ describe('docker targets', () => {
 
   afterAll(async () => {
     await removeTestContainers();
-    await stopOwnDockerDaemon();
   });
 
   it('feeds 2 MB of iptables-restore input through stdin and reads 2 MB back', async () => {
@@ -118,32 +117,27 @@ describe('docker targets', () => {
     const expected = inside[0]?.addr_info[0]?.local;
     expect(expected).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await dockerContainerAddress(wireguard)).toBe(expected);
-    const source = resolveApiAddressSource(`docker:${wireguard}`);
-    expect(source.ok && (await source.value.address())).toBe(expected);
+    expect(await expectOk(resolveApiAddressSource(`docker:${wireguard}`)).address()).toBe(expected);
     expect(await dockerContainerAddress(containerName('missing'))).toBeNull();
     expect(await dockerContainerAddress(stopped)).toBeNull();
   });
 
   it('delivers SIGUSR1 to the dns container', async () => {
-    const reloader = resolveDnsReloader(`docker:${dns}`);
-    if (!reloader.ok) throw new Error(reloader.error);
+    const reloader = expectOk(resolveDnsReloader(`docker:${dns}`));
     const target = createDockerTarget(dns);
     expect((await target.exec(['cat', '/tmp/sig'])).exitCode).not.toBe(0);
-    await reloader.value.reload();
+    await reloader.reload();
     let mark = '';
     for (let i = 0; i < 50 && mark !== 'got\n'; i++) {
       mark = (await target.exec(['cat', '/tmp/sig'])).stdout;
       if (mark !== 'got\n') await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(mark).toBe('got\n');
-    const missing = resolveDnsReloader(`docker:${containerName('missing')}`);
-    if (missing.ok) await expect(missing.value.reload()).rejects.toThrow('no such container');
+    await expect(expectOk(resolveDnsReloader(`docker:${containerName('missing')}`)).reload()).rejects.toThrow('no such container');
   });
 
   it('counts execs through the wrapper', async () => {
-    const resolved = resolveTarget(`docker:${wireguard}`, 'wireguard');
-    if (!resolved.ok) throw new Error(resolved.error);
-    const counting = createCountingTarget(resolved.value);
+    const counting = createCountingTarget(expectOk(resolveTarget(`docker:${wireguard}`, 'wireguard')));
     await Promise.all([counting.exec(['true']), counting.exec(['iptables-save', '-t', 'nat']), counting.exec(['ip', '-j', 'rule'])]);
     expect(counting.execCount).toBe(3);
     expect(counting.locator).toBe(`docker:${wireguard}`);

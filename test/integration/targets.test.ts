@@ -24,6 +24,7 @@ import {
   probe,
   startListener,
 } from '../../src/testbed/netns.js';
+import { expectOk } from '../helpers/expect-ok.js';
 import { listOwnNamespaces } from '../helpers/own-namespaces.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
@@ -106,12 +107,9 @@ describe('target locators', () => {
   });
 
   it('resolves a fixed api address and no-op dns reloaders', async () => {
-    const fixed = resolveApiAddressSource('ip:172.20.0.10');
-    expect(fixed.ok && (await fixed.value.address())).toBe('172.20.0.10');
+    expect(await expectOk(resolveApiAddressSource('ip:172.20.0.10')).address()).toBe('172.20.0.10');
     for (const text of ['none', 'netns:whatever', 'local']) {
-      const reloader = resolveDnsReloader(text);
-      expect(reloader.ok).toBe(true);
-      if (reloader.ok) await expect(reloader.value.reload()).resolves.toBeUndefined();
+      await expect(expectOk(resolveDnsReloader(text)).reload()).resolves.toBeUndefined();
     }
   });
 });
@@ -220,12 +218,10 @@ describe('netns target', () => {
   });
 
   it('finds the api address on eth0 of a namespace', async () => {
-    const source = resolveApiAddressSource(`netns:${peer}`);
-    expect(source.ok && (await source.value.address())).toBe('10.231.0.2');
-    const noInterface = resolveApiAddressSource(`netns:${peer}`, { interface: 'pictnone0' });
-    expect(noInterface.ok && (await noInterface.value.address())).toBeNull();
-    const noNamespace = resolveApiAddressSource(`netns:${NAMESPACE_PREFIX}missing`);
-    if (noNamespace.ok) await expect(noNamespace.value.address()).rejects.toThrow('no such network namespace');
+    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`)).address()).toBe('10.231.0.2');
+    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`, { interface: 'pictnone0' })).address()).toBeNull();
+    const noNamespace = expectOk(resolveApiAddressSource(`netns:${NAMESPACE_PREFIX}missing`));
+    await expect(noNamespace.address()).rejects.toThrow('no such network namespace');
   });
 
   it('probes tell connected, refused and dropped apart, and who answered', async () => {

@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,16 +32,34 @@ describe('watchCorefile', () => {
   };
   const settle = (): Promise<void> => new Promise((done) => setTimeout(done, 150));
 
+  /**
+   * Writes `name` into the folder and resolves once a watch of our own has seen it: the events
+   * of every earlier write have then reached the watcher under test too (one inotify queue, in order).
+   */
+  const barrier = (name: string): Promise<void> =>
+    new Promise((done) => {
+      const own = watch(folder, (_event, entry) => {
+        if (entry !== name) return;
+        own.close();
+        done();
+      });
+      void writeFile(join(folder, name), 'x');
+    });
+
   it('sees the Corefile written and atomically replaced, and nothing else in its folder', async () => {
     await start();
     await writeFile(join(folder, 'other.conf'), 'x');
     await writeFile(join(folder, '.Corefile.tmp-1'), 'x');
-    await settle();
+    await barrier('barrier-1');
     expect(changes).toBe(0);
     await writeFile(join(folder, 'Corefile'), '. { whoami }\n');
-    await waitFor('a change for the write', () => changes > 0, 2_000);
+    await barrier('barrier-2');
+    expect(changes).toBeGreaterThan(0);
     const afterWrite = changes;
+    // The temp file of a replace is not the Corefile: only the rename over it is a change.
     await writeFile(join(folder, '.Corefile.tmp-2'), '. { log }\n');
+    await barrier('barrier-3');
+    expect(changes).toBe(afterWrite);
     await rename(join(folder, '.Corefile.tmp-2'), join(folder, 'Corefile'));
     await waitFor('a change for the replace', () => changes > afterWrite, 2_000);
   });
