@@ -5,8 +5,9 @@
  */
 
 import type { StateIssue } from '../load/state-issue.js';
+import type { HeldBack } from './held-back.js';
 
-export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable';
+export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable' | 'Degraded';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
@@ -39,10 +40,14 @@ export interface ControllerStatus {
   readonly fileErrors: readonly StateIssue[];
   readonly counts: DesiredCounts;
   readonly massDeleteGuard: { readonly blocked: boolean; readonly reason: string | null };
+  /** What broken files keep from being changed or deleted right now; Ready is False while any. */
+  readonly heldBack: readonly HeldBack[];
+  /** Why the remembered last good state could not be used at startup, or null. */
+  readonly lastGoodError: string | null;
 }
 
 export const INITIAL_STATUS: ControllerStatus = {
-  conditions: (['Ready', 'StateValid', 'TargetsReachable'] as const).map((type) => ({
+  conditions: (['Ready', 'StateValid', 'TargetsReachable', 'Degraded'] as const).map((type) => ({
     type,
     status: 'Unknown',
     reason: 'Starting',
@@ -53,6 +58,8 @@ export const INITIAL_STATUS: ControllerStatus = {
   fileErrors: [],
   counts: { peers: 0, links: 0, services: 0 },
   massDeleteGuard: { blocked: false, reason: null },
+  heldBack: [],
+  lastGoodError: null,
 };
 
 /** Sets one condition, keeping its lastTransitionTime unless the status changed. */
@@ -86,7 +93,8 @@ export function withLoadResult(status: ControllerStatus, issues: readonly StateI
   };
 }
 
-export type PassResult = 'converged' | 'not_converged' | 'refused' | 'invalid_state' | 'error';
+/** `degraded`: the live cell matches what we hold, but broken files hold back changes or deletions. */
+export type PassResult = 'converged' | 'degraded' | 'not_converged' | 'refused' | 'invalid_state' | 'error';
 
 /** One finished pass, as the status needs it. */
 export interface PassReport {
@@ -98,10 +106,13 @@ export interface PassReport {
   /** The desired resource counts; null keeps the previous ones. */
   readonly counts: DesiredCounts | null;
   readonly guard: string | null;
+  /** What broken files held back in this pass; null keeps the previous list (nothing was planned). */
+  readonly heldBack: readonly HeldBack[] | null;
   readonly reconcile: LastReconcile;
 }
 
 const NOT_READY_REASON: Record<Exclude<PassResult, 'converged'>, string> = {
+  degraded: 'Degraded',
   not_converged: 'NotConverged',
   refused: 'MassDeleteGuard',
   invalid_state: 'NoValidState',
@@ -126,9 +137,18 @@ export function withPassReport(status: ControllerStatus, report: PassReport, now
       now,
     );
   }
+  const heldBack = report.heldBack ?? status.heldBack;
+  conditions = setCondition(
+    conditions,
+    heldBack.length === 0
+      ? { type: 'Degraded', status: 'False', reason: 'NothingHeldBack', message: 'no broken file holds back a change' }
+      : { type: 'Degraded', status: 'True', reason: 'HeldBack', message: heldBack.map((h) => `${h.file}: ${h.resources.join(', ')}`).join('; ') },
+    now,
+  );
   return {
     ...status,
     conditions,
+    heldBack,
     counts: report.counts ?? status.counts,
     massDeleteGuard: { blocked: report.guard !== null, reason: report.guard },
     lastReconcile: report.reconcile,

@@ -16,11 +16,11 @@ import type { DockerEngine } from '../targets/docker-engine.js';
 import { ControllerMetrics, triggerKind, type TriggerKind } from '../http/metrics.js';
 import { serveStatus } from '../http/serve-status.js';
 import { INITIAL_STATUS, withLoadResult, withPassReport, type ControllerStatus, type DesiredCounts, type PassResult } from './controller-status.js';
+import { accountFor, describeHeldBack, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting, type HeldBack } from './held-back.js';
 import { LastGoodStore } from './last-good-store.js';
 import type { Logger } from './logger.js';
 import { EMPTY_STATE_GUARD, massDeleteGuard } from './mass-delete-guard.js';
 import { ownNothing } from './own-nothing.js';
-import { preserveUnattributed } from './preserve-unattributed.js';
 import { reconcileCell, type ReconcileResult } from './reconcile-cell.js';
 import { ReconcileRunner, type PassOutcome } from './reconcile-runner.js';
 import { watchCorefile, type CorefileWatcher } from './watch-corefile.js';
@@ -97,6 +97,8 @@ interface PassDetails {
   readonly unreachable: readonly string[] | null;
   readonly counts: DesiredCounts | null;
   readonly guard: string | null;
+  /** What broken files held back; absent when nothing was planned (the previous list stays). */
+  readonly heldBack?: readonly HeldBack[];
   readonly actions: Record<string, number>;
   readonly errors: readonly string[];
   readonly logFields?: Record<string, unknown>;
@@ -104,6 +106,8 @@ interface PassDetails {
 
 const OUTCOME: Record<PassResult, PassOutcome> = {
   converged: 'success',
+  // Nothing to retry: the held-back part waits for its file, and every trigger re-evaluates it.
+  degraded: 'success',
   not_converged: 'failure',
   error: 'failure',
   // Not retried: nothing changes until the state (or the flag) does, and every trigger re-evaluates it.
@@ -131,6 +135,8 @@ export class Controller {
   private readonly store: LastGoodStore;
   /** The last load that had a state: broken files fall back to it. */
   private previous: LoadedState | null = null;
+  /** Which file last held each owned chain, so a broken file holds back only what it could own. */
+  private accounting: Accounting = NO_ACCOUNTING;
   /** What the last converged pass reconciled to; actions applied for the same desired state repair drift. */
   private lastConverged: DesiredState | typeof NOTHING | null = null;
   /** The Corefile of the last pass, to tell our own writes from someone else's. */
@@ -185,6 +191,9 @@ export class Controller {
     const { config, logger, targets } = this.deps;
     this.previous = await this.store.read();
     if (this.previous !== null) logger.info({ files: this.previous.fileResources.size }, 'last good state remembered from an earlier run');
+    if (this.store.readError !== null) logger.warn({ lastGoodError: this.store.readError }, 'remembered last good state dropped');
+    this.current = { ...this.current, lastGoodError: this.store.readError };
+    this.accounting = accountFor(NO_ACCOUNTING, this.previous);
     if (this.deps.serveHttp !== false) {
       this.server = await serveStatus(config.listen, this);
       logger.info({ listen: this.listening() }, 'serving /healthz /readyz /metrics /status');
@@ -302,12 +311,14 @@ export class Controller {
     const storeError = await this.store.write(loaded);
     if (storeError !== null) context.log.warn(storeError);
     const state = loaded.state;
+    this.accounting = accountFor(this.accounting, loaded);
+    const unresolved = loaded.unresolvedFiles.length > 0 ? holdBackUnresolved(loaded, this.accounting) : null;
     const result = await reconcileCell(state, targets, layoutOf(config), {
       ...(this.deps.allowMassDelete ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
-      ...(loaded.unresolvedFiles.length > 0 ? { adjust: preserveUnattributed } : {}),
+      ...(unresolved === null ? {} : { adjust: unresolved.adjust }),
       observation,
     });
-    return this.record(context, result, state, countsOf(state));
+    return this.record(context, result, state, countsOf(state), [...heldByFallbacks(loaded), ...(unresolved?.held() ?? [])]);
   }
 
   /** An empty folder looks like an unmounted volume: applied only when confirmed, and then it removes everything we own. */
@@ -322,7 +333,7 @@ export class Controller {
       return this.report(context, 'invalid_state', { message, unreachable: null, counts: NO_COUNTS, guard: null, actions: {}, errors: [message] });
     }
     const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), { adjust: ownNothing, observation });
-    return this.record(context, result, NOTHING, NO_COUNTS);
+    return this.record(context, result, NOTHING, NO_COUNTS, []);
   }
 
   /** Logs every file error once when the set of errors changes (not again on every resync). */
@@ -334,7 +345,7 @@ export class Controller {
     if (issues.length === 0) log.info('state errors cleared');
   }
 
-  private record(context: PassContext, result: ReconcileResult, desired: DesiredState | typeof NOTHING, counts: DesiredCounts): PassOutcome {
+  private record(context: PassContext, result: ReconcileResult, desired: DesiredState | typeof NOTHING, counts: DesiredCounts, heldBack: readonly HeldBack[]): PassOutcome {
     const applied = result.apply === null ? [] : result.plan.actions;
     const drift = desired === this.lastConverged && applied.length > 0;
     for (const action of applied) {
@@ -344,17 +355,18 @@ export class Controller {
         context.log.info({ kind: action.kind, subject: subjectOf(action), reason: action.reason }, 'drift repaired');
       }
     }
-    const label: PassResult = result.refused !== null ? 'refused' : result.converged ? 'converged' : 'not_converged';
+    const label: PassResult = result.refused !== null ? 'refused' : !result.converged ? 'not_converged' : heldBack.length > 0 ? 'degraded' : 'converged';
     if (result.converged) {
       this.metrics.lastSuccess.set(Date.now() / 1000);
       this.lastConverged = desired;
     }
     this.renderedCorefile = result.rendered.corefile;
     return this.report(context, label, {
-      message: result.refused ?? result.errors.slice(0, 5).join('; '),
+      message: result.refused ?? (label === 'degraded' ? describeHeldBack(heldBack) : result.errors.slice(0, 5).join('; ')),
       unreachable: result.plan.skipped.map((s) => s.error),
       counts,
       guard: result.refused,
+      heldBack,
       actions: countByKind(applied),
       errors: result.errors,
       logFields: { planned: result.plan.actions.length, writes: result.apply?.counts ?? null, timings: result.timings },
@@ -369,6 +381,7 @@ export class Controller {
     metrics.duration.observe(durationMs / 1000);
     metrics.ready.set(result === 'converged' ? 1 : 0);
     metrics.massDeleteBlocked.set(details.guard === null ? 0 : 1);
+    if (details.heldBack !== undefined) metrics.setHeldBack(details.heldBack);
     if (details.counts !== null) {
       metrics.desiredResources.set({ kind: 'Peer' }, details.counts.peers);
       metrics.desiredResources.set({ kind: 'CellLink' }, details.counts.links);
@@ -383,6 +396,7 @@ export class Controller {
         unreachable: details.unreachable,
         counts: details.counts,
         guard: details.guard,
+        heldBack: details.heldBack ?? null,
         reconcile: {
           id: context.id,
           triggers: context.triggers,
@@ -397,6 +411,7 @@ export class Controller {
     );
     const line = { trigger: context.triggers, durationMs, result, converged: result === 'converged', actions: details.actions, ...details.logFields };
     if (result === 'converged') context.log.info(line, 'reconcile converged');
+    else if (result === 'degraded') context.log.warn({ ...line, heldBack: details.heldBack }, `reconcile degraded: ${details.message}`);
     else if (result === 'refused') context.log.warn({ ...line, refused: details.guard }, 'reconcile held back by the mass-delete guard');
     else context.log.error({ ...line, errors }, 'reconcile not converged');
     return OUTCOME[result];
