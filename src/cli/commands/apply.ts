@@ -5,6 +5,7 @@ import { formatIssue } from '../../load/state-issue.js';
 import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
 import { formatPlanText } from '../../plan/format-plan.js';
+import { escapeLines } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
@@ -26,10 +27,10 @@ export async function runApply(values: CliValues): Promise<number> {
     dryRun: values['dry-run'],
     ...(values['allow-mass-delete'] ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
   });
-  process.stdout.write(formatPlanText(result.plan));
+  process.stdout.write(escapeLines(formatPlanText(result.plan)));
   if (values['dry-run']) return result.errors.length === 0 ? 0 : 1;
   if (result.residual && result.residual.actions.length > 0) {
-    process.stdout.write(`\nResidual plan after apply (not converged):\n${formatPlanText(result.residual)}`);
+    process.stdout.write(`\nResidual plan after apply (not converged):\n${escapeLines(formatPlanText(result.residual))}`);
   }
   for (const error of result.errors) printError(error);
   // Zeros when nothing was applied, so "a second apply writes nothing" is visible in the output.

@@ -9,6 +9,7 @@ import { loadState } from '../../load/load-state.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
+import { escapeUntrusted } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
 import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
@@ -51,7 +52,7 @@ export async function runImport(values: CliValues): Promise<number> {
   }
   const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(config), layout);
   const result = inferState(observed, layout);
-  for (const line of result.findings) process.stdout.write(`${formatFinding(line)}\n`);
+  for (const line of result.findings) process.stdout.write(`${escapeUntrusted(formatFinding(line))}\n`);
   if (!result.ok) {
     printError(result.error);
     return 1;
