@@ -44,7 +44,7 @@ function raw(port: number, request: string | Buffer, waitMs = 2_000): Promise<Ra
   });
 }
 
-const get = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+const get = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
 
 describe('HTTP surface under attack', () => {
   let server: Server;
@@ -70,7 +70,7 @@ describe('HTTP surface under attack', () => {
   it('answers 405 to every method but GET and HEAD, on every path', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL']) {
       for (const path of ['/status', '/healthz', '/metrics', '/apply', '/']) {
-        const answer = await raw(port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);
+        const answer = await raw(port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);
         expect(answer.status, `${method} ${path}`).toBe(405);
         expect(answer.text).toMatch(/allow: GET, HEAD/i);
       }
@@ -114,13 +114,13 @@ describe('HTTP surface under attack', () => {
       const answer = await raw(port, get(`/status?${'a'.repeat(size)}`));
       expect(answer.status === 431 || answer.status === 414 || answer.status === 400 || answer.status === null).toBe(true);
     }
-    const header = await raw(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(1_000_000)}\r\n\r\n`);
+    const header = await raw(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(1_000_000)}\r\n\r\n`);
     expect(header.status === 431 || header.status === null).toBe(true);
     expect((await raw(port, get('/healthz'))).status).toBe(200);
   });
 
   it('binary garbage and a bad request line get 400, and the server keeps answering', async () => {
-    for (const junk of [Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10]), 'GET\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'GET /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n']) {
+    for (const junk of [Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10]), 'GET\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n']) {
       const answer = await raw(port, junk, 1_000);
       expect(answer.status === 400 || answer.status === 505 || answer.status === null, String(junk)).toBe(true);
     }
@@ -133,7 +133,7 @@ describe('HTTP surface under attack', () => {
     await Promise.all(idle.map((s) => new Promise((resolve) => s.once('connect', resolve))));
     // A slowloris: half a request line, then a byte at a time.
     const slow = connect(port, '127.0.0.1');
-    slow.write('GET /status HTTP/1.1\r\nHost: x\r\n');
+    slow.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const drip = setInterval(() => slow.write('X-A: b\r\n'), 100);
     try {
       const started = performance.now();
@@ -149,7 +149,7 @@ describe('HTTP surface under attack', () => {
 
   it('drops a client that never finishes its headers (headersTimeout)', async () => {
     const started = performance.now();
-    const answer = await raw(port, 'GET /status HTTP/1.1\r\nHost: x\r\n', 15_000);
+    const answer = await raw(port, 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n', 15_000);
     const ms = performance.now() - started;
     console.log(`an unfinished request was dropped after ${Math.round(ms)} ms with ${answer.status ?? 'no answer'}`);
     expect(answer.status === 408 || answer.status === null).toBe(true);
