@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
+import { holdCellLock } from '../../lock/cell-lock.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
@@ -20,6 +21,11 @@ export async function runApply(values: CliValues): Promise<number> {
   for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   if (loaded.issues.length > 0 || loaded.state === null) {
     printError('state is invalid; nothing applied');
+    return 1;
+  }
+  const refusal = values['dry-run'] ? null : await holdCellLock(config.targets.wireguard);
+  if (refusal !== null) {
+    printError(refusal);
     return 1;
   }
   const id = randomUUID().slice(0, 8);

@@ -6,6 +6,7 @@ import { formatFinding } from '../../import/import-finding.js';
 import { inferState } from '../../import/infer-state.js';
 import { stateFiles, type SchemaRef } from '../../import/state-files.js';
 import { loadState } from '../../load/load-state.js';
+import { holdCellLock } from '../../lock/cell-lock.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
@@ -48,6 +49,11 @@ export async function runImport(values: CliValues): Promise<number> {
   }
   if (values.from !== undefined && !(await isDirectory(values.from))) {
     printError(`--from ${values.from}: not a directory`);
+    return 1;
+  }
+  const refusal = values.from === undefined ? await holdCellLock(config.targets.wireguard) : null;
+  if (refusal !== null) {
+    printError(refusal);
     return 1;
   }
   const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(config), layout);
