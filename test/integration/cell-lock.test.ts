@@ -58,6 +58,7 @@ describe('one writer per cell', () => {
   let bed: TestbedFixture;
   let entry = '';
   let args: string[] = [];
+  let configPath = '';
   const started: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -67,6 +68,7 @@ describe('one writer per cell', () => {
     const stateDir = join(bed.workDir, 'state');
     await cp('state', stateDir, { recursive: true });
     const config = join(bed.workDir, 'config.json');
+    configPath = config;
     // Port 0: each run listens where it can; the lock, not the port, must keep the second one out.
     await writeFile(config, JSON.stringify({ ...bed.config, listen: '127.0.0.1:0', resync_seconds: 3_600, status_dir: join(bed.workDir, 'status-a') }));
     args = ['--state', stateDir, '--config', config];
@@ -77,7 +79,7 @@ describe('one writer per cell', () => {
     await cleanupNamespaces();
   });
 
-  it('a second run and an apply are refused at once naming the holder; readers are not; SIGKILL frees the cell', async () => {
+  it('a second run, an apply and an import are refused at once naming the holder; readers are not; SIGKILL frees the cell', async () => {
     const first = startRun(entry, args);
     started.push(first.child);
     await first.converged;
@@ -96,6 +98,9 @@ describe('one writer per cell', () => {
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(`pid ${first.child.pid}`);
     expect(apply.stdout).toBe('');
+    const imported = await cli(entry, ['import', '--out', join(bed.workDir, 'imported'), '--config', configPath]);
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain(`pid ${first.child.pid}`);
 
     // Readers never take the lock: plan answers (nothing to do on a converged cell).
     expect((await cli(entry, ['plan', ...args])).code).toBe(0);
