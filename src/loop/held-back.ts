@@ -58,14 +58,15 @@ export function heldByFallbacks(loaded: LoadedState): HeldBack[] {
 }
 
 /**
- * Which live owned chain, absent from the desired state, a broken file without a usable last
- * good version may keep: one it held itself, or, for a file never seen valid, one that no
- * known file accounts for. Anything else was deleted on purpose and goes. Returns the holders.
+ * Which broken file without a usable last good version may keep a live owned chain that the
+ * desired state lacks: the file that held it (its own last good version, now blamed), or, for
+ * a chain no known file accounts for, every file never seen valid. Anything else was deleted
+ * on purpose and goes: the result is then empty.
  */
-export function holderOf(chain: string, unresolved: readonly string[], accounting: Accounting): readonly string[] {
+export function holdersOf(chain: string, unresolved: readonly string[], accounting: Accounting): { files: readonly string[]; reason: HeldBack['reason'] } {
   const last = accounting.chains.get(chain);
-  if (last !== undefined) return unresolved.includes(last.file) ? [last.file] : [];
-  return unresolved.filter((file) => !accounting.files.has(file));
+  if (last !== undefined) return { files: unresolved.includes(last.file) ? [last.file] : [], reason: 'last-good' };
+  return { files: unresolved.filter((file) => !accounting.files.has(file)), reason: 'unattributed' };
 }
 
 /**
@@ -73,17 +74,17 @@ export function holderOf(chain: string, unresolved: readonly string[], accountin
  * `held` is filled once the pass has observed the cell.
  */
 export function holdBackUnresolved(loaded: LoadedState, accounting: Accounting): { adjust: (rendered: RenderedCell, observed: ObservedCell) => RenderedCell; held: () => HeldBack[] } {
-  const byFile = new Map<string, string[]>();
+  const byFile = new Map<string, { reason: HeldBack['reason']; resources: string[] }>();
   const adjust = (rendered: RenderedCell, observed: ObservedCell): RenderedCell => {
     byFile.clear();
     return keepLive(rendered, observed, (chain) => {
-      const holders = holderOf(chain, loaded.unresolvedFiles, accounting);
+      const { files, reason } = holdersOf(chain, loaded.unresolvedFiles, accounting);
       const name = accounting.chains.get(chain)?.resource ?? chain;
-      for (const file of holders) byFile.set(file, [...(byFile.get(file) ?? []), name]);
-      return holders.length > 0;
+      for (const file of files) byFile.set(file, { reason, resources: [...(byFile.get(file)?.resources ?? []), name] });
+      return files.length > 0;
     });
   };
-  const held = (): HeldBack[] => [...byFile].map(([file, resources]) => ({ file, reason: 'unattributed', resources: resources.sort() }));
+  const held = (): HeldBack[] => [...byFile].map(([file, { reason, resources }]) => ({ file, reason, resources: [...resources].sort() }));
   return { adjust, held };
 }
 

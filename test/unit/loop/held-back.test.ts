@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedState } from '../../../src/load/loaded-state.js';
 import { validateState } from '../../../src/load/validate-state.js';
-import { accountFor, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting } from '../../../src/loop/held-back.js';
+import { accountFor, heldByFallbacks, holdBackUnresolved, holdersOf, NO_ACCOUNTING, type Accounting } from '../../../src/loop/held-back.js';
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
@@ -74,11 +74,18 @@ describe('held-back deletions', () => {
     expect(next.unresolvedFiles).toEqual([]);
   });
 
-  it('a file whose last good version is blamed holds only its own chain, not another deleted file’s', () => {
-    // carol.json now takes bob's ip; bob.json is edited to clash with it and loses: it is unresolved with a history.
-    const next = load({ ...without(GOOD, 'peers/alice.json'), 'peers/bob.json': '{"kind":', 'peers/carol.json': peer('carol', '10.0.0.3') }, first);
-    const { plan, held } = pass(next, known, live);
-    expect(deleted(plan)).toContain(peerChainName('10.0.0.2'));
-    expect(held.flatMap((h) => h.resources)).not.toContain(peerChainName('10.0.0.2'));
+  it('an unresolved file with a history holds only its own chains; a never-valid one only what nobody accounts for', () => {
+    const accounting: Accounting = {
+      chains: new Map([
+        ['PIC-PEER-10-0-0-3', { file: 'peers/bob.json', resource: 'Peer/bob' }],
+        ['PIC-PEER-10-0-0-4', { file: 'peers/gone.json', resource: 'Peer/carol' }],
+      ]),
+      files: new Set(['peers/bob.json', 'peers/gone.json']),
+    };
+    const unresolved = ['peers/bob.json', 'peers/frank.json'];
+    expect(holdersOf('PIC-PEER-10-0-0-3', unresolved, accounting)).toEqual({ files: ['peers/bob.json'], reason: 'last-good' });
+    expect(holdersOf('PIC-PEER-10-0-0-4', unresolved, accounting)).toEqual({ files: [], reason: 'last-good' });
+    expect(holdersOf('PIC-PEER-10-0-0-9', unresolved, accounting)).toEqual({ files: ['peers/frank.json'], reason: 'unattributed' });
+    expect(holdersOf('PIC-PEER-10-0-0-9', ['peers/bob.json'], accounting)).toEqual({ files: [], reason: 'unattributed' });
   });
 });
