@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { controllerConfigSchema, loadControllerConfig, type ControllerConfig } from '../config/controller-config.js';
+import { escapeUntrusted } from '../text/escape-untrusted.js';
 import type { CliValues } from './main.js';
 
 /** What every CLI command shares: required options, the config, error lines. */
@@ -11,7 +12,8 @@ export function requireOption(value: string | undefined, flag: string): string |
 }
 
 export function printError(message: string): void {
-  process.stderr.write(`pic-reconciler: ${message}\n`);
+  // Messages quote file names and targets' output: nothing raw reaches the terminal.
+  process.stderr.write(`pic-reconciler: ${escapeUntrusted(message)}\n`);
 }
 
 /** The controller config named by --config (defaults when absent), with --listen applied; null after printing why not. */

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { runValidate } from './commands/validate.js';
 import { runPlan } from './commands/plan.js';
 import { runApply } from './commands/apply.js';
+import { escapeUntrusted } from '../text/escape-untrusted.js';
 
 const HELP = `pic-reconciler: converge a Personal Internet Cell to the state in a folder of JSON files
 
@@ -62,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`pic-reconciler: ${(error as Error).message}\n`);
+    process.stderr.write(`pic-reconciler: ${escapeUntrusted((error as Error).message)}\n`);
     return 1;
   }
   const [name] = parsed.positionals;
@@ -72,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = await loadCommand(name);
   if (command === null) {
-    process.stderr.write(`pic-reconciler: unknown command "${name}"; see pic-reconciler --help\n`);
+    process.stderr.write(`pic-reconciler: unknown command "${escapeUntrusted(name)}"; see pic-reconciler --help\n`);
     return 1;
   }
   return command(parsed.values);
@@ -90,6 +91,6 @@ function finish(code: number): void {
 }
 
 main(process.argv.slice(2)).then(finish, (error: unknown) => {
-  process.stderr.write(`pic-reconciler: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`pic-reconciler: ${escapeUntrusted(error instanceof Error ? error.message : String(error))}\n`);
   finish(1);
 });

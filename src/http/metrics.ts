@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HeldBack } from '../model/held-back.js';
 import { ACTION_KINDS } from '../model/plan.js';
 import { PASS_RESULTS, TRIGGER_KINDS, type TriggerKind } from '../model/reconcile-labels.js';
 
@@ -26,6 +27,7 @@ export class ControllerMetrics {
   readonly lastSuccess = new Gauge({ name: 'pic_last_success_timestamp_seconds', help: 'Unix time of the last converged reconcile', registers: [this.registry] });
   readonly desiredResources = new Gauge({ name: 'pic_desired_resources', help: 'Resources in the desired state, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly ready = new Gauge({ name: 'pic_ready', help: '1 when the last reconcile converged', registers: [this.registry] });
+  readonly heldBack = new Gauge({ name: 'pic_held_back_resources', help: 'Resources a broken state file keeps from being changed or deleted, by file', labelNames: ['file'], registers: [this.registry] });
   readonly massDeleteBlocked = new Gauge({ name: 'pic_mass_delete_blocked', help: '1 while the mass-delete guard holds a plan back', registers: [this.registry] });
 
   constructor(actionKinds: readonly string[] = ACTION_KINDS) {
@@ -39,5 +41,11 @@ export class ControllerMetrics {
     this.ready.set(0);
     this.stateErrors.set(0);
     this.massDeleteBlocked.set(0);
+  }
+
+  /** One series per broken file that holds something back; files no longer holding anything disappear. */
+  setHeldBack(held: readonly HeldBack[]): void {
+    this.heldBack.reset();
+    for (const h of held) this.heldBack.inc({ file: h.file }, h.resources.length);
   }
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { hostAllowed } from './host-allowed.js';
 import type { ControllerMetrics } from './metrics.js';
 
 /** The part of /status this server reads; the loop's ControllerStatus is one (http/ imports nothing from loop/). */
@@ -22,11 +23,18 @@ const MAX_LISTED_ERRORS = 200;
 
 /**
  * Read-only HTTP surface: /healthz, /readyz, /metrics, /status. GET and HEAD only;
- * nothing here can change the cell. Binds where `listen` says (loopback by default).
+ * nothing here can change the cell. Binds where `listen` says (loopback by default), and
+ * answers only a Host that names that address (421 otherwise: DNS rebinding).
  */
 export async function serveStatus(listen: string, source: StatusSource): Promise<Server> {
+  const { host, port } = splitListen(listen);
   // Node checks the header and request timeouts only every connectionsCheckingInterval (30 s by default).
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+    const address = server.address();
+    if (!hostAllowed(req.headers.host, host, typeof address === 'object' && address !== null ? address.port : port)) {
+      res.writeHead(421, { 'content-type': 'text/plain', connection: 'close' }).end('misdirected request: this Host is not served here\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
@@ -61,7 +69,6 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
-  const { host, port } = splitListen(listen);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

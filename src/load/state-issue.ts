@@ -7,6 +7,7 @@
  * `formatIssue` escapes control characters again: a message can never forge a second
  * log line or a fake issue.
  */
+import { escapeUntrusted } from '../text/escape-untrusted.js';
 
 export interface StateIssue {
   /** Path relative to the state dir (posix), or `.` for the directory itself. */
@@ -24,18 +25,8 @@ const MAX_SEGMENT = 64;
 const MAX_MESSAGE = 400;
 const MAX_ECHO = 40;
 
-// C0, DEL, C1 and the two Unicode line separators: anything a terminal or log reader may break on.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** Escapes control characters as `\n`, `\t` or `\uXXXX`, so the text stays on one line. */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
+/** Control, bidi and zero-width characters as `\n`, `\t` or `\uXXXX`, so the text stays on one line and reads as written. */
+export const escapeControl = escapeUntrusted;
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;

@@ -6,14 +6,15 @@ import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
+import type { HeldBack } from '../model/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 import { observeCell, type Observed } from '../observe/observe-cell.js';
 import type { DesiredCounts } from './controller-status.js';
 import type { ControllerClock } from './controller-clock.js';
 import type { LastGoodMemory } from './last-good-store.js';
+import { accountFor, describeHeldBack, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting } from './held-back.js';
 import { EMPTY_STATE_GUARD, massDeleteGuard } from './mass-delete-guard.js';
 import { ownNothing } from './own-nothing.js';
-import { preserveUnattributed } from './preserve-unattributed.js';
 import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from './reconcile-cell.js';
 import type { StateFileCache } from './state-file-cache.js';
 
@@ -45,6 +46,8 @@ export interface ReconcileReport extends ReconcileRequest {
   /** The desired resource counts; null when there is no desired state. */
   readonly counts: DesiredCounts | null;
   readonly guard: string | null;
+  /** What broken files held back this pass; null when nothing was planned (the previous list stays). */
+  readonly heldBack: readonly HeldBack[] | null;
   /** What the load step found (file errors, files on their last good version, files whose resources are unknown); null when the pass failed before it loaded anything. */
   readonly load: LoadSummary | null;
   /** The actions that count as applied (see appliedActions). */
@@ -78,7 +81,7 @@ function countsOf(state: DesiredState): DesiredCounts {
 }
 
 function stopped(result: PassResult, message: string, counts: DesiredCounts | null, guard: string | null = null): Outcome {
-  return { result, message, unreachable: null, counts, guard, applied: [], driftRepaired: false, errors: [message], renderedCorefile: null, work: null };
+  return { result, message, unreachable: null, counts, guard, heldBack: null, applied: [], driftRepaired: false, errors: [message], renderedCorefile: null, work: null };
 }
 
 /**
@@ -93,12 +96,15 @@ export class CellReconciler {
   private previous: LoadedState | null = null;
   /** What the last converged pass reconciled to; actions applied for the same desired state repair drift. */
   private lastConverged: Desired | null = null;
+  /** Which file last held each owned chain, so a broken file holds back only what it could own. */
+  private accounting: Accounting = NO_ACCOUNTING;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
   /** Reads the last good state of an earlier run; returns how many files it covers (0: none remembered). */
   async restore(): Promise<number> {
     this.previous = await this.deps.store.read();
+    this.accounting = accountFor(NO_ACCOUNTING, this.previous);
     return this.previous?.fileResources.size ?? 0;
   }
 
@@ -130,8 +136,16 @@ export class CellReconciler {
     this.previous = loaded;
     const storeError = await this.deps.store.write(loaded);
     const state = loaded.state;
-    const result = await reconcileCell(state, targets, layoutOf(config), { ...this.adjustments(loaded), observation, now: () => this.deps.clock.monotonicMs() });
-    return { ...this.outcomeOf(result, state, countsOf(state)), load, storeError };
+    this.accounting = accountFor(this.accounting, loaded);
+    const unresolved = loaded.unresolvedFiles.length > 0 ? holdBackUnresolved(loaded, this.accounting) : null;
+    const result = await reconcileCell(state, targets, layoutOf(config), {
+      ...this.guard(),
+      ...(unresolved === null ? {} : { adjust: unresolved.adjust }),
+      observation,
+      now: () => this.deps.clock.monotonicMs(),
+    });
+    const heldBack = [...heldByFallbacks(loaded), ...(unresolved?.held() ?? [])];
+    return { ...this.outcomeOf(result, state, countsOf(state), heldBack), load, storeError };
   }
 
   /** The load step: the state files now, validated against the last good versions. */
@@ -140,13 +154,10 @@ export class CellReconciler {
     return { loaded: validateState(files, this.previous === null ? {} : { previous: this.previous }), empty: files.length === 0 };
   }
 
-  /** The guard (unless mass deletes are allowed) and, while some file's resources are unknown, keeping what cannot be attributed. */
-  private adjustments(loaded: LoadedState): Pick<ReconcileOptions, 'guard' | 'adjust'> {
+  /** The mass-delete guard, unless mass deletes are allowed. */
+  private guard(): Pick<ReconcileOptions, 'guard'> {
     const { config } = this.deps;
-    return {
-      ...(this.deps.allowMassDelete ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
-      ...(loaded.unresolvedFiles.length > 0 ? { adjust: preserveUnattributed } : {}),
-    };
+    return this.deps.allowMassDelete ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) };
   }
 
   /** An empty folder looks like an unmounted volume: applied only when confirmed, and then it removes everything we own. */
@@ -156,19 +167,21 @@ export class CellReconciler {
     const carrier = this.previous?.state ?? null;
     if (carrier === null) return stopped('invalid_state', 'the state directory is empty and nothing is remembered; nothing applied', NO_COUNTS);
     const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), { adjust: ownNothing, observation, now: () => this.deps.clock.monotonicMs() });
-    return this.outcomeOf(result, NOTHING, NO_COUNTS);
+    return this.outcomeOf(result, NOTHING, NO_COUNTS, []);
   }
 
-  private outcomeOf(result: ReconcileResult, desired: Desired, counts: DesiredCounts): Outcome {
+  private outcomeOf(result: ReconcileResult, desired: Desired, counts: DesiredCounts, heldBack: readonly HeldBack[]): Outcome {
     const applied = appliedActions(result);
     const driftRepaired = desired === this.lastConverged && applied.length > 0;
     if (result.converged) this.lastConverged = desired;
+    const label: PassResult = result.refused !== null ? 'refused' : !result.converged ? 'not_converged' : heldBack.length > 0 ? 'degraded' : 'converged';
     return {
-      result: result.refused !== null ? 'refused' : result.converged ? 'converged' : 'not_converged',
-      message: result.refused ?? result.errors.slice(0, 5).join('; '),
+      result: label,
+      message: result.refused ?? (label === 'degraded' ? describeHeldBack(heldBack) : result.errors.slice(0, 5).join('; ')),
       unreachable: result.plan.skipped.map((s) => s.error),
       counts,
       guard: result.refused,
+      heldBack,
       applied,
       driftRepaired,
       errors: result.errors,

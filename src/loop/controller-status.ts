@@ -5,11 +5,12 @@
  */
 
 import type { StateIssue } from '../load/state-issue.js';
+import type { HeldBack } from '../model/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 
 export type { PassResult };
 
-export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable';
+export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable' | 'Degraded';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
@@ -42,10 +43,14 @@ export interface ControllerStatus {
   readonly fileErrors: readonly StateIssue[];
   readonly counts: DesiredCounts;
   readonly massDeleteGuard: { readonly blocked: boolean; readonly reason: string | null };
+  /** What broken files keep from being changed or deleted right now; Ready is False while any. */
+  readonly heldBack: readonly HeldBack[];
+  /** Why the remembered last good state could not be used at startup, or null. */
+  readonly lastGoodError: string | null;
 }
 
 export const INITIAL_STATUS: ControllerStatus = {
-  conditions: (['Ready', 'StateValid', 'TargetsReachable'] as const).map((type) => ({
+  conditions: (['Ready', 'StateValid', 'TargetsReachable', 'Degraded'] as const).map((type) => ({
     type,
     status: 'Unknown',
     reason: 'Starting',
@@ -56,6 +61,8 @@ export const INITIAL_STATUS: ControllerStatus = {
   fileErrors: [],
   counts: { peers: 0, links: 0, services: 0 },
   massDeleteGuard: { blocked: false, reason: null },
+  heldBack: [],
+  lastGoodError: null,
 };
 
 /** Sets one condition, keeping its lastTransitionTime unless the status changed. */
@@ -99,10 +106,13 @@ export interface PassReport {
   /** The desired resource counts; null keeps the previous ones. */
   readonly counts: DesiredCounts | null;
   readonly guard: string | null;
+  /** What broken files held back in this pass; null keeps the previous list (nothing was planned). */
+  readonly heldBack: readonly HeldBack[] | null;
   readonly reconcile: LastReconcile;
 }
 
 const NOT_READY_REASON: Record<Exclude<PassResult, 'converged'>, string> = {
+  degraded: 'Degraded',
   not_converged: 'NotConverged',
   refused: 'MassDeleteGuard',
   invalid_state: 'NoValidState',
@@ -127,9 +137,18 @@ export function withPassReport(status: ControllerStatus, report: PassReport, now
       now,
     );
   }
+  const heldBack = report.heldBack ?? status.heldBack;
+  conditions = setCondition(
+    conditions,
+    heldBack.length === 0
+      ? { type: 'Degraded', status: 'False', reason: 'NothingHeldBack', message: 'no broken file holds back a change' }
+      : { type: 'Degraded', status: 'True', reason: 'HeldBack', message: heldBack.map((h) => `${h.file}: ${h.resources.join(', ')}`).join('; ') },
+    now,
+  );
   return {
     ...status,
     conditions,
+    heldBack,
     counts: report.counts ?? status.counts,
     massDeleteGuard: { blocked: report.guard !== null, reason: report.guard },
     lastReconcile: report.reconcile,

@@ -41,6 +41,8 @@ const BACKOFF_MAX_MS = 30_000;
 /** The runner's policy for each result. */
 const OUTCOME: Record<PassResult, PassOutcome> = {
   converged: 'success',
+  // Nothing to retry: the held-back part waits for its file, and every trigger re-evaluates it.
+  degraded: 'success',
   not_converged: 'failure',
   error: 'failure',
   // Not retried: nothing changes until the state (or the flag) does, and every trigger re-evaluates it.
@@ -61,6 +63,7 @@ export class Controller {
   private readonly runner: ReconcileRunner;
   private readonly sources: TriggerSources;
   private readonly files: StateFileCache;
+  private readonly store: LastGoodMemory;
   private readonly newId: () => string;
   private server: Server | null = null;
   private started = 0;
@@ -71,11 +74,12 @@ export class Controller {
     this.newId = deps.newId ?? randomReconcileId;
     this.files = new StateFileCache(deps.stateDir);
     this.reporter = new PassReporter(deps.logger, clock);
+    this.store = deps.store ?? new LastGoodStore(deps.config.status_dir ?? join(resolve(deps.stateDir), '.status'));
     this.reconciler = new CellReconciler({
       config: deps.config,
       targets: deps.targets,
       files: this.files,
-      store: deps.store ?? new LastGoodStore(deps.config.status_dir ?? join(resolve(deps.stateDir), '.status')),
+      store: this.store,
       allowMassDelete: deps.allowMassDelete,
       clock,
     });
@@ -128,6 +132,7 @@ export class Controller {
     const { config, logger } = this.deps;
     const remembered = await this.reconciler.restore();
     if (remembered > 0) logger.info({ files: remembered }, 'last good state remembered from an earlier run');
+    this.reporter.lastGoodDropped(this.store.readError);
     if (this.deps.serveHttp !== false) {
       this.server = await serveStatus(config.listen, this);
       logger.info({ listen: this.listening() }, 'serving /healthz /readyz /metrics /status');

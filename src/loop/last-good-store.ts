@@ -7,6 +7,8 @@ import { writeFileAtomic } from '../apply/write-file-atomic.js';
 /** Where the last good state is kept between runs (injected into the reconciler; a file in production). */
 export interface LastGoodMemory {
   read(): Promise<LoadedState | null>;
+  /** Why the last read found nothing usable (a corrupt file), or null. */
+  readonly readError: string | null;
   /** Returns an error message instead of throwing. */
   write(loaded: LoadedState): Promise<string | null>;
 }
@@ -14,27 +16,36 @@ export interface LastGoodMemory {
 /**
  * Remembers the last good version of every resource across controller restarts, so a file
  * that is broken at startup still has its previous rules. Kept as one JSON file in the
- * status folder; a missing or unreadable file simply means "nothing remembered".
+ * status folder; a missing file means "nothing remembered", a corrupt one too, but its
+ * reason is kept in `readError` for the log and /status.
  */
 export class LastGoodStore implements LastGoodMemory {
   private readonly file: string;
   /** What was last read or written: the loader keeps an unchanged state as the same object. */
   private last: { readonly state: LoadedState['state']; readonly index: string } | null = null;
+  /** Why the last read found a file but could not use it; null when it was usable or absent. */
+  readError: string | null = null;
 
   constructor(private readonly folder: string) {
     this.file = join(folder, 'last-good.json');
   }
 
   async read(): Promise<LoadedState | null> {
+    this.readError = null;
+    let text: string;
     try {
-      const text = await readFile(this.file, 'utf8');
-      const parsed = deserializeLoadedState(text);
-      if (!parsed.ok) return null;
-      this.last = { state: parsed.value.state, index: indexOf(parsed.value) };
-      return parsed.value;
-    } catch {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.readError = `${this.file}: cannot be read: ${(error as Error).message}`;
       return null;
     }
+    const parsed = deserializeLoadedState(text);
+    if (!parsed.ok) {
+      this.readError = `${this.file}: ${parsed.error}; nothing remembered from an earlier run`;
+      return null;
+    }
+    this.last = { state: parsed.value.state, index: indexOf(parsed.value) };
+    return parsed.value;
   }
 
   /** Writes only when the state or its files changed (no serialising on a resync); returns an error message instead of throwing. */

@@ -57,6 +57,12 @@ export class PassReporter {
     return this.current;
   }
 
+  /** The last good state of an earlier run could not be used: logged once, and kept in /status. */
+  lastGoodDropped(error: string | null): void {
+    if (error !== null) this.logger.warn({ lastGoodError: error }, 'remembered last good state dropped');
+    this.current = { ...this.current, lastGoodError: error };
+  }
+
   started(request: ReconcileRequest): void {
     this.logger.child({ reconcile: request.id }).debug({ trigger: request.triggers }, 'reconcile started');
   }
@@ -84,6 +90,7 @@ export class PassReporter {
     metrics.duration.observe(report.durationMs / 1000);
     metrics.ready.set(converged ? 1 : 0);
     metrics.massDeleteBlocked.set(report.guard === null ? 0 : 1);
+    if (report.heldBack !== null) metrics.setHeldBack(report.heldBack);
     if (report.counts !== null) {
       metrics.desiredResources.set({ kind: 'Peer' }, report.counts.peers);
       metrics.desiredResources.set({ kind: 'CellLink' }, report.counts.links);
@@ -99,12 +106,14 @@ export class PassReporter {
         unreachable: report.unreachable,
         counts: report.counts,
         guard: report.guard,
+        heldBack: report.heldBack,
         reconcile: { id: report.id, triggers: report.triggers, startedAt: report.startedAt.toISOString(), durationMs: report.durationMs, converged, actions, errors },
       },
       now,
     );
     const line = { trigger: report.triggers, durationMs: report.durationMs, result, converged, actions, ...report.work };
     if (converged) log.info(line, 'reconcile converged');
+    else if (result === 'degraded') log.warn({ ...line, heldBack: report.heldBack }, `reconcile degraded: ${report.message}`);
     else if (result === 'refused') log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
     else log.error({ ...line, errors }, 'reconcile not converged');
   }

@@ -11,28 +11,44 @@ import { CELL_CHAIN_PREFIX, FORWARD_CHAIN, PEER_CHAIN_PREFIX, UNKNOWN_PEERS_TAG 
  * peer and cell chain the desired state does not name is kept, with its jump at its live
  * position, and so are the live policy rules and routes, and the live Corefile (its acls
  * and forwarding blocks may name them too). Deletion resumes once the file is fixed or removed.
+ * The controller narrows this with keepLive to the chains a broken file could own (held-back.ts).
  */
 export function preserveUnattributed(rendered: RenderedCell, observed: ObservedCell): RenderedCell {
-  return {
-    peerSubnet: rendered.peerSubnet,
-    iptables: observed.iptables.ok ? keepLiveChains(rendered.iptables, observed.iptables.value) : rendered.iptables,
-    policyRules: observed.policyRules.ok
-      ? unionBy(
-          rendered.policyRules,
-          observed.policyRules.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL).map(({ priority, src, table, suppressPrefixlength }) => ({ priority, src, table, suppressPrefixlength })),
-          (r) => `${r.priority} ${r.src} ${r.table} ${r.suppressPrefixlength}`,
-        )
-      : rendered.policyRules,
-    routes: observed.routes.ok
-      ? unionBy(
-          rendered.routes,
-          observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
-          (r) => `${r.table} ${r.dst}`,
-        )
-      : rendered.routes,
-    addresses: rendered.addresses,
-    corefile: liveCorefileOr(rendered, observed),
-  };
+  return keepLive(rendered, observed, () => true);
+}
+
+/**
+ * The rendered target plus the live owned chains (absent from it) that `keep` accepts, their
+ * jumps in place, the policy rules of kept peers, the routes of the tables those rules use,
+ * and the live Corefile while anything is kept. Without a readable iptables nothing can be
+ * attributed, so every live policy rule and route stays.
+ */
+export function keepLive(rendered: RenderedCell, observed: ObservedCell, keep: (chain: string) => boolean): RenderedCell {
+  if (!observed.iptables.ok) return { ...rendered, policyRules: livePolicy(rendered, observed, () => true), routes: liveRoutes(rendered, observed, () => true), corefile: liveCorefileOr(rendered, observed) };
+  const { iptables, kept } = keepLiveChains(rendered.iptables, observed.iptables.value, keep);
+  if (kept.length === 0) return rendered;
+  const keptIps = new Set(kept.filter((c) => c.startsWith(PEER_CHAIN_PREFIX)).map((c) => c.slice(PEER_CHAIN_PREFIX.length).replaceAll('-', '.')));
+  const policyRules = livePolicy(rendered, observed, (src) => keptIps.has(src));
+  const tables = new Set(policyRules.map((r) => r.table));
+  return { ...rendered, iptables, policyRules, routes: liveRoutes(rendered, observed, (table) => tables.has(table)), corefile: liveCorefileOr(rendered, observed) };
+}
+
+function livePolicy(rendered: RenderedCell, observed: ObservedCell, keep: (src: string) => boolean): RenderedCell['policyRules'] {
+  if (!observed.policyRules.ok) return rendered.policyRules;
+  return unionBy(
+    rendered.policyRules,
+    observed.policyRules.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && keep(r.src)).map(({ priority, src, table, suppressPrefixlength }) => ({ priority, src, table, suppressPrefixlength })),
+    (r) => `${r.priority} ${r.src} ${r.table} ${r.suppressPrefixlength}`,
+  );
+}
+
+function liveRoutes(rendered: RenderedCell, observed: ObservedCell, keep: (table: string) => boolean): RenderedCell['routes'] {
+  if (!observed.routes.ok) return rendered.routes;
+  return unionBy(
+    rendered.routes,
+    observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && keep(r.table)).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
+    (r) => `${r.table} ${r.dst}`,
+  );
 }
 
 /** The Corefile on disk, or the rendered one when there is none (or it cannot be read). */
@@ -40,17 +56,17 @@ export function liveCorefileOr(rendered: RenderedCell, observed: ObservedCell): 
   return (observed.corefile.ok ? observed.corefile.value : null) ?? rendered.corefile;
 }
 
-function keepLiveChains(desired: IptablesModel, live: ObservedIptables): IptablesModel {
+function keepLiveChains(desired: IptablesModel, live: ObservedIptables, keep: (chain: string) => boolean): { iptables: IptablesModel; kept: string[] } {
   const named = new Set(desired.filter.chains.map((c) => c.name));
   const kept: ChainModel[] = [...live.filter.chains.values()]
-    .filter((c) => (c.name.startsWith(PEER_CHAIN_PREFIX) || c.name.startsWith(CELL_CHAIN_PREFIX)) && !named.has(c.name))
+    .filter((c) => (c.name.startsWith(PEER_CHAIN_PREFIX) || c.name.startsWith(CELL_CHAIN_PREFIX)) && !named.has(c.name) && keep(c.name))
     .map((c) => ({ name: c.name, rules: c.rules }));
-  if (kept.length === 0) return desired;
+  if (kept.length === 0) return { iptables: desired, kept: [] };
   const keptNames = new Set(kept.map((c) => c.name));
   const liveForward = live.filter.chains.get(FORWARD_CHAIN)?.rules ?? [];
   const keptJumps = new Set(liveForward.filter((r) => keptNames.has(ruleTarget(r) ?? '')));
   const chains = desired.filter.chains.map((chain) => (chain.name === FORWARD_CHAIN ? { name: chain.name, rules: mergeKept(chain.rules, liveForward, keptJumps) } : chain));
-  return { ...desired, filter: { ...desired.filter, chains: [...chains, ...kept] } };
+  return { iptables: { ...desired, filter: { ...desired.filter, chains: [...chains, ...kept] } }, kept: [...keptNames] };
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 
 /** How a pass ended. */
-export const PASS_RESULTS = ['converged', 'not_converged', 'refused', 'invalid_state', 'error'] as const;
+export const PASS_RESULTS = ['converged', 'degraded', 'not_converged', 'refused', 'invalid_state', 'error'] as const;
 export type PassResult = (typeof PASS_RESULTS)[number];
 
 /** What asked for a pass, as a metrics label (the first word of a trigger reason). */

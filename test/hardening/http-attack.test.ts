@@ -54,7 +54,7 @@ function refused(answer: RawAnswer, statuses: readonly number[]): boolean {
   return answer.status === null ? answer.closedByServer : statuses.includes(answer.status);
 }
 
-const get = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+const get = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
 
 describe('HTTP surface under attack', () => {
   let server: Server;
@@ -80,7 +80,7 @@ describe('HTTP surface under attack', () => {
   it('answers 405 to every method but GET and HEAD, on every path', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL']) {
       for (const path of ['/status', '/healthz', '/metrics', '/apply', '/']) {
-        const answer = await raw(port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);
+        const answer = await raw(port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);
         expect(answer.status, `${method} ${path}`).toBe(405);
         expect(answer.text).toMatch(/allow: GET, HEAD/i);
       }
@@ -124,13 +124,13 @@ describe('HTTP surface under attack', () => {
       const answer = await raw(port, get(`/status?${'a'.repeat(size)}`));
       expect(refused(answer, [431, 414, 400]), `${size}: ${answer.status ?? 'no answer'}`).toBe(true);
     }
-    const header = await raw(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(1_000_000)}\r\n\r\n`);
+    const header = await raw(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(1_000_000)}\r\n\r\n`);
     expect(refused(header, [431]), `header: ${header.status ?? 'no answer'}`).toBe(true);
     expect((await raw(port, get('/healthz'))).status).toBe(200);
   });
 
   it('binary garbage and a bad request line get 400, and the server keeps answering', async () => {
-    for (const junk of [Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10]), 'GET\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'GET /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n']) {
+    for (const junk of [Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10]), 'GET\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n']) {
       const answer = await raw(port, junk, 1_000);
       // Small requests, fully sent: an answer must arrive.
       expect([400, 505], JSON.stringify(String(junk))).toContain(answer.status);
@@ -144,7 +144,7 @@ describe('HTTP surface under attack', () => {
     await Promise.all(idle.map((s) => new Promise((resolve) => s.once('connect', resolve))));
     // A slowloris: half a request line, then a byte at a time.
     const slow = connect(port, '127.0.0.1');
-    slow.write('GET /status HTTP/1.1\r\nHost: x\r\n');
+    slow.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const drip = setInterval(() => slow.write('X-A: b\r\n'), 100);
     try {
       const started = performance.now();
@@ -160,7 +160,7 @@ describe('HTTP surface under attack', () => {
 
   it('drops a client that never finishes its headers (headersTimeout)', async () => {
     const started = performance.now();
-    const answer = await raw(port, 'GET /status HTTP/1.1\r\nHost: x\r\n', 15_000);
+    const answer = await raw(port, 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n', 15_000);
     const ms = performance.now() - started;
     console.log(`an unfinished request was dropped after ${Math.round(ms)} ms with ${answer.status ?? 'no answer'}`);
     expect(answer.status).toBe(408);

@@ -42,6 +42,7 @@ function memoryLogger() {
 }
 
 const PASS_MESSAGES = new Set(['reconcile converged', 'reconcile not converged', 'reconcile held back by the mass-delete guard']);
+const isPassLine = (l: LogLine): boolean => PASS_MESSAGES.has(l.msg) || l.msg.startsWith('reconcile degraded: ');
 
 /** Polls `check` until it returns a value (not null or false); fails after `timeoutMs`. */
 /** Writes like an editor's atomic save: a temp file, then a rename over the original. */
@@ -71,7 +72,7 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     if (controller === null) throw new Error('no controller');
     return controller.status();
   };
-  const passLines = (): LogLine[] => logs.filter((l) => PASS_MESSAGES.has(l.msg));
+  const passLines = (): LogLine[] => logs.filter(isPassLine);
   const save = (): Promise<string> => nsRunOk(bed.cell.wg, ['iptables-save']).then((text) => text.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, ''));
 
   async function startController(overrides: Partial<ControllerConfig> = {}, allowMassDelete = false): Promise<Controller> {
@@ -208,14 +209,15 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     expect(await liveMatches(stateLink)).toBe(true);
     expect(await reaches('carol', { ip: '172.20.0.23', port: SERVICE_PORT })).toBe('caddy');
 
-    // The folder disappears: every resource keeps its last good version, nothing is removed.
+    // The folder disappears: every resource keeps its last good version (held back: not Ready), nothing is removed.
     const before = await save();
     since = passLines().length;
     await rm(revision, { recursive: true });
-    const missing = await passAfter(since, 'converged');
+    const missing = await passAfter(since, 'degraded');
     expect(missing.trigger).toEqual(['state']);
     expect(await save()).toBe(before);
     expect(status().fileErrors.map((e) => e.file)).toEqual(['.']);
+    expect(status().heldBack.map((h) => h.file)).toEqual(expect.arrayContaining(['cell.json', 'peers/bob.json']));
 
     // It comes back with a change: the watch finds it again.
     since = passLines().length;
@@ -240,15 +242,20 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     const json = await getStatusJson();
     expect(json.fileErrors.map((e) => e.file)).toEqual(['peers/bob.json']);
     expect(json.conditions.find((c) => c.type === 'StateValid')).toMatchObject({ status: 'False', reason: 'FileErrors' });
-    expect(json.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // bob's last good version is what is live, not what his file says: held back, so not Ready.
+    expect(json.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
+    expect(json.heldBack).toEqual([{ file: 'peers/bob.json', reason: 'last-good', resources: ['Peer/bob'] }]);
     expect(await metric(/^pic_state_errors 1$/)).toBe(true);
+    expect(await metric(/^pic_held_back_resources\{file="peers\/bob.json"\} 1$/)).toBe(true);
     expect(logs.some((l) => l.msg.startsWith('state error: peers/bob.json') && l.file === 'peers/bob.json')).toBe(true);
-    expect(passLines().slice(since).every((l) => l.result === 'converged')).toBe(true);
+    expect(passLines().slice(since).every((l) => l.result === 'degraded')).toBe(true);
 
     // The fix (with a change) is applied.
     await saveAtomically(peerFile('bob'), JSON.stringify({ ...(JSON.parse(bobText) as object), service_access: ['files'] }));
     await waitFor('bob’s fix to be live', async () => (await reaches('bob', { ip: '172.20.0.22', port: SERVICE_PORT })) === 'caddy' || null);
     expect(status().fileErrors).toEqual([]);
+    await waitFor('Ready again', () => conditionOf(status(), 'Ready')?.status === 'True');
+    expect(await metric(/^pic_held_back_resources/)).toBe(false);
   });
 
   it('remembers the last good version across a restart, and keeps unattributable live rules when nothing is remembered', async () => {
@@ -258,17 +265,60 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     const before = await save();
     // Same status folder: bob's remembered version is used, nothing changes.
     await startController();
-    await passAfter(0, 'converged');
+    await passAfter(0, 'degraded');
     expect(await save()).toBe(before);
     expect(status().fileErrors.map((e) => e.file)).toEqual(['peers/bob.json']);
 
     // A fresh status folder: bob's file is broken and unknown; his live chain and jump stay.
     await controller?.stop();
     await startController({ status_dir: join(workDir, 'status-fresh') });
-    await passAfter(0, 'converged');
+    await passAfter(0, 'degraded');
     expect(await save()).toBe(before);
+    expect(status().heldBack).toEqual([{ file: 'peers/bob.json', reason: 'unattributed', resources: ['PIC-PEER-10-0-0-3'] }]);
     expect(await reaches('bob', { ip: '172.20.0.22', port: SERVICE_PORT })).toBe('caddy');
 
+    await saveAtomically(peerFile('bob'), bobText);
+    await waitFor('bob’s file to be live', () => liveMatches(stateLink));
+  });
+
+  it('enforces a deleted peer file although an unrelated new file is broken; holds only what no file accounts for', async () => {
+    const bobText = await readFile(peerFile('bob'), 'utf8');
+    const frank = peerFile('frank');
+    await startController();
+    await passAfter(0, 'converged');
+    const since = passLines().length;
+    await rm(peerFile('bob'));
+    await writeFile(frank, '{"kind":"Peer","name":"frank","ip":"10.0.0.20",}');
+    await waitFor('bob’s chain and jump to go', async () => !/PIC-PEER-10-0-0-3/.test(await save()) || null);
+    expect(await reaches('bob', { ip: '172.20.0.21', port: SERVICE_PORT })).toBeNull();
+    await passAfter(since, 'converged');
+    const json = await getStatusJson();
+    expect(json.fileErrors.map((e) => e.file)).toEqual(['peers/frank.json']);
+    expect(json.heldBack).toEqual([]);
+
+    // Nothing remembered (a fresh status folder) and bob live again: his chain is accounted for by no file, so frank.json holds it.
+    await saveAtomically(peerFile('bob'), bobText);
+    await waitFor('bob back', async () => /PIC-PEER-10-0-0-3/.test(await save()) || null);
+    await controller?.stop();
+    await rm(peerFile('bob'));
+    await startController({ status_dir: join(workDir, 'status-frank') });
+    await passAfter(0, 'degraded');
+    expect(await save()).toMatch(/-A PIC-FORWARD -s 10\.0\.0\.3\/32 .*-j PIC-PEER-10-0-0-3/);
+    const held = await getStatusJson();
+    expect(held.heldBack).toEqual([{ file: 'peers/frank.json', reason: 'unattributed', resources: ['PIC-PEER-10-0-0-3'] }]);
+    expect(held.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
+    expect(held.conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', message: 'peers/frank.json: PIC-PEER-10-0-0-3' });
+    expect((await fetch(`http://${controller?.listening() ?? ''}/readyz`)).status).toBe(503);
+    expect(await metric(/^pic_held_back_resources\{file="peers\/frank.json"\} 1$/)).toBe(true);
+    expect(logs.some((l) => l.msg.startsWith('reconcile degraded: held back by broken files: peers/frank.json'))).toBe(true);
+
+    // Fixing frank's file releases it: bob goes, Ready again.
+    const next = passLines().length;
+    await saveAtomically(frank, '{"kind":"Peer","name":"frank","ip":"10.0.0.20"}');
+    await passAfter(next, 'converged');
+    expect(await save()).not.toMatch(/PIC-PEER-10-0-0-3/);
+    expect((await fetch(`http://${controller?.listening() ?? ''}/readyz`)).status).toBe(200);
+    await rm(frank);
     await saveAtomically(peerFile('bob'), bobText);
     await waitFor('bob’s file to be live', () => liveMatches(stateLink));
   });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
+import { holdCellLock } from '../../lock/cell-lock.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
 import { formatPlanText } from '../../plan/format-plan.js';
+import { escapeLines } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
@@ -21,15 +23,20 @@ export async function runApply(values: CliValues): Promise<number> {
     printError('state is invalid; nothing applied');
     return 1;
   }
+  const refusal = values['dry-run'] ? null : await holdCellLock(config.targets.wireguard);
+  if (refusal !== null) {
+    printError(refusal);
+    return 1;
+  }
   const id = randomUUID().slice(0, 8);
   const result = await reconcileCell(loaded.state, openCellTargets(config), layoutOf(config), {
     dryRun: values['dry-run'],
     ...(values['allow-mass-delete'] ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
   });
-  process.stdout.write(formatPlanText(result.plan));
+  process.stdout.write(escapeLines(formatPlanText(result.plan)));
   if (values['dry-run']) return result.errors.length === 0 ? 0 : 1;
   if (result.residual && result.residual.actions.length > 0) {
-    process.stdout.write(`\nResidual plan after apply (not converged):\n${formatPlanText(result.residual)}`);
+    process.stdout.write(`\nResidual plan after apply (not converged):\n${escapeLines(formatPlanText(result.residual))}`);
   }
   for (const error of result.errors) printError(error);
   // Zeros when nothing was applied, so "a second apply writes nothing" is visible in the output.

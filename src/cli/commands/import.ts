@@ -6,9 +6,11 @@ import { formatFinding } from '../../import/import-finding.js';
 import { inferState } from '../../import/infer-state.js';
 import { stateFiles, type SchemaRef } from '../../import/state-files.js';
 import { loadState } from '../../load/load-state.js';
+import { holdCellLock } from '../../lock/cell-lock.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
+import { escapeUntrusted } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
 import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
@@ -49,9 +51,14 @@ export async function runImport(values: CliValues): Promise<number> {
     printError(`--from ${values.from}: not a directory`);
     return 1;
   }
+  const refusal = values.from === undefined ? await holdCellLock(config.targets.wireguard) : null;
+  if (refusal !== null) {
+    printError(refusal);
+    return 1;
+  }
   const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(config), layout);
   const result = inferState(observed, layout);
-  for (const line of result.findings) process.stdout.write(`${formatFinding(line)}\n`);
+  for (const line of result.findings) process.stdout.write(`${escapeUntrusted(formatFinding(line))}\n`);
   if (!result.ok) {
     printError(result.error);
     return 1;

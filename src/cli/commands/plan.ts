@@ -6,6 +6,7 @@ import { observeSaved } from '../../observe/observe-saved.js';
 import { formatPlanText, planToJson } from '../../plan/format-plan.js';
 import { planCell } from '../../plan/plan-cell.js';
 import { renderCell } from '../../render/render-cell.js';
+import { escapeLines } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
 import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
@@ -29,7 +30,7 @@ export async function runPlan(values: CliValues): Promise<number> {
     ? await observeSaved(values.from, layout)
     : await observeCell(openCellTargets(config), layout);
   const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout);
-  process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : formatPlanText(plan));
+  process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : escapeLines(formatPlanText(plan)));
   for (const skipped of plan.skipped) printError(`${skipped.part}: not observed: ${skipped.error}`);
   if (plan.skipped.length > 0) return 1;
   return plan.actions.length === 0 ? 0 : 2;

@@ -1,3 +1,4 @@
+import { holdCellLock } from '../../lock/cell-lock.js';
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
 import type { CliValues } from '../main.js';
@@ -10,6 +11,11 @@ export async function runController(values: CliValues): Promise<number> {
   if (stateDir === null) return 1;
   const config = await readConfig(values);
   if (config === null) return 1;
+  const refusal = await holdCellLock(config.targets.wireguard);
+  if (refusal !== null) {
+    printError(refusal);
+    return 1;
+  }
   let targets;
   try {
     targets = openCellTargets(config);

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { ControllerStatus } from '../../loop/controller-status.js';
 import { isReady } from '../../loop/controller-status.js';
 import { splitListen } from '../../http/serve-status.js';
+import { escapeUntrusted } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
 import { printError, readConfig } from '../cli-common.js';
 
@@ -52,9 +53,12 @@ export async function runStatus(values: CliValues): Promise<number> {
   }
   out.push(`desired          ${status.counts.peers} peers, ${status.counts.links} cell links, ${status.counts.services} services`);
   if (status.massDeleteGuard.blocked) out.push(`mass-delete guard: ${status.massDeleteGuard.reason}`);
+  for (const h of status.heldBack ?? []) out.push(`held back        ${h.file} (${h.reason}): ${h.resources.join(', ')}`);
+  if (typeof status.lastGoodError === 'string') out.push(`last good state  ${status.lastGoodError}`);
   for (const e of status.fileErrors) out.push(`file error       ${e.file}: ${e.pointer}: ${e.message}`);
   const unlisted = (status.fileErrorCount ?? status.fileErrors.length) - status.fileErrors.length;
   if (unlisted > 0) out.push(`file error       … and ${unlisted} more`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  // Everything here came over HTTP: escaped line by line.
+  process.stdout.write(`${out.map(escapeUntrusted).join('\n')}\n`);
   return isReady(status) ? 0 : 1;
 }

@@ -32,7 +32,7 @@ beforeEach(async () => {
     }),
     targets: cell.targets(join(work, 'Corefile')),
     files: new StateFileCache(join(work, 'state')),
-    store: { read: async () => null, write: async () => 'status folder read-only' },
+    store: { read: async () => null, write: async () => 'status folder read-only', readError: null },
     allowMassDelete: false,
     // Each reading of the clock moves it on by 5 ms.
     clock: { date: () => new Date(Date.UTC(2026, 11, 2)), monotonicMs: () => (time += 5) },

@@ -20,6 +20,7 @@ function report(result: PassResult, extra: Partial<PassReport> = {}): PassReport
     unreachable: [],
     counts: { peers: 3, links: 1, services: 4 },
     guard: null,
+    heldBack: [],
     reconcile: { id: 'abcd', triggers: ['state'], startedAt: at(0).toISOString(), durationMs: 12, converged: result === 'converged', actions: {}, errors: [] },
     ...extra,
   };
@@ -34,10 +35,25 @@ describe('controller status conditions', () => {
     expect(isReady(INITIAL_STATUS)).toBe(false);
     let status = withLoadResult(INITIAL_STATUS, [], at(1));
     status = withPassReport(status, report('converged'), at(2));
-    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02']);
+    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02']);
     expect(isReady(status)).toBe(true);
     status = withPassReport(withLoadResult(status, [], at(5)), report('converged'), at(6));
-    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02']);
+    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02']);
+  });
+
+  it('is not Ready while a broken file holds something back, names the file under Degraded, and recovers', () => {
+    const heldBack = [{ file: 'peers/frank.json', reason: 'unattributed' as const, resources: ['PIC-PEER-10-0-0-9'] }];
+    let status = withPassReport(INITIAL_STATUS, report('degraded', { heldBack }), at(1));
+    expect(isReady(status)).toBe(false);
+    expect(conditionOf(status, 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
+    expect(conditionOf(status, 'Degraded')).toMatchObject({ status: 'True', reason: 'HeldBack', message: 'peers/frank.json: PIC-PEER-10-0-0-9' });
+    expect(status.heldBack).toEqual(heldBack);
+    // A pass that planned nothing (null) keeps the list; the next converged pass clears it.
+    status = withPassReport(status, report('invalid_state', { heldBack: null }), at(2));
+    expect(status.heldBack).toEqual(heldBack);
+    status = withPassReport(status, report('converged'), at(3));
+    expect(conditionOf(status, 'Degraded')).toMatchObject({ status: 'False', lastTransitionTime: at(3).toISOString() });
+    expect(isReady(status)).toBe(true);
   });
 
   it('reports file errors under StateValid without touching Ready, and clears them when fixed', () => {
@@ -58,6 +74,7 @@ describe('controller status conditions', () => {
       refused: 'MassDeleteGuard',
       invalid_state: 'NoValidState',
       error: 'ReconcileError',
+      degraded: 'Degraded',
     };
     for (const [result, reason] of Object.entries(reasons) as [Exclude<PassResult, 'converged'>, string][]) {
       const status = withPassReport(INITIAL_STATUS, report(result), at(9));

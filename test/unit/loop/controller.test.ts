@@ -26,6 +26,7 @@ class FakeControllerClock extends FakeClock implements ControllerClock {
 }
 
 class MemoryStore implements LastGoodMemory {
+  readonly readError = null;
   written: LoadedState[] = [];
   async read(): Promise<LoadedState | null> {
     return null;

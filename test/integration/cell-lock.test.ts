@@ -1,0 +1,131 @@
+/**
+ * One writer per cell, with the built CLI as operators run it: a second `run` and an `apply`
+ * on a cell that a `run` holds exit 1 at once naming the holder; readers still work; after
+ * the holder is SIGKILLed a new `run` takes the cell.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireCellLock } from '../../src/lock/cell-lock.js';
+import { cleanupNamespaces } from '../../src/testbed/netns.js';
+import { builtEntry } from '../helpers/build-dist.js';
+import { requirePrerequisites } from '../helpers/prerequisites.js';
+import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+
+const execFileAsync = promisify(execFile);
+const ready = requirePrerequisites(['root', 'iptables', 'ip']);
+
+interface Finished {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** A CLI command to its end: exit code, output and how long it took. */
+async function cli(entry: string, args: readonly string[]): Promise<Finished> {
+  const t0 = performance.now();
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [entry, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr, ms: performance.now() - t0 };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failed.code === 'number' ? failed.code : null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '', ms: performance.now() - t0 };
+  }
+}
+
+/** `run` as a child process; resolves `converged` on its first converged pass. */
+function startRun(entry: string, args: readonly string[]): { child: ChildProcess; converged: Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [entry, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const converged = new Promise<void>((done, fail) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (/"msg":"reconcile converged"/.test(out)) done();
+    });
+    void exited.then((code) => fail(new Error(`run exited ${code} before converging: ${err}`)));
+  });
+  converged.catch(() => undefined);
+  return { child, converged, exited };
+}
+
+describe('one writer per cell', () => {
+  let bed: TestbedFixture;
+  let entry = '';
+  let args: string[] = [];
+  let configPath = '';
+  const started: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    if (!ready.ok) return;
+    entry = builtEntry('cli/main.js');
+    bed = await createTestbed(await loadValidState('state'));
+    const stateDir = join(bed.workDir, 'state');
+    await cp('state', stateDir, { recursive: true });
+    const config = join(bed.workDir, 'config.json');
+    configPath = config;
+    // Port 0: each run listens where it can; the lock, not the port, must keep the second one out.
+    await writeFile(config, JSON.stringify({ ...bed.config, listen: '127.0.0.1:0', resync_seconds: 3_600, status_dir: join(bed.workDir, 'status-a') }));
+    args = ['--state', stateDir, '--config', config];
+  });
+  afterAll(async () => {
+    for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+    await bed?.dispose();
+    await cleanupNamespaces();
+  });
+
+  it('a second run, an apply and an import are refused at once naming the holder; readers are not; SIGKILL frees the cell', async () => {
+    const first = startRun(entry, args);
+    started.push(first.child);
+    await first.converged;
+
+    // Another state and status folder, same cell: still refused.
+    const otherConfig = join(bed.workDir, 'config-b.json');
+    await writeFile(otherConfig, JSON.stringify({ ...bed.config, listen: '127.0.0.1:0', status_dir: join(bed.workDir, 'status-b') }));
+    const second = await cli(entry, ['run', '--state', 'state', '--config', otherConfig]);
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toContain(`another writer holds this cell: pid ${first.child.pid} (`);
+    expect(second.stderr).toMatch(/main\.js run --state/);
+    expect(second.ms).toBeLessThan(5_000);
+
+    const apply = await cli(entry, ['apply', ...args]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain(`pid ${first.child.pid}`);
+    expect(apply.stdout).toBe('');
+    const imported = await cli(entry, ['import', '--out', join(bed.workDir, 'imported'), '--config', configPath]);
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain(`pid ${first.child.pid}`);
+
+    // Readers never take the lock: plan answers (nothing to do on a converged cell).
+    expect((await cli(entry, ['plan', ...args])).code).toBe(0);
+    expect((await cli(entry, ['apply', '--dry-run', ...args])).code).toBe(0);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const next = startRun(entry, args);
+    started.push(next.child);
+    await next.converged;
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+  });
+
+  it('in one process: the lock is exclusive until released, and names this process', async () => {
+    const locator = `netns:pict-${process.pid}-lock-unit`;
+    const held = await acquireCellLock(locator);
+    if (!held.ok) throw new Error(held.error);
+    const again = await acquireCellLock(locator);
+    expect(again).toEqual({ ok: false, error: expect.stringContaining(`${locator}: another writer holds this cell: pid ${process.pid} (`) });
+    const other = await acquireCellLock(`${locator}-other`);
+    if (!other.ok) throw new Error(other.error);
+    await Promise.all([held.lock.release(), other.lock.release()]);
+    const after = await acquireCellLock(locator);
+    if (!after.ok) throw new Error(`not free after release: ${after.error}`);
+    await after.lock.release();
+  });
+});
