@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from './wait-for.js';
@@ -64,6 +64,7 @@ export async function ensureSuiteDaemon(runDir: string, spec: DaemonSpec): Promi
   const fd = openSync(files.log, 'a');
   const [program, ...args] = spec.argv;
   const daemon = spawn(program, args, { stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
   daemon.unref();
   const spawned = new Promise<Error | null>((resolve) => {
     daemon.once('spawn', () => resolve(null));
