@@ -188,7 +188,10 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     const status = controller.status();
     expect(conditionOf(status, 'StateValid')).toMatchObject({ status: 'False', reason: 'FileErrors' });
     expect(status.fileErrors.map((issue) => issue.file)).toEqual(['peers/alice.json']);
-    expect(conditionOf(status, 'Ready')?.status).toBe('True');
+    // alice keeps her last good version, so something is held back: not Ready, Degraded.
+    expect(conditionOf(status, 'Ready')?.status).toBe('False');
+    expect(conditionOf(status, 'Degraded')).toMatchObject({ status: 'True' });
+    expect(status.heldBack.map((held) => held.file)).toEqual(['peers/alice.json']);
     expect(formatChains(cell)).toEqual(chainsBefore);
     expect(metric(await controller.metrics.registry.metrics(), 'pic_state_errors')).toBe(1);
     expect(lines.filter((l) => String(l['msg']).startsWith('state error: peers/alice.json'))).toHaveLength(1);
