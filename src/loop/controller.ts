@@ -12,7 +12,7 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
 import { observeCell, readCorefile, type Observed } from '../observe/observe-cell.js';
-import type { DockerEngine } from '../targets/docker-engine.js';
+import type Docker from 'dockerode';
 import { ControllerMetrics, triggerKind, type TriggerKind } from '../http/metrics.js';
 import { serveStatus } from '../http/serve-status.js';
 import { INITIAL_STATUS, withLoadResult, withPassReport, type ControllerStatus, type DesiredCounts, type PassResult } from './controller-status.js';
@@ -32,7 +32,7 @@ export interface ControllerDeps {
   readonly config: ControllerConfig;
   readonly targets: CellTargets;
   /** Docker client for lifecycle events of the role containers; null when no target is a container. */
-  readonly docker: DockerEngine | null;
+  readonly docker: Docker | null;
   /** Role container names to follow in Docker's events. */
   readonly containers: readonly string[];
   readonly logger: Logger;

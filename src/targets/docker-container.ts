@@ -9,7 +9,7 @@ import { DEFAULT_EXEC_TIMEOUT_MS } from './exec-defaults.js';
  */
 export async function dockerContainerAddress(name: string, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<string | null> {
   try {
-    const info = await withAbortableDeadline(timeoutMs, (abort) => dockerClient().inspectContainer(name, abort));
+    const info = await withAbortableDeadline(timeoutMs, (abort) => dockerClient().getContainer(name).inspect({ abortSignal: abort }));
     const networks = Object.values(info.NetworkSettings.Networks ?? {});
     return networks.map((network) => network.IPAddress).find((address) => address !== '') ?? null;
   } catch (error) {
@@ -21,7 +21,7 @@ export async function dockerContainerAddress(name: string, timeoutMs = DEFAULT_E
 /** Sends a signal to the container's main process (CoreDNS reloads its Corefile on SIGUSR1). */
 export async function dockerSignal(name: string, signal: NodeJS.Signals, timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<void> {
   try {
-    await withAbortableDeadline(timeoutMs, (abort) => dockerClient().killContainer(name, signal, abort));
+    await withAbortableDeadline(timeoutMs, (abort) => dockerClient().getContainer(name).kill({ signal, abortSignal: abort }));
   } catch (error) {
     throw dockerExecError(`docker:${name}`, ['kill', '-s', signal], error);
   }
