@@ -11,7 +11,7 @@ import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
-import { observeCell, readCorefile, type Observed } from '../observe/observe-cell.js';
+import { ALL_PARTS, observeCell, readCorefile, type Observed } from '../observe/observe-cell.js';
 import type Docker from 'dockerode';
 import { ControllerMetrics, triggerKind, type TriggerKind } from '../http/metrics.js';
 import { serveStatus } from '../http/serve-status.js';
@@ -285,10 +285,16 @@ export class Controller {
 
   private async reconcileOnce(context: PassContext): Promise<PassOutcome> {
     const { config, targets } = this.deps;
-    // Reading the cell does not depend on the state files: both go at once. (observeCell never rejects.)
-    const observation = observeCell(targets, layoutOf(config));
-    const { files } = await this.readStateFiles();
+    // Reading the cell does not depend on the state files: both go at once; only the api lookup
+    // waits for the Cell's ip_range. (observeCell never rejects.)
+    let ipRangeLoaded: (ipRange: string | null) => void = () => undefined;
+    const observation = observeCell(targets, layoutOf(config), ALL_PARTS, new Promise((resolve) => (ipRangeLoaded = resolve)));
+    const { files } = await this.readStateFiles().catch((error: unknown) => {
+      ipRangeLoaded(null);
+      throw error;
+    });
     const loaded = validateState(files, this.previous === null ? {} : { previous: this.previous });
+    ipRangeLoaded((loaded.state ?? this.previous?.state ?? null)?.cell.ip_range ?? null);
     this.noteIssues(loaded.issues, context.log);
     this.current = withLoadResult(this.current, loaded.issues, new Date());
     this.metrics.stateErrors.set(loaded.issues.length);

@@ -119,7 +119,7 @@ describe('docker targets', () => {
     expect(expected).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await dockerContainerAddress(wireguard)).toBe(expected);
     const source = resolveApiAddressSource(`docker:${wireguard}`);
-    expect(source.ok && (await source.value.address())).toBe(expected);
+    expect(source.ok && (await source.value.address(null))).toBe(expected);
     expect(await dockerContainerAddress(containerName('missing'))).toBeNull();
     expect(await dockerContainerAddress(stopped)).toBeNull();
   });

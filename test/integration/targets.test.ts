@@ -107,7 +107,7 @@ describe('target locators', () => {
 
   it('resolves a fixed api address and no-op dns reloaders', async () => {
     const fixed = resolveApiAddressSource('ip:172.20.0.10');
-    expect(fixed.ok && (await fixed.value.address())).toBe('172.20.0.10');
+    expect(fixed.ok && (await fixed.value.address(null))).toBe('172.20.0.10');
     for (const text of ['none', 'netns:whatever', 'local']) {
       const reloader = resolveDnsReloader(text);
       expect(reloader.ok).toBe(true);
@@ -221,11 +221,11 @@ describe('netns target', () => {
 
   it('finds the api address on eth0 of a namespace', async () => {
     const source = resolveApiAddressSource(`netns:${peer}`);
-    expect(source.ok && (await source.value.address())).toBe('10.231.0.2');
+    expect(source.ok && (await source.value.address(null))).toBe('10.231.0.2');
     const noInterface = resolveApiAddressSource(`netns:${peer}`, { interface: 'pictnone0' });
-    expect(noInterface.ok && (await noInterface.value.address())).toBeNull();
+    expect(noInterface.ok && (await noInterface.value.address(null))).toBeNull();
     const noNamespace = resolveApiAddressSource(`netns:${NAMESPACE_PREFIX}missing`);
-    if (noNamespace.ok) await expect(noNamespace.value.address()).rejects.toThrow('no such network namespace');
+    if (noNamespace.ok) await expect(noNamespace.value.address(null)).rejects.toThrow('no such network namespace');
   });
 
   it('probes tell connected, refused and dropped apart, and who answered', async () => {
