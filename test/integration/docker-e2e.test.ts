@@ -16,7 +16,7 @@ import { removeContainer, runContainer } from '../../src/targets/docker-containe
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { buildState } from '../helpers/build-state.js';
 import {
-  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon,
+  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopOwnDockerDaemon, testCellNetwork,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
@@ -81,7 +81,7 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
       startTestContainer({ role: 'wireguard', image }),
       startTestContainer({ role: 'caddy', image }),
       startTestContainer({ role: 'api', image }),
-      runContainer(dockerClient(), names.dns, { Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`] } }),
+      testCellNetwork().then((network) => runContainer(dockerClient(), names.dns, { Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`], NetworkMode: network } })),
     ]);
     const wg0 = await createDockerTarget(names.wireguard).exec(['sh', '-c', MAKE_WG0]);
     expect(wg0.stderr).toBe('');
