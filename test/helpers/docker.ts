@@ -108,10 +108,11 @@ export async function createTestNetwork(role: string, subnetAt: (attempt: number
 
 /**
  * The network every test container joins: a /24 inside the example Cell's ip_range
- * 172.20.0.0/16, where the controller looks for the api's address.
+ * 172.20.0.0/16 (and inside 172.20.0.0/17, for tests that change the prefix), where the
+ * controller looks for the api's address.
  */
 export function testCellNetwork(): Promise<string> {
-  cellNetwork ??= createTestNetwork('cell', (attempt) => `172.20.${(process.pid + attempt) % 256}.0/24`);
+  cellNetwork ??= createTestNetwork('cell', (attempt) => `172.20.${(process.pid + attempt) % 128}.0/24`);
   return cellNetwork;
 }
 

@@ -47,10 +47,13 @@ interface AddrInfo {
   readonly label?: string;
 }
 
-/** A state of 200 peers that differs from the example in every part: rules, routes, VIPs (another ip_range) and Corefile. */
+/**
+ * A state of 200 peers that differs from the example in every part: rules, routes, VIPs (another
+ * ip_range prefix) and Corefile. The ip_range still holds the api's network (testCellNetwork).
+ */
 function generatedState(example: DesiredState): DesiredState {
   return buildState({
-    cell: { ...example.cell, ip_range: '172.21.0.0/16', services: example.cell.services.map((s) => s.name) },
+    cell: { ...example.cell, ip_range: '172.20.0.0/17', services: example.cell.services.map((s) => s.name) },
     peers: Array.from({ length: PEERS }, (_, i) => ({
       name: `gen-${i}`,
       internet_access: i % 3 !== 0,
