@@ -93,10 +93,14 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
 
   const follow = (events: Readable): void => {
     // Docker writes one JSON object a line; readline joins lines (and UTF-8) cut across chunks.
-    createInterface({ input: events, crlfDelay: Infinity }).on('line', (line: string) => {
-      const event = parseEvent(line);
-      if (event !== null) handle(event);
-    });
+    createInterface({ input: events, crlfDelay: Infinity })
+      .on('line', (line: string) => {
+        const event = parseEvent(line);
+        if (event !== null) handle(event);
+      })
+      // readline re-emits the stream's errors (ECONNRESET when dockerd goes away): the stream's own
+      // listener below reconnects; unheard here, the error would crash the process.
+      .on('error', () => undefined);
     let ended = false;
     const endOnce = (reason: string): void => {
       if (ended) return;

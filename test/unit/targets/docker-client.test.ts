@@ -170,6 +170,20 @@ describe('dockerode against a fake daemon', () => {
     watcher.close();
   });
 
+  it('reports a connection reset mid-stream (dockerd killed) as a disconnect, without an unhandled error', async () => {
+    eventsResponse = null;
+    const reasons: string[] = [];
+    const watcher = watchDockerEvents(dockerClient(), { containers: ['cell-wireguard'], onEvent: (r) => reasons.push(r), backoffBaseMs: 10_000 });
+    await waitFor('the stream to connect', () => eventsResponse !== null && reasons.includes('docker-reconnect'), 2_000);
+    const res = eventsResponse as ServerResponse | null;
+    // Half a line, then the connection drops: the response is aborted (ECONNRESET).
+    res?.write('{"Type":"container"');
+    res?.socket?.destroy();
+    await waitFor('the disconnect', () => !watcher.connected, 2_000);
+    expect(reasons).toEqual(['docker-reconnect', 'docker-disconnect']);
+    watcher.close();
+  });
+
   it('refuses DOCKER_HOST=ssh:// in one line, and the ssh2 stand-in fails the same way if reached', async () => {
     const { dockerEndpointOf } = await import('../../../src/targets/docker-host.js');
     const ssh = dockerEndpointOf({ DOCKER_HOST: 'ssh://op@cell' }, '/root');
