@@ -65,6 +65,14 @@ export interface SizeResult {
   readonly memory: MemoryFigures;
 }
 
+/** `validate` of the example state against `node -e 0`, in the same run (wall time, ms). */
+export interface ColdStartFigures {
+  readonly validate: Summary;
+  readonly nodeBaseline: Summary;
+  /** validate's median over the baseline's. */
+  readonly ratio: number;
+}
+
 export interface TargetCheck {
   readonly target: string;
   readonly measured: string;
@@ -81,5 +89,6 @@ export interface BenchResult {
   readonly imperative: readonly ImperativeRun[];
   /** Why the Docker scenarios did not run, when they did not. */
   readonly dockerSkipped: string | null;
+  readonly coldStart: ColdStartFigures;
   readonly targets: readonly TargetCheck[];
 }

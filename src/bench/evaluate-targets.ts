@@ -1,14 +1,17 @@
-import type { SizeResult, TargetCheck } from './bench-result.js';
+import type { ColdStartFigures, SizeResult, TargetCheck } from './bench-result.js';
 import { marginalCosts, ratio } from './stats.js';
 
-/** Issue 7's targets, checked against what was measured (medians). Pure. */
+/** Issue 7's targets (memory and cold start: issue 14's), checked against what was measured (medians). Pure. */
 
 export const TARGETS = {
   fullVsFloorAt1000: 1.5,
   noopVsObserve: 1.2,
   changeLatencyMsAt1000: 300,
   dockerExecsPerReconcile: 6,
-  peakRssMBAt5000: 150,
+  peakRssMBAt100: 100,
+  peakRssMBAt5000: 200,
+  /** `validate` of the example state against `node -e 0`. */
+  coldStartRatio: 2,
   /** How much faster than the floor's the per-peer cost may grow from (100→1,000) to (1,000→5,000). */
   marginalGrowth: 1.25,
 } as const;
@@ -21,7 +24,7 @@ function check(target: string, parts: readonly { measured: string; met: boolean 
   return { target, measured: parts.map((p) => p.measured).join('; '), met: parts.every((p) => p.met) };
 }
 
-export function evaluateTargets(sizes: readonly SizeResult[]): TargetCheck[] {
+export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdStartFigures | null = null): TargetCheck[] {
   const at = (peers: number): SizeResult[] => sizes.filter((s) => s.peers === peers);
   const linkCounts = [...new Set(sizes.map((s) => s.links))];
   const checks: TargetCheck[] = [];
@@ -104,10 +107,24 @@ export function evaluateTargets(sizes: readonly SizeResult[]): TargetCheck[] {
     ),
   );
 
+  for (const [peers, limit] of [[100, TARGETS.peakRssMBAt100], [5000, TARGETS.peakRssMBAt5000]] as const) {
+    checks.push(
+      check(
+        `controller peak RSS under ${limit} MB at ${peers.toLocaleString('en')} peers`,
+        at(peers).map((s) => ({ measured: `${label(s)}: ${fmt(s.memory.peakRssMB, 1)} MB`, met: s.memory.peakRssMB < limit })),
+      ),
+    );
+  }
+
   checks.push(
     check(
-      `controller peak RSS under ${TARGETS.peakRssMBAt5000} MB at 5,000 peers`,
-      at(5000).map((s) => ({ measured: `${label(s)}: ${fmt(s.memory.peakRssMB, 1)} MB`, met: s.memory.peakRssMB < TARGETS.peakRssMBAt5000 })),
+      `\`validate\` of the example state starts within ${TARGETS.coldStartRatio}× the time of \`node -e 0\``,
+      coldStart === null
+        ? []
+        : [{
+            measured: `${fmt(coldStart.validate.median)} ms vs ${fmt(coldStart.nodeBaseline.median)} ms = ${fmt(coldStart.ratio, 2)}× (medians of ${coldStart.validate.runs})`,
+            met: coldStart.ratio < TARGETS.coldStartRatio,
+          }],
     ),
   );
   return checks;

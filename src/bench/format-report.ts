@@ -59,6 +59,8 @@ export function formatReport(result: BenchResult): string {
     }),
     ...(result.dockerSkipped === null ? [] : ['', `Docker scenarios skipped: ${result.dockerSkipped}`]),
     '',
+    `**Cold start** (wall time, ms, median [min–max] of ${result.coldStart.validate.runs}, alternated): \`node dist/cli/main.js validate --state state\` ${ms(result.coldStart.validate)}, \`node -e 0\` ${ms(result.coldStart.nodeBaseline)}: ${result.coldStart.ratio.toFixed(2)}×.`,
+    '',
     '**Targets** (issue 7)',
     '',
     '| target | measured | met |',

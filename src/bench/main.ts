@@ -12,6 +12,7 @@ import { evaluateTargets } from './evaluate-targets.js';
 import { formatReport } from './format-report.js';
 import { formatSummary, replaceSummary } from './readme-summary.js';
 import { writeSyntheticState } from './load-synthetic.js';
+import { measureColdStart } from './measure-cold-start.js';
 import { measureImperativeDocker, measureImperativeNetns, type ImperativeRun } from './measure-imperative.js';
 import { measureSize } from './measure-size.js';
 import { BENCH_PACING } from './netns-cell.js';
@@ -82,6 +83,10 @@ async function main(): Promise<number> {
   const image = dockerSkipped === null ? await benchImage() : null;
   if (dockerSkipped !== null) progress(`skipping the Docker scenarios: ${dockerSkipped}`);
 
+  // First, before the namespaces and containers of the other scenarios add to the load.
+  const coldStart = measureColdStart(quick ? 11 : 21);
+  progress(`cold start: validate ${coldStart.validate.median.toFixed(0)} ms, node -e 0 ${coldStart.nodeBaseline.median.toFixed(0)} ms (${coldStart.ratio.toFixed(2)}×)`);
+
   const results: SizeResult[] = [];
   let imperative: ImperativeRun[] = [];
   try {
@@ -105,7 +110,8 @@ async function main(): Promise<number> {
     sizes: results,
     imperative,
     dockerSkipped,
-    targets: evaluateTargets(results),
+    coldStart,
+    targets: evaluateTargets(results, coldStart),
   };
   const report = formatReport(result);
   const outDir = resolve(values.out);

@@ -1,7 +1,7 @@
 import type { ControllerConfig } from '../config/controller-config.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import { dockerClient } from '../targets/docker-client.js';
-import type { DockerEngine } from '../targets/docker-engine.js';
+import type Docker from 'dockerode';
 import { parseLocator, resolveApiAddressSource, resolveDnsReloader, resolveTarget, type LocatorResult } from '../targets/resolve-locator.js';
 
 function unwrap<T>(result: LocatorResult<T>): T {
@@ -30,6 +30,6 @@ export function roleContainers(config: ControllerConfig): string[] {
 }
 
 /** A Docker client when any role lives in a container, else null (no event stream to follow). */
-export function dockerClientFor(config: ControllerConfig): DockerEngine | null {
+export function dockerClientFor(config: ControllerConfig): Docker | null {
   return roleContainers(config).length > 0 ? dockerClient() : null;
 }

@@ -25,9 +25,24 @@ export function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || LEFTOVER_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
+/**
+ * A real folder: its path (no symlinks in it) and its inode. The one identity of a folder for the
+ * loader and the watcher alike: a folder deleted and recreated under the same path (even with the
+ * same inode number, which ext4 reuses) is a new folder to both.
+ */
+export interface FolderId {
+  readonly path: string;
+  readonly ino: number;
+}
+
+/** A FolderId as a map key (`ino:path`). */
+export function folderKey(id: FolderId): string {
+  return `${id.ino}:${id.path}`;
+}
+
 /** What a full read found: the state files, and the folders it walked (relative, `''` for the root). */
 export interface StateDirListing {
-  /** The state folder's real path and inode when it was read (`null` when it could not be opened). */
+  /** The state folder's folderKey when it was read (`null` when it could not be opened). */
   readonly root: string | null;
   readonly files: StateFile[];
   readonly dirs: ReadonlySet<string>;
@@ -82,7 +97,7 @@ async function openRoot(dir: string): Promise<{ ok: true; real: string; key: str
     const real = await realpath(dir);
     const info = await stat(real);
     if (!info.isDirectory()) return { ok: false, error: dirError(STATE_DIR_FILE, 'the state path is not a directory') };
-    return { ok: true, real, key: `${real}:${info.ino}` };
+    return { ok: true, real, key: folderKey({ path: real, ino: info.ino }) };
   } catch (error) {
     return { ok: false, error: dirError(STATE_DIR_FILE, `cannot open the state directory: ${reason(error)}`) };
   }

@@ -15,7 +15,7 @@ import { compareIPv4Text } from '../model/ipv4.js';
 import { checkCells, checkResources, type Candidate, type Finding } from './check-resources.js';
 import { resourceKey, resourcesByKey, type LoadedState, type ResourceKey } from './loaded-state.js';
 import { parseStateFile, type ParsedItem, type ParsedResource } from './parse-state-file.js';
-import { reuseArray, reuseUnchanged } from './reuse-unchanged.js';
+import { nextResource, nextState } from './produce-next.js';
 import { formatIssue, STATE_DIR_FILE, stateIssue, type StateIssue } from './state-issue.js';
 
 /** A listed state file: its text, or why it could not be read. */
@@ -118,10 +118,9 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
 function assemble(candidates: readonly Candidate[], previous: DesiredState | null): DesiredState {
   const resources = candidates.map((c) => c.resource);
   const cell = resources.find(isResourceKind('Cell')) as Cell;
-  const peers = reuseArray(resources.filter(isResourceKind('Peer')).sort((a, b) => compareIPv4Text(a.ip, b.ip)), previous?.peers);
-  const links = reuseArray(resources.filter(isResourceKind('CellLink')).sort((a, b) => compareText(a.name, b.name)), previous?.links);
-  if (previous !== null && previous.cell === cell && previous.peers === peers && previous.links === links) return previous;
-  return { cell, peers, links };
+  const peers = resources.filter(isResourceKind('Peer')).sort((a, b) => compareIPv4Text(a.ip, b.ip));
+  const links = resources.filter(isResourceKind('CellLink')).sort((a, b) => compareText(a.name, b.name));
+  return nextState(previous, cell, peers, links);
 }
 
 function finish(
@@ -158,7 +157,7 @@ function newCandidate(
 ): Candidate {
   const key = resourceKey(resolved);
   const before = previousByKey.get(key);
-  const resource = reuseUnchanged(resolved, before);
+  const resource = nextResource(before, resolved);
   // Blame compares fields with the version this same file held: a resource renamed into another
   // file's name is new here, not an edit of that other resource.
   const own = previousFiles.get(file)?.includes(key) === true ? before : undefined;

@@ -8,7 +8,7 @@ import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
 import type { HeldBack } from '../model/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
-import { observeCell, type Observed } from '../observe/observe-cell.js';
+import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.js';
 import type { DesiredCounts } from './controller-status.js';
 import type { ControllerClock } from './controller-clock.js';
 import type { LastGoodMemory } from './last-good-store.js';
@@ -125,9 +125,15 @@ export class CellReconciler {
 
   private async run(): Promise<Outcome & LoadFields> {
     const { config, targets } = this.deps;
-    // Reading the cell does not depend on the state files: both go at once. (observeCell never rejects.)
-    const observation = observeCell(targets, layoutOf(config));
-    const { loaded, empty } = await this.load();
+    // Reading the cell does not depend on the state files: both go at once; only the api lookup
+    // waits for the Cell's ip_range. (observeCell never rejects.)
+    let ipRangeLoaded: (ipRange: string | null) => void = () => undefined;
+    const observation = observeCell(targets, layoutOf(config), ALL_PARTS, new Promise((resolve) => (ipRangeLoaded = resolve)));
+    const { loaded, empty } = await this.load().catch((error: unknown) => {
+      ipRangeLoaded(null);
+      throw error;
+    });
+    ipRangeLoaded((loaded.state ?? this.previous?.state ?? null)?.cell.ip_range ?? null);
     const load: LoadSummary = { issues: loaded.issues, fallbackFiles: loaded.fallbackFiles, unresolvedFiles: loaded.unresolvedFiles };
     if (empty) return { ...(await this.reconcileEmptied(observation)), load, storeError: null };
     if (loaded.state === null) {

@@ -6,7 +6,7 @@ import type { ControllerMetrics } from '../http/metrics.js';
 import { serveStatus } from '../http/serve-status.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { PassResult } from '../model/reconcile-labels.js';
-import type { DockerEngine } from '../targets/docker-engine.js';
+import type Docker from 'dockerode';
 import { CellReconciler } from './cell-reconciler.js';
 import { randomReconcileId, SYSTEM_CONTROLLER_CLOCK, type ControllerClock } from './controller-clock.js';
 import type { ControllerStatus } from './controller-status.js';
@@ -22,7 +22,7 @@ export interface ControllerDeps {
   readonly config: ControllerConfig;
   readonly targets: CellTargets;
   /** Docker client for lifecycle events of the role containers; null when no target is a container. */
-  readonly docker: DockerEngine | null;
+  readonly docker: Docker | null;
   /** Role container names to follow in Docker's events. */
   readonly containers: readonly string[];
   readonly logger: Logger;

@@ -7,11 +7,7 @@
  * real path and inode, so a folder deleted and recreated under the same path is watched anew.
  */
 
-/** A real folder: its path (no symlinks in it) and its inode. */
-export interface FolderId {
-  readonly path: string;
-  readonly ino: number;
-}
+import { folderKey, type FolderId } from '../load/read-state-dir.js';
 
 /** The state tree as read-state-dir.ts walks it. */
 export interface StateTreeScan {
@@ -42,10 +38,6 @@ export interface WatchSpec {
 
 /** Watch key (`ino:path`) → what its events mean. */
 export type WatchPlan = ReadonlyMap<string, WatchSpec>;
-
-export function folderKey(id: FolderId): string {
-  return `${id.ino}:${id.path}`;
-}
 
 interface SpecDraft {
   path: string;

@@ -5,7 +5,7 @@ import type { ObservedCell } from '../model/observed-cell.js';
 import type { Plan } from '../model/plan.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
 import { applyPlan, type ApplyResult } from '../apply/apply-plan.js';
-import { observeCell, type Observed } from '../observe/observe-cell.js';
+import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.js';
 import { planCell } from '../plan/plan-cell.js';
 import { renderCell } from '../render/render-cell.js';
 import { verifyConverged } from '../verify/verify-converged.js';
@@ -47,7 +47,7 @@ export interface ReconcileResult {
 export async function reconcileCell(state: DesiredState, targets: CellTargets, layout: LayoutConfig, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const now = options.now ?? (() => performance.now());
   const t0 = now();
-  const { observed, facts } = await (options.observation ?? observeCell(targets, layout));
+  const { observed, facts } = await (options.observation ?? observeCell(targets, layout, ALL_PARTS, state.cell.ip_range));
   const t1 = now();
   const plain = renderCell(state, facts, layout);
   const rendered = options.adjust ? options.adjust(plain, observed) : plain;

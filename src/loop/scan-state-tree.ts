@@ -8,8 +8,8 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isIgnoredName } from '../load/read-state-dir.js';
-import type { AnchorEntry, FolderId, StateTreeScan } from './plan-state-watches.js';
+import { isIgnoredName, type FolderId } from '../load/read-state-dir.js';
+import type { AnchorEntry, StateTreeScan } from './plan-state-watches.js';
 import { stateRelPath } from './classify-watch-event.js';
 
 const statOrNull = (path: string): Promise<Stats | null> => stat(path).catch(() => null);

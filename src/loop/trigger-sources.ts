@@ -1,7 +1,7 @@
 import type { ControllerConfig } from '../config/controller-config.js';
 import type { Observation } from '../model/observed-cell.js';
 import { readCorefile } from '../observe/observe-cell.js';
-import type { DockerEngine } from '../targets/docker-engine.js';
+import type Docker from 'dockerode';
 import type { Logger } from './logger.js';
 import type { StateFileCache } from './state-file-cache.js';
 import { watchCorefile, type CorefileWatcher } from './watch-corefile.js';
@@ -20,7 +20,7 @@ export interface TriggerSourcesDeps {
   readonly corefilePath: string;
   readonly config: Pick<ControllerConfig, 'debounce_ms' | 'resync_seconds'>;
   /** Docker client for lifecycle events of the role containers; null when no target is a container. */
-  readonly docker: DockerEngine | null;
+  readonly docker: Docker | null;
   readonly containers: readonly string[];
   readonly files: StateFileCache;
   readonly sink: TriggerSink;

@@ -1,6 +1,6 @@
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { DockerEngine } from '../targets/docker-engine.js';
-import { splitJsonObjects } from '../targets/split-json-objects.js';
+import type Docker from 'dockerode';
 
 export interface DockerEventsWatcher {
   /** True while the event stream is connected. */
@@ -36,7 +36,7 @@ const NETWORK_ACTIONS = ['connect', 'disconnect'];
  * backoff when dockerd goes away. Network events name containers by id only, so the ids of
  * the role containers are learnt from a listing at each connect and from their own events.
  */
-export function watchDockerEvents(docker: DockerEngine, options: DockerEventsOptions): DockerEventsWatcher {
+export function watchDockerEvents(docker: Docker, options: DockerEventsOptions): DockerEventsWatcher {
   const names = new Set(options.containers);
   const idToName = new Map<string, string>();
   const base = options.backoffBaseMs ?? 250;
@@ -92,15 +92,15 @@ export function watchDockerEvents(docker: DockerEngine, options: DockerEventsOpt
   };
 
   const follow = (events: Readable): void => {
-    let pending = '';
-    // Decodes UTF-8 across chunk boundaries; objects are split across them too, or several share one.
-    events.setEncoding('utf8');
-    events.on('data', (chunk: string) => {
-      const split = splitJsonObjects(pending, chunk);
-      pending = split.rest;
-      // A broken object is skipped there; the next resync covers anything missed.
-      for (const event of split.objects) if (typeof event === 'object' && event !== null) handle(event as DockerEvent);
-    });
+    // Docker writes one JSON object a line; readline joins lines (and UTF-8) cut across chunks.
+    createInterface({ input: events, crlfDelay: Infinity })
+      .on('line', (line: string) => {
+        const event = parseEvent(line);
+        if (event !== null) handle(event);
+      })
+      // readline re-emits the stream's errors (ECONNRESET when dockerd goes away): the stream's own
+      // listener below reconnects; unheard here, the error would crash the process.
+      .on('error', () => undefined);
     let ended = false;
     const endOnce = (reason: string): void => {
       if (ended) return;
@@ -115,8 +115,10 @@ export function watchDockerEvents(docker: DockerEngine, options: DockerEventsOpt
   const connect = (): void => {
     timer = null;
     if (closed) return;
-    docker.events({ type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] }).then(
-      (events) => {
+    docker.getEvents({ filters: { type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] } }).then(
+      (response) => {
+        // dockerode types the stream as a plain ReadableStream; it is the http.IncomingMessage.
+        const events = response as Readable;
         if (closed) {
           events.destroy();
           return;
@@ -142,4 +144,15 @@ export function watchDockerEvents(docker: DockerEngine, options: DockerEventsOpt
       stream?.destroy();
     },
   };
+}
+
+/** One line of the stream; a foreign or broken line is skipped (the next resync covers anything missed). */
+function parseEvent(line: string): DockerEvent | null {
+  if (line.trim() === '') return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as DockerEvent) : null;
+  } catch {
+    return null;
+  }
 }

@@ -2,7 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { debounce } from './debounce.js';
 import { ChangeCollector, changeReport, classifyWatchEvent, UNKNOWN, type StateChanges, type WatchEventOutcome } from './classify-watch-event.js';
-import { diffWatchSet, folderKey, planStateWatches, sameTree, watchedTree, type WatchPlan } from './plan-state-watches.js';
+import { folderKey } from '../load/read-state-dir.js';
+import { diffWatchSet, planStateWatches, sameTree, watchedTree, type WatchPlan } from './plan-state-watches.js';
 import { scanAnchors, scanStateTree } from './scan-state-tree.js';
 
 export type { StateChanges } from './classify-watch-event.js';

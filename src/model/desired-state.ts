@@ -50,6 +50,15 @@ export interface CellLink {
 
 export type Resource = Cell | Peer | CellLink;
 
+/**
+ * One load of the state folder.
+ *
+ * Invariant (the pipeline relies on it): a load produces its state from the previous load's with
+ * immer's `produce` (src/load/produce-next.ts), so a resource whose content did not change is the
+ * very same object as before, an unchanged `peers` or `links` array is the same array, and a load
+ * that changed nothing returns the previous DesiredState itself. Later stages compare with `===`
+ * to skip what did not change; the objects are deeply frozen, so that identity cannot go stale.
+ */
 export interface DesiredState {
   readonly cell: Cell;
   /** Sorted by IP, numerically. */

@@ -25,7 +25,11 @@ export interface Target {
 /** Finds the api container's address (§7: docker:NAME, ip:ADDR, netns:NAME, local). */
 export interface ApiAddressSource {
   readonly locator: string;
-  address(): Promise<string | null>;
+  /**
+   * The api's IPv4 address, null when there is none (a stopped container). `ipRange` is the Cell's
+   * network: a container on several Docker networks is reached on the one inside it.
+   */
+  address(ipRange: string | null): Promise<string | null>;
 }
 
 /** Makes CoreDNS reload its Corefile (SIGUSR1), or does nothing for `none`. */

@@ -67,9 +67,9 @@ export async function readCorefile(path: string): Promise<Observation<string | n
   }
 }
 
-async function observeFacts(targets: CellTargets): Promise<{ facts: Facts; error: string | null }> {
+async function observeFacts(targets: CellTargets, ipRange: IpRange): Promise<{ facts: Facts; error: string | null }> {
   try {
-    const apiIp = await targets.api.address();
+    const apiIp = await targets.api.address(await ipRange);
     // It goes into iptables-restore input: only a strict dotted quad may.
     if (apiIp !== null && parseIPv4(apiIp) === null) return { facts: { apiIp: null }, error: `${targets.api.locator}: not an IPv4 address: ${JSON.stringify(apiIp.slice(0, 64))}` };
     return { facts: { apiIp }, error: null };
@@ -78,6 +78,9 @@ async function observeFacts(targets: CellTargets): Promise<{ facts: Facts; error
     return { facts: { apiIp: null }, error: message.startsWith(targets.api.locator) ? message : `${targets.api.locator}: ${message}` };
   }
 }
+
+/** The Cell's ip_range (where the api is reached), or a promise of it while the state is still loading. */
+export type IpRange = string | null | Promise<string | null>;
 
 export interface Observed {
   readonly observed: ObservedCell;
@@ -89,13 +92,13 @@ export interface Observed {
  * one iptables-save and one `ip -batch` in the wireguard target, one `ip addr` in caddy,
  * one file read, one api address lookup. The parts are read concurrently.
  */
-export async function observeCell(targets: CellTargets, layout: LayoutConfig, parts: ObserveParts = ALL_PARTS): Promise<Observed> {
+export async function observeCell(targets: CellTargets, layout: LayoutConfig, parts: ObserveParts = ALL_PARTS, ipRange: IpRange = null): Promise<Observed> {
   const [iptables, routing, addresses, corefile, facts] = await Promise.all([
     parts.iptables ? observeIptables(targets.wireguard) : NOT_READ,
     parts.routing ? observeRouting(targets.wireguard) : { policyRules: NOT_READ, routes: NOT_READ },
     parts.addresses ? observeAddresses(targets.caddy, layout.caddyInterface) : NOT_READ,
     parts.corefile ? readCorefile(targets.corefilePath) : NOT_READ,
-    parts.facts ? observeFacts(targets) : Promise.resolve({ facts: { apiIp: null }, error: null }),
+    parts.facts ? observeFacts(targets, ipRange) : Promise.resolve({ facts: { apiIp: null }, error: null }),
   ]);
   // Without the api's address its rules would render empty and be deleted: when the lookup itself
   // failed (not "no such container", which is null), iptables counts as unobserved this pass.

@@ -17,7 +17,7 @@ export function createApiAddressSource(text: string, locator: Locator, options?:
     case 'ip':
       return { locator: text, address: () => Promise.resolve(locator.address) };
     case 'docker':
-      return { locator: text, address: () => dockerContainerAddress(locator.name, options?.timeoutMs) };
+      return { locator: text, address: (ipRange) => dockerContainerAddress(locator.name, ipRange, options?.timeoutMs) };
     case 'netns':
       return interfaceAddress(text, createNetnsTarget(locator.name, options), options?.interface ?? 'eth0');
     case 'local':

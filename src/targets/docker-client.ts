@@ -1,21 +1,48 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import Docker from 'dockerode';
 import { ExecError } from '../model/target.js';
 import { DeadlineExceeded } from './deadline.js';
-import { createDockerEngine, type DockerEngine } from './docker-engine.js';
-import { dockerEndpointOf } from './docker-host.js';
+import { dockerEndpointOf, type DockerEndpoint } from './docker-host.js';
 
-let client: DockerEngine | undefined;
+let client: Docker | undefined;
+let endpointName = '';
 
 /**
- * One client per process, over DOCKER_HOST or /var/run/docker.sock; throws a one-line error when
- * DOCKER_HOST names something this client cannot use (ssh://, a missing TLS file).
+ * One dockerode client per process, over DOCKER_HOST or /var/run/docker.sock; throws a one-line
+ * error when DOCKER_HOST names something it cannot use (ssh://, a missing TLS file).
+ *
+ * DOCKER_HOST is read here, as the docker CLI reads it, rather than by docker-modem: docker-modem
+ * would take ssh:// (ssh2 is not installed, see vendor/ssh2-absent) and reads the TLS files only
+ * when DOCKER_CERT_PATH is set, where the CLI defaults it to ~/.docker.
  */
-export function dockerClient(): DockerEngine {
+export function dockerClient(): Docker {
   if (client !== undefined) return client;
   const endpoint = dockerEndpointOf(process.env, homedir());
   if (!endpoint.ok) throw new Error(endpoint.error);
-  client = createDockerEngine(endpoint.value);
+  client = createDockerClient(endpoint.value);
+  endpointName = nameOf(endpoint.value);
   return client;
+}
+
+export function createDockerClient(endpoint: DockerEndpoint): Docker {
+  if (endpoint.kind === 'unix') return new Docker({ socketPath: endpoint.socketPath });
+  if (endpoint.tls === null) return new Docker({ host: endpoint.host, port: endpoint.port, protocol: 'http' });
+  const { caFile, certFile, keyFile } = endpoint.tls;
+  // Read once, here: a missing file is an error at startup, not at the first exec.
+  return new Docker({ host: endpoint.host, port: endpoint.port, protocol: 'https', ca: readPem(caFile), cert: readPem(certFile), key: readPem(keyFile) });
+}
+
+function nameOf(endpoint: DockerEndpoint): string {
+  return endpoint.kind === 'unix' ? endpoint.socketPath : `${endpoint.host}:${endpoint.port}`;
+}
+
+function readPem(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new Error(`cannot read the Docker TLS file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 export type DockerFailureKind = 'no-container' | 'not-running' | 'unreachable' | 'timeout' | 'other';
@@ -25,17 +52,39 @@ export interface DockerFailure {
   readonly detail: string;
 }
 
-/** Sorts whatever Docker or the deadline threw into what a caller can act on. */
-export function classifyDockerFailure(error: unknown): DockerFailure {
+/** What a socket error means for the operator, by its code. */
+const SOCKET_CAUSES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied: run as root or in the docker group',
+  EPERM: 'permission denied: run as root or in the docker group',
+  ENOENT: 'no such socket: is the Docker daemon running? (DOCKER_HOST names another socket)',
+  ECONNREFUSED: 'connection refused: no Docker daemon listens there',
+  EHOSTUNREACH: 'host unreachable',
+  ENOTFOUND: 'no such host',
+  ETIMEDOUT: 'connection timed out',
+};
+
+/**
+ * Sorts whatever dockerode or the deadline threw into what a caller can act on. dockerode's HTTP
+ * errors carry `statusCode` and the daemon's JSON reply; socket errors carry Node's `code`.
+ * `endpoint` names the socket in an unreachable daemon's detail (default: the client's own).
+ */
+export function classifyDockerFailure(error: unknown, endpoint = endpointName || '/var/run/docker.sock'): DockerFailure {
   if (error instanceof DeadlineExceeded) return { kind: 'timeout', detail: error.message };
   if (!(error instanceof Error)) return { kind: 'other', detail: String(error) };
-  const details = error as Error & { statusCode?: number; code?: string };
-  if (details.statusCode === 404 && /no such container/i.test(error.message)) return { kind: 'no-container', detail: 'no such container' };
-  if (details.statusCode === 409 || /is not running/i.test(error.message)) return { kind: 'not-running', detail: 'container is not running' };
-  if (details.code === 'ECONNREFUSED' || details.code === 'ENOENT' || details.code === 'EACCES') {
-    return { kind: 'unreachable', detail: `docker daemon unreachable (${details.code})` };
-  }
-  return { kind: 'other', detail: error.message.trim() };
+  const details = error as Error & { statusCode?: number; code?: string; json?: unknown };
+  const message = daemonMessage(details.json) ?? error.message.trim();
+  if (details.statusCode === 404 && /no such container/i.test(message)) return { kind: 'no-container', detail: 'no such container' };
+  if (details.statusCode === 409 || /is not running/i.test(message)) return { kind: 'not-running', detail: 'container is not running' };
+  const cause = details.code === undefined ? undefined : SOCKET_CAUSES[details.code];
+  if (cause !== undefined) return { kind: 'unreachable', detail: `${endpoint}: ${cause}` };
+  return { kind: 'other', detail: details.statusCode === undefined ? message : `${message} (HTTP ${details.statusCode})` };
+}
+
+/** The daemon's `{"message": …}`, when its reply was JSON. */
+function daemonMessage(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const message = (json as { message?: unknown }).message;
+  return typeof message === 'string' ? message.trim() : undefined;
 }
 
 export function dockerExecError(locator: string, command: readonly string[], error: unknown): ExecError {

@@ -1,4 +1,4 @@
-import type { DockerEngine } from './docker-engine.js';
+import type Docker from 'dockerode';
 
 /**
  * Creating, starting, stopping and removing containers: what the benchmark and the tests do to
@@ -6,34 +6,29 @@ import type { DockerEngine } from './docker-engine.js';
  */
 
 /** The create body as the Engine API names it (Image, Cmd, HostConfig, …); only Image is required. */
-export interface ContainerCreateSpec {
-  readonly Image: string;
-  readonly Cmd?: readonly string[];
-  readonly HostConfig?: Readonly<Record<string, unknown>>;
-  readonly [field: string]: unknown;
-}
-
-const at = (name: string): string => `/containers/${encodeURIComponent(name)}`;
+export type ContainerCreateSpec = Docker.ContainerCreateOptions & { readonly Image: string };
 
 /** Creates the container under `name` and starts it. */
-export async function runContainer(docker: DockerEngine, name: string, spec: ContainerCreateSpec): Promise<void> {
-  await docker.request('POST', '/containers/create', { query: { name }, body: spec });
-  await startContainer(docker, name);
+export async function runContainer(docker: Docker, name: string, spec: ContainerCreateSpec): Promise<void> {
+  await (await docker.createContainer({ ...spec, name })).start();
 }
 
-export async function startContainer(docker: DockerEngine, name: string): Promise<void> {
-  await docker.request('POST', `${at(name)}/start`);
+export async function startContainer(docker: Docker, name: string): Promise<void> {
+  await docker.getContainer(name).start();
 }
 
 /** Stops it, with SIGKILL after `graceSeconds` of SIGTERM. */
-export async function stopContainer(docker: DockerEngine, name: string, graceSeconds: number): Promise<void> {
-  await docker.request('POST', `${at(name)}/stop`, { query: { t: graceSeconds } });
+export async function stopContainer(docker: Docker, name: string, graceSeconds: number): Promise<void> {
+  await docker.getContainer(name).stop({ t: graceSeconds });
 }
 
 /** Removes it, running or not; resolves false when there was nothing to remove. */
-export async function removeContainer(docker: DockerEngine, name: string): Promise<boolean> {
-  return docker.request('DELETE', at(name), { query: { force: true } }).then(
-    () => true,
-    () => false,
-  );
+export async function removeContainer(docker: Docker, name: string): Promise<boolean> {
+  return docker
+    .getContainer(name)
+    .remove({ force: true })
+    .then(
+      () => true,
+      () => false,
+    );
 }

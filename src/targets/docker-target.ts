@@ -1,8 +1,8 @@
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import type Docker from 'dockerode';
 import { ExecError, ProgramNotFoundError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
 import { withAbortableDeadline } from './deadline.js';
 import { dockerClient, dockerExecError } from './docker-client.js';
-import type { DockerEngine, ExecConnection } from './docker-engine.js';
-import { collectStreamOutput } from './docker-stream-frames.js';
 import { timeoutOf, type TargetOptions } from './exec-defaults.js';
 
 // runc's words when the program cannot be started (exit 126 or 127); a shell's own 127 is a result.
@@ -12,9 +12,9 @@ const NOT_FOUND = /executable file not found|no such file or directory/i;
 const INSPECT_RETRY_MS = 20;
 
 /**
- * Runs commands in a container (`docker:NAME`) through the Docker API, without the docker CLI.
- * On timeout the connection is dropped; Docker cannot kill an exec'd process, so one that truly
- * hangs keeps running in the container until it ends by itself.
+ * Runs commands in a container (`docker:NAME`) through dockerode, without the docker CLI.
+ * On timeout the requests in flight are aborted and the exec's connection is dropped; Docker
+ * cannot kill an exec'd process, so one that truly hangs keeps running until it ends by itself.
  */
 export function createDockerTarget(name: string, options?: TargetOptions): Target {
   const locator = `docker:${name}`;
@@ -22,13 +22,12 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
     locator,
     async exec(argv: readonly string[], call?: ExecOptions): Promise<ExecResult> {
       const timeoutMs = timeoutOf(call?.timeoutMs, options);
-      const connection: Connection = { exec: null };
+      const connection: Connection = { stream: null };
       try {
-        // Past the deadline, the exec's connection and any API request still in flight are dropped.
         const result = await withAbortableDeadline(
           timeoutMs,
           (abort) => runExec(dockerClient(), name, argv, call?.stdin, connection, abort),
-          () => connection.exec?.destroy(),
+          () => connection.stream?.destroy(),
         );
         return checkStarted(locator, argv, result);
       } catch (error) {
@@ -40,11 +39,11 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
 
 /** The exec's connection, so a deadline can drop it even when it opens late. */
 interface Connection {
-  exec: ExecConnection | null;
+  stream: Readable | Duplex | null;
 }
 
 async function runExec(
-  docker: DockerEngine,
+  docker: Docker,
   name: string,
   argv: readonly string[],
   stdin: string | undefined,
@@ -52,37 +51,39 @@ async function runExec(
   abort: AbortSignal,
 ): Promise<ExecResult> {
   const withStdin = stdin !== undefined;
-  const id = await docker.createExec(name, { Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true }, abort);
-  const exec = await docker.startExec(id, { stdin: withStdin, abort });
-  connection.exec = exec;
+  const exec = await docker.getContainer(name).exec({ Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, abortSignal: abort });
+  // With stdin the connection is hijacked (Upgrade: tcp), so it can be half-closed after the input.
+  const stream = (await exec.start({ hijack: withStdin, stdin: withStdin, abortSignal: abort })) as Duplex;
+  connection.stream = stream;
   if (abort.aborted) {
-    exec.destroy();
+    stream.destroy();
     throw new Error('abandoned after the deadline');
   }
-  const output = collectStreamOutput();
+  const stdout = collect();
+  const stderr = collect();
+  docker.modem.demuxStream(stream, stdout.sink, stderr.sink);
   const ended = new Promise<void>((resolve, reject) => {
-    exec.output.on('data', (chunk: Buffer) => output.push(chunk));
-    exec.output.on('end', resolve);
-    exec.output.on('close', resolve);
+    stream.on('end', resolve);
+    stream.on('close', resolve);
     // EPIPE: the command ended without reading all its input (a program that was not found,
     // one that ignores stdin); its exit code, not the broken pipe, says how it went.
-    exec.output.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? resolve() : reject(error)));
+    stream.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? resolve() : reject(error)));
   });
-  // The half-close sends FIN: Docker closes the command's stdin, so it sees EOF instead of waiting forever.
-  if (withStdin) exec.endInput(stdin);
+  // end() sends FIN: Docker closes the command's stdin, so it sees EOF instead of waiting forever.
+  if (withStdin) stream.end(stdin);
   try {
     await ended;
   } finally {
     // Output has ended, so the command has too: input it never read would hold the socket open.
-    exec.destroy();
+    stream.destroy();
   }
-  return { stdout: output.stdout(), stderr: output.stderr(), exitCode: await exitCodeOf(docker, id, abort) };
+  return { stdout: stdout.text(), stderr: stderr.text(), exitCode: await exitCodeOf(exec, abort) };
 }
 
-async function exitCodeOf(docker: DockerEngine, id: string, abort: AbortSignal): Promise<number> {
+async function exitCodeOf(exec: Docker.Exec, abort: AbortSignal): Promise<number> {
   // Once the deadline has passed nobody waits for the answer; stop asking.
   while (!abort.aborted) {
-    const info = await docker.inspectExec(id, abort);
+    const info = await exec.inspect({ abortSignal: abort });
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((resolve) => setTimeout(resolve, INSPECT_RETRY_MS));
   }
@@ -97,4 +98,12 @@ function checkStarted(locator: string, argv: readonly string[], result: ExecResu
     throw new ProgramNotFoundError(locator, argv, result.exitCode, output, `${argv[0] ?? ''} not found in container`);
   }
   throw new ExecError(locator, argv, result.exitCode, output, `${argv[0] ?? ''} could not be executed in container`);
+}
+
+/** Where demuxStream writes one of the two streams; decoded once, at the end, so UTF-8 split across frames stays whole. */
+function collect(): { sink: PassThrough; text: () => string } {
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
 }

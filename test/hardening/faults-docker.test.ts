@@ -87,7 +87,7 @@ describe('a container stopped during apply', () => {
       const running = inner.exec(argv, options);
       // Its failure reaches the controller through the returned promise; don't report it twice.
       running.catch(() => undefined);
-      await dockerClient().killContainer(name, 'SIGKILL');
+      await dockerClient().getContainer(name).kill({ signal: 'SIGKILL' });
       return running;
     };
     const editedAt = Date.now();

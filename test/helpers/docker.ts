@@ -17,6 +17,8 @@ import { ensureSuiteDaemon } from './suite-daemon.js';
 const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-test-image.sh', import.meta.url));
 
 const containers = new Set<string>();
+const networks = new Set<string>();
+let cellNetwork: Promise<string> | null = null;
 
 async function daemonAnswers(): Promise<boolean> {
   try {
@@ -55,11 +57,40 @@ export interface ContainerSpec {
 
 const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'];
 
-/** Creates and starts a container with NET_ADMIN; returns its name. */
+/**
+ * Creates a network `pict-<pid>-<role>` on the first free subnet `subnetAt(0)`, `subnetAt(1)`, …
+ * (test runs in parallel each hold one); removed with the containers.
+ */
+export async function createTestNetwork(role: string, subnetAt: (attempt: number) => string): Promise<string> {
+  const name = containerName(role);
+  for (let attempt = 0; attempt < 64; attempt++) {
+    try {
+      await dockerClient().createNetwork({ Name: name, IPAM: { Config: [{ Subnet: subnetAt(attempt) }] } });
+      networks.add(name);
+      return name;
+    } catch (error) {
+      if (!/overlap/i.test(String(error))) throw error;
+    }
+  }
+  throw new Error(`no free subnet for the test network ${name}`);
+}
+
+/**
+ * The network every test container joins: a /24 inside the example Cell's ip_range
+ * 172.20.0.0/16 (and inside 172.20.0.0/17, for tests that change the prefix), where the
+ * controller looks for the api's address.
+ */
+export function testCellNetwork(): Promise<string> {
+  cellNetwork ??= createTestNetwork('cell', (attempt) => `172.20.${(process.pid + attempt) % 128}.0/24`);
+  return cellNetwork;
+}
+
+/** Creates and starts a container with NET_ADMIN on the test cell network; returns its name. */
 export async function startTestContainer(spec: ContainerSpec): Promise<string> {
   const name = containerName(spec.role);
   containers.add(name);
-  await runContainer(dockerClient(), name, { Image: spec.image, Cmd: [...(spec.cmd ?? IDLE)], HostConfig: { CapAdd: ['NET_ADMIN'] } });
+  const network = await testCellNetwork();
+  await runContainer(dockerClient(), name, { Image: spec.image, Cmd: [...(spec.cmd ?? IDLE)], HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: network } });
   return name;
 }
 
@@ -67,7 +98,7 @@ export async function stopTestContainer(name: string): Promise<void> {
   await stopContainer(dockerClient(), name, 0);
 }
 
-/** Removes every container this process created (running or not). */
+/** Removes every container and network this process created (running or not). */
 export async function removeTestContainers(): Promise<void> {
   await Promise.all(
     [...containers].map(async (name) => {
@@ -76,9 +107,17 @@ export async function removeTestContainers(): Promise<void> {
       containers.delete(name);
     }),
   );
+  await Promise.all(
+    [...networks].map(async (name) => {
+      await dockerClient().getNetwork(name).remove().catch(() => undefined);
+      networks.delete(name);
+    }),
+  );
+  cellNetwork = null;
 }
 
 // Last resort when the run dies before afterAll: our containers do not outlive us (the daemon is the teardown's).
 process.on('exit', () => {
   if (containers.size > 0) spawnSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore' });
+  if (networks.size > 0) spawnSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore' });
 });

@@ -1,6 +1,6 @@
-import type { DockerEngine } from '../../src/targets/docker-engine.js';
+import type Docker from 'dockerode';
 
 /** Stops the container (SIGKILL after `graceSeconds` of SIGTERM), then starts it again: a fresh network namespace. */
-export async function restartContainer(docker: DockerEngine, name: string, graceSeconds: number): Promise<void> {
-  await docker.request('POST', `/containers/${encodeURIComponent(name)}/restart`, { query: { t: graceSeconds } });
+export async function restartContainer(docker: Docker, name: string, graceSeconds: number): Promise<void> {
+  await docker.getContainer(name).restart({ t: graceSeconds });
 }

@@ -14,7 +14,7 @@ import { removeContainer } from '../../src/targets/docker-container-lifecycle.js
 import { restartContainer } from '../helpers/restart-container.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
-import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
+import { buildTestImage, createTestNetwork, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -127,5 +127,25 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
     const nat = await exec(wireguard, ['iptables-save', '-t', 'nat']);
     expect(nat).not.toContain(`${before}:3000`);
     expect(await converged()).toBe(true);
+  });
+
+  it("keeps the api rules on the Cell's network when the api joins a network whose name sorts first", async () => {
+    const cellAddress = await dockerContainerAddress(apiName, state.cell.ip_range);
+    expect(cellAddress).not.toBeNull();
+    const natBefore = await exec(wireguard, ['iptables-save', '-t', 'nat']);
+    expect(natBefore).toContain(`--to-destination ${cellAddress}:3000`);
+    // `pict-<pid>-aaa` sorts before `pict-<pid>-cell`, as Docker's default `bridge` sorts before a compose network.
+    const first = await createTestNetwork('aaa', (attempt) => `10.234.${(process.pid + attempt) % 256}.0/24`);
+    const before = controller?.status().lastReconcile?.id;
+    await dockerClient().getNetwork(first).connect({ Container: apiName });
+    const other = (await dockerClient().getContainer(apiName).inspect()).NetworkSettings.Networks[first]?.IPAddress ?? '';
+    expect(other).toMatch(/^10\.234\./);
+    // The network event triggers a pass; it must keep the DNAT, MASQUERADE and port-3000 rules where they were.
+    await waitFor('the pass after the network connect', async () => controller?.status().lastReconcile?.id !== before && controller?.status().lastReconcile?.triggers.some((t) => t.startsWith('docker-network-connect')) === true, 10_000);
+    const natAfter = await exec(wireguard, ['iptables-save', '-t', 'nat']);
+    expect(natAfter).toContain(`--to-destination ${cellAddress}:3000`);
+    expect(natAfter).not.toContain(other);
+    expect((await exec(wireguard, ['iptables-save', '-t', 'filter'])).includes(other)).toBe(false);
+    expect(controller?.status().lastReconcile?.converged).toBe(true);
   });
 });

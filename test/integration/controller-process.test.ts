@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type Docker from 'dockerode';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { reconcileCell } from '../../src/loop/reconcile-cell.js';
 import { withDeadline } from '../../src/targets/deadline.js';
 import { runContainer } from '../../src/targets/docker-container-lifecycle.js';
-import { createDockerEngine, type DockerEngine } from '../../src/targets/docker-engine.js';
+import { createDockerClient } from '../../src/targets/docker-client.js';
 import { cleanupNamespaces, createNamespace, nsRunOk } from '../../src/testbed/netns.js';
 import { buildTestImage, ensureDockerDaemon } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -188,7 +189,7 @@ describe('the controller process: dockerd goes away and comes back', () => {
   let socket = '';
   let daemonNs = '';
   let daemon: ChildProcess | null = null;
-  let docker: DockerEngine;
+  let docker: Docker;
   let controller: ControllerProcess | null = null;
   let listen = '';
   const names = { wireguard: `pict-${process.pid}-pwg`, caddy: `pict-${process.pid}-pcaddy` };
@@ -235,7 +236,7 @@ describe('the controller process: dockerd goes away and comes back', () => {
     socket = join(home, 'docker.sock');
     await writeFile(join(home, 'daemon.json'), '{}');
     daemonNs = await createNamespace();
-    docker = createDockerEngine({ kind: 'unix', socketPath: socket });
+    docker = createDockerClient({ kind: 'unix', socketPath: socket });
     await startDaemon();
     await execFileAsync('bash', ['-c', `docker save "$IMAGE" | docker -H "unix://$SOCK" load`], { env: { ...process.env, IMAGE: image, SOCK: socket } });
     const idle = 'trap "exit 0" TERM; while true; do sleep 1; done';

@@ -479,7 +479,7 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
   afterAll(async () => {
     if (!prerequisites.ok) return;
     await removeContainer(dockerClient(), controller);
-    await dockerClient().request('DELETE', `/volumes/${statusVolume}`).catch(() => undefined);
+    await dockerClient().getVolume(statusVolume).remove().catch(() => undefined);
     await removeTestContainers();
     if (buildRan) await runScript(['--clean'], 120_000);
     await rm(work, { recursive: true, force: true });
@@ -539,7 +539,7 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
 
     const ready = async (): Promise<boolean> =>
       (await runProgram('docker', ['exec', controller, 'node', '/app/dist/cli/main.js', 'status', '--config', '/etc/pic-reconciler/config.json'], 10_000)).code === 0;
-    const healthy = async (): Promise<boolean> => (await dockerClient().inspectContainer(controller)).State.Health?.Status === 'healthy';
+    const healthy = async (): Promise<boolean> => (await dockerClient().getContainer(controller).inspect()).State.Health?.Status === 'healthy';
     await waitFor(`a ready, healthy controller (${await logs()})`, async () => (await ready()) && (await healthy()), 45_000);
 
     const iptables = (): Promise<string> => docker(['exec', wireguard, 'iptables-save']);
@@ -548,13 +548,13 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     expect(vips).toMatch(/inet 172\.20\.0\.21\/16 .*eth0:pic/);
     expect(readFileSync(join(dnsDir, 'Corefile'), 'utf8')).toContain('file /data/cell.zone');
     expect(await docker(['exec', dns, 'cat', '/tmp/sig'])).toContain('got');
-    const volume = (await dockerClient().request('GET', `/volumes/${statusVolume}`)) as { Mountpoint: string };
+    const volume = await dockerClient().getVolume(statusVolume).inspect();
     expect(readdirSync(volume.Mountpoint).length).toBeGreaterThan(0);
 
     await writeFile(join(state, 'peers', 'bob.json'), JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3', internet_access: false }));
     await waitFor('the new peer in the live rules', async () => /-s 10\.0\.0\.3\/32 /.test(await iptables()), 20_000);
 
     await stopContainer(dockerClient(), controller, 60);
-    expect((await dockerClient().inspectContainer(controller)).State.ExitCode).toBe(0);
+    expect((await dockerClient().getContainer(controller).inspect()).State.ExitCode).toBe(0);
   }, 120_000);
 });

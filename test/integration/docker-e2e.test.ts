@@ -16,7 +16,7 @@ import { removeContainer, runContainer } from '../../src/targets/docker-containe
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { buildState } from '../helpers/build-state.js';
 import {
-  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer,
+  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, testCellNetwork,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
@@ -47,10 +47,13 @@ interface AddrInfo {
   readonly label?: string;
 }
 
-/** A state of 200 peers that differs from the example in every part: rules, routes, VIPs (another ip_range) and Corefile. */
+/**
+ * A state of 200 peers that differs from the example in every part: rules, routes, VIPs (another
+ * ip_range prefix) and Corefile. The ip_range still holds the api's network (testCellNetwork).
+ */
 function generatedState(example: DesiredState): DesiredState {
   return buildState({
-    cell: { ...example.cell, ip_range: '172.21.0.0/16', services: example.cell.services.map((s) => s.name) },
+    cell: { ...example.cell, ip_range: '172.20.0.0/17', services: example.cell.services.map((s) => s.name) },
     peers: Array.from({ length: PEERS }, (_, i) => ({
       name: `gen-${i}`,
       internet_access: i % 3 !== 0,
@@ -81,7 +84,7 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
       startTestContainer({ role: 'wireguard', image }),
       startTestContainer({ role: 'caddy', image }),
       startTestContainer({ role: 'api', image }),
-      runContainer(dockerClient(), names.dns, { Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`] } }),
+      testCellNetwork().then((network) => runContainer(dockerClient(), names.dns, { Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`], NetworkMode: network } })),
     ]);
     const wg0 = await createDockerTarget(names.wireguard).exec(['sh', '-c', MAKE_WG0]);
     expect(wg0.stderr).toBe('');

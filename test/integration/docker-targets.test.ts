@@ -117,7 +117,7 @@ describe('docker targets', () => {
     const expected = inside[0]?.addr_info[0]?.local;
     expect(expected).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await dockerContainerAddress(wireguard)).toBe(expected);
-    expect(await expectOk(resolveApiAddressSource(`docker:${wireguard}`)).address()).toBe(expected);
+    expect(await expectOk(resolveApiAddressSource(`docker:${wireguard}`)).address(null)).toBe(expected);
     expect(await dockerContainerAddress(containerName('missing'))).toBeNull();
     expect(await dockerContainerAddress(stopped)).toBeNull();
   });

@@ -107,7 +107,7 @@ describe('target locators', () => {
   });
 
   it('resolves a fixed api address and no-op dns reloaders', async () => {
-    expect(await expectOk(resolveApiAddressSource('ip:172.20.0.10')).address()).toBe('172.20.0.10');
+    expect(await expectOk(resolveApiAddressSource('ip:172.20.0.10')).address(null)).toBe('172.20.0.10');
     for (const text of ['none', 'netns:whatever', 'local']) {
       await expect(expectOk(resolveDnsReloader(text)).reload()).resolves.toBeUndefined();
     }
@@ -218,10 +218,10 @@ describe('netns target', () => {
   });
 
   it('finds the api address on eth0 of a namespace', async () => {
-    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`)).address()).toBe('10.231.0.2');
-    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`, { interface: 'pictnone0' })).address()).toBeNull();
+    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`)).address(null)).toBe('10.231.0.2');
+    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`, { interface: 'pictnone0' })).address(null)).toBeNull();
     const noNamespace = expectOk(resolveApiAddressSource(`netns:${NAMESPACE_PREFIX}missing`));
-    await expect(noNamespace.address()).rejects.toThrow('no such network namespace');
+    await expect(noNamespace.address(null)).rejects.toThrow('no such network namespace');
   });
 
   it('probes tell connected, refused and dropped apart, and who answered', async () => {

@@ -1,7 +1,7 @@
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { formatIssue } from '../../load/state-issue.js';
-import { observeCell } from '../../observe/observe-cell.js';
+import { ALL_PARTS, observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
 import { formatPlanText, planToJson } from '../../plan/format-plan.js';
 import { planCell } from '../../plan/plan-cell.js';
@@ -28,7 +28,7 @@ export async function runPlan(values: CliValues): Promise<number> {
   }
   const { observed, facts } = values.from
     ? await observeSaved(values.from, layout)
-    : await observeCell(openCellTargets(config), layout);
+    : await observeCell(openCellTargets(config), layout, ALL_PARTS, loaded.state.cell.ip_range);
   const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout);
   process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : escapeLines(formatPlanText(plan)));
   for (const skipped of plan.skipped) printError(`${skipped.part}: not observed: ${skipped.error}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffWatchSet, folderKey, planStateWatches, sameTree, watchedTree, type FolderId, type StateTreeScan } from '../../../src/loop/plan-state-watches.js';
+import { folderKey, type FolderId } from '../../../src/load/read-state-dir.js';
+import { diffWatchSet, planStateWatches, sameTree, watchedTree, type StateTreeScan } from '../../../src/loop/plan-state-watches.js';
 
 const root: FolderId = { path: '/srv/rev-1', ino: 10 };
 const peers: FolderId = { path: '/srv/rev-1/peers', ino: 11 };
