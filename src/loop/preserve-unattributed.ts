@@ -1,4 +1,4 @@
-import type { ChainModel, IptablesModel, ObservedIptables } from '../model/iptables.js';
+import { readableRules, type ChainModel, type IptablesModel, type ObservedIptables } from '../model/iptables.js';
 import type { ObservedCell } from '../model/observed-cell.js';
 import { OWNED_ROUTE_PROTOCOL } from '../model/network.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
@@ -44,10 +44,10 @@ function keepLiveChains(desired: IptablesModel, live: ObservedIptables): Iptable
   const named = new Set(desired.filter.chains.map((c) => c.name));
   const kept: ChainModel[] = [...live.filter.chains.values()]
     .filter((c) => (c.name.startsWith(PEER_CHAIN_PREFIX) || c.name.startsWith(CELL_CHAIN_PREFIX)) && !named.has(c.name))
-    .map((c) => ({ name: c.name, rules: c.rules }));
+    .map((c) => ({ name: c.name, rules: readableRules(c.rules) }));
   if (kept.length === 0) return desired;
   const keptNames = new Set(kept.map((c) => c.name));
-  const liveForward = live.filter.chains.get(FORWARD_CHAIN)?.rules ?? [];
+  const liveForward = readableRules(live.filter.chains.get(FORWARD_CHAIN)?.rules ?? []);
   const keptJumps = new Set(liveForward.filter((r) => keptNames.has(ruleTarget(r) ?? '')));
   const chains = desired.filter.chains.map((chain) => (chain.name === FORWARD_CHAIN ? { name: chain.name, rules: mergeKept(chain.rules, liveForward, keptJumps) } : chain));
   return { ...desired, filter: { ...desired.filter, chains: [...chains, ...kept] } };

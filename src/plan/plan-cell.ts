@@ -4,7 +4,7 @@ import type { Action, Plan } from '../model/plan.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
 import { planAddresses } from './plan-addresses.js';
 import { planCorefile } from './plan-corefile.js';
-import { planIptables } from './plan-iptables.js';
+import { planIptables, unreadableForeignRules, unreadableOwnedRules } from './plan-iptables.js';
 import { planLegacySeedRouting } from './legacy-seed-routing.js';
 import { planPolicyRules, planRoutes } from './plan-routing.js';
 
@@ -21,10 +21,15 @@ export function planCell(desired: RenderedCell, observed: ObservedCell, layout: 
     else skipped.push({ part: name, error: observation.error });
   };
   part('iptables', observed.iptables, (value) => planIptables(desired.iptables, value, layout));
+  const warnings: string[] = [];
+  if (observed.iptables.ok) {
+    for (const { table, error } of unreadableOwnedRules(observed.iptables.value)) skipped.push({ part: `iptables ${table}`, error });
+    warnings.push(...unreadableForeignRules(observed.iptables.value));
+  }
   part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));
   part('routes', observed.routes, (value) => planRoutes(desired.routes, value));
   if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, desired.peerSubnet, layout));
   part('addresses', observed.addresses, (value) => planAddresses(desired.addresses, value, layout.caddyInterface));
   part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));
-  return { actions, skipped };
+  return warnings.length === 0 ? { actions, skipped } : { actions, skipped, warnings };
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import type { ObservedCell } from '../../../src/model/observed-cell.js';
 import type { RenderedCell } from '../../../src/model/rendered-cell.js';
+import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { formatPlanText } from '../../../src/plan/format-plan.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
 import { desiredModel, jumpRule, observedTables } from './fixtures.js';
 
@@ -52,6 +54,25 @@ describe('planCell', () => {
       corefile: { ok: true, value: desired.corefile },
     };
     expect(planCell(desired, converged, DEFAULT_LAYOUT)).toEqual({ actions: [], skipped: [] });
+  });
+
+  it('leaves an unreadable foreign rule as it is, with a warning, and still plans our chains', () => {
+    const dump = parseIptablesSave('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment "x"y -j DROP\nCOMMIT\n');
+    if (!dump.ok) throw new Error(dump.error);
+    const plan = planCell(desired, { ...empty, iptables: { ok: true, value: dump.value } }, DEFAULT_LAYOUT);
+    expect(plan.skipped).toEqual([]);
+    expect(plan.actions.map((a) => a.kind)).toContain('create-chain');
+    expect(plan.warnings).toEqual(['table filter chain FORWARD: a foreign rule cannot be read (text right after a closing quote) and is left as it is: "-m comment --comment \\"x\\"y -j DROP"']);
+    expect(formatPlanText(plan)).toContain('Left as they are');
+  });
+
+  it('plans nothing for a table whose own chain holds a rule it cannot read, and says so', () => {
+    const dump = parseIptablesSave('*filter\n:PIC-FORWARD - [0:0]\n-A PIC-FORWARD -m comment --comment "pic"x -j DROP\nCOMMIT\n*nat\n:PIC-X - [0:0]\nCOMMIT\n');
+    if (!dump.ok) throw new Error(dump.error);
+    const plan = planCell(desired, { ...empty, iptables: { ok: true, value: dump.value } }, DEFAULT_LAYOUT);
+    expect(plan.skipped).toEqual([{ part: 'iptables filter', error: expect.stringMatching(/^table filter chain PIC-FORWARD: our rule cannot be read \(text right after a closing quote\).*nothing planned for table filter$/) }]);
+    // The other table is planned as usual: its stray chain goes.
+    expect(plan.actions.filter((a) => 'table' in a).map((a) => [a.kind, 'table' in a && a.table])).toEqual([['delete-chain', 'nat']]);
   });
 
   it('uses the configured caddy interface for addresses', () => {
