@@ -26,7 +26,7 @@ export function preserveUnattributed(rendered: RenderedCell, observed: ObservedC
     routes: observed.routes.ok
       ? unionBy(
           rendered.routes,
-          observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
+          observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && r.opaque === undefined).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
           (r) => `${r.table} ${r.dst}`,
         )
       : rendered.routes,

@@ -43,4 +43,10 @@ export interface RouteSpec {
 
 export interface ObservedRoute extends RouteSpec {
   readonly protocol: number | null;
+  /**
+   * Why the route is more than table, dst, gateway and dev can say (a multipath route, a
+   * metric): it is then never deleted or replaced, since no text we write would name it
+   * exactly. Absent for a route those fields describe in full.
+   */
+  readonly opaque?: string;
 }

@@ -43,7 +43,7 @@ export function formatPlanText(plan: Plan): string {
   }
   const warnings = plan.warnings ?? [];
   if (warnings.length > 0) out.push('Left as they are (live entries that cannot be read exactly):', ...warnings.map((w) => `  ! ${w}`), '');
-  if (plan.skipped.length > 0) out.push(`Not planned (could not observe): ${plan.skipped.map((s) => s.part).join(', ')}.`);
+  if (plan.skipped.length > 0) out.push(`Not planned (could not observe, or could not read exactly): ${plan.skipped.map((s) => s.part).join(', ')}.`);
   if (plan.actions.length === 0) {
     out.push(plan.skipped.length === 0 ? 'No changes. The cell matches the desired state.' : 'No changes in the parts observed.');
   } else {

@@ -6,7 +6,7 @@ import { planAddresses } from './plan-addresses.js';
 import { planCorefile } from './plan-corefile.js';
 import { planIptables, unreadableForeignRules, unreadableOwnedRules } from './plan-iptables.js';
 import { planLegacySeedRouting } from './legacy-seed-routing.js';
-import { planPolicyRules, planRoutes } from './plan-routing.js';
+import { opaqueRoutes, planPolicyRules, planRoutes } from './plan-routing.js';
 
 /**
  * The whole plan for one cell. A part whose observation failed is listed in `skipped`
@@ -28,6 +28,11 @@ export function planCell(desired: RenderedCell, observed: ObservedCell, layout: 
   }
   part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));
   part('routes', observed.routes, (value) => planRoutes(desired.routes, value));
+  if (observed.routes.ok) {
+    const held = opaqueRoutes(desired.routes, observed.routes.value);
+    skipped.push(...held.skipped);
+    warnings.push(...held.warnings);
+  }
   if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, desired.peerSubnet, layout));
   part('addresses', observed.addresses, (value) => planAddresses(desired.addresses, value, layout.caddyInterface));
   part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));

@@ -75,6 +75,19 @@ describe('planCell', () => {
     expect(plan.actions.filter((a) => 'table' in a).map((a) => [a.kind, 'table' in a && a.table])).toEqual([['delete-chain', 'nat']]);
   });
 
+  it('never deletes or rewrites a route of ours it cannot write exactly (multipath), and says what is held back', () => {
+    const multipath = { table: '1234', dst: 'default', gateway: '', dev: '', protocol: 252, opaque: 'a multipath route (2 next hops)' };
+    const other = { table: '1240', dst: '192.168.8.0/24', gateway: '', dev: '', protocol: 252, opaque: 'a multipath route (2 next hops)' };
+    const plan = planCell(desired, { ...empty, routes: { ok: true, value: [multipath, other] } }, DEFAULT_LAYOUT);
+    expect(plan.actions.filter((a) => a.kind.endsWith('-route'))).toEqual([]);
+    expect(plan.skipped).toEqual([{ part: 'route default table 1234', error: 'route default table 1234: the live route there cannot be read exactly and is left as it is; route via 10.0.1.1 not applied' }]);
+    expect(plan.warnings).toEqual([
+      'route default table 1234 (protocol 252): a multipath route (2 next hops), which the plan cannot write exactly, so it is left as it is',
+      'route 192.168.8.0/24 table 1240 (protocol 252): a multipath route (2 next hops), which the plan cannot write exactly, so it is left as it is',
+    ]);
+    expect(formatPlanText(plan)).not.toMatch(/via {2}dev/);
+  });
+
   it('uses the configured caddy interface for addresses', () => {
     const plan = planCell(desired, empty, { ...DEFAULT_LAYOUT, caddyInterface: 'ens4' });
     expect(plan.actions.find((a) => a.kind === 'add-address')).toMatchObject({ dev: 'ens4' });
