@@ -335,7 +335,7 @@ export class Controller {
   }
 
   private record(context: PassContext, result: ReconcileResult, desired: DesiredState | typeof NOTHING, counts: DesiredCounts): PassOutcome {
-    const applied = result.apply === null ? [] : result.plan.actions;
+    const applied = result.apply?.applied ?? [];
     const drift = desired === this.lastConverged && applied.length > 0;
     for (const action of applied) {
       this.metrics.actionsApplied.inc({ kind: action.kind });
