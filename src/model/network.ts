@@ -16,6 +16,8 @@ export interface ObservedAddress {
   readonly prefixlen: number;
   /** The interface name when the address has no label of its own. */
   readonly label: string;
+  /** Set when the kernel lists it as a secondary address of its subnet; absent for a primary. */
+  readonly secondary?: true;
 }
 
 export interface PolicyRuleSpec {

@@ -13,7 +13,7 @@ const AddrShow = z.array(
   z.object({
     ifname: z.string(),
     addr_info: z
-      .array(z.object({ family: z.string(), local: z.string().optional(), prefixlen: z.number().int().min(0).max(128).optional(), label: z.string().optional() }))
+      .array(z.object({ family: z.string(), local: z.string().optional(), prefixlen: z.number().int().min(0).max(128).optional(), label: z.string().optional(), secondary: z.boolean().optional() }))
       .default([]),
   }),
 );
@@ -74,7 +74,7 @@ export function parseIpAddr(json: string, dev: string): Observation<readonly Obs
     if (info.local === undefined || parseIPv4(info.local) === null || info.prefixlen === undefined || info.prefixlen > 32) {
       return { ok: false, error: `device ${dev}: malformed IPv4 address ${JSON.stringify(info)}` };
     }
-    addresses.push({ address: info.local, prefixlen: info.prefixlen, label: info.label ?? dev });
+    addresses.push({ address: info.local, prefixlen: info.prefixlen, label: info.label ?? dev, ...(info.secondary === true ? { secondary: true } : {}) });
   }
   return { ok: true, value: addresses };
 }

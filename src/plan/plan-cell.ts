@@ -3,17 +3,20 @@ import type { Observation, ObservedCell } from '../model/observed-cell.js';
 import type { Action, Plan } from '../model/plan.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
 import { planAddresses } from './plan-addresses.js';
+import { refuseTakenVips, type AddressClaims } from './plan-vip-claims.js';
 import { planCorefile } from './plan-corefile.js';
 import { planIptables, unreadableForeignRules, unreadableOwnedRules } from './plan-iptables.js';
 import { planLegacySeedRouting } from './legacy-seed-routing.js';
 import { opaqueRoutes, planPolicyRules, planRoutes } from './plan-routing.js';
+
+const NO_CLAIMS: AddressClaims = { services: [], taken: [] };
 
 /**
  * The whole plan for one cell. A part whose observation failed is listed in `skipped`
  * and planned for no change; the others are planned as usual. Actions come in a fixed
  * order: iptables, policy rules, routes, addresses, Corefile.
  */
-export function planCell(desired: RenderedCell, observed: ObservedCell, layout: LayoutConfig): Plan {
+export function planCell(desired: RenderedCell, observed: ObservedCell, layout: LayoutConfig, claims: AddressClaims = NO_CLAIMS): Plan {
   const actions: Action[] = [];
   const skipped: { part: string; error: string }[] = [];
   const part = <T>(name: string, observation: Observation<T>, plan: (value: T) => readonly Action[]): void => {
@@ -34,7 +37,11 @@ export function planCell(desired: RenderedCell, observed: ObservedCell, layout: 
     warnings.push(...held.warnings);
   }
   if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, desired.peerSubnet, layout));
-  part('addresses', observed.addresses, (value) => planAddresses(desired.addresses, value, layout.caddyInterface));
+  part('addresses', observed.addresses, (value) => {
+    const vips = refuseTakenVips(desired.addresses, value, layout.caddyInterface, claims);
+    skipped.push(...vips.errors);
+    return planAddresses(vips.addresses, value.filter((a) => !vips.refused.has(a.address)), layout.caddyInterface);
+  });
   part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));
   return warnings.length === 0 ? { actions, skipped } : { actions, skipped, warnings };
 }

@@ -10,8 +10,8 @@ describe('parseIpAddr', () => {
       value: [
         { address: '10.0.1.2', prefixlen: 24, label: 'wg0' },
         { address: '172.20.0.21', prefixlen: 16, label: 'wg0:pic' },
-        { address: '172.20.0.22', prefixlen: 16, label: 'wg0' },
-        { address: '172.20.0.23', prefixlen: 16, label: 'wg0:pic' },
+        { address: '172.20.0.22', prefixlen: 16, label: 'wg0', secondary: true },
+        { address: '172.20.0.23', prefixlen: 16, label: 'wg0:pic', secondary: true },
       ],
     });
   });

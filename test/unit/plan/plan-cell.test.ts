@@ -88,6 +88,26 @@ describe('planCell', () => {
     expect(formatPlanText(plan)).not.toMatch(/via {2}dev/);
   });
 
+  it("refuses a VIP the api, or caddy's own primary address, already holds: a one-line error naming the service, no change for that VIP", () => {
+    const vips: RenderedCell = {
+      ...desired,
+      addresses: ['172.20.0.10', '172.20.0.5', '172.20.0.21'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' })),
+    };
+    const live = [
+      { address: '172.20.0.5', prefixlen: 16, label: 'eth0' },
+      { address: '172.20.0.10', prefixlen: 16, label: 'eth0:pic', secondary: true as const },
+    ];
+    const services = [{ name: 'calendar', vip: '172.20.0.10' }, { name: 'files', vip: '172.20.0.5' }, { name: 'mail', vip: '172.20.0.21' }];
+    const plan = planCell(vips, { ...empty, addresses: { ok: true, value: live } }, DEFAULT_LAYOUT, { services, taken: [{ address: '172.20.0.10', holder: "the api container's address" }] });
+    expect(plan.skipped).toEqual([
+      { part: 'service calendar', error: `service "calendar": VIP 172.20.0.10 is the api container's address; VIP not changed` },
+      { part: 'service files', error: `service "files": VIP 172.20.0.5 is caddy's own address on eth0; VIP not changed` },
+    ]);
+    expect(plan.actions.filter((a) => a.kind.endsWith('-address'))).toEqual([
+      { kind: 'add-address', dev: 'eth0', address: { address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' }, reason: 'address missing' },
+    ]);
+  });
+
   it('uses the configured caddy interface for addresses', () => {
     const plan = planCell(desired, empty, { ...DEFAULT_LAYOUT, caddyInterface: 'ens4' });
     expect(plan.actions.find((a) => a.kind === 'add-address')).toMatchObject({ dev: 'ens4' });
