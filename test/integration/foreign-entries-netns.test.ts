@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileCell } from '../../src/loop/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { formatPlanText } from '../../src/plan/format-plan.js';
-import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
+import { parseIptablesSave } from '../../src/observe/parse-iptables-save.js';
+import { cleanupNamespaces, createNamespace, nsRunOk } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
 
@@ -54,6 +55,18 @@ describe('foreign entries and refused changes on a namespace cell', () => {
     const back = await reconcileCell(state, bed.targets, bed.layout);
     expect(back.errors).toEqual([]);
     expect(await wg(['iptables-save'])).toContain(`:${BOB_CHAIN} -`);
+  });
+
+  it('reads what iptables-nft-save and iptables-save (legacy) really print for a newline in a comment, in its own namespace each', async () => {
+    for (const backend of ['nft', 'legacy']) {
+      const ns = await createNamespace();
+      await nsRunOk(ns, [`iptables-${backend}`, '-t', 'mangle', '-A', 'OUTPUT', '-m', 'comment', '--comment', 'note\nline2', '-j', 'RETURN']);
+      await nsRunOk(ns, [`iptables-${backend}`, '-A', 'FORWARD', '-i', '"', '-m', 'comment', '--comment', `a "q" 's' \\ b\nc`, '-j', 'LOG', '--log-prefix', 'pre "x" y: ']);
+      const parsed = parseIptablesSave(await nsRunOk(ns, [`iptables-${backend}-save`]));
+      if (!parsed.ok) throw new Error(`${backend}: ${parsed.error}`);
+      expect(parsed.warnings).toEqual([]);
+      expect(parsed.value.filter.chains.get('FORWARD')?.rules).toEqual([`-i " -m comment --comment "a \\"q\\" \\'s\\' \\\\ b\nc" -j LOG --log-prefix "pre \\"x\\" y: "`]);
+    }
   });
 
   it('a multipath route of protocol 252 is shown as opaque, never rewritten or deleted; the rest converges', async () => {
