@@ -74,7 +74,7 @@ function inputError(target: Target, command: string, input: string, result: Exec
 
 const RESTORE = ['iptables-restore', '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)] as const;
 /** Printed between a successful restore and the tables read back after it. */
-const RESTORED_MARK = '# pic-reconciler: restored';
+export const RESTORED_MARK = '# pic-reconciler: restored';
 // One process writes and reads back: the restore, then (only if it succeeded) the mark and iptables-save.
 const RESTORE_THEN_SAVE = `${RESTORE.join(' ')} || exit; echo '${RESTORED_MARK}'; exec iptables-save`;
 
