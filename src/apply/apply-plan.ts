@@ -5,13 +5,14 @@ import type { ObservedIptables } from '../model/iptables.js';
 import type { Observation, ObservedCell } from '../model/observed-cell.js';
 import { ProgramNotFoundError, type ExecResult, type Target } from '../model/target.js';
 import { addressShow, parseAddressOutput, parseIptablesOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
+import { applyIpBatch, type BatchOutcome } from './apply-ip-batch.js';
 import { compileIpBatch } from './ip-batch.js';
 import { compileRestoreInput, restoreLineAt } from './restore-input.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 const RESTORE_LOCK_WAIT_SECONDS = 5;
 
-/** What one apply wrote, per kind of write; a no-op apply has all zeros. */
+/** What one apply wrote, per kind of write that took effect; a no-op apply has all zeros. */
 export interface ApplyCounts {
   readonly restores: number;
   readonly ipBatches: number;
@@ -26,6 +27,8 @@ export interface ApplyFailure {
 
 export interface ApplyResult {
   readonly counts: ApplyCounts;
+  /** The actions that really were carried out: a refused line, a failed restore or write is not here. */
+  readonly applied: readonly Action[];
   readonly failures: readonly ApplyFailure[];
   /** The parts that were written (and so must be verified). */
   readonly touched: { readonly iptables: boolean; readonly routing: boolean; readonly addresses: boolean; readonly corefile: boolean };
@@ -48,10 +51,10 @@ function isCorefile(a: Action): a is CorefileAction {
 
 // Where each tool names the failing line of its input. iptables-restore (nft 1.8): `line 7 failed: ...`,
 // `line 7: CHAIN_DEL failed (...)` for a kernel refusal at COMMIT, or `Error occurred at line: 7` after
-// a parse error, whose reason is on an earlier line; `ip -batch`: `Command failed -:7` after the reason.
-const FAILED_LINE = /\bline:? (\d+)\b|^Command failed -:(\d+)$/m;
+// a parse error, whose reason is on an earlier line. (`ip -batch` failures: apply-ip-batch.ts.)
+const FAILED_LINE = /\bline:? (\d+)\b/m;
 // Lines that only repeat the line number or give a usage hint, and iptables-restore's version prefix.
-const NOISE = /^(Error occurred at line: \d+|Try `iptables-restore -h'.*|Command failed -:\d+)$/;
+const NOISE = /^(Error occurred at line: \d+|Try `iptables-restore -h'.*)$/;
 const VERSION_PREFIX = /^iptables-restore v[^:]*:\s*/;
 
 /** The reason the command gave, without its noise; and the failing line of our input, so a person sees what was refused. */
@@ -64,14 +67,14 @@ function inputError(target: Target, command: string, input: string, result: Exec
     .filter((line) => line !== '')
     .join('; ');
   const match = FAILED_LINE.exec(result.stderr);
-  const lineNumber = match?.[1] ?? match?.[2];
+  const lineNumber = match?.[1];
   const line = lineNumber === undefined ? null : restoreLineAt(input, Number(lineNumber));
   return `${target.locator}: ${command} exit ${result.exitCode}: ${reason}${line === null ? '' : ` (input line ${lineNumber}: ${line})`}`;
 }
 
 const RESTORE = ['iptables-restore', '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)] as const;
 /** Printed between a successful restore and the tables read back after it. */
-const RESTORED_MARK = '# pic-reconciler: restored';
+export const RESTORED_MARK = '# pic-reconciler: restored';
 // One process writes and reads back: the restore, then (only if it succeeded) the mark and iptables-save.
 const RESTORE_THEN_SAVE = `${RESTORE.join(' ')} || exit; echo '${RESTORED_MARK}'; exec iptables-save`;
 
@@ -117,29 +120,33 @@ function afterMark(stdout: string): string | null {
   return at < 0 ? null : stdout.slice(at + 1 + line.length);
 }
 
-/** `ip -batch` of the writes followed by the read commands, so the same process reads back what it wrote. */
-async function applyBatch<T>(target: Target, lines: string | null, read: { readonly flags: readonly string[]; readonly show: string; readonly parse: (output: string) => T }): Promise<PartOutcome<T>> {
-  if (lines === null) return NOTHING_WRITTEN;
-  const stdin = `${lines}${read.show}`;
-  const result = await target.exec(['ip', ...read.flags, '-batch', '-'], { stdin });
-  return result.exitCode === 0 ? { error: null, readback: read.parse(result.stdout) } : { error: inputError(target, 'ip -batch', stdin, result) };
-}
-
-async function attempt<T>(part: ApplyFailure['part'], work: () => Promise<PartOutcome<T>>): Promise<PartOutcome<T> & { readonly failure: ApplyFailure | null }> {
+async function attempt<T>(part: ApplyFailure['part'], work: () => Promise<PartOutcome<T>>): Promise<PartOutcome<T> & { readonly failures: readonly ApplyFailure[] }> {
   try {
     const outcome = await work();
-    return { ...outcome, failure: outcome.error === null ? null : { part, error: outcome.error } };
+    return { ...outcome, failures: outcome.error === null ? [] : [{ part, error: outcome.error }] };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { error: message, failure: { part, error: message } };
+    return { error: message, failures: [{ part, error: message }] };
+  }
+}
+
+/** An `ip -batch` part: each refused line is a failure of its own, the other lines stand. */
+async function attemptBatch<T>(part: ApplyFailure['part'], work: () => Promise<BatchOutcome<T>>): Promise<BatchOutcome<T> & { readonly failures: readonly ApplyFailure[] }> {
+  try {
+    const outcome = await work();
+    return { ...outcome, failures: outcome.errors.map((error) => ({ part, error })) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { errors: [message], applied: [], failures: [{ part, error: message }] };
   }
 }
 
 /**
  * Carries a plan out: one iptables-restore transaction for every iptables change, one
- * `ip -batch` per target, the Corefile by atomic replace followed by one SIGUSR1. Each exec
- * also reads its part back, for verify.
- * Parts are independent: a failure in one leaves the others applied and is returned, not thrown.
+ * `ip -force -batch` per target, the Corefile by atomic replace followed by one SIGUSR1. Each
+ * exec also reads its part back, for verify.
+ * Parts are independent, and so are the lines of a batch: a failure leaves the rest applied and
+ * is returned, not thrown; `applied` lists only what was carried out.
  */
 export async function applyPlan(plan: Plan, targets: CellTargets, layout: LayoutConfig): Promise<ApplyResult> {
   const iptables = plan.actions.filter(isIptables);
@@ -155,35 +162,41 @@ export async function applyPlan(plan: Plan, targets: CellTargets, layout: Layout
   // The wireguard target gets its firewall first, then its routes; caddy and dns in parallel.
   const wireguardWork = (async () => {
     const firewall = await attempt('iptables', () => applyIptables(wireguard, iptables));
-    const routes = await attempt('routing', () =>
-      applyBatch(wireguard, routingBatch, { flags: ['-4', '-j'], show: ROUTING_SHOW, parse: (out) => parseRoutingOutput(wireguard.locator, out) }),
+    const routes = await attemptBatch('routing', () =>
+      applyIpBatch(wireguard, routingBatch, { flags: ['-4', '-j'], show: ROUTING_SHOW, parse: (out) => parseRoutingOutput(wireguard.locator, out) }),
     );
     return [firewall, routes] as const;
   })();
+  let written = false;
   const [[firewall, routes], vips, dns] = await Promise.all([
     wireguardWork,
-    attempt('addresses', () =>
-      applyBatch(caddy, addressBatch, {
+    attemptBatch('addresses', () =>
+      applyIpBatch(caddy, addressBatch, {
         flags: ['-j'],
         show: addressShow(layout.caddyInterface),
         parse: (out) => parseAddressOutput(caddy.locator, out, layout.caddyInterface),
       }),
     ),
     attempt('corefile', async (): Promise<PartOutcome<never>> => {
-      if (corefile !== undefined) await writeFileAtomic(targets.corefilePath, corefile.text);
+      if (corefile !== undefined) {
+        await writeFileAtomic(targets.corefilePath, corefile.text);
+        written = true;
+      }
       if (reload) await targets.dns.reload();
       return NOTHING_WRITTEN;
     }),
   ]);
-  const failures = [firewall.failure, routes.failure, vips.failure, dns.failure].filter((f): f is ApplyFailure => f !== null);
+  const restored = iptables.length > 0 && firewall.error === null;
+  const signalled = reload && dns.error === null;
   return {
     counts: {
-      restores: iptables.length > 0 ? 1 : 0,
-      ipBatches: (routingBatch === null ? 0 : 1) + (addressBatch === null ? 0 : 1),
-      fileWrites: corefile === undefined ? 0 : 1,
-      signals: reload ? 1 : 0,
+      restores: restored ? 1 : 0,
+      ipBatches: [routes, vips].filter((b) => b.applied.length > 0).length,
+      fileWrites: written ? 1 : 0,
+      signals: signalled ? 1 : 0,
     },
-    failures,
+    applied: [...(restored ? iptables : []), ...routes.applied, ...vips.applied, ...(written && corefile !== undefined ? [corefile] : [])],
+    failures: [...firewall.failures, ...routes.failures, ...vips.failures, ...dns.failures],
     touched: {
       iptables: iptables.length > 0,
       routing: routingBatch !== null,

@@ -1,6 +1,14 @@
 import { OWNED_ROUTE_PROTOCOL, type PolicyRuleSpec, type RouteSpec } from '../model/network.js';
 import type { AddressAction, RoutingAction } from '../model/plan.js';
 
+type IpAction = AddressAction | RoutingAction;
+
+/** `ip -batch` input, and the actions each of its lines carries out (line n: `lines[n - 1]`). */
+export interface IpBatch {
+  readonly text: string;
+  readonly lines: readonly (readonly IpAction[])[];
+}
+
 /**
  * `ip -batch -` input for the address or routing actions of one target; null when
  * there is nothing to do, so no process starts.
@@ -11,10 +19,10 @@ import type { AddressAction, RoutingAction } from '../model/plan.js';
  * Routing is make-before-break: routes, then the rules that use them, and only then the old
  * rules and routes, so a peer routed via an exit cell never falls back to the main table while
  * its entries change. A `route replace` already swaps the route of its table and destination,
- * so a deletion of the same route is dropped.
+ * so a deletion of the same route is dropped, and carried out by the replace's line.
  */
-export function compileIpBatch(actions: readonly (AddressAction | RoutingAction)[]): string | null {
-  const rank: Record<(AddressAction | RoutingAction)['kind'], number> = {
+export function compileIpBatch(actions: readonly IpAction[]): IpBatch | null {
+  const rank: Record<IpAction['kind'], number> = {
     'delete-address': 0,
     'add-address': 1,
     'add-route': 2,
@@ -24,9 +32,12 @@ export function compileIpBatch(actions: readonly (AddressAction | RoutingAction)
   };
   const replaced = new Set(actions.flatMap((a) => (a.kind === 'add-route' ? [routeSlot(a.route)] : [])));
   const kept = actions.filter((a) => !(a.kind === 'delete-route' && replaced.has(routeSlot(a.route))));
+  const swapped = actions.filter((a) => a.kind === 'delete-route' && replaced.has(routeSlot(a.route)));
   const deletions = kept.filter((a) => a.kind === 'delete-address').reverse();
   const ordered = [...deletions, ...kept.filter((a) => a.kind !== 'delete-address')].sort((x, y) => rank[x.kind] - rank[y.kind]);
-  return ordered.length === 0 ? null : `${ordered.map(batchLine).join('\n')}\n`;
+  if (ordered.length === 0) return null;
+  const lines = ordered.map((a) => (a.kind === 'add-route' ? [a, ...swapped.filter((d) => d.kind === 'delete-route' && routeSlot(d.route) === routeSlot(a.route))] : [a]));
+  return { text: `${ordered.map(batchLine).join('\n')}\n`, lines };
 }
 
 /** What `route replace` replaces: the route of one table and destination. */
@@ -34,7 +45,7 @@ function routeSlot(route: RouteSpec): string {
   return `${route.table} ${route.dst}`;
 }
 
-function batchLine(action: AddressAction | RoutingAction): string {
+function batchLine(action: IpAction): string {
   switch (action.kind) {
     case 'add-address':
     case 'delete-address': {

@@ -1,5 +1,5 @@
 import type { LayoutConfig } from '../model/facts.js';
-import { OWNED_CHAIN_PREFIX, type ObservedIptables, type TableName } from '../model/iptables.js';
+import { OWNED_CHAIN_PREFIX, readableRules, type ObservedIptables, type TableName } from '../model/iptables.js';
 import { parseIPv4 } from '../model/ipv4.js';
 import { legacySeedRuleReason } from '../plan/legacy-seed-rules.js';
 import { parseSeedRule, type SeedRule } from './parse-seed-rule.js';
@@ -34,7 +34,7 @@ export function readSeedRules(iptables: ObservedIptables, layout: LayoutConfig):
   const push = (map: Map<string, SeedRule[]>, key: string, rule: SeedRule): void => {
     map.set(key, [...(map.get(key) ?? []), rule]);
   };
-  for (const rule of iptables.filter.chains.get('FORWARD')?.rules ?? []) {
+  for (const rule of readableRules(iptables.filter.chains.get('FORWARD')?.rules ?? [])) {
     const parsed = parseSeedRule(rule);
     const tag = parsed.comment;
     const peer = tag === null ? null : PEER_TAG.exec(tag);
@@ -46,7 +46,7 @@ export function readSeedRules(iptables: ObservedIptables, layout: LayoutConfig):
     else addLegacy(legacy, 'filter', 'FORWARD', rule, layout);
   }
   for (const [table, chain] of [['nat', 'PREROUTING'], ['nat', 'POSTROUTING']] as const) {
-    for (const rule of iptables[table].chains.get(chain)?.rules ?? []) addLegacy(legacy, table, chain, rule, layout);
+    for (const rule of readableRules(iptables[table].chains.get(chain)?.rules ?? [])) addLegacy(legacy, table, chain, rule, layout);
   }
   const ownedChains = [iptables.filter, iptables.nat].flatMap((table) => [...table.chains.keys()].filter((name) => name.startsWith(OWNED_CHAIN_PREFIX)));
   return { peers, cells, oddTags: [...oddTags], legacy, ownedChains };

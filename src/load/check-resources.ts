@@ -13,7 +13,7 @@
  *      the other (a Peer against the Cell or a CellLink, a CellLink against the Cell).
  */
 import type { Cell, CellLink, Peer, Resource } from '../model/desired-state.js';
-import { cidrsOverlap, parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
+import { cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
 import { cellChainName } from '../render/chain-names.js';
 import { resourceKey } from './loaded-state.js';
 import { hostAddressProblem } from './resolve-cell.js';
@@ -148,6 +148,15 @@ function checkLink(cell: Candidate<Cell>, link: Candidate<CellLink>): Finding[] 
       ...conflict(
         { candidate: cell, path: [field], message: `overlaps vpn_subnet ${link.resource.vpn_subnet} of ${resourceKey(link.resource)} (${link.file})` },
         { candidate: link, path: ['vpn_subnet'], message: `overlaps ${field} ${own} of the Cell` },
+      ),
+    );
+  }
+  const wgIp = link.resource.wg_ip === null ? null : parseIPv4(link.resource.wg_ip);
+  if (wgIp !== null && cidrContains(parseCidr(cell.resource.peer_subnet) as Cidr, wgIp)) {
+    findings.push(
+      ...conflict(
+        { candidate: cell, path: ['peer_subnet'], message: `holds wg_ip ${link.resource.wg_ip ?? ''} of ${resourceKey(link.resource)} (${link.file}), which must be a remote next hop` },
+        { candidate: link, path: ['wg_ip'], message: `${link.resource.wg_ip ?? ''} is inside the Cell's peer_subnet ${cell.resource.peer_subnet}: it cannot be a next hop` },
       ),
     );
   }

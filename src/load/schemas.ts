@@ -8,7 +8,8 @@
  * Corefile is restricted here to a small character set: names, DNS names, addresses.
  */
 import { z } from 'zod';
-import { parseCidr, parseIPv4 } from '../model/ipv4.js';
+import { cidrContains, parseCidr, parseIPv4 } from '../model/ipv4.js';
+import { hostAddressProblem } from './resolve-cell.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Lowercase labels of letters, digits and inner dashes, joined by dots; at most 253 characters. */
@@ -69,6 +70,16 @@ export const fileCellSchema = z
       .default('drop')
       .describe('What a source inside peer_subnet that is no Peer gets'),
   })
+  .superRefine((cell, context) => {
+    const range = parseCidr(cell.ip_range);
+    if (range === null || range.prefixlen >= 31) return;
+    const gateway = range.network + 1;
+    cell.services.forEach((entry, i) => {
+      if (typeof entry !== 'string' && parseIPv4(entry.vip) === gateway) {
+        context.addIssue({ code: 'custom', input: undefined, path: ['services', i, 'vip'], message: `VIP ${entry.vip} is the first host address of ip_range ${cell.ip_range}, Docker's gateway` });
+      }
+    });
+  })
   .meta({ title: 'pic-reconciler Cell' });
 
 export const filePeerSchema = z
@@ -100,7 +111,25 @@ export const fileCellLinkSchema = z
       .default({ inbound: {} }),
     remote_exit_relay_active: z.boolean().default(false).describe("We are the internet exit for the remote cell's peers"),
   })
+  .superRefine((link, context) => {
+    const problem = link.wg_ip === null ? null : nextHopProblem(link.wg_ip, link.vpn_subnet);
+    if (problem !== null) context.addIssue({ code: 'custom', input: undefined, path: ['wg_ip'], message: `${link.wg_ip ?? ''} ${problem}: it cannot be a next hop` });
+  })
   .meta({ title: 'pic-reconciler CellLink' });
+
+/** Why a route's gateway can never be this address, or null. (Inside peer_subnet: check-resources.ts.) */
+function nextHopProblem(text: string, vpnSubnet: string): string | null {
+  const address = parseIPv4(text);
+  if (address === null) return null;
+  if (address === 0) return 'is the unspecified address';
+  if (address === 0xffffffff) return 'is the broadcast address';
+  if (address >>> 28 === 0xe) return 'is a multicast address';
+  if (address >>> 24 === 127) return 'is a loopback address';
+  const subnet = parseCidr(vpnSubnet);
+  if (subnet === null || !cidrContains(subnet, address)) return null;
+  const host = hostAddressProblem(subnet, address);
+  return host === null ? null : `${host} vpn_subnet ${vpnSubnet}`;
+}
 
 export type FileCell = z.output<typeof fileCellSchema>;
 export type FilePeer = z.output<typeof filePeerSchema>;

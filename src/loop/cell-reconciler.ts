@@ -55,6 +55,8 @@ export interface ReconcileReport extends ReconcileRequest {
   /** True when they were applied for the desired state the cell last converged to: live drift repaired. */
   readonly driftRepaired: boolean;
   readonly errors: readonly string[];
+  /** Live entries not ours that could not be read exactly and were left as they are. */
+  readonly warnings: readonly string[];
   /** The last-good store could not be written (the pass went on). */
   readonly storeError: string | null;
   /** The Corefile this pass rendered, null when it rendered none. */
@@ -71,9 +73,9 @@ type Desired = DesiredState | typeof NOTHING;
 type Outcome = Omit<ReconcileReport, keyof ReconcileRequest | 'startedAt' | 'durationMs' | 'load' | 'storeError'>;
 type LoadFields = Pick<ReconcileReport, 'load' | 'storeError'>;
 
-/** The actions of a pass that count as applied: the plan's, once apply ran. */
+/** The actions of a pass that count as applied: those apply reports as really written. */
 export function appliedActions(result: ReconcileResult): readonly Action[] {
-  return result.apply === null ? [] : result.plan.actions;
+  return result.apply?.applied ?? [];
 }
 
 function countsOf(state: DesiredState): DesiredCounts {
@@ -81,7 +83,7 @@ function countsOf(state: DesiredState): DesiredCounts {
 }
 
 function stopped(result: PassResult, message: string, counts: DesiredCounts | null, guard: string | null = null): Outcome {
-  return { result, message, unreachable: null, counts, guard, heldBack: null, applied: [], driftRepaired: false, errors: [message], renderedCorefile: null, work: null };
+  return { result, message, unreachable: null, counts, guard, heldBack: null, applied: [], driftRepaired: false, errors: [message], warnings: [], renderedCorefile: null, work: null };
 }
 
 /**
@@ -191,6 +193,7 @@ export class CellReconciler {
       applied,
       driftRepaired,
       errors: result.errors,
+      warnings: result.plan.warnings ?? [],
       renderedCorefile: result.rendered.corefile,
       work: { planned: result.plan.actions.length, writes: result.apply?.counts ?? null, timings: result.timings },
     };

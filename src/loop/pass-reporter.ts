@@ -47,6 +47,8 @@ export class PassReporter {
   readonly metrics = new ControllerMetrics();
   private current: ControllerStatus = INITIAL_STATUS;
   private loggedIssues = '';
+  /** Warnings already logged: each is logged once, not on every resync. */
+  private loggedWarnings = new Set<string>();
 
   constructor(
     private readonly logger: Logger,
@@ -77,6 +79,7 @@ export class PassReporter {
       metrics.stateErrors.set(report.load.issues.length);
     }
     if (report.storeError !== null) log.warn(report.storeError);
+    if (report.work !== null) this.noteWarnings(report.warnings, log);
     for (const action of report.applied) {
       metrics.actionsApplied.inc({ kind: action.kind });
       if (!report.driftRepaired) continue;
@@ -116,6 +119,12 @@ export class PassReporter {
     else if (result === 'degraded') log.warn({ ...line, heldBack: report.heldBack }, `reconcile degraded: ${report.message}`);
     else if (result === 'refused') log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
     else log.error({ ...line, errors }, 'reconcile not converged');
+  }
+
+  /** Logs each warning once while it lasts; one that goes away and comes back is logged again. */
+  private noteWarnings(warnings: readonly string[], log: Logger): void {
+    for (const warning of warnings) if (!this.loggedWarnings.has(warning)) log.warn({ warning }, `left as it is: ${warning}`);
+    this.loggedWarnings = new Set(warnings);
   }
 
   /** Logs every file error once when the set of errors changes (not again on every resync). */

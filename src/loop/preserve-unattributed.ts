@@ -1,4 +1,4 @@
-import type { ChainModel, IptablesModel, ObservedIptables } from '../model/iptables.js';
+import { readableRules, type ChainModel, type IptablesModel, type ObservedIptables } from '../model/iptables.js';
 import type { ObservedCell } from '../model/observed-cell.js';
 import { OWNED_ROUTE_PROTOCOL } from '../model/network.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
@@ -46,7 +46,7 @@ function liveRoutes(rendered: RenderedCell, observed: ObservedCell, keep: (table
   if (!observed.routes.ok) return rendered.routes;
   return unionBy(
     rendered.routes,
-    observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && keep(r.table)).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
+    observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && r.opaque === undefined && keep(r.table)).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
     (r) => `${r.table} ${r.dst}`,
   );
 }
@@ -60,10 +60,10 @@ function keepLiveChains(desired: IptablesModel, live: ObservedIptables, keep: (c
   const named = new Set(desired.filter.chains.map((c) => c.name));
   const kept: ChainModel[] = [...live.filter.chains.values()]
     .filter((c) => (c.name.startsWith(PEER_CHAIN_PREFIX) || c.name.startsWith(CELL_CHAIN_PREFIX)) && !named.has(c.name) && keep(c.name))
-    .map((c) => ({ name: c.name, rules: c.rules }));
+    .map((c) => ({ name: c.name, rules: readableRules(c.rules) }));
   if (kept.length === 0) return { iptables: desired, kept: [] };
   const keptNames = new Set(kept.map((c) => c.name));
-  const liveForward = live.filter.chains.get(FORWARD_CHAIN)?.rules ?? [];
+  const liveForward = readableRules(live.filter.chains.get(FORWARD_CHAIN)?.rules ?? []);
   const keptJumps = new Set(liveForward.filter((r) => keptNames.has(ruleTarget(r) ?? '')));
   const chains = desired.filter.chains.map((chain) => (chain.name === FORWARD_CHAIN ? { name: chain.name, rules: mergeKept(chain.rules, liveForward, keptJumps) } : chain));
   return { iptables: { ...desired, filter: { ...desired.filter, chains: [...chains, ...kept] } }, kept: [...keptNames] };

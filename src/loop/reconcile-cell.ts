@@ -7,6 +7,7 @@ import type { RenderedCell } from '../model/rendered-cell.js';
 import { applyPlan, type ApplyResult } from '../apply/apply-plan.js';
 import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.js';
 import { planCell } from '../plan/plan-cell.js';
+import { claimsOf } from '../plan/plan-vip-claims.js';
 import { renderCell } from '../render/render-cell.js';
 import { verifyConverged } from '../verify/verify-converged.js';
 
@@ -51,7 +52,7 @@ export async function reconcileCell(state: DesiredState, targets: CellTargets, l
   const t1 = now();
   const plain = renderCell(state, facts, layout);
   const rendered = options.adjust ? options.adjust(plain, observed) : plain;
-  const plan = planCell(rendered, observed, layout);
+  const plan = planCell(rendered, observed, layout, claimsOf(state, facts));
   const t2 = now();
   const errors = plan.skipped.map((s) => s.error);
   const timings = (applyMs: number, verifyMs: number): ReconcileTimings => ({ observeMs: t1 - t0, planMs: t2 - t1, applyMs, verifyMs });

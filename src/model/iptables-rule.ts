@@ -20,40 +20,58 @@ export interface RuleToken {
   readonly quoted: boolean;
 }
 
-/** Split a rule line into tokens, honouring double and single quotes and backslash escapes. */
-export function tokenizeRule(text: string): RuleToken[] | { error: string } {
+/** Why a rule's text cannot be split; `unterminated` when a quoted argument is still open at the end. */
+export interface TokenizeError {
+  readonly error: string;
+  readonly unterminated: boolean;
+}
+
+/** Options whose value iptables-save prints bare, never quoted: an interface may be named `"`. */
+const BARE_VALUE_OPTIONS: ReadonlySet<string> = new Set(['-i', '-o', '--in-interface', '--out-interface', '--physdev-in', '--physdev-out', '-j', '-g']);
+
+/**
+ * Split a rule line into tokens as iptables-save writes them: a `"` opens a quoted argument
+ * only at the start of a token (xtables_save_string quotes whole arguments), with `\` escaping
+ * the next character, and must be followed by a separator. Anywhere else, and in the value of
+ * an option printed bare (an interface, a target), `"` and `'` are plain characters: an
+ * interface may be named `a"b`, `a'b` or `"`, and iptables-save prints it as it is.
+ */
+export function tokenizeRule(text: string): RuleToken[] | TokenizeError {
   const tokens: RuleToken[] = [];
   let i = 0;
   const n = text.length;
   while (i < n) {
-    const c = text[i];
-    if (c === ' ' || c === '\t') {
+    if (isSeparator(text[i])) {
       i++;
       continue;
     }
     let value = '';
-    let quoted = false;
-    while (i < n && text[i] !== ' ' && text[i] !== '\t') {
-      const ch = text[i] as string;
-      if (ch === '"' || ch === "'") {
-        quoted = true;
-        const close = ch;
-        i++;
-        while (i < n && text[i] !== close) {
-          if (text[i] === '\\' && i + 1 < n) i++;
-          value += text[i];
-          i++;
-        }
-        if (i >= n) return { error: `unterminated quote in rule: ${text}` };
-        i++;
-      } else {
-        value += ch;
+    const previous = tokens.at(-1);
+    const bare = previous !== undefined && !previous.quoted && BARE_VALUE_OPTIONS.has(previous.value);
+    if (text[i] === '"' && !bare) {
+      i++;
+      while (i < n && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < n) i++;
+        value += text[i];
         i++;
       }
+      if (i >= n) return { error: `unterminated quote in rule: ${text}`, unterminated: true };
+      i++;
+      if (i < n && !isSeparator(text[i])) return { error: `text right after a closing quote in rule: ${text}`, unterminated: false };
+      tokens.push({ value, quoted: true });
+      continue;
     }
-    tokens.push({ value, quoted });
+    while (i < n && !isSeparator(text[i])) {
+      value += text[i];
+      i++;
+    }
+    tokens.push({ value, quoted: false });
   }
   return tokens;
+}
+
+function isSeparator(c: string | undefined): boolean {
+  return c === ' ' || c === '\t';
 }
 
 export function formatRuleTokens(tokens: readonly RuleToken[]): string {
@@ -61,7 +79,7 @@ export function formatRuleTokens(tokens: readonly RuleToken[]): string {
 }
 
 /** The canonical text of a rule line (without `-A CHAIN`), or an error for malformed quoting. */
-export function canonicalRule(text: string): string | { error: string } {
+export function canonicalRule(text: string): string | TokenizeError {
   const tokens = tokenizeRule(text);
   return 'error' in tokens ? tokens : formatRuleTokens(tokens);
 }

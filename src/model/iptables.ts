@@ -40,12 +40,36 @@ export interface TableModel {
 
 export type IptablesModel = Readonly<Record<TableName, TableModel>>;
 
+/**
+ * A live rule the parser could not read exactly (broken quoting, a quote that never closes).
+ * Kept in its place, verbatim, so positions stay true; never compared, rewritten or deleted.
+ */
+export interface OpaqueRule {
+  readonly kind: 'opaque';
+  /** The line(s) as the dump printed them, after `-A <chain> `. */
+  readonly text: string;
+  readonly reason: string;
+}
+
+/** A live rule: its canonical text, or an opaque line every consumer must handle on its own. */
+export type ObservedRule = string | OpaqueRule;
+
+export function isOpaqueRule(rule: ObservedRule): rule is OpaqueRule {
+  return typeof rule !== 'string';
+}
+
+/** The readable rules of a chain; the opaque ones are left out. */
+export function readableRules(rules: readonly ObservedRule[]): string[] {
+  return rules.filter((rule): rule is string => typeof rule === 'string');
+}
+
 export interface ObservedChain {
   readonly name: string;
   readonly builtin: boolean;
   /** Policy of a built-in chain (ACCEPT/DROP), null for user chains. */
   readonly policy: string | null;
-  readonly rules: readonly string[];
+  /** In dump order; an opaque rule keeps its position. */
+  readonly rules: readonly ObservedRule[];
 }
 
 export interface ObservedTable {

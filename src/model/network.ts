@@ -16,6 +16,8 @@ export interface ObservedAddress {
   readonly prefixlen: number;
   /** The interface name when the address has no label of its own. */
   readonly label: string;
+  /** Set when the kernel lists it as a secondary address of its subnet; absent for a primary. */
+  readonly secondary?: true;
 }
 
 export interface PolicyRuleSpec {
@@ -43,4 +45,10 @@ export interface RouteSpec {
 
 export interface ObservedRoute extends RouteSpec {
   readonly protocol: number | null;
+  /**
+   * Why the route is more than table, dst, gateway and dev can say (a multipath route, a
+   * metric): it is then never deleted or replaced, since no text we write would name it
+   * exactly. Absent for a route those fields describe in full.
+   */
+  readonly opaque?: string;
 }

@@ -51,4 +51,6 @@ export interface Plan {
   readonly actions: readonly Action[];
   /** Parts of the cell that could not be observed, and so were not planned for; `unread`: not read on purpose. */
   readonly skipped: readonly { readonly part: string; readonly error: string; readonly unread?: true }[];
+  /** Live entries not ours that cannot be read exactly, left as they are; absent when there are none. */
+  readonly warnings?: readonly string[];
 }

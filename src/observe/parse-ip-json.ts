@@ -13,7 +13,7 @@ const AddrShow = z.array(
   z.object({
     ifname: z.string(),
     addr_info: z
-      .array(z.object({ family: z.string(), local: z.string().optional(), prefixlen: z.number().int().min(0).max(128).optional(), label: z.string().optional() }))
+      .array(z.object({ family: z.string(), local: z.string().optional(), prefixlen: z.number().int().min(0).max(128).optional(), label: z.string().optional(), secondary: z.boolean().optional() }))
       .default([]),
   }),
 );
@@ -40,6 +40,11 @@ const RouteShow = z.array(
     prefsrc: z.string().optional(),
     /** The kernel sends a route preference only for IPv6 routes. */
     pref: z.string().optional(),
+    /** Fields that make a route more than table, dst, gateway and dev: kept only to say so. */
+    nexthops: z.array(z.unknown()).optional(),
+    metric: z.number().optional(),
+    encap: z.unknown().optional(),
+    via: z.unknown().optional(),
   }),
 );
 
@@ -69,7 +74,7 @@ export function parseIpAddr(json: string, dev: string): Observation<readonly Obs
     if (info.local === undefined || parseIPv4(info.local) === null || info.prefixlen === undefined || info.prefixlen > 32) {
       return { ok: false, error: `device ${dev}: malformed IPv4 address ${JSON.stringify(info)}` };
     }
-    addresses.push({ address: info.local, prefixlen: info.prefixlen, label: info.label ?? dev });
+    addresses.push({ address: info.local, prefixlen: info.prefixlen, label: info.label ?? dev, ...(info.secondary === true ? { secondary: true } : {}) });
   }
   return { ok: true, value: addresses };
 }
@@ -103,7 +108,8 @@ export function parseIpRules(json: string): Observation<readonly ObservedPolicyR
 /**
  * `ip -j route show table all` → the IPv4 unicast routes (local, broadcast, blackhole and
  * other types are left out). `dst` is 'default' or a CIDR; `table` is a decimal id (254 when
- * absent, i.e. main); `gateway` and `dev` are '' when the route has none (link or multipath routes).
+ * absent, i.e. main); `gateway` and `dev` are '' when the route has none (link or multipath routes),
+ * and `opaque` says why when those four fields do not describe the route in full.
  */
 export function parseIpRoutes(json: string): Observation<readonly ObservedRoute[]> {
   const parsed = parseJson(json, RouteShow);
@@ -114,12 +120,14 @@ export function parseIpRoutes(json: string): Observation<readonly ObservedRoute[
     if (route.type !== undefined && route.type !== 'unicast' && route.type !== '1') continue;
     const dst = routeDestination(route.dst);
     if (dst === null) return { ok: false, error: `route: malformed destination ${JSON.stringify(route.dst)}` };
+    const opaque = opaqueReason(route);
     routes.push({
       table: tableId(route.table ?? 'main'),
       dst,
       gateway: route.gateway ?? '',
       dev: route.dev ?? '',
       protocol: protocolNumber(route.protocol),
+      ...(opaque === null ? {} : { opaque }),
     });
   }
   return { ok: true, value: routes };
@@ -151,6 +159,14 @@ function routeDestination(dst: string): string | null {
   const address = slash < 0 ? dst : dst.slice(0, slash);
   if (parseIPv4(address) === null) return null;
   return slash < 0 ? `${dst}/32` : dst;
+}
+
+function opaqueReason(route: z.infer<typeof RouteShow>[number]): string | null {
+  if (route.nexthops !== undefined) return `a multipath route (${route.nexthops.length} next hops)`;
+  if (route.encap !== undefined) return 'an encapsulating route';
+  if (route.via !== undefined) return 'a next hop of another address family';
+  if (route.metric !== undefined && route.metric !== 0) return `a route with metric ${route.metric}`;
+  return null;
 }
 
 function isIPv6(route: z.infer<typeof RouteShow>[number]): boolean {

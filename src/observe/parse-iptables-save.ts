@@ -1,18 +1,23 @@
-import { canonicalRule } from '../model/iptables-rule.js';
+import { canonicalRule, type TokenizeError } from '../model/iptables-rule.js';
 import { BUILTIN_CHAINS, TABLES } from '../model/iptables.js';
-import type { ObservedChain, ObservedIptables, ObservedTable, TableName } from '../model/iptables.js';
+import type { ObservedChain, ObservedIptables, ObservedRule, ObservedTable, TableName } from '../model/iptables.js';
 
 /**
  * Parses `iptables-save` output (nft or legacy, with or without `-c`) into the
  * observed model of the `filter` and `nat` tables.
  *
  * - Rules are normalised with canonicalRule, so they compare equal to rendered text.
+ * - A quoted argument may span lines: a comment holding a newline is printed raw over two
+ *   lines. The rule goes on while its quote is open, up to MAX_RULE_SPAN characters.
+ * - A rule line that still cannot be read (a quote that never closes, text glued to a closing
+ *   quote) is kept in its place as an opaque rule, with a warning; so are stray lines right
+ *   after it. Whether that blocks anything is the planner's call: only in our own chains.
  * - Other tables are checked for structure but not kept.
  * - A table absent from the dump (a fresh namespace prints nothing at all) reads as
  *   its built-in chains with policy ACCEPT and no rules: what the kernel does then.
  * - Anything that makes the dump untrustworthy (a table without COMMIT, a line
- *   outside a table, broken quoting, binary data) is an error naming the line,
- *   because planning against a partial dump would delete live rules.
+ *   outside a table, a NUL byte) is an error naming the line, because planning
+ *   against a partial dump would delete live rules.
  *
  * One pass over the lines, dispatching on the first character; no regex per line.
  */
@@ -24,16 +29,18 @@ export type ParseIptablesResult =
 const KNOWN_TABLES: ReadonlySet<string> = new Set(['filter', 'nat', 'mangle', 'raw', 'security']);
 const KEPT_TABLES: ReadonlySet<string> = new Set<string>(TABLES);
 
-/** Control characters other than tab, LF and CR never appear in a dump. */
-const BINARY = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+/** iptables cannot put a NUL in a rule: one means the text is not a dump. */
+const NUL = /\x00/;
 /** A value iptables-save prints without quotes (xtables_save_string). */
 const BARE_VALUE = /^[A-Za-z0-9_-]+$/;
+/** Longest rule text a multi-line quote may build (a comment is at most 256 bytes, escaped at most 512). */
+const MAX_RULE_SPAN = 4096;
 
 interface MutableChain {
   name: string;
   builtin: boolean;
   policy: string | null;
-  rules: string[];
+  rules: ObservedRule[];
 }
 
 interface OpenTable {
@@ -49,29 +56,39 @@ class DumpError {
 }
 
 export function parseIptablesSave(text: string): ParseIptablesResult {
-  const binary = BINARY.exec(text);
-  if (binary) return { ok: false, error: `line ${lineNumberAt(text, binary.index)}: binary data (control character 0x${binary[0].charCodeAt(0).toString(16).padStart(2, '0')})` };
+  const nul = NUL.exec(text);
+  if (nul) return { ok: false, error: `line ${lineNumberAt(text, nul.index)}: binary data (control character 0x00)` };
   try {
-    return parseLines(text.split('\n'));
+    return parseLines(splitLines(text));
   } catch (error) {
     if (error instanceof DumpError) return { ok: false, error: error.message };
     throw error;
   }
 }
 
+/** A file saved with CRLF line ends reads like the LF original; a lone CR stays (a comment may hold one). */
+function splitLines(text: string): string[] {
+  const crlf = text.includes('\r\n') && !/[^\r]\n/.test(text);
+  return text.split(crlf ? '\r\n' : '\n');
+}
+
 function parseLines(lines: readonly string[]): ParseIptablesResult {
   const tables = new Map<string, Map<string, MutableChain>>();
   const warnings: string[] = [];
   let open: OpenTable | null = null;
+  // The chain of the last opaque rule whose quote never closed: stray lines after it belong to it.
+  let strayChain: { readonly name: string; readonly line: number } | null = null;
 
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
-    const line = (lines[i] as string).trim();
+    const raw = lines[i] as string;
+    const line = raw.trim();
     if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
     if (line === 'COMMIT') {
       if (!open) fail(n, 'COMMIT outside a table');
       tables.set(open.name, withBuiltins(open));
       open = null;
+      strayChain = null;
       continue;
     }
     switch (line[0]) {
@@ -86,20 +103,62 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
       case ':':
         if (!open) fail(n, 'chain declaration outside a table');
         declareChain(open, line, n);
+        strayChain = null;
         break;
       case '[':
-      case '-':
+      case '-': {
         if (!open) fail(n, `rule outside a table: ${quoteText(line)}`);
-        appendRule(open, line[0] === '[' ? stripCounters(line, n) : line, n, warnings);
+        const start = raw.trimStart();
+        const body = start[0] === '[' ? stripCounters(start, n) : start;
+        if (!body.startsWith('-A ')) fail(n, `unexpected line ${quoteText(line)}`);
+        const rest = body.slice(3).trimStart();
+        const space = rest.indexOf(' ');
+        const chainName = space < 0 ? rest.trimEnd() : rest.slice(0, space);
+        if (chainName === '') fail(n, '-A without a chain name');
+        const read = readRule(lines, i, space < 0 ? '' : rest.slice(space + 1));
+        if ('reason' in read) {
+          warnings.push(`line ${n}: table ${open.name} chain ${chainName}: unreadable rule kept as it is: ${read.reason}`);
+          addRule(open, chainName, { kind: 'opaque', text: read.text, reason: read.reason }, n, warnings);
+          strayChain = read.unterminated ? { name: chainName, line: n } : null;
+        } else {
+          addRule(open, chainName, read.rule, n, warnings);
+          strayChain = null;
+        }
+        i = read.last;
         break;
+      }
       default:
-        fail(n, `unexpected line ${quoteText(line)}`);
+        if (!open || strayChain === null) fail(n, `unexpected line ${quoteText(line)}`);
+        addRule(open, strayChain.name, { kind: 'opaque', text: raw, reason: `continues the unreadable rule of line ${strayChain.line}` }, n, warnings);
     }
   }
   if (open) fail(lines.at(-1) === '' ? lines.length - 1 : lines.length, `table ${open.name} (line ${open.line}) has no COMMIT: truncated dump`);
 
   const table = (name: TableName): ObservedTable => ({ chains: tables.get(name) ?? emptyTable(name) });
   return { ok: true, value: { filter: table('filter'), nat: table('nat') }, warnings };
+}
+
+type ReadRule =
+  | { readonly rule: string; readonly last: number }
+  | { readonly text: string; readonly reason: string; readonly unterminated: boolean; readonly last: number };
+
+/**
+ * The rule whose text starts on line `first` (after `-A CHAIN `): while its quote is open it
+ * takes the next line too, as iptables-save prints a newline inside a comment raw. A quote
+ * that does not close within MAX_RULE_SPAN, or closes into text, leaves the first line opaque.
+ */
+function readRule(lines: readonly string[], first: number, start: string): ReadRule {
+  const alone = canonical(start);
+  if (typeof alone === 'string') return { rule: alone, last: first };
+  const opaque = { text: start, reason: alone.unterminated ? 'a quote that never closes' : 'text right after a closing quote', unterminated: alone.unterminated, last: first };
+  let text = start;
+  for (let last = first + 1; alone.unterminated && last < lines.length && text.length <= MAX_RULE_SPAN; last++) {
+    text = `${text}\n${lines[last] as string}`;
+    const rule = canonical(text);
+    if (typeof rule === 'string') return { rule, last };
+    if (!rule.unterminated) return opaque;
+  }
+  return opaque;
 }
 
 /** `:NAME POLICY [packets:bytes]`; user chains have policy `-`. */
@@ -125,17 +184,9 @@ function stripCounters(line: string, n: number): string {
   return line.slice(close + 1).trimStart();
 }
 
-/** `-A CHAIN rule...` */
-function appendRule(table: OpenTable, line: string, n: number, warnings: string[]): void {
-  if (!line.startsWith('-A ')) fail(n, `unexpected line ${quoteText(line)}`);
-  const rest = line.slice(3).trimStart();
-  const space = rest.indexOf(' ');
-  const chainName = space < 0 ? rest : rest.slice(0, space);
-  if (chainName === '') fail(n, '-A without a chain name');
+/** Appends a rule to its chain; a table we do not keep is only checked for structure. */
+function addRule(table: OpenTable, chainName: string, rule: ObservedRule, n: number, warnings: string[]): void {
   if (!table.kept) return;
-  const ruleText = space < 0 ? '' : rest.slice(space + 1);
-  const rule = canonical(ruleText);
-  if (typeof rule !== 'string') fail(n, `chain ${chainName}: ${rule.error.split('\n')[0]?.slice(0, 160) ?? ''}`);
   let chain = table.chains.get(chainName);
   if (!chain) {
     // nft dumps can omit a declaration; keep the rule so the plan sees it, but say so.
@@ -148,7 +199,7 @@ function appendRule(table: OpenTable, line: string, n: number, warnings: string[
 }
 
 /** canonicalRule, skipping the tokenizer for text already in canonical form (nearly every live rule). */
-function canonical(ruleText: string): string | { error: string } {
+function canonical(ruleText: string): string | TokenizeError {
   return isCanonical(ruleText) ? ruleText : canonicalRule(ruleText);
 }
 

@@ -27,8 +27,8 @@ export function summarizePlan(plan: Plan): PlanSummary {
   return { add, change, destroy };
 }
 
-export function planToJson(plan: Plan): { format_version: 1; summary: PlanSummary; actions: readonly Action[]; skipped: Plan['skipped'] } {
-  return { format_version: 1, summary: summarizePlan(plan), actions: plan.actions, skipped: plan.skipped };
+export function planToJson(plan: Plan): { format_version: 1; summary: PlanSummary; actions: readonly Action[]; skipped: Plan['skipped']; warnings: readonly string[] } {
+  return { format_version: 1, summary: summarizePlan(plan), actions: plan.actions, skipped: plan.skipped, warnings: plan.warnings ?? [] };
 }
 
 const GROUPS = ['wireguard iptables', 'wireguard routing', 'caddy addresses', 'dns Corefile'] as const;
@@ -41,7 +41,9 @@ export function formatPlanText(plan: Plan): string {
     if (actions.length === 0) continue;
     out.push(`${group}:`, ...actions.flatMap(formatAction), '');
   }
-  if (plan.skipped.length > 0) out.push(`Not planned (could not observe): ${plan.skipped.map((s) => s.part).join(', ')}.`);
+  const warnings = plan.warnings ?? [];
+  if (warnings.length > 0) out.push('Left as they are (live entries that cannot be read exactly):', ...warnings.map((w) => `  ! ${w}`), '');
+  if (plan.skipped.length > 0) out.push(`Not planned (could not observe, or could not read exactly): ${plan.skipped.map((s) => s.part).join(', ')}.`);
   if (plan.actions.length === 0) {
     out.push(plan.skipped.length === 0 ? 'No changes. The cell matches the desired state.' : 'No changes in the parts observed.');
   } else {

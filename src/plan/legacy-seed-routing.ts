@@ -20,7 +20,7 @@ export function planLegacySeedRouting(rules: readonly ObservedPolicyRule[], rout
   for (const r of routes) routesPerTable.set(r.table, (routesPerTable.get(r.table) ?? 0) + 1);
   const exitRoutes = routes.filter(
     (r) =>
-      r.protocol !== OWNED_ROUTE_PROTOCOL && r.dst === 'default' && r.gateway !== '' && r.dev === layout.wireguardInterface &&
+      r.protocol !== OWNED_ROUTE_PROTOCOL && r.opaque === undefined && r.dst === 'default' && r.gateway !== '' && r.dev === layout.wireguardInterface &&
       r.table !== MAIN_TABLE && /^\d+$/.test(r.table) && routesPerTable.get(r.table) === 1,
   );
   const exitTables = new Set(exitRoutes.map((r) => r.table));

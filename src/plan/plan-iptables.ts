@@ -4,7 +4,10 @@ import {
   JUMP_COMMENT,
   OWNED_CHAIN_PREFIX,
   TABLES,
+  isOpaqueRule,
+  readableRules,
   type IptablesModel,
+  type ObservedRule,
   type ObservedIptables,
   type ObservedTable,
   type TableModel,
@@ -24,12 +27,41 @@ import { legacySeedRuleReason } from './legacy-seed-rules.js';
  *
  * Order per table: create-chain, update-chain, delete-rule, insert-jump, delete-chain,
  * each in desired (or dump) order, so the same inputs always give the same plan.
+ *
+ * A table with an unreadable (opaque) rule of ours gets no action at all (unreadableOwnedRules
+ * says why); an opaque foreign rule only holds its position in its chain.
  */
 export function planIptables(desired: IptablesModel, observed: ObservedIptables, layout: LayoutConfig = DEFAULT_LAYOUT): IptablesAction[] {
-  return TABLES.flatMap((table) => {
+  const blocked = new Set(unreadableOwnedRules(observed).map((u) => u.table));
+  return TABLES.filter((table) => !blocked.has(table)).flatMap((table) => {
     const chains = planChains(table, desired[table], observed[table]);
     return [...chains.upserts, ...planBuiltins(table, desired[table], observed[table], layout), ...chains.deletes];
   });
+}
+
+/** An opaque rule the controller could own: in a `PIC-*` chain, or a line naming our jump comment. */
+export function unreadableOwnedRules(observed: ObservedIptables): { readonly table: TableName; readonly error: string }[] {
+  return TABLES.flatMap((table) =>
+    [...observed[table].chains.values()].flatMap((chain) =>
+      chain.rules
+        .filter(isOpaqueRule)
+        .filter((rule) => isOwnedChain(chain.name) || rule.text.includes(JUMP_COMMENT))
+        .slice(0, 1)
+        .map((rule) => ({ table, error: `table ${table} chain ${chain.name}: our rule cannot be read (${rule.reason}): ${JSON.stringify(rule.text.slice(0, 80))}; nothing planned for table ${table}` })),
+    ),
+  );
+}
+
+/** One line per opaque foreign rule, for the plan's warnings. */
+export function unreadableForeignRules(observed: ObservedIptables): string[] {
+  return TABLES.flatMap((table) =>
+    [...observed[table].chains.values()].flatMap((chain) =>
+      chain.rules
+        .filter(isOpaqueRule)
+        .filter((rule) => !isOwnedChain(chain.name) && !rule.text.includes(JUMP_COMMENT))
+        .map((rule) => `table ${table} chain ${chain.name}: a foreign rule cannot be read (${rule.reason}) and is left as it is: ${JSON.stringify(rule.text.slice(0, 80))}`),
+    ),
+  );
 }
 
 function isOwnedChain(name: string): boolean {
@@ -48,13 +80,13 @@ function planChains(table: TableName, desired: TableModel, observed: ObservedTab
       creates.push({ kind: 'create-chain', table, chain: chain.name, rules: chain.rules, reason: 'chain missing' });
       continue;
     }
-    const edits = computeChainEdits(live.rules, chain.rules);
+    const edits = computeChainEdits(readableRules(live.rules), chain.rules);
     if (edits.length > 0) updates.push({ kind: 'update-chain', table, chain: chain.name, edits, reason: editReason(edits) });
   }
   const deletes: IptablesAction[] = [];
   for (const live of observed.chains.values()) {
     if (live.builtin || !isOwnedChain(live.name) || wanted.has(live.name)) continue;
-    deletes.push({ kind: 'delete-chain', table, chain: live.name, rules: live.rules, reason: 'chain not in desired state' });
+    deletes.push({ kind: 'delete-chain', table, chain: live.name, rules: readableRules(live.rules), reason: 'chain not in desired state' });
   }
   return { upserts: [...creates, ...updates], deletes };
 }
@@ -72,8 +104,12 @@ function planBuiltins(table: TableName, desired: TableModel, observed: ObservedT
     const wanted = [...new Set(desired.jumps.filter((j) => j.chain === chain && ruleComment(j.rule) === JUMP_COMMENT).map((j) => j.rule))];
     const wantedSet = new Set(wanted);
     // The chain as it will be once the rules deleted by spec below are gone.
-    const kept: string[] = [];
+    const kept: ObservedRule[] = [];
     for (const rule of observed.chains.get(chain)?.rules ?? []) {
+      if (isOpaqueRule(rule)) {
+        kept.push(rule);
+        continue;
+      }
       const legacy = legacySeedRuleReason(table, chain, rule, layout);
       if (legacy !== null) removals.push({ kind: 'delete-rule', table, chain, rule, reason: legacy });
       else if (ruleComment(rule) === JUMP_COMMENT && !wantedSet.has(rule)) removals.push({ kind: 'delete-rule', table, chain, rule, reason: 'jump not in desired state' });
@@ -95,7 +131,7 @@ function planBuiltins(table: TableName, desired: TableModel, observed: ObservedT
 }
 
 /** Why a jump is not where it must be (exactly once, at `expected`), or null. */
-function jumpProblem(kept: readonly string[], rule: string, expected: number): string | null {
+function jumpProblem(kept: readonly ObservedRule[], rule: string, expected: number): string | null {
   const positions: number[] = [];
   kept.forEach((live, i) => {
     if (live === rule) positions.push(i + 1);

@@ -15,13 +15,42 @@ export function planPolicyRules(desired: readonly PolicyRuleSpec[], observed: re
   ];
 }
 
+/**
+ * A route of ours that is opaque (multipath, a metric, ...) is left as it is: no text we write
+ * would delete exactly it, and a `route replace` would rewrite it. A desired route in its slot
+ * (table and destination) is then not added either; opaqueRoutes says so.
+ */
 export function planRoutes(desired: readonly RouteSpec[], observed: readonly ObservedRoute[]): RoutingAction[] {
-  const ours = observed.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL).map(routeSpec);
-  const { missing, extra } = setDifference(desired, ours, routeKey);
+  const owned = observed.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL);
+  const held = new Set(owned.filter((r) => unwritable(r) !== null).map(routeSlot));
+  const ours = owned.filter((r) => unwritable(r) === null).map(routeSpec);
+  const { missing, extra } = setDifference(desired.filter((r) => !held.has(routeSlot(r))), ours, routeKey);
   return [
     ...extra.map((route): RoutingAction => ({ kind: 'delete-route', route, reason: 'route not in desired state' })),
     ...missing.map((route): RoutingAction => ({ kind: 'add-route', route, reason: 'route missing' })),
   ];
+}
+
+/** Our opaque routes: a warning each, and a skipped entry for each desired route they hold back. */
+export function opaqueRoutes(desired: readonly RouteSpec[], observed: readonly ObservedRoute[]): { skipped: { part: string; error: string }[]; warnings: string[] } {
+  const opaque = observed.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && unwritable(r) !== null);
+  const slots = new Set(opaque.map(routeSlot));
+  return {
+    warnings: opaque.map((r) => `route ${r.dst} table ${r.table} (protocol ${OWNED_ROUTE_PROTOCOL}): ${unwritable(r) ?? ''}, which the plan cannot write exactly, so it is left as it is`),
+    skipped: desired
+      .filter((r) => slots.has(routeSlot(r)))
+      .map((r) => ({ part: `route ${r.dst} table ${r.table}`, error: `route ${r.dst} table ${r.table}: the live route there cannot be read exactly and is left as it is; route via ${r.gateway} not applied` })),
+  };
+}
+
+/** Why no `ip route` line we write would name this route exactly, or null. */
+function unwritable(route: ObservedRoute): string | null {
+  if (route.opaque !== undefined) return route.opaque;
+  return route.gateway === '' || route.dev === '' ? 'a route without a gateway or a device' : null;
+}
+
+function routeSlot(route: RouteSpec): string {
+  return `${route.table} ${route.dst}`;
 }
 
 function policyRuleSpec(rule: ObservedPolicyRule): PolicyRuleSpec {

@@ -10,6 +10,11 @@ import { TABLES } from '../../src/model/iptables.js';
 import { MAX_COREFILE_NESTING, parseCorefile } from '../../src/observe/parse-corefile.js';
 import { parseIptablesSave, type ParseIptablesResult } from '../../src/observe/parse-iptables-save.js';
 import { renderCorefile } from '../../src/render/render-corefile.js';
+import { DEFAULT_LAYOUT } from '../../src/model/facts.js';
+import { quoteSaveString } from '../../src/model/iptables-rule.js';
+import { planIptables, unreadableOwnedRules } from '../../src/plan/plan-iptables.js';
+import { renderCell } from '../../src/render/render-cell.js';
+import { formatIptablesSave } from '../../src/render/format-iptables-save.js';
 import { arbitraryState } from '../helpers/arbitrary-state.js';
 import { chainList, readFixture } from '../unit/observe/helpers.js';
 import { fuzzParams } from './fuzz-settings.js';
@@ -93,11 +98,67 @@ describe('iptables-save parser under attack', () => {
     console.log(`parsed 100,000 rules in ${ms.toFixed(0)} ms`);
     expect(result.ok && result.value.filter.chains.get('PIC-PEER-X')?.rules.length).toBe(100_000);
     expect(ms).toBeLessThan(5_000);
-    for (const line of [`-A X --comment "${'a'.repeat(4_000_000)}`, `${'x'.repeat(4_000_000)}`]) {
-      const broken = parseIptablesSave(`*filter\n${line}\nCOMMIT\n`);
-      expect(broken.ok).toBe(false);
-      expectOneLine(broken);
-    }
+    const opaque = parseIptablesSave(`*filter\n-A X --comment "${'a'.repeat(4_000_000)}\nCOMMIT\n`);
+    expect(opaque.ok && opaque.value.filter.chains.get('X')?.rules.map((r) => typeof r !== 'string' && r.reason)).toEqual(['a quote that never closes']);
+    expect(opaque.ok && opaque.warnings.every((w) => w.length < 200)).toBe(true);
+    const broken = parseIptablesSave(`*filter\n${'x'.repeat(4_000_000)}\nCOMMIT\n`);
+    expect(broken.ok).toBe(false);
+    expectOneLine(broken);
+  });
+});
+
+/**
+ * Foreign rules of the shapes iptables-nft-save and iptables-save (legacy) print, `raw` as the
+ * dump has them and `rule` as the parser must read them (null: it cannot, and keeps it opaque).
+ */
+const commentText = fc.string({ unit: fc.oneof(fc.constantFrom('\n', '"', "'", '\\', ' ', '\t', '\r', '\x01', 'COMMIT', '*nat', '-A PIC-FORWARD -j ACCEPT', ':PIC-X - [0:0]'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 12 });
+const foreignRule: fc.Arbitrary<{ raw: string; rule: string | null }> = fc.oneof(
+  commentText.map((c) => `-m comment --comment ${quoteSaveString(c)} -j ACCEPT`).map((r) => ({ raw: r, rule: r })),
+  fc.constant('-m u32 --u32 "0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0&0xff000000=0x17000000" -j DROP').map((r) => ({ raw: r, rule: r })),
+  commentText.filter((c) => !/[\n\r]/.test(c)).map((c) => `-j LOG --log-prefix ${quoteSaveString(`pre ${c}: `)}`).map((r) => ({ raw: r, rule: r })),
+  fc.constantFrom('-m frobnicate --frob 1:2 -j ACCEPT', '! -s 10.9.0.0/16 ! -i wg0 -p tcp -m tcp ! --dport 22 -j REJECT --reject-with icmp-port-unreachable', '-m set --match-set blocked src -j DROP').map((r) => ({ raw: r, rule: r })),
+  fc.constantFrom(`-i a"b -j ACCEPT`, `-o a'b -j DROP`, '-i " -j ACCEPT', '! -o "x -j ACCEPT').map((r) => ({ raw: r, rule: r })),
+  fc.constantFrom('-m comment --comment "x"y -j DROP', '-m comment --comment "x" "y"z -j DROP').map((r) => ({ raw: r, rule: null })),
+);
+const placement = fc.record({
+  table: fc.constantFrom('filter', 'nat', 'mangle'),
+  chain: fc.constantFrom('INPUT', 'OUTPUT', 'FOREIGN'),
+  rule: foreignRule,
+});
+
+/** A rendered cell's own chains and jumps, with foreign rules appended to built-in and foreign chains. */
+function dumpWith(owned: string, foreign: readonly { table: string; chain: string; rule: { raw: string } }[]): string {
+  const sections = owned.trimEnd().split('\nCOMMIT').filter((part) => part.trim() !== '');
+  const tables = new Map(sections.map((part) => [part.trim().split('\n')[0]?.slice(1) ?? '', part.trim()]));
+  tables.set('mangle', '*mangle');
+  return [...tables].map(([table, body]) => {
+    const mine = foreign.filter((f) => f.table === table);
+    const declare = [':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':FOREIGN - [0:0]'];
+    const [header, ...rest] = body.split('\n');
+    return [header, ...declare, ...rest, ...mine.map((f) => `-A ${f.chain} ${f.rule.raw}`), 'COMMIT'].join('\n');
+  }).join('\n') + '\n';
+}
+
+describe('iptables-save parser: foreign rules never block the chains we own', () => {
+  it('every shape of foreign rule, in any table and chain, is read exactly or kept opaque, and plans no change of ours', () => {
+    fc.assert(
+      fc.property(arbitraryState, fc.array(placement, { maxLength: 6 }), (state, foreign) => {
+        const desired = renderCell(state, { apiIp: '172.20.0.3' }, DEFAULT_LAYOUT).iptables;
+        const result = parseIptablesSave(dumpWith(formatIptablesSave(desired), foreign));
+        if (!result.ok) throw new Error(result.error);
+        expect(planIptables(desired, result.value)).toEqual([]);
+        expect(unreadableOwnedRules(result.value)).toEqual([]);
+        for (const table of TABLES) {
+          for (const chain of ['INPUT', 'OUTPUT', 'FOREIGN']) {
+            const rules = result.value[table].chains.get(chain)?.rules ?? [];
+            const expected = foreign.filter((f) => f.table === table && f.chain === chain).map((f) => f.rule.rule ?? { kind: 'opaque', text: f.rule.raw, reason: expect.any(String) });
+            expect(rules.slice(rules.length - expected.length)).toEqual(expected);
+          }
+        }
+        expect(result.warnings.filter((w) => w.includes('unreadable'))).toHaveLength(foreign.filter((f) => f.rule.rule === null).length);
+      }),
+      fuzzParams(300),
+    );
   });
 });
 

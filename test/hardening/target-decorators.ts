@@ -1,4 +1,4 @@
-import { isRestoreCommand } from '../../src/apply/apply-plan.js';
+import { isRestoreCommand, RESTORED_MARK } from '../../src/apply/apply-plan.js';
 import type { ExecOptions, ExecResult, Target } from '../../src/model/target.js';
 
 /** One command a target was asked to run: the bytes that would reach the cell. */
@@ -29,7 +29,9 @@ export function emptyCellTarget(locator: string, dev: string): Target {
     exec(argv: readonly string[]): Promise<ExecResult> {
       const command = argv.join(' ');
       let stdout = '';
-      if (command === 'ip -4 -j -batch -') stdout = '[]\n[]\n';
+      if (command === 'ip -4 -j -batch -' || command === 'ip -4 -j -force -batch -') stdout = '[]\n[]\n';
+      // The shell-wrapped restore prints its mark once the restore went in, then the tables (none here).
+      else if (isRestoreCommand(argv) && argv[0] === 'sh') stdout = `${RESTORED_MARK}\n`;
       else if (command.startsWith('ip -j addr show dev')) stdout = JSON.stringify([{ ifname: dev, addr_info: [] }]);
       return Promise.resolve({ stdout, stderr: '', exitCode: 0 });
     },

@@ -1,4 +1,4 @@
-import { BUILTIN_CHAINS, TABLES, type ObservedChain, type ObservedIptables, type TableName } from '../../src/model/iptables.js';
+import { BUILTIN_CHAINS, TABLES, type ObservedChain, type ObservedIptables, type ObservedRule, type TableName } from '../../src/model/iptables.js';
 import { ruleTarget } from '../../src/model/iptables-rule.js';
 
 /**
@@ -16,7 +16,7 @@ interface MutableChain {
   name: string;
   builtin: boolean;
   policy: string | null;
-  rules: string[];
+  rules: ObservedRule[];
 }
 
 export function simulateRestore(observed: ObservedIptables, input: string): ObservedIptables {
@@ -95,7 +95,7 @@ export function simulateRestore(observed: ObservedIptables, input: string): Obse
         if (chain.builtin) fail('cannot delete built-in chain');
         if (chain.rules.length > 0) fail('Directory not empty');
         for (const other of chains.values()) {
-          if (other.rules.some((r) => ruleTarget(r) === chain.name)) fail(`Device or resource busy (referenced from ${other.name})`);
+          if (other.rules.some((r) => typeof r === 'string' && ruleTarget(r) === chain.name)) fail(`Device or resource busy (referenced from ${other.name})`);
         }
         chains.delete(chain.name);
         return;

@@ -5,6 +5,7 @@ import { ALL_PARTS, observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
 import { formatPlanText, planToJson } from '../../plan/format-plan.js';
 import { planCell } from '../../plan/plan-cell.js';
+import { claimsOf } from '../../plan/plan-vip-claims.js';
 import { renderCell } from '../../render/render-cell.js';
 import { escapeLines } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../main.js';
@@ -29,7 +30,7 @@ export async function runPlan(values: CliValues): Promise<number> {
   const { observed, facts } = values.from
     ? await observeSaved(values.from, layout)
     : await observeCell(openCellTargets(config), layout, ALL_PARTS, loaded.state.cell.ip_range);
-  const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout);
+  const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout, claimsOf(loaded.state, facts));
   process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : escapeLines(formatPlanText(plan)));
   for (const skipped of plan.skipped) printError(`${skipped.part}: not observed: ${skipped.error}`);
   if (plan.skipped.length > 0) return 1;

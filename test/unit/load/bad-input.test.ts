@@ -244,6 +244,40 @@ describe('bad input: one line per problem, with file and pointer', () => {
     expect(loaded.state?.peers.map((p) => [p.name, p.route_via])).toEqual([['c', 'y']]);
   });
 
+  it('a wg_ip that cannot be a next hop: unspecified, multicast, broadcast, loopback, the ends of vpn_subnet, inside peer_subnet', () => {
+    const { loaded, lines } = check({
+      'cell.json': CELL,
+      'l.json': [
+        link('a', '10.0.1.0/24', { wg_ip: '0.0.0.0' }),
+        link('b', '10.0.2.0/24', { wg_ip: '224.0.0.1' }),
+        link('c', '10.0.3.0/24', { wg_ip: '255.255.255.255' }),
+        link('d', '10.0.4.0/24', { wg_ip: '127.0.0.1' }),
+        link('e', '10.0.5.0/24', { wg_ip: '10.0.5.0' }),
+        link('f', '10.0.6.0/24', { wg_ip: '10.0.6.255' }),
+      ],
+      'g.json': link('g', '10.0.7.0/24', { wg_ip: '10.0.0.9' }),
+      'h.json': link('h', '10.0.8.0/24', { wg_ip: '10.0.8.1' }),
+    });
+    expect(lines).toEqual([
+      'l.json: /0/wg_ip: 0.0.0.0 is the unspecified address: it cannot be a next hop',
+      'l.json: /1/wg_ip: 224.0.0.1 is a multicast address: it cannot be a next hop',
+      'l.json: /2/wg_ip: 255.255.255.255 is the broadcast address: it cannot be a next hop',
+      'l.json: /3/wg_ip: 127.0.0.1 is a loopback address: it cannot be a next hop',
+      'l.json: /4/wg_ip: 10.0.5.0 is the network address of vpn_subnet 10.0.5.0/24: it cannot be a next hop',
+      'l.json: /5/wg_ip: 10.0.6.255 is the broadcast address of vpn_subnet 10.0.6.0/24: it cannot be a next hop',
+      "g.json: /wg_ip: 10.0.0.9 is inside the Cell's peer_subnet 10.0.0.0/24: it cannot be a next hop",
+    ]);
+    expect(loaded.state?.links.map((l) => l.name)).toEqual(['h']);
+  });
+
+  it("a VIP on Docker's gateway (the first host address of ip_range)", () => {
+    const { lines } = check({ 'cell.json': { ...CELL, services: [{ name: 'calendar', vip: '172.20.0.10' }, { name: 'files', vip: '172.20.0.1' }] } });
+    expect(lines).toEqual([
+      "cell.json: /services/1/vip: VIP 172.20.0.1 is the first host address of ip_range 172.20.0.0/16, Docker's gateway",
+      '.: /: no valid Cell resource: nothing can be reconciled',
+    ]);
+  });
+
   it('unknown services in service_access and permissions.inbound', () => {
     const { lines } = check({
       'cell.json': CELL,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ObservedChain, ObservedIptables, ObservedTable } from '../../../src/model/iptables.js';
+import type { ObservedChain, ObservedIptables, ObservedRule, ObservedTable } from '../../../src/model/iptables.js';
 import { TABLES } from '../../../src/model/iptables.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/observe/', import.meta.url));
@@ -14,7 +14,7 @@ export function chainList(table: ObservedTable): ObservedChain[] {
   return [...table.chains.values()];
 }
 
-export function rulesOf(table: ObservedTable, chain: string): readonly string[] | undefined {
+export function rulesOf(table: ObservedTable, chain: string): readonly ObservedRule[] | undefined {
   return table.chains.get(chain)?.rules;
 }
 
@@ -25,7 +25,10 @@ export function toSaveText(model: ObservedIptables): string {
     lines.push(`*${table}`);
     for (const chain of model[table].chains.values()) lines.push(`:${chain.name} ${chain.policy ?? '-'} [0:0]`);
     for (const chain of model[table].chains.values()) {
-      for (const rule of chain.rules) lines.push(rule === '' ? `-A ${chain.name}` : `-A ${chain.name} ${rule}`);
+      for (const rule of chain.rules) {
+        const text = typeof rule === 'string' ? rule : rule.text;
+        lines.push(text === '' ? `-A ${chain.name}` : `-A ${chain.name} ${text}`);
+      }
     }
     lines.push('COMMIT');
   }

@@ -10,8 +10,8 @@ describe('parseIpAddr', () => {
       value: [
         { address: '10.0.1.2', prefixlen: 24, label: 'wg0' },
         { address: '172.20.0.21', prefixlen: 16, label: 'wg0:pic' },
-        { address: '172.20.0.22', prefixlen: 16, label: 'wg0' },
-        { address: '172.20.0.23', prefixlen: 16, label: 'wg0:pic' },
+        { address: '172.20.0.22', prefixlen: 16, label: 'wg0', secondary: true },
+        { address: '172.20.0.23', prefixlen: 16, label: 'wg0:pic', secondary: true },
       ],
     });
   });
@@ -77,7 +77,7 @@ describe('parseIpRules', () => {
 const EXPECTED_ROUTES = [
   { table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0', protocol: 252 },
   { table: '1235', dst: '192.168.5.0/24', gateway: '10.0.1.1', dev: 'wg0', protocol: 4 },
-  { table: '1236', dst: '192.168.8.0/24', gateway: '', dev: '', protocol: 252 },
+  { table: '1236', dst: '192.168.8.0/24', gateway: '', dev: '', protocol: 252, opaque: 'a multipath route (2 next hops)' },
   { table: '254', dst: '10.0.1.0/24', gateway: '', dev: 'wg0', protocol: 2 },
   { table: '254', dst: '10.0.3.0/24', gateway: '', dev: 'wg1', protocol: 2 },
   { table: '254', dst: '172.20.0.0/16', gateway: '', dev: 'wg0', protocol: 2 },

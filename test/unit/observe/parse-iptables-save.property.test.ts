@@ -13,15 +13,16 @@ interface Token {
   readonly quoted: boolean;
   /**
    * How the dump writes a quoted token: as iptables-save does, always quoted, quoted without
-   * escaping single quotes, every character escaped, or in single quotes.
+   * escaping single quotes, or every character escaped.
    */
-  readonly style: 'save' | 'always' | 'loose' | 'escape-all' | 'single';
+  readonly style: 'save' | 'always' | 'loose' | 'escape-all';
 }
 
-const plainToken = fc.stringMatching(/^[A-Za-z0-9_.:/,!+=#-]{1,12}$/).map((value): Token => ({ value, quoted: false, style: 'save' }));
+// Not an option iptables-save prints the value of bare (interfaces, targets): a quoted token after it is no real shape.
+const plainToken = fc.stringMatching(/^[A-Za-z0-9_.:/,!+=#-]{1,12}$/).filter((v) => !['-i', '-o', '-j', '-g', '--physdev-in'].includes(v)).map((value): Token => ({ value, quoted: false, style: 'save' }));
 const quotedToken = fc
-  .record({ value: fc.string({ unit: 'grapheme-ascii', maxLength: 16 }), style: fc.constantFrom('save', 'always', 'loose', 'escape-all', 'single') })
-  .map(({ value, style }): Token => ({ value, quoted: true, style: style === 'single' && value.includes("'") ? 'save' : style }));
+  .record({ value: fc.string({ unit: fc.oneof(fc.constantFrom('\n', '\r', '\t', '\x01'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })), maxLength: 16 }), style: fc.constantFrom('save', 'always', 'loose', 'escape-all') })
+  .map(({ value, style }): Token => ({ value, quoted: true, style }));
 const ruleTokens = fc.array(fc.oneof({ weight: 3, arbitrary: plainToken }, { weight: 1, arbitrary: quotedToken }), { maxLength: 8 });
 
 function writeToken(token: Token): string {
@@ -29,8 +30,7 @@ function writeToken(token: Token): string {
   if (token.style === 'save') return quoteSaveString(token.value);
   if (token.style === 'always') return `"${token.value.replace(/["\\']/g, (c) => `\\${c}`)}"`;
   if (token.style === 'loose') return `"${token.value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-  if (token.style === 'escape-all') return `"${token.value.replace(/./g, (c) => `\\${c}`)}"`;
-  return `'${token.value.replace(/\\/g, '\\\\')}'`;
+  return `"${token.value.replace(/[^\n]/g, (c) => `\\${c}`)}"`;
 }
 
 /** What iptables-save itself would print for these tokens. */
@@ -99,6 +99,10 @@ function expectedChains(chains: readonly GenChain[]): ObservedChain[] {
 
 const modelArb = fc.record({ filter: tableArb('filter'), nat: tableArb('nat') });
 
+function hasLineBreak(model: Record<TableName, GenChain[]>): boolean {
+  return TABLES.some((table) => model[table].some((chain) => chain.rules.some((rule) => rule.some((token) => /[\r\n]/.test(token.value)))));
+}
+
 function isOneLineError(result: ReturnType<typeof parseIptablesSave>): boolean {
   return result.ok || (/^line \d+: /.test(result.error) && !result.error.includes('\n'));
 }
@@ -109,7 +113,8 @@ describe('parseIptablesSave properties', () => {
   it('reads any model written as a dump (any quoting, spacing, counters, CRLF, table order) back to that model', () => {
     fc.assert(
       fc.property(modelArb, styleArb, (model, style) => {
-        const result = parseIptablesSave(writeDump(model, style));
+        // A CRLF file holding a raw line break inside a quote is nothing iptables-save writes.
+        const result = parseIptablesSave(writeDump(model, hasLineBreak(model) ? { ...style, crlf: false } : style));
         expect(result.ok).toBe(true);
         if (!result.ok) return;
         expect(result.warnings).toEqual([]);
@@ -119,14 +124,14 @@ describe('parseIptablesSave properties', () => {
     );
   });
 
-  it('gives exactly canonicalRule of any rule text, quoting tricks included (fast path = slow path)', () => {
+  it('gives exactly canonicalRule of any rule text, quoting tricks included (fast path = slow path); what it cannot read stays opaque', () => {
     const ruleText = fc.string({ unit: fc.constantFrom('a', 'B', '-', '/', ' ', '\t', '"', "'", '\\'), maxLength: 24 });
     fc.assert(
       fc.property(ruleText, (text) => {
         const result = parseIptablesSave(`*filter\n:X - [0:0]\n-A X ${text}\nCOMMIT\n`);
         const expected = canonicalRule(text);
         if (typeof expected === 'string') expect(result.ok && result.value.filter.chains.get('X')?.rules).toEqual([expected]);
-        else expect(result.ok).toBe(false);
+        else expect(result.ok && result.value.filter.chains.get('X')?.rules).toEqual([{ kind: 'opaque', text, reason: expect.any(String) }]);
       }),
       { seed: SEED, numRuns: 3000 },
     );
@@ -135,7 +140,7 @@ describe('parseIptablesSave properties', () => {
   it('is idempotent on canonical text: parse, write, parse gives the same model and the same text', () => {
     const dumps = REAL_DUMPS.map(readFixture);
     fc.assert(
-      fc.property(fc.oneof(fc.constantFrom(...dumps), fc.tuple(modelArb, styleArb).map(([m, s]) => writeDump(m, s))), (text) => {
+      fc.property(fc.oneof(fc.constantFrom(...dumps), fc.tuple(modelArb, styleArb).map(([m, s]) => writeDump(m, hasLineBreak(m) ? { ...s, crlf: false } : s))), (text) => {
         const first = parseIptablesSave(text);
         if (!first.ok) throw new Error(first.error);
         const canonical = toSaveText(first.value);

@@ -1,4 +1,4 @@
-import { BUILTIN_CHAINS, TABLES, type IptablesModel, type JumpRule, type ObservedChain, type ObservedIptables, type TableName } from '../../../src/model/iptables.js';
+import { BUILTIN_CHAINS, TABLES, type IptablesModel, type JumpRule, type ObservedChain, type ObservedIptables, type ObservedRule, type TableName } from '../../../src/model/iptables.js';
 
 /** Small builders for iptables fixtures in plan and apply tests. */
 
@@ -34,6 +34,6 @@ export function desiredModel(spec: Partial<Record<TableName, { chains?: Record<s
 }
 
 /** The rules of a chain, or undefined when it does not exist. */
-export function rulesOf(tables: ObservedIptables, table: TableName, chain: string): readonly string[] | undefined {
+export function rulesOf(tables: ObservedIptables, table: TableName, chain: string): readonly ObservedRule[] | undefined {
   return tables[table].chains.get(chain)?.rules;
 }

@@ -77,7 +77,7 @@ describe('formatPlanText', () => {
       "
     `);
     expect(formatPlanText({ actions: [], skipped: [{ part: 'iptables', error: 'no container' }] })).toMatchInlineSnapshot(`
-      "Not planned (could not observe): iptables.
+      "Not planned (could not observe, or could not read exactly): iptables.
       No changes in the parts observed.
       "
     `);

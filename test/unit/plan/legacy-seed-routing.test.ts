@@ -12,7 +12,7 @@ describe('legacy seed route_via entries', () => {
   it('deletes the seed rule and its exit table route, with their own protocol', () => {
     const actions = planLegacySeedRouting([rule({})], [route({})], PEERS, DEFAULT_LAYOUT);
     expect(actions.map((a) => a.kind)).toEqual(['delete-policy-rule', 'delete-route']);
-    expect(compileIpBatch(actions)).toBe('rule del priority 32765 from 10.0.0.4 lookup 200\nroute del default via 10.0.1.1 dev wg0 table 200 proto 3\n');
+    expect(compileIpBatch(actions)?.text).toBe('rule del priority 32765 from 10.0.0.4 lookup 200\nroute del default via 10.0.1.1 dev wg0 table 200 proto 3\n');
   });
 
   it('leaves everything else alone: ours, main-table defaults, other devices, subnets, tables without a seed rule', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRestoreInput } from '../../../src/apply/restore-input.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
-import { BUILTIN_CHAINS, TABLES, type IptablesModel, type JumpRule, type ObservedChain, type ObservedIptables, type TableName } from '../../../src/model/iptables.js';
+import { BUILTIN_CHAINS, TABLES, type IptablesModel, type JumpRule, type ObservedChain, type ObservedIptables, type ObservedRule, type TableName } from '../../../src/model/iptables.js';
 import { planIptables } from '../../../src/plan/plan-iptables.js';
 import { simulateRestore } from '../../helpers/simulate-restore.js';
 import { jumpRule } from './fixtures.js';
@@ -140,7 +140,7 @@ function sanitize(rule: string, live: readonly string[]): string {
   return target?.startsWith('PIC-') && !live.includes(target) ? '-j RETURN' : rule;
 }
 
-const isOurs = (rule: string): boolean => rule.includes('"pic:jump"');
+const isOurs = (rule: ObservedRule): boolean => typeof rule === 'string' && rule.includes('"pic:jump"');
 
 describe('planIptables (properties)', () => {
   it('converges in one apply and leaves foreign rules and chains byte-identical', () => {
