@@ -6,11 +6,10 @@ import { formatFinding } from '../../import/import-finding.js';
 import { inferState } from '../../import/infer-state.js';
 import { stateFiles, type SchemaRef } from '../../import/state-files.js';
 import { loadState } from '../../load/load-state.js';
-import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
-import type { CliValues } from '../main.js';
-import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
+import type { CliValues } from '../cli-values.js';
+import { isDirectory, printError, printIssues, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
 
 /** The package's shipped schemas: `schema/` beside `src/` and `dist/`. */
@@ -29,7 +28,7 @@ function schemaRefFrom(outDir: string): SchemaRef {
 }
 
 /**
- * `import`: reads a live cell the seed manages (or one saved with the files `plan --from`
+ * `import`: reads a live cell the seed manages (or one saved with the files `plan --from-dump`
  * reads) and writes the state directory that reproduces its access rules, printing one
  * line per thing it inferred, changed on purpose or could not work out.
  * Exit 0 when the written state validates, 1 otherwise.
@@ -45,11 +44,12 @@ export async function runImport(values: CliValues): Promise<number> {
     printError(`--out ${outOption}: exists and is not empty; import writes a new state directory`);
     return 1;
   }
-  if (values.from !== undefined && !(await isDirectory(values.from))) {
-    printError(`--from ${values.from}: not a directory`);
+  const dump = values['from-dump'];
+  if (dump !== undefined && !(await isDirectory(dump))) {
+    printError(`--from-dump ${dump}: not a directory`);
     return 1;
   }
-  const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(config), layout);
+  const { observed } = dump ? await observeSaved(dump, layout) : await observeCell(openCellTargets(config), layout);
   const result = inferState(observed, layout);
   for (const line of result.findings) process.stdout.write(`${formatFinding(line)}\n`);
   if (!result.ok) {
@@ -63,7 +63,7 @@ export async function runImport(values: CliValues): Promise<number> {
     await writeFile(path, file.text);
   }
   const loaded = await loadState(outDir);
-  for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  printIssues(outOption, loaded.issues);
   if (loaded.issues.length > 0 || loaded.state === null) {
     printError(`${outOption}: the imported state does not validate; fix the files above before using it`);
     return 1;

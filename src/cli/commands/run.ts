@@ -1,6 +1,6 @@
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
-import type { CliValues } from '../main.js';
+import type { CliValues } from '../cli-values.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
 import { dockerClientFor, openCellTargets, roleContainers } from '../open-cell-targets.js';
 
