@@ -44,6 +44,7 @@ export function buildProgram(declarations: readonly CommandDeclaration[], versio
     .description(ROOT_DESCRIPTION)
     .version(version, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print the help')
+    .helpCommand('help [command]', 'print the help of a command')
     // The descriptions already say which variable stands in for a flag.
     .configureHelp({ optionDescription: (option) => option.description })
     .configureOutput({ outputError: (text, write) => write(oneLineError(text, 'pic-reconciler --help')) })
