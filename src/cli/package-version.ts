@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
 
-/** The version in package.json, which sits two levels above both src/cli/ and dist/cli/. */
+/** The version in the package's package.json. */
 export function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  const version: unknown = (JSON.parse(text) as { version?: unknown }).version;
+  const version: unknown = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }).version;
   return typeof version === 'string' ? version : 'unknown';
 }

@@ -1,6 +1,5 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { layoutOf } from '../../config/controller-config.js';
 import { formatFinding } from '../../import/import-finding.js';
 import { inferState } from '../../import/infer-state.js';
@@ -11,9 +10,10 @@ import { observeSaved } from '../../observe/observe-saved.js';
 import type { CliValues } from '../cli-values.js';
 import { isDirectory, printError, printIssues, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
+import { packageRoot } from '../package-root.js';
 
 /** The package's shipped schemas: `schema/` beside `src/` and `dist/`. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../../schema/', import.meta.url));
+const SCHEMA_DIR = join(packageRoot(), 'schema');
 
 /** Import writes a fresh state directory; it never mixes its files into an existing one. */
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
