@@ -39,7 +39,7 @@ function valuesByFlag(declaration: CommandDeclaration, command: Command): Map<st
   return byFlag;
 }
 
-export function buildProgram(declarations: readonly CommandDeclaration[], version: string, onExit: (code: number) => void): Command {
+function buildProgram(declarations: readonly CommandDeclaration[], version: string, onExit: (code: number) => void): Command {
   const program = new Command('pic-reconciler')
     .description(ROOT_DESCRIPTION)
     .version(version, '-V, --version', 'print the version and exit')

@@ -12,7 +12,9 @@ function valueOf(option: Option): TreeOption['value'] {
 
 function treeOption(option: Option): TreeOption | null {
   if (option.hidden || option.long === undefined) return null;
-  return { long: option.long, ...(option.short ? { short: option.short } : {}), help: option.description, value: valueOf(option) };
+  // The first line only: the help's "e.g." line is for --help, not for a completion menu.
+  const help = option.description.split('\n')[0] ?? '';
+  return { long: option.long, ...(option.short ? { short: option.short } : {}), help, value: valueOf(option) };
 }
 
 const HELP: TreeOption = { long: '--help', short: '-h', help: 'print the help', value: null };

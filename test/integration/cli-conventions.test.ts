@@ -135,6 +135,6 @@ describe('CLI conventions', () => {
       expect(script.stdout).toContain(`'${command.name}:`);
       for (const flag of flagsOf(command.name)) expect(script.stdout).toContain(`'${flag}[`);
     }
-    expect(script.stdout).toContain("'--state[the desired-state folder (cell.json, peers/, cells/) (default\\: $PIC_STATE)\ne.g. --state ./state]:dir:_files -/'");
+    expect(script.stdout).toContain("'--state[the desired-state folder (cell.json, peers/, cells/) (default\\: $PIC_STATE)]:dir:_files -/'");
   });
 });
