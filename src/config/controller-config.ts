@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import type { LayoutConfig } from '../model/facts.js';
 
@@ -78,4 +78,34 @@ export async function loadControllerConfig(file: string | undefined): Promise<Co
     return { ok: false, error: `${file}: /: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }
   return parseControllerConfig(text, file);
+}
+
+/** Where a config comes from when --config is absent and $PIC_CONFIG is unset: the host's file, if there is one. */
+export const SYSTEM_CONFIG_FILE = '/etc/pic-reconciler/config.json';
+
+/** Which config a command uses: the file (null for the built-in defaults) and what named it. */
+export interface ConfigChoice {
+  readonly file: string | null;
+  readonly from: '--config' | 'PIC_CONFIG' | 'system' | 'defaults';
+}
+
+/**
+ * `--config` > `$PIC_CONFIG` > the system file when it exists > built-in defaults. A file that
+ * was named but cannot be read is an error, never a silent fall back to the defaults; only the
+ * system file may be absent.
+ */
+export async function chooseConfigFile(flag: string | undefined, env: string | undefined, systemFile = SYSTEM_CONFIG_FILE): Promise<ConfigChoice> {
+  if (flag !== undefined && flag !== '') return { file: flag, from: '--config' };
+  if (env !== undefined && env !== '') return { file: env, from: 'PIC_CONFIG' };
+  const present = await stat(systemFile).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+  );
+  return present ? { file: systemFile, from: 'system' } : { file: null, from: 'defaults' };
+}
+
+/** "config: FILE (from …)" or "config: built-in defaults", for the line plan and apply print. */
+export function describeConfigChoice(choice: ConfigChoice): string {
+  if (choice.file === null) return 'built-in defaults';
+  return choice.from === 'system' ? choice.file : `${choice.file} (${choice.from === 'PIC_CONFIG' ? '$PIC_CONFIG' : '--config'})`;
 }

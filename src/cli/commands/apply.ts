@@ -2,23 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { holdCellLock } from '../../lock/cell-lock.js';
-import { formatIssue } from '../../load/state-issue.js';
 import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
-import { formatPlanText } from '../../plan/format-plan.js';
-import { escapeLines } from '../../text/escape-untrusted.js';
-import type { CliValues } from '../main.js';
-import { printError, readConfig, requireOption } from '../cli-common.js';
+import { formatPlanText, planToJson } from '../../plan/format-plan.js';
+import type { CliValues } from '../cli-values.js';
+import { printError, printIssues, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
+import { planForStdout } from '../plan-colour.js';
 
 /** `apply`: one verified reconcile, held back by the mass-delete guard like the loop. Exit 0 converged, 1 error. */
 export async function runApply(values: CliValues): Promise<number> {
   const stateDir = requireOption(values.state, '--state');
   if (stateDir === null) return 1;
-  const config = await readConfig(values);
+  const config = await readConfig(values, { announce: true });
   if (config === null) return 1;
   const loaded = await loadState(stateDir);
-  for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  printIssues(stateDir, loaded.issues);
   if (loaded.issues.length > 0 || loaded.state === null) {
     printError('state is invalid; nothing applied');
     return 1;
@@ -33,17 +32,25 @@ export async function runApply(values: CliValues): Promise<number> {
     dryRun: values['dry-run'],
     ...(values['allow-mass-delete'] ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
   });
-  process.stdout.write(escapeLines(formatPlanText(result.plan)));
-  if (values['dry-run']) return result.errors.length === 0 ? 0 : 1;
-  if (result.residual && result.residual.actions.length > 0) {
-    process.stdout.write(`\nResidual plan after apply (not converged):\n${escapeLines(formatPlanText(result.residual))}`);
-  }
-  for (const error of result.errors) printError(error);
   // Zeros when nothing was applied, so "a second apply writes nothing" is visible in the output.
   const counts = result.apply?.counts ?? { restores: 0, ipBatches: 0, fileWrites: 0, signals: 0 };
+  const ok = values['dry-run'] ? result.errors.length === 0 : result.converged;
+  if (values.json) {
+    const residual = result.residual && result.residual.actions.length > 0 ? planToJson(result.residual) : null;
+    const document = { reconcile: id, dryRun: values['dry-run'], converged: result.converged, plan: planToJson(result.plan), residual, counts, errors: result.errors };
+    process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    for (const error of result.errors) printError(error);
+    return ok ? 0 : 1;
+  }
+  process.stdout.write(planForStdout(formatPlanText(result.plan)));
+  if (!values['dry-run'] && result.residual && result.residual.actions.length > 0) {
+    process.stdout.write(`\nResidual plan after apply (not converged):\n${planForStdout(formatPlanText(result.residual))}`);
+  }
+  for (const error of result.errors) printError(error);
+  if (values['dry-run']) return ok ? 0 : 1;
   process.stdout.write(
     `reconcile ${id}: ${result.converged ? 'converged' : 'NOT converged'}` +
       ` (${counts.restores} restore, ${counts.ipBatches} ip batch, ${counts.fileWrites} file write, ${counts.signals} signal)\n`,
   );
-  return result.converged ? 0 : 1;
+  return ok ? 0 : 1;
 }

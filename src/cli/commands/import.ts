@@ -1,22 +1,20 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { layoutOf } from '../../config/controller-config.js';
 import { formatFinding } from '../../import/import-finding.js';
 import { inferState } from '../../import/infer-state.js';
 import { stateFiles, type SchemaRef } from '../../import/state-files.js';
 import { loadState } from '../../load/load-state.js';
 import { holdCellLock } from '../../lock/cell-lock.js';
-import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
-import { escapeUntrusted } from '../../text/escape-untrusted.js';
-import type { CliValues } from '../main.js';
-import { isDirectory, printError, readConfig, requireOption } from '../cli-common.js';
+import type { CliValues } from '../cli-values.js';
+import { isDirectory, printError, printIssues, readConfig, requireOption } from '../cli-common.js';
 import { openCellTargets } from '../open-cell-targets.js';
+import { packageRoot } from '../package-root.js';
 
 /** The package's shipped schemas: `schema/` beside `src/` and `dist/`. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../../schema/', import.meta.url));
+const SCHEMA_DIR = join(packageRoot(), 'schema');
 
 /** Import writes a fresh state directory; it never mixes its files into an existing one. */
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -31,7 +29,7 @@ function schemaRefFrom(outDir: string): SchemaRef {
 }
 
 /**
- * `import`: reads a live cell the seed manages (or one saved with the files `plan --from`
+ * `import`: reads a live cell the seed manages (or one saved with the files `plan --from-dump`
  * reads) and writes the state directory that reproduces its access rules, printing one
  * line per thing it inferred, changed on purpose or could not work out.
  * Exit 0 when the written state validates, 1 otherwise.
@@ -47,18 +45,19 @@ export async function runImport(values: CliValues): Promise<number> {
     printError(`--out ${outOption}: exists and is not empty; import writes a new state directory`);
     return 1;
   }
-  if (values.from !== undefined && !(await isDirectory(values.from))) {
-    printError(`--from ${values.from}: not a directory`);
+  const dump = values['from-dump'];
+  if (dump !== undefined && !(await isDirectory(dump))) {
+    printError(`--from-dump ${dump}: not a directory`);
     return 1;
   }
-  const refusal = values.from === undefined ? await holdCellLock(config.targets.wireguard) : null;
+  const refusal = dump === undefined ? await holdCellLock(config.targets.wireguard) : null;
   if (refusal !== null) {
     printError(refusal);
     return 1;
   }
-  const { observed } = values.from ? await observeSaved(values.from, layout) : await observeCell(openCellTargets(config), layout);
+  const { observed } = dump ? await observeSaved(dump, layout) : await observeCell(openCellTargets(config), layout);
   const result = inferState(observed, layout);
-  for (const line of result.findings) process.stdout.write(`${escapeUntrusted(formatFinding(line))}\n`);
+  for (const line of result.findings) process.stdout.write(`${formatFinding(line)}\n`);
   if (!result.ok) {
     printError(result.error);
     return 1;
@@ -70,7 +69,7 @@ export async function runImport(values: CliValues): Promise<number> {
     await writeFile(path, file.text);
   }
   const loaded = await loadState(outDir);
-  for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+  printIssues(outOption, loaded.issues);
   if (loaded.issues.length > 0 || loaded.state === null) {
     printError(`${outOption}: the imported state does not validate; fix the files above before using it`);
     return 1;

@@ -1,7 +1,7 @@
 import { holdCellLock } from '../../lock/cell-lock.js';
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
-import type { CliValues } from '../main.js';
+import type { CliValues } from '../cli-values.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
 import { dockerClientFor, openCellTargets, roleContainers } from '../open-cell-targets.js';
 

@@ -3,7 +3,7 @@ import type { ControllerStatus } from '../../loop/controller-status.js';
 import { isReady } from '../../loop/controller-status.js';
 import { splitListen } from '../../http/serve-status.js';
 import { escapeUntrusted } from '../../text/escape-untrusted.js';
-import type { CliValues } from '../main.js';
+import type { CliValues } from '../cli-values.js';
 import { printError, readConfig } from '../cli-common.js';
 
 function fetchStatus(listen: string): Promise<ControllerStatus & { fileErrorCount?: number }> {

@@ -1,0 +1,52 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtEntry, REPO_ROOT } from '../helpers/build-dist.js';
+import { runProgram } from '../helpers/run-cli.js';
+
+/**
+ * Each command loads only what it uses: the built CLI is run with a module-resolution hook that
+ * prints every file it loads, and the list is checked per command.
+ */
+
+describe('CLI start-up loads only what the command uses', () => {
+  let work = '';
+  let hook = '';
+  beforeAll(async () => {
+    builtEntry('cli/main.js');
+    work = await mkdtemp(join(tmpdir(), `pict-${process.pid}-cli-lazy-`));
+    const hooks = join(work, 'hooks.mjs');
+    await writeFile(hooks, 'export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process._rawDebug(`loaded ${r.url}`); return r; }\n');
+    hook = join(work, 'register.mjs');
+    await writeFile(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  });
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  const loaded = async (args: string[]): Promise<string[]> => {
+    const result = await runProgram([process.execPath, '--import', hook, builtEntry('cli/main.js'), ...args], { cwd: REPO_ROOT });
+    const root = pathToFileURL(REPO_ROOT).href;
+    return result.stderr.split('\n').flatMap((line) => (line.startsWith('loaded ') ? [line.slice('loaded '.length).replace(`${root}/`, '')] : []));
+  };
+  const packages = (files: string[]): string[] => [...new Set(files.flatMap((f) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1] ?? []))].sort();
+
+  it('--version and help load the entry alone', async () => {
+    expect(await loaded(['--version'])).toEqual(['dist/cli/main.js']);
+    expect(await loaded(['plan', '--help'])).toEqual(['dist/cli/main.js']);
+  });
+
+  it('validate loads its own chunks, and no Docker, pino or prom-client code', async () => {
+    const files = await loaded(['validate', '--state', join(REPO_ROOT, 'state')]);
+    expect(files).toContainEqual(expect.stringMatching(/^dist\/cli\/chunks\/validate-[\w-]+\.js$/));
+    expect(packages(files)).toEqual([]); // zod, immer and commander are in the bundle; nothing else is loaded
+    expect(files.filter((f) => /plan|apply|run-|status|import|docker|open-cell-targets/.test(f))).toEqual([]);
+  });
+
+  it('status loads neither the loader nor the Docker client', async () => {
+    const files = await loaded(['status', '--listen', '127.0.0.1:9']);
+    expect(files).toContainEqual(expect.stringMatching(/^dist\/cli\/chunks\/status-[\w-]+\.js$/));
+    expect(packages(files)).toEqual([]);
+    expect(files.filter((f) => /load-state|validate|docker|open-cell-targets/.test(f))).toEqual([]);
+  });
+});
