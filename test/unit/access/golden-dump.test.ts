@@ -41,7 +41,7 @@ describe('the packet model on a saved cell with foreign rules', () => {
     expect(chainsOf(result)).toEqual(['nat/PREROUTING#1', 'nat/PREROUTING#0', 'filter/FORWARD#1', 'filter/PIC-FORWARD#4', 'filter/PIC-PEER-10-0-0-3#3', 'nat/POSTROUTING#1', 'nat/POSTROUTING#2']);
     // The answer from the VIP comes back on eth0: no chain of ours matches, Docker's conntrack rule accepts it.
     expect(result.reply?.verdict).toBe('accept');
-    expect(brief(result.reply?.decidedBy ?? null)).toMatchObject({ chain: 'FORWARD', index: 5, owner: 'foreign', source: null });
+    expect(brief(result.reply?.decidedBy ?? null)).toMatchObject({ chain: 'FORWARD', index: 6, owner: 'foreign', source: null });
     expect(result.reaches).toBe(true);
     expect(result.first.egress).toEqual({ dev: 'eth0', via: null, table: 'main', rulePriority: 32766 });
   });
