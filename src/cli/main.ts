@@ -13,10 +13,11 @@ Usage:
   pic-reconciler run      --state DIR [--config FILE] [--listen HOST:PORT] [--allow-mass-delete]
   pic-reconciler status   [--listen HOST:PORT] [--json]
   pic-reconciler import   --out DIR [--config FILE] [--from DIR]
+  pic-reconciler explain  --state DIR --from X --to Y [--port N] [--proto tcp|udp] [--desired] [--from-dump DIR] [--config FILE] [--json]
 
 Exit codes: validate 0 valid, 1 invalid; plan 0 nothing to do, 2 changes pending, 1 error;
 apply 0 converged, 1 error; run 0 on SIGTERM/SIGINT; status 0 ready, 1 not;
-import 0 state written and valid, 1 error.
+import 0 state written and valid, 1 error; explain 0 answered, 1 error.
 
 import reads a live cell that the seed (firewall_manager.py) manages, or one saved as for
 plan --from, and writes the state directory that reproduces its access rules.
@@ -31,6 +32,11 @@ const OPTIONS = {
   listen: { type: 'string' },
   'allow-mass-delete': { type: 'boolean', default: false },
   out: { type: 'string' },
+  to: { type: 'string' },
+  port: { type: 'string' },
+  proto: { type: 'string' },
+  desired: { type: 'boolean', default: false },
+  'from-dump': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -52,6 +58,8 @@ async function loadCommand(name: string): Promise<Command | null> {
       return (await import('./commands/status.js')).runStatus;
     case 'import':
       return (await import('./commands/import.js')).runImport;
+    case 'explain':
+      return (await import('./commands/explain.js')).runExplainCommand;
     default:
       return null;
   }
