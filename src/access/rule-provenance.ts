@@ -13,13 +13,15 @@ import type { RuleSource, SourceLookup } from './access-types.js';
 export type ResourceSources = ReadonlyMap<string, RuleSource>;
 
 /**
- * From LoadedState.fileResources: a file that holds one resource is that resource (`''`);
- * one with several is an array, each at its index. (A one-element array reads as `''`:
- * fileResources does not say which.)
+ * From a LoadedState: each resource's file, and its pointer where the load recorded it. A last
+ * good resource kept for a broken file has none: one resource reads as the whole file, several as
+ * an array in their order.
  */
-export function resourceSources(fileResources: ReadonlyMap<string, readonly string[]>): ResourceSources {
+export function resourceSources(loaded: { readonly fileResources: ReadonlyMap<string, readonly string[]>; readonly resourcePointers?: ReadonlyMap<string, string> }): ResourceSources {
   const sources = new Map<string, RuleSource>();
-  for (const [file, keys] of fileResources) keys.forEach((key, i) => sources.set(key, { file, pointer: keys.length === 1 ? '' : `/${i}` }));
+  for (const [file, keys] of loaded.fileResources) {
+    keys.forEach((key, i) => sources.set(key, { file, pointer: loaded.resourcePointers?.get(key) ?? (keys.length === 1 ? '' : `/${i}`) }));
+  }
   return sources;
 }
 

@@ -8,6 +8,8 @@ import type { LoadedState } from '../load/loaded-state.js';
 import { listStateDir, relistStateDir, type StateDirListing } from '../load/read-state-dir.js';
 import { formatIssue, type StateIssue } from '../load/state-issue.js';
 import { validateState } from '../load/validate-state.js';
+import { failingAccessTests } from '../access/evaluate-access-tests.js';
+import { resourceSources } from '../access/rule-provenance.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
@@ -297,6 +299,12 @@ export class Controller {
     if (loaded.state === null) {
       const message = 'no valid Cell resource in the state directory and none remembered; nothing applied';
       return this.report(context, 'invalid_state', { message, unreachable: null, counts: null, guard: null, actions: {}, errors: [message] });
+    }
+    // AccessTest gate: a state whose tests fail is neither applied nor remembered as last good.
+    const failingTests = failingAccessTests(loaded.state, resourceSources(loaded), layoutOf(config)).map(formatIssue);
+    if (failingTests.length > 0) {
+      const message = `${failingTests.length} access test(s) fail; nothing applied: ${failingTests.join('; ')}`;
+      return this.report(context, 'refused', { message, unreachable: null, counts: null, guard: null, actions: {}, errors: failingTests });
     }
     this.previous = loaded;
     const storeError = await this.store.write(loaded);

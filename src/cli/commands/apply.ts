@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
+import { refuseFailingTests } from '../refuse-failing-tests.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
@@ -21,6 +22,7 @@ export async function runApply(values: CliValues): Promise<number> {
     printError('state is invalid; nothing applied');
     return 1;
   }
+  if (refuseFailingTests(loaded, layoutOf(config))) return 1;
   const id = randomUUID().slice(0, 8);
   const result = await reconcileCell(loaded.state, openCellTargets(config), layoutOf(config), {
     dryRun: values['dry-run'],

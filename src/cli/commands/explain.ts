@@ -125,7 +125,7 @@ export async function runExplain(options: ExplainOptions): Promise<number> {
   }
   if (options.to.startsWith('dns:')) return explainDns(options, state, view?.corefile ?? null);
 
-  const resources = resourceSources(loaded.fileResources);
+  const resources = resourceSources(loaded);
   const facts = { apiIp: view?.apiIp ?? null };
   let dataplane: Dataplane;
   let wireguardAddress: string | null;

@@ -1,5 +1,6 @@
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
+import { refuseFailingTests } from '../refuse-failing-tests.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
@@ -20,6 +21,7 @@ export async function runPlan(values: CliValues): Promise<number> {
   const loaded = await loadState(stateDir);
   for (const issue of loaded.issues) process.stderr.write(`${formatIssue(issue)}\n`);
   if (loaded.issues.length > 0 || loaded.state === null) return 1;
+  if (refuseFailingTests(loaded, layoutOf(config))) return 1;
 
   if (values.from !== undefined && !(await isDirectory(values.from))) {
     printError(`--from ${values.from}: not a directory`);

@@ -22,7 +22,7 @@ beforeAll(async () => {
   const loaded = await loadState(join(import.meta.dirname, '../../../state'));
   if (loaded.state === null) throw new Error('state/ is invalid');
   const rendered = renderCell(loaded.state, { apiIp: '172.20.0.3' }, DEFAULT_LAYOUT);
-  const sourceOf = ruleProvenance(loaded.state, rendered.iptables, resourceSources(loaded.fileResources));
+  const sourceOf = ruleProvenance(loaded.state, rendered.iptables, resourceSources(loaded));
   const live = liveDataplane({ iptablesSave: read('iptables-save.txt'), ipRule: read('ip-rule.json'), ipRoute: read('ip-route.json') }, sourceOf);
   if (!live.ok) throw new Error(live.error);
   dataplane = live.value;
