@@ -125,6 +125,15 @@ function selects(entry: IndexedRouting['rules'][number], query: RouteQuery): boo
   return rule.not ? !result : result;
 }
 
+// Packets carry addresses as text; a walk reads them many times.
+const parsedAddresses = new Map<string, number>();
+
 export function parseAddress(text: string): number {
-  return parseIPv4(text) ?? 0;
+  let value = parsedAddresses.get(text);
+  if (value === undefined) {
+    value = parseIPv4(text) ?? 0;
+    if (parsedAddresses.size > 100_000) parsedAddresses.clear();
+    parsedAddresses.set(text, value);
+  }
+  return value;
 }

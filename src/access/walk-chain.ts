@@ -6,6 +6,7 @@
 import type { ObservedChain, ObservedTable, TableName } from '../model/iptables.js';
 import { JUMP_COMMENT, OWNED_CHAIN_PREFIX } from '../model/iptables.js';
 import { ruleComment } from '../model/iptables-rule.js';
+import { parseIPv4 } from '../model/ipv4.js';
 import type { Owner, PathStep, SourceLookup } from './access-types.js';
 import { compileRule, type CompiledRule, type Target } from './compile-rule.js';
 import { matchRule, type MatchContext } from './match-rule.js';
@@ -42,12 +43,61 @@ function compiledRule(chain: ObservedChain, index: number): CompiledRule {
 }
 
 export function ownerOf(chain: string, rule: string): Owner {
-  return chain.startsWith(OWNED_CHAIN_PREFIX) || ruleComment(rule) === JUMP_COMMENT ? 'pic' : 'foreign';
+  if (chain.startsWith(OWNED_CHAIN_PREFIX)) return 'pic';
+  // Tokenizing every matched rule is the slow part of a walk: only a rule that mentions the tag can carry it.
+  return rule.includes(JUMP_COMMENT) && ruleComment(rule) === JUMP_COMMENT ? 'pic' : 'foreign';
+}
+
+/**
+ * Long chains (PIC-FORWARD holds one rule per peer) are indexed by a leading `-s <host>/32`:
+ * a packet visits the rules for its own source and the rules without such a match, in order.
+ */
+const INDEX_FROM = 32;
+
+interface SourceIndex {
+  readonly byHost: ReadonlyMap<number, readonly number[]>;
+  readonly others: readonly number[];
+}
+
+const sourceIndexes = new WeakMap<ObservedChain, SourceIndex>();
+
+function hostOf(rule: string): number | null {
+  if (!rule.startsWith('-s ')) return null;
+  const end = rule.indexOf('/32 ', 3);
+  if (end < 0) return null;
+  return parseIPv4(rule.slice(3, end));
+}
+
+function sourceIndex(chain: ObservedChain): SourceIndex {
+  let index = sourceIndexes.get(chain);
+  if (index === undefined) {
+    const byHost = new Map<number, number[]>();
+    const others: number[] = [];
+    chain.rules.forEach((rule, i) => {
+      const host = hostOf(rule);
+      if (host === null) others.push(i);
+      else byHost.set(host, [...(byHost.get(host) ?? []), i]);
+    });
+    index = { byHost, others };
+    sourceIndexes.set(chain, index);
+  }
+  return index;
+}
+
+/** The indexes of the rules a packet from `src` can match, in chain order; null: every rule. */
+function visitOrder(chain: ObservedChain, src: number): readonly number[] | null {
+  if (chain.rules.length < INDEX_FROM) return null;
+  const { byHost, others } = sourceIndex(chain);
+  const own = byHost.get(src);
+  if (own === undefined) return others;
+  return [...others, ...own].sort((a, b) => a - b);
 }
 
 interface Frame {
   readonly chain: ObservedChain;
-  index: number;
+  readonly order: readonly number[] | null;
+  /** Position in order (or the rule index when order is null). */
+  position: number;
 }
 
 export interface WalkInput {
@@ -76,39 +126,41 @@ export function walkChain(input: WalkInput): ChainWalk {
     const synthetic = policyStep({ name: input.chain, builtin: true, policy: 'ACCEPT', rules: [] });
     return { outcome: { kind: 'accept', step: synthetic }, path: [synthetic] };
   }
-  const stack: Frame[] = [{ chain: start, index: 0 }];
+  const frame = (chain: ObservedChain): Frame => ({ chain, order: visitOrder(chain, ctx.src), position: 0 });
+  const stack: Frame[] = [frame(start)];
   for (;;) {
-    const frame = stack.at(-1);
-    if (frame === undefined) {
+    const top = stack.at(-1);
+    if (top === undefined) {
       const end = policyStep(start);
       path.push(end);
       return { outcome: policyOutcome(start, end), path };
     }
-    if (frame.index >= frame.chain.rules.length) {
+    const index = top.order === null ? top.position : top.order[top.position];
+    if (index === undefined || index >= top.chain.rules.length) {
       stack.pop();
       continue;
     }
-    const index = frame.index++;
-    const text = frame.chain.rules[index] ?? '';
-    const rule = compiledRule(frame.chain, index);
+    top.position++;
+    const text = top.chain.rules[index] ?? '';
+    const rule = compiledRule(top.chain, index);
     const matched = matchRule(rule.matches, ctx);
     if (matched === false) continue;
     const target = rule.target;
     if (matched !== true) {
-      const unknown = step(frame.chain.name, index + 1, text, 'unknown');
+      const unknown = step(top.chain.name, index + 1, text, 'unknown');
       path.push(unknown);
-      return { outcome: { kind: 'unknown', step: unknown, reason: `${frame.chain.name} rule ${index + 1}: the model does not know ${matched.unknown}` }, path };
+      return { outcome: { kind: 'unknown', step: unknown, reason: `${top.chain.name} rule ${index + 1}: the model does not know ${matched.unknown}` }, path };
     }
-    const here = step(frame.chain.name, index + 1, text, actionOf(target));
+    const here = step(top.chain.name, index + 1, text, actionOf(target));
     path.push(here);
-    const result = follow(target, here, table, stack);
+    const result = follow(target, here, table, stack, frame);
     if (result !== null) return { outcome: result, path };
     if (stack.length > MAX_DEPTH) return { outcome: { kind: 'unknown', step: here, reason: `chains nest deeper than ${MAX_DEPTH}` }, path };
   }
 }
 
 /** Applies a matched rule's target to the call stack; returns an outcome when the walk ends. */
-function follow(target: Target, here: PathStep, table: ObservedTable, stack: Frame[]): ChainOutcome | null {
+function follow(target: Target, here: PathStep, table: ObservedTable, stack: Frame[], frame: (chain: ObservedChain) => Frame): ChainOutcome | null {
   switch (target.kind) {
     case 'accept':
       return { kind: 'accept', step: here };
@@ -135,7 +187,7 @@ function follow(target: Target, here: PathStep, table: ObservedTable, stack: Fra
         return { kind: 'unknown', step: here, reason: `${here.chain} rule ${here.index}: the model does not know the target ${target.chain}` };
       }
       if (target.kind === 'goto') stack.pop();
-      stack.push({ chain: next, index: 0 });
+      stack.push(frame(next));
       return null;
     }
   }
