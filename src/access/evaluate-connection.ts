@@ -95,7 +95,8 @@ function firstLeg(dataplane: Dataplane, packet: Packet, intent: ConnectionIntent
     if (pre.port !== null) s.dport = pre.port;
     s.dnat = true;
   }
-  const route = lookupRoute(dataplane.routing, { src: parseAddress(s.src), dst: parseAddress(s.dst), iif: packet.inIface });
+  const marked = path.some((step) => step.action === 'MARK');
+  const route = lookupRoute(dataplane.routing, { src: parseAddress(s.src), dst: parseAddress(s.dst), iif: packet.inIface, marked });
   const stopped = routeStop(route);
   if (stopped) return fail(stopped, route.egress);
   const local = route.kind === 'local';

@@ -11,6 +11,8 @@ export interface RouteQuery {
   readonly dst: number;
   /** 'lo' for a packet the target itself sends. */
   readonly iif: string;
+  /** A MARK target was passed on the way: the mark is no longer known to be 0. */
+  readonly marked?: boolean;
 }
 
 export type RouteResult =
@@ -119,8 +121,11 @@ function selects(entry: IndexedRouting['rules'][number], query: RouteQuery): boo
     if (query.iif === 'lo') return { unknown: `oif ${rule.oif}` };
     result = false;
   }
-  // Nothing the model follows sets a mark (mangle is not read): the mark is 0.
-  if (rule.fwmark !== null) result &&= (0 & rule.fwmark.mask) === rule.fwmark.value;
+  // Mangle is not read, so the mark is 0 unless a MARK target was passed.
+  if (rule.fwmark !== null) {
+    if (query.marked === true && result) return { unknown: `fwmark after a MARK target` };
+    result &&= (0 & rule.fwmark.mask) === rule.fwmark.value;
+  }
   if (result && rule.unmodelled.length > 0) return { unknown: rule.unmodelled.join(', ') };
   return rule.not ? !result : result;
 }

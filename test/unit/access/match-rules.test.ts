@@ -73,3 +73,27 @@ describe('matches and targets the model knows', () => {
     expect(result.reason).toBe('routing: no route');
   });
 });
+
+describe('policy routing selectors', () => {
+  const withRules = (rules: Dataplane['routing']['rules'], nat: readonly string[] = []): Dataplane => {
+    const base = dataplane(['-j ACCEPT']);
+    const natChains = new Map(base.rulesets[0]!.iptables.nat.chains);
+    natChains.set('PREROUTING', { name: 'PREROUTING', builtin: true, policy: 'ACCEPT', rules: nat });
+    return { ...base, rulesets: [{ name: 'live', iptables: { ...base.rulesets[0]!.iptables, nat: { chains: natChains } } }], routing: { ...base.routing, rules } };
+  };
+  const rule = (priority: number, extra: Partial<Dataplane['routing']['rules'][number]>): Dataplane['routing']['rules'][number] => ({
+    priority, not: false, from: '0.0.0.0/0', to: '0.0.0.0/0', iif: null, oif: null, fwmark: null, action: { kind: 'blackhole' }, unmodelled: [], ...extra,
+  });
+
+  it('a selector it does not evaluate is unknown once reached; a blackhole rule drops', () => {
+    expect(evaluateConnection(withRules([rule(5, { unmodelled: ['ipproto'] }), ...DEFAULT_RULES]), packet(443)).reaches).toBeNull();
+    expect(evaluateConnection(withRules([rule(5, { from: '192.0.2.0/24', unmodelled: ['ipproto'] }), ...DEFAULT_RULES]), packet(443)).reaches).toBe(true);
+    expect(evaluateConnection(withRules([rule(5, { iif: 'wg0' }), ...DEFAULT_RULES]), packet(443)).reason).toBe('routing: ip rule 5: blackhole');
+  });
+
+  it('a fwmark rule reads the mark as 0, unless a MARK target was passed', () => {
+    const marks = [rule(5, { fwmark: { value: 1, mask: 0xff } }), ...DEFAULT_RULES];
+    expect(evaluateConnection(withRules(marks), packet(443)).reaches).toBe(true);
+    expect(evaluateConnection(withRules(marks, ['-j MARK --set-xmark 0x1/0xff']), packet(443)).reaches).toBeNull();
+  });
+});
