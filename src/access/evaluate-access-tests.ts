@@ -46,10 +46,22 @@ function checkOne(test: AccessTest, evaluate: (t: AccessTest) => ConnectionResul
   return passes ? null : `${label}: expected ${test.expect}, rendered rules ${describeOutcome(result)}`;
 }
 
+// The loader hands back the same frozen state while nothing changed: a resync does not evaluate again.
+const remembered = new WeakMap<DesiredState, { readonly key: string; readonly issues: StateIssue[] }>();
+
 /** Every failing test as a `file: /pointer/expect: message` issue; [] when all pass or there are none. */
 export function failingAccessTests(state: DesiredState, resources: ResourceSources, layout: LayoutConfig, apiIp: string | null = null): StateIssue[] {
   const tests = state.tests ?? [];
   if (tests.length === 0) return [];
+  const key = JSON.stringify([layout, apiIp, [...resources]]);
+  const known = remembered.get(state);
+  if (known !== undefined && known.key === key) return known.issues;
+  const issues = evaluateTests(state, tests, resources, layout, apiIp);
+  if (Object.isFrozen(state)) remembered.set(state, { key, issues });
+  return issues;
+}
+
+function evaluateTests(state: DesiredState, tests: readonly AccessTest[], resources: ResourceSources, layout: LayoutConfig, apiIp: string | null): StateIssue[] {
   const api = apiIp ?? assumedApiAddress(state);
   const dataplane = desiredDataplane(state, { apiIp: api }, layout, resources);
   const ctx = {

@@ -149,7 +149,7 @@ function replyLeg(dataplane: Dataplane, packet: Packet, first: Leg, local: boole
   const decidedBy = path.at(-1) ?? null;
   const back: Packet = { src: packet.dst, dst: packet.src, proto: packet.proto, dport: packet.sport ?? 0, sport: packet.dport, inIface };
   if (route.egress.dev !== packet.inIface) {
-    return { verdict: 'drop', decidedBy, path, out: back, egress: route.egress, reason: `reply routed out ${route.egress.dev}, not back to ${packet.inIface}` };
+    return { verdict: 'drop', decidedBy: null, path, out: back, egress: route.egress, reason: `reply routed out ${route.egress.dev}, not back to ${packet.inIface}` };
   }
   return { verdict: 'accept', decidedBy, path, out: back, egress: route.egress, reason: null };
 }
