@@ -9,6 +9,12 @@ export interface CliValues {
   readonly 'from-dump'?: string;
   readonly listen?: string;
   readonly out?: string;
+  /** explain: the source and destination of the connection, its port and protocol. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly port?: string;
+  readonly proto?: string;
+  readonly desired: boolean;
   readonly json: boolean;
   readonly 'dry-run': boolean;
   readonly 'allow-mass-delete': boolean;
@@ -27,6 +33,11 @@ export function cliValuesFrom(byFlag: ReadonlyMap<string, unknown>): CliValues {
     'from-dump': text('from-dump'),
     listen: text('listen'),
     out: text('out'),
+    from: text('from'),
+    to: text('to'),
+    port: text('port'),
+    proto: text('proto'),
+    desired: flag('desired'),
     json: flag('json'),
     'dry-run': flag('dry-run'),
     'allow-mass-delete': flag('allow-mass-delete'),

@@ -14,6 +14,7 @@ const SCHEMA_FILES = {
   'cell.schema.json': FILE_SCHEMAS.Cell,
   'peer.schema.json': FILE_SCHEMAS.Peer,
   'celllink.schema.json': FILE_SCHEMAS.CellLink,
+  'accesstest.schema.json': FILE_SCHEMAS.AccessTest,
 } as const;
 
 /** File name → JSON text (2-space indent, trailing newline). */

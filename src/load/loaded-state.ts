@@ -29,12 +29,14 @@ export interface LoadedState {
    * resources are unknown, so the controller must not delete live rules it cannot attribute.
    */
   readonly unresolvedFiles: readonly string[];
+  /** Where each resource read in this load sits in its file (`` or `/<index>`); a fallback's is unknown. */
+  readonly resourcePointers?: ReadonlyMap<ResourceKey, string>;
 }
 
 /** All resources of a state, by key. */
 export function resourcesByKey(state: DesiredState | null): Map<ResourceKey, Resource> {
   const map = new Map<ResourceKey, Resource>();
   if (state === null) return map;
-  for (const resource of [state.cell, ...state.peers, ...state.links]) map.set(resourceKey(resource), resource);
+  for (const resource of [state.cell, ...state.peers, ...state.links, ...(state.tests ?? [])]) map.set(resourceKey(resource), resource);
   return map;
 }

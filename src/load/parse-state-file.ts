@@ -1,4 +1,4 @@
-import type { Cell, CellLink, Peer } from '../model/desired-state.js';
+import type { AccessTest, Cell, CellLink, Peer } from '../model/desired-state.js';
 import { convertZodIssues } from './convert-zod-issues.js';
 import { resolveCell } from './resolve-cell.js';
 import { FILE_SCHEMAS, isFileKind, type FileCellLink, type FilePeer } from './schemas.js';
@@ -7,7 +7,7 @@ import { describeType, echo, stateIssue, toPointer, type StateIssue } from './st
 /** A Peer before the Cell is known: `service_access` null means "all the cell's services". */
 export type PendingPeer = Omit<Peer, 'service_access'> & { readonly service_access: readonly string[] | null };
 
-export type ParsedResource = Cell | PendingPeer | CellLink;
+export type ParsedResource = Cell | PendingPeer | CellLink | AccessTest;
 
 export interface ParsedItem {
   /** JSON pointer of the resource inside its file: `` or `/<index>`. */
@@ -49,7 +49,7 @@ function parseItem(file: string, path: (string | number)[], value: unknown): Par
   if (!isPlainObject(value)) return fail(path, `expected a resource object, got ${describeType(value)}`);
   const kind = value['kind'];
   if (kind === undefined) return fail([...path, 'kind'], 'required field is missing');
-  if (!isFileKind(kind)) return fail([...path, 'kind'], `unknown kind ${echo(kind)}; expected "Cell", "Peer" or "CellLink"`);
+  if (!isFileKind(kind)) return fail([...path, 'kind'], `unknown kind ${echo(kind)}; expected "Cell", "Peer", "CellLink" or "AccessTest"`);
 
   const pointer = toPointer(path);
   const problemsAt = (problems: readonly { path: readonly (string | number)[]; message: string }[]) => ({
@@ -79,6 +79,12 @@ function parseItem(file: string, path: (string | number)[], value: unknown): Par
         return problemsAt([{ path: [missing], message: 'domain and dns_ip must be set together (or both null)' }]);
       }
       return { pointer, resource: cellLink(parsed.data) };
+    }
+    case 'AccessTest': {
+      const parsed = FILE_SCHEMAS.AccessTest.safeParse(value, { reportInput: true });
+      if (!parsed.success) return { issues: convertZodIssues(file, path, parsed.error.issues) };
+      const { $schema: _schema, ...test } = parsed.data;
+      return { pointer, resource: test };
     }
   }
 }

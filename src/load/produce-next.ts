@@ -1,5 +1,5 @@
 import { produce, type Draft } from 'immer';
-import type { Cell, CellLink, DesiredState, Peer, Resource } from '../model/desired-state.js';
+import type { AccessTest, Cell, CellLink, DesiredState, Peer, Resource } from '../model/desired-state.js';
 
 /**
  * Each load produces its state from the previous one with immer, so what did not change keeps
@@ -14,13 +14,22 @@ export function nextResource<R extends Resource>(before: R | undefined, loaded: 
 }
 
 /** The state made of these resources, as a new version of `previous` (itself when all are the same objects). */
-export function nextState(previous: DesiredState | null, cell: Cell, peers: readonly Peer[], links: readonly CellLink[]): DesiredState {
-  if (previous === null) return { cell, peers, links };
+export function nextState(
+  previous: DesiredState | null,
+  cell: Cell,
+  peers: readonly Peer[],
+  links: readonly CellLink[],
+  tests: readonly AccessTest[] | undefined,
+): DesiredState {
+  if (previous === null) return tests === undefined ? { cell, peers, links } : { cell, peers, links, tests };
   return produce(previous, (draft) => {
     // Assigning a slot the object it already holds is no change to immer.
     draft.cell = cell as Draft<Cell>;
     assignSlots(draft.peers, peers as Draft<Peer>[]);
     assignSlots(draft.links, links as Draft<CellLink>[]);
+    if (tests === undefined) delete draft.tests;
+    else if (draft.tests === undefined) draft.tests = tests as Draft<AccessTest>[];
+    else assignSlots(draft.tests, tests as Draft<AccessTest>[]);
   });
 }
 

@@ -131,6 +131,25 @@ function nextHopProblem(text: string, vpnSubnet: string): string | null {
   return host === null ? null : `${host} vpn_subnet ${vpnSubnet}`;
 }
 
+/** `from`/`to` of an AccessTest: a name, `cell:<name>`, or an IPv4 address (`to` also `IPv4:port`). */
+export const ACCESS_ENDPOINT_PATTERN = `^(?:(?:cell:)?[a-z0-9][a-z0-9-]{0,31}|${OCTET}(?:\\.${OCTET}){3}(?::[0-9]{1,5})?)$`;
+const accessEndpoint = z
+  .string()
+  .regex(new RegExp(ACCESS_ENDPOINT_PATTERN), { error: 'must be a peer or service name, cell:<link>, api, internet, or an IPv4 address' });
+
+export const fileAccessTestSchema = z
+  .strictObject({
+    $schema: schemaRef,
+    kind: z.literal('AccessTest'),
+    name,
+    from: accessEndpoint.describe('A peer, cell:<link>, or an IPv4 address'),
+    to: accessEndpoint.describe('A service, a peer, api, internet, cell:<link>, or IPv4[:port]'),
+    expect: z.enum(['allow', 'deny']).describe('Whether a connection must reach (allow) or must not (deny)'),
+    port: z.number().int().min(1).max(65535).optional().describe('Destination port; default 443 (api: api_port)'),
+    proto: z.enum(['tcp', 'udp']).optional().describe('Default tcp'),
+  })
+  .meta({ title: 'pic-reconciler AccessTest' });
+
 export type FileCell = z.output<typeof fileCellSchema>;
 export type FilePeer = z.output<typeof filePeerSchema>;
 export type FileCellLink = z.output<typeof fileCellLinkSchema>;
@@ -139,6 +158,7 @@ export const FILE_SCHEMAS = {
   Cell: fileCellSchema,
   Peer: filePeerSchema,
   CellLink: fileCellLinkSchema,
+  AccessTest: fileAccessTestSchema,
 } as const;
 
 export type FileKind = keyof typeof FILE_SCHEMAS;

@@ -12,6 +12,7 @@
 import { freeze } from 'immer';
 import type { Cell, DesiredState, Resource } from '../model/desired-state.js';
 import { compareIPv4Text } from '../model/ipv4.js';
+import { checkAccessTests } from './check-access-tests.js';
 import { checkCells, checkResources, type Candidate, type Finding } from './check-resources.js';
 import { resourceKey, resourcesByKey, type LoadedState, type ResourceKey } from './loaded-state.js';
 import { parseStateFile, type ParsedItem, type ParsedResource } from './parse-state-file.js';
@@ -84,7 +85,10 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
     const findings: Finding[] =
       cells.length > 1
         ? checkCells(cells)
-        : checkResources(cell, candidates.filter(isKind('Peer')), candidates.filter(isKind('CellLink')));
+        : [
+            ...checkResources(cell, candidates.filter(isKind('Peer')), candidates.filter(isKind('CellLink'))),
+            ...checkAccessTests(cell, candidates.filter(isKind('Peer')), candidates.filter(isKind('CellLink')), candidates.filter(isKind('AccessTest'))),
+          ];
     if (findings.length === 0) {
       result = { cell, candidates };
       break;
@@ -104,15 +108,17 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
   }
 
   const fileResources = new Map<string, ResourceKey[]>();
+  const resourcePointers = new Map<ResourceKey, string>();
   for (const candidate of result.candidates) {
     const keys = fileResources.get(candidate.file) ?? [];
     keys.push(resourceKey(candidate.resource));
     fileResources.set(candidate.file, keys);
+    if (candidate.origin === 'new') resourcePointers.set(resourceKey(candidate.resource), candidate.pointer);
   }
   const fallbacks = [...failed].filter((file) => !unresolved.has(file));
   // A file that contributes nothing (an empty array) is still known, so it is not "unresolved" next time.
   for (const file of [...parsed.keys(), ...fallbacks]) if (!unresolved.has(file) && !fileResources.has(file)) fileResources.set(file, []);
-  return finish(assemble(result.candidates, previous?.state ?? null), issues, fileResources, fallbacks, unresolved);
+  return { ...finish(assemble(result.candidates, previous?.state ?? null), issues, fileResources, fallbacks, unresolved), resourcePointers };
 }
 
 function assemble(candidates: readonly Candidate[], previous: DesiredState | null): DesiredState {
@@ -120,7 +126,8 @@ function assemble(candidates: readonly Candidate[], previous: DesiredState | nul
   const cell = resources.find(isResourceKind('Cell')) as Cell;
   const peers = resources.filter(isResourceKind('Peer')).sort((a, b) => compareIPv4Text(a.ip, b.ip));
   const links = resources.filter(isResourceKind('CellLink')).sort((a, b) => compareText(a.name, b.name));
-  return nextState(previous, cell, peers, links);
+  const found = resources.filter(isResourceKind('AccessTest'));
+  return nextState(previous, cell, peers, links, found.length === 0 ? undefined : found);
 }
 
 function finish(

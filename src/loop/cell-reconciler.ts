@@ -1,7 +1,10 @@
+import { failingAccessTests } from '../access/evaluate-access-tests.js';
+import { resourceSources } from '../access/rule-provenance.js';
 import type { ApplyResult } from '../apply/apply-plan.js';
 import type { ControllerConfig } from '../config/controller-config.js';
 import { layoutOf } from '../config/controller-config.js';
 import type { LoadedState } from '../load/loaded-state.js';
+import { formatIssue } from '../load/state-issue.js';
 import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
@@ -140,6 +143,12 @@ export class CellReconciler {
     if (empty) return { ...(await this.reconcileEmptied(observation)), load, storeError: null };
     if (loaded.state === null) {
       return { ...stopped('invalid_state', 'no valid Cell resource in the state directory and none remembered; nothing applied', null), load, storeError: null };
+    }
+    // The AccessTest gate: a state whose tests fail is neither applied nor remembered as last good.
+    const failingTests = failingAccessTests(loaded.state, resourceSources(loaded), layoutOf(config)).map(formatIssue);
+    if (failingTests.length > 0) {
+      const message = `${failingTests.length} access test${failingTests.length === 1 ? '' : 's'} fail; nothing applied: ${failingTests.join('; ')}`;
+      return { ...stopped('refused', message, countsOf(loaded.state)), errors: failingTests, load, storeError: null };
     }
     this.previous = loaded;
     const storeError = await this.deps.store.write(loaded);

@@ -117,7 +117,8 @@ export class PassReporter {
     const line = { trigger: report.triggers, durationMs: report.durationMs, result, converged, actions, ...report.work };
     if (converged) log.info(line, 'reconcile converged');
     else if (result === 'degraded') log.warn({ ...line, heldBack: report.heldBack }, `reconcile degraded: ${report.message}`);
-    else if (result === 'refused') log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
+    else if (result === 'refused' && report.guard !== null) log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
+    else if (result === 'refused') log.warn({ ...line, errors }, `reconcile refused: ${report.message}`);
     else log.error({ ...line, errors }, 'reconcile not converged');
   }
 

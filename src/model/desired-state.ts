@@ -48,7 +48,22 @@ export interface CellLink {
   readonly remote_exit_relay_active: boolean;
 }
 
-export type Resource = Cell | Peer | CellLink;
+/**
+ * An expectation about who reaches whom, checked by the packet model against the rendered
+ * rules before anything is applied. `from`: a peer, `cell:<link>` or an IPv4 address; `to`: a
+ * service, a peer, `api`, `internet`, `cell:<link>` or an IPv4 address with an optional `:port`.
+ */
+export interface AccessTest {
+  readonly kind: 'AccessTest';
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly expect: 'allow' | 'deny';
+  readonly port?: number;
+  readonly proto?: 'tcp' | 'udp';
+}
+
+export type Resource = Cell | Peer | CellLink | AccessTest;
 
 /**
  * One load of the state folder.
@@ -65,4 +80,6 @@ export interface DesiredState {
   readonly peers: readonly Peer[];
   /** Sorted by name. */
   readonly links: readonly CellLink[];
+  /** In file order; absent when the state has none. */
+  readonly tests?: readonly AccessTest[];
 }

@@ -341,7 +341,7 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     await passAfter(0, 'converged');
     const before = await save();
     const since = passLines().length;
-    for (const entry of ['cell.json', 'peers', 'cells']) await rm(join(revision, entry), { recursive: true });
+    for (const entry of ['cell.json', 'peers', 'cells', 'tests']) await rm(join(revision, entry), { recursive: true });
     await passAfter(since, 'refused');
     expect(await save()).toBe(before);
     const json = await getStatusJson();

@@ -9,7 +9,7 @@ import { cleanupNamespaces, nsRunOk, probe, run, startListener } from '../../src
 import { compareMatrix, probeMatrix, type MatrixRow } from '../../src/testbed/probe-matrix.js';
 import { INTERNET_IP } from '../../src/testbed/testbed-cell.js';
 import { builtEntry } from '../helpers/build-dist.js';
-import { evaluateAcl } from '../helpers/coredns-acl.js';
+import { evaluateAcl } from '../../src/access/evaluate-dns-acl.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { requireSeed, runSeedOnTestbed, type SeedRun } from '../helpers/run-seed.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { holdCellLock } from '../../lock/cell-lock.js';
+import { refuseFailingTests } from '../refuse-failing-tests.js';
 import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
 import { reconcileCell } from '../../loop/reconcile-cell.js';
 import { formatPlanText, planToJson } from '../../plan/format-plan.js';
@@ -22,6 +23,7 @@ export async function runApply(values: CliValues): Promise<number> {
     printError('state is invalid; nothing applied');
     return 1;
   }
+  if (refuseFailingTests(stateDir, loaded, layoutOf(config))) return 1;
   const refusal = values['dry-run'] ? null : await holdCellLock(config.targets.wireguard);
   if (refusal !== null) {
     printError(refusal);

@@ -1,6 +1,7 @@
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { ALL_PARTS, observeCell } from '../../observe/observe-cell.js';
+import { refuseFailingTests } from '../refuse-failing-tests.js';
 import { observeSaved } from '../../observe/observe-saved.js';
 import { formatPlanText, planToJson } from '../../plan/format-plan.js';
 import { planCell } from '../../plan/plan-cell.js';
@@ -21,6 +22,7 @@ export async function runPlan(values: CliValues): Promise<number> {
   const loaded = await loadState(stateDir);
   printIssues(stateDir, loaded.issues);
   if (loaded.issues.length > 0 || loaded.state === null) return 1;
+  if (refuseFailingTests(stateDir, loaded, layoutOf(config))) return 1;
 
   const dump = values['from-dump'];
   if (dump !== undefined && !(await isDirectory(dump))) {

@@ -1,6 +1,7 @@
 import type { CommandDeclaration } from '../command-declaration.js';
 import { applyCommand } from './apply.js';
 import { completionCommand } from './completion.js';
+import { explainCommand } from './explain.js';
 import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
@@ -15,6 +16,7 @@ export const ALL_COMMANDS: readonly CommandDeclaration[] = [
   applyCommand,
   runCommand,
   statusCommand,
+  explainCommand,
   importCommand,
   versionCommand,
   completionCommand,

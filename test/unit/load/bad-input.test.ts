@@ -72,10 +72,10 @@ describe('bad input: one line per problem, with file and pointer', () => {
   it('unknown or missing kind, and non-object items', () => {
     const { lines } = check({ 'cell.json': CELL, 'x.json': [{ kind: 'Pear' }, { name: 'x' }, 3, { kind: `${'x'.repeat(1000)}\n` }] });
     expect(lines).toEqual([
-      'x.json: /0/kind: unknown kind "Pear"; expected "Cell", "Peer" or "CellLink"',
+      'x.json: /0/kind: unknown kind "Pear"; expected "Cell", "Peer", "CellLink" or "AccessTest"',
       'x.json: /1/kind: required field is missing',
       'x.json: /2: expected a resource object, got number',
-      `x.json: /3/kind: unknown kind "${'x'.repeat(40)}…"; expected "Cell", "Peer" or "CellLink"`,
+      `x.json: /3/kind: unknown kind "${'x'.repeat(40)}…"; expected "Cell", "Peer", "CellLink" or "AccessTest"`,
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCorefile, type Corefile } from '../../../src/observe/parse-corefile.js';
-import { evaluateAcl } from '../../helpers/coredns-acl.js';
+import { evaluateAcl } from '../../../src/access/evaluate-dns-acl.js';
 
 function parsed(text: string): Corefile {
   const result = parseCorefile(text);

@@ -4,7 +4,7 @@ import { ruleComment } from '../../../src/model/iptables-rule.js';
 import { parseCorefile, type Corefile } from '../../../src/observe/parse-corefile.js';
 import { renderCell } from '../../../src/render/render-cell.js';
 import { buildState, EXAMPLE_STATE } from '../../helpers/build-state.js';
-import { evaluateAcl } from '../../helpers/coredns-acl.js';
+import { evaluateAcl } from '../../../src/access/evaluate-dns-acl.js';
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { walkFilter } from './walk-filter.js';
 

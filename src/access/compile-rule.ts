@@ -1,0 +1,180 @@
+/**
+ * One iptables rule (its canonical iptables-save text) → matches and a target the
+ * evaluator can run. Everything the model knows is listed here; any other match or
+ * target compiles to an `unknown` part naming it, so a packet that reaches the rule
+ * gets the answer `unknown`, never a guess.
+ */
+import { tokenizeRule, type RuleToken } from '../model/iptables-rule.js';
+import { parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
+import { isOpaqueRule, type ObservedRule } from '../model/iptables.js';
+
+export type PortRange = readonly [number, number];
+
+export type Match =
+  | { readonly kind: 'src' | 'dst'; readonly negate: boolean; readonly net: Cidr }
+  | { readonly kind: 'in' | 'out'; readonly negate: boolean; readonly name: string; readonly prefix: boolean }
+  | { readonly kind: 'proto'; readonly negate: boolean; readonly proto: string }
+  | { readonly kind: 'port'; readonly negate: boolean; readonly which: 'dport' | 'sport' | 'any'; readonly ranges: readonly PortRange[] }
+  | { readonly kind: 'addrtype'; readonly negate: boolean; readonly which: 'src' | 'dst'; readonly types: readonly string[] }
+  | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: readonly string[] }
+  | { readonly kind: 'unknown'; readonly what: string };
+
+export type Target =
+  | { readonly kind: 'accept' | 'drop' | 'reject' | 'return' | 'continue'; readonly name: string }
+  | { readonly kind: 'jump' | 'goto'; readonly chain: string }
+  | { readonly kind: 'dnat'; readonly ip: string; readonly port: number | null }
+  | { readonly kind: 'snat'; readonly ip: string }
+  | { readonly kind: 'masquerade' }
+  | { readonly kind: 'unknown'; readonly what: string };
+
+export interface CompiledRule {
+  readonly matches: readonly Match[];
+  readonly target: Target;
+}
+
+const VERDICTS: Readonly<Record<string, 'accept' | 'drop' | 'reject' | 'return'>> = { ACCEPT: 'accept', DROP: 'drop', REJECT: 'reject', RETURN: 'return' };
+/** Targets that only log or mark and let the packet continue. */
+const CONTINUING: ReadonlySet<string> = new Set(['LOG', 'MARK']);
+/** Modules whose options this file reads; a `-m` of any other makes the rule unknown. */
+const MODULES: ReadonlySet<string> = new Set(['tcp', 'udp', 'multiport', 'comment', 'addrtype', 'conntrack', 'state']);
+const ADDRTYPES: ReadonlySet<string> = new Set(['LOCAL']);
+const CTSTATES: ReadonlySet<string> = new Set(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'SNAT', 'DNAT']);
+
+/**
+ * The one place where a rule's text becomes something the evaluator runs. When the parser
+ * gains an opaque variant for lines it cannot read, it compiles to `unknown` here.
+ */
+export function compileRule(rule: ObservedRule): CompiledRule {
+  // A line the parser could not read exactly (holes in quoting, odd matches) is never guessed at.
+  if (isOpaqueRule(rule)) return { matches: [{ kind: 'unknown', what: `a rule the parser could not read (${rule.reason})` }], target: { kind: 'unknown', what: 'unreadable rule' } };
+  const tokens = tokenizeRule(rule);
+  if ('error' in tokens) return { matches: [{ kind: 'unknown', what: tokens.error }], target: { kind: 'unknown', what: 'unreadable rule' } };
+  return new RuleReader(tokens).read();
+}
+
+class RuleReader {
+  private i = 0;
+  private module: string | null = null;
+  private readonly matches: Match[] = [];
+  constructor(private readonly tokens: readonly RuleToken[]) {}
+
+  read(): CompiledRule {
+    let negate = false;
+    while (this.i < this.tokens.length) {
+      const token = this.next();
+      if (token === '!') {
+        negate = true;
+        continue;
+      }
+      if (token === '-j' || token === '-g') return { matches: this.matches, target: this.target(token) };
+      this.option(token, negate);
+      negate = false;
+    }
+    return { matches: this.matches, target: { kind: 'continue', name: '(no target)' } };
+  }
+
+  private next(): string {
+    const token = this.tokens[this.i];
+    this.i++;
+    return token?.value ?? '';
+  }
+
+  private option(option: string, negate: boolean): void {
+    switch (option) {
+      case '-s':
+      case '-d':
+        return this.address(option === '-s' ? 'src' : 'dst', negate);
+      case '-i':
+      case '-o': {
+        const name = this.next();
+        const prefix = name.endsWith('+');
+        return this.push({ kind: option === '-i' ? 'in' : 'out', negate, name: prefix ? name.slice(0, -1) : name, prefix });
+      }
+      case '-p':
+        return this.push({ kind: 'proto', negate, proto: this.next() });
+      case '-m': {
+        this.module = this.next();
+        if (!MODULES.has(this.module)) this.push({ kind: 'unknown', what: `-m ${this.module}` });
+        return;
+      }
+      default:
+        return this.moduleOption(option, negate);
+    }
+  }
+
+  private address(kind: 'src' | 'dst', negate: boolean): void {
+    const text = this.next();
+    const net = parseCidr(text.includes('/') ? text : `${text}/32`, false);
+    this.push(net === null ? { kind: 'unknown', what: `${kind === 'src' ? '-s' : '-d'} ${text}` } : { kind, negate, net });
+  }
+
+  private moduleOption(option: string, negate: boolean): void {
+    const module = this.module;
+    const value = this.next();
+    if (module === 'comment' && option === '--comment') return;
+    if ((module === 'tcp' || module === 'udp') && (option === '--dport' || option === '--sport')) {
+      return this.ports(option === '--dport' ? 'dport' : 'sport', negate, value, ':');
+    }
+    if (module === 'multiport' && (option === '--dports' || option === '--sports' || option === '--ports')) {
+      return this.ports(option === '--dports' ? 'dport' : option === '--sports' ? 'sport' : 'any', negate, value, ',');
+    }
+    if (module === 'addrtype' && (option === '--dst-type' || option === '--src-type')) {
+      const types = value.split(',');
+      if (types.every((t) => ADDRTYPES.has(t))) return this.push({ kind: 'addrtype', negate, which: option === '--dst-type' ? 'dst' : 'src', types });
+    }
+    if ((module === 'conntrack' && option === '--ctstate') || (module === 'state' && option === '--state')) {
+      const states = value.split(',');
+      if (states.every((s) => CTSTATES.has(s))) return this.push({ kind: 'ctstate', negate, states });
+    }
+    if (module !== null && !MODULES.has(module)) return; // already unknown: the whole module is
+    this.push({ kind: 'unknown', what: `${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option} ${value}`.trim() });
+  }
+
+  private ports(which: 'dport' | 'sport' | 'any', negate: boolean, text: string, listSeparator: string): void {
+    const ranges: PortRange[] = [];
+    for (const part of listSeparator === ',' ? text.split(',') : [text]) {
+      const [lo, hi = lo] = part.split(':');
+      const from = port(lo);
+      const to = port(hi);
+      if (from === null || to === null) return this.push({ kind: 'unknown', what: `port ${text}` });
+      ranges.push([from, to]);
+    }
+    this.push({ kind: 'port', negate, which, ranges });
+  }
+
+  private target(flag: string): Target {
+    const name = this.next();
+    const args = this.tokens.slice(this.i).map((t) => t.value);
+    if (flag === '-g') return { kind: 'goto', chain: name };
+    const verdict = VERDICTS[name];
+    if (verdict !== undefined) return { kind: verdict, name };
+    if (CONTINUING.has(name)) return { kind: 'continue', name };
+    if (name === 'DNAT' || name === 'SNAT') return this.natTarget(name, args);
+    if (name === 'MASQUERADE') return args.length === 0 ? { kind: 'masquerade' } : { kind: 'unknown', what: `MASQUERADE ${args.join(' ')}` };
+    // A user chain, or an extension target we do not model: the walker tells them apart by the table's chains.
+    return { kind: 'jump', chain: name };
+  }
+
+  /** `--to-destination IP[:PORT]` / `--to-source IP`: one address; ranges and options are unknown. */
+  private natTarget(name: 'DNAT' | 'SNAT', args: readonly string[]): Target {
+    const option = name === 'DNAT' ? '--to-destination' : '--to-source';
+    const unknown: Target = { kind: 'unknown', what: `${name} ${args.join(' ')}` };
+    if (args.length !== 2 || args[0] !== option) return unknown;
+    const [ip = '', portText] = (args[1] ?? '').split(':');
+    if (parseIPv4(ip) === null) return unknown;
+    if (name === 'SNAT') return portText === undefined ? { kind: 'snat', ip } : unknown;
+    const to = portText === undefined ? null : port(portText);
+    if (portText !== undefined && to === null) return unknown;
+    return { kind: 'dnat', ip, port: to };
+  }
+
+  private push(match: Match): void {
+    this.matches.push(match);
+  }
+}
+
+function port(text: string | undefined): number | null {
+  if (text === undefined || !/^[0-9]{1,5}$/.test(text)) return null;
+  const value = Number(text);
+  return value <= 65535 ? value : null;
+}
