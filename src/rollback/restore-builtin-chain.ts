@@ -4,6 +4,18 @@ import { ruleComment } from '../model/iptables-rule.js';
 import type { IptablesAction } from '../model/plan.js';
 import { legacySeedRuleReason } from '../plan/legacy-seed-rules.js';
 
+/** One built-in chain's part of a rollback. */
+export interface BuiltinRestore {
+  readonly actions: readonly IptablesAction[];
+  /** Set when the order cannot be restored by spec; nothing is planned for the chain then. */
+  readonly unrestorable: string | null;
+}
+
+/** The rules of ours in a built-in chain: our jumps, and the seed's leftovers the take-over deletes. */
+export function isOursInBuiltin(table: TableName, chain: string, rule: string, layout: LayoutConfig): boolean {
+  return ruleComment(rule) === JUMP_COMMENT || legacySeedRuleReason(table, chain, rule, layout) !== null;
+}
+
 /**
  * Puts the rules of ours in one built-in chain (the `pic:jump` jumps, and the seed's leftovers an
  * apply may have deleted) back where the snapshot had them, leaving every other rule as it is now.
@@ -15,16 +27,6 @@ import { legacySeedRuleReason } from '../plan/legacy-seed-rules.js';
  * run first in the transaction, so the spec deletions must then still hit our old copies: the
  * result is simulated, and a chain where it would not is reported instead of written).
  */
-export interface BuiltinRestore {
-  readonly actions: readonly IptablesAction[];
-  /** Set when the order cannot be restored by spec; nothing is planned for the chain then. */
-  readonly unrestorable: string | null;
-}
-
-export function isOursInBuiltin(table: TableName, chain: string, rule: string, layout: LayoutConfig): boolean {
-  return ruleComment(rule) === JUMP_COMMENT || legacySeedRuleReason(table, chain, rule, layout) !== null;
-}
-
 export function restoreBuiltinChain(table: TableName, chain: string, snapshot: readonly string[], current: readonly string[], layout: LayoutConfig): BuiltinRestore {
   const ours = (rule: string): boolean => isOursInBuiltin(table, chain, rule, layout);
   const foreign = current.filter((r) => !ours(r));
