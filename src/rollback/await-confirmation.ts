@@ -15,6 +15,8 @@ export interface AwaitOptions {
   readonly now?: () => number;
   /** Told about a SIGHUP (the terminal is gone; the window stays open). */
   readonly onNote?: (message: string) => void;
+  /** Called once the signal handlers are in place: only then may the operator be told the window is open. */
+  readonly onOpen?: () => void;
 }
 
 // fs.watch can miss an event on some file systems (overlay, NFS): the file is also checked this often.
@@ -76,6 +78,7 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
       options.stdin.on('data', key);
       options.stdin.resume();
     }
+    options.onOpen?.();
     check();
   });
 }

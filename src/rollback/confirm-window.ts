@@ -42,12 +42,13 @@ export async function runConfirmWindow(options: ConfirmWindowOptions): Promise<C
     id, pid: process.pid, opened: new Date(opened).toISOString(), closes: new Date(closesAt).toISOString(), snapshot: options.snapshot,
   });
   const terminal = options.stdin?.isTTY === true ? ', or type y here' : '';
-  options.print(`applied; confirm within ${options.seconds} s with \`${options.confirmCommand}\`${terminal}. The window closes at ${new Date(closesAt).toISOString()}; then the previous state is restored.`);
   const end = await awaitConfirmation({
     statusDir: options.statusDir, id, closesAt, now,
     ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     ...(options.signals === undefined ? {} : { signals: options.signals }),
     onNote: options.print,
+    onOpen: () =>
+      options.print(`applied; confirm within ${options.seconds} s with \`${options.confirmCommand}\`${terminal}. The window closes at ${new Date(closesAt).toISOString()}; then the previous state is restored.`),
   });
   if (end === 'confirmed') {
     await removeMarker(options.statusDir);
