@@ -38,6 +38,12 @@ export const controllerConfigSchema = z
     max_delete_share: z.number().min(0).max(1).default(0.5),
     /** Where last-known-good state and status are kept (default: <state>/.status). */
     status_dir: z.string().min(1).nullable().default(null),
+    /** Optional webhook for events (src/notify): plain http:// or https:// URL, POSTed one JSON event at a time. */
+    notify: z
+      .object({ webhook: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }) })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict();
 

@@ -13,6 +13,7 @@ import { parseControllerConfig, type ControllerConfig } from '../../src/config/c
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, runContainer, stopContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
+import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
 /**
@@ -343,7 +344,17 @@ describe('deploy/pic-reconciler.service', () => {
     expect(unitValue(unit, 'Service', 'CapabilityBoundingSet')).toBe('');
     expect(unitValue(unit, 'Service', 'RestrictAddressFamilies')?.split(' ')).toContain('AF_UNIX');
     const writable = unitValue(unit, 'Service', 'ReadWritePaths')?.split(' ') ?? [];
-    expect(writable.sort()).toEqual([posix.dirname(host.corefile), host.status_dir].sort());
+    // Each optional (`-`): a missing folder must not fail the start.
+    expect(writable.sort()).toEqual([`-${posix.dirname(host.corefile)}`, `-${host.status_dir}`].sort());
+  });
+
+  it('waits for the network and checks the Node version before starting', () => {
+    expect(unitValue(unit, 'Unit', 'Wants')?.split(' ')).toContain('network-online.target');
+    expect(unitValue(unit, 'Unit', 'After')?.split(' ')).toContain('network-online.target');
+    expect(unitValue(unit, 'Service', 'ExecStartPre')).toBe('/usr/bin/env node /opt/pic-reconciler/dist/runtime/check-node-version.js');
+    const check = spawnSync(process.execPath, [builtEntry('runtime/check-node-version.js')], { encoding: 'utf8' });
+    expect(check.status).toBe(0);
+    expect(check.stderr).toBe('');
   });
 
   it('passes systemd-analyze verify without a warning', () => {
@@ -493,6 +504,10 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     expect(result.code, tail).toBe(0);
     expect(result.stdout.trim()).toBe('ok');
     imageReady = true;
+    // On PATH, and only runtime code in dist.
+    const inside = await docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', TEST_IMAGE, '-c', 'command -v pic-reconciler && pic-reconciler --help >/dev/null && echo on-path; ls /app/dist']);
+    expect(inside.split('\n')).toEqual(expect.arrayContaining(['/usr/local/bin/pic-reconciler', 'on-path', 'cli', 'loop', 'runtime']));
+    for (const dev of ['bench', 'demo', 'soak', 'testbed']) expect(inside.split('\n')).not.toContain(dev);
     console.info(`[deploy] check-dockerfile.sh took ${Math.round((Date.now() - started) / 1000)} s`);
   }, 300_000);
 

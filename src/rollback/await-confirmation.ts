@@ -1,0 +1,84 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { isConfirmed } from './window-marker.js';
+
+/** confirmed: keep the new state; expired or terminated: roll back (terminated: now, then exit). */
+export type WindowEnd = 'confirmed' | 'expired' | 'terminated';
+
+export interface AwaitOptions {
+  readonly statusDir: string;
+  readonly id: string;
+  readonly closesAt: number;
+  /** Read only when it is a terminal: `y` confirms, Ctrl-C rolls back now; a pipe or /dev/null is never read. */
+  readonly stdin?: NodeJS.ReadStream;
+  /** Where the signals arrive; the process itself unless a test says otherwise. */
+  readonly signals?: NodeJS.EventEmitter;
+  readonly now?: () => number;
+  /** Told about a SIGHUP (the terminal is gone; the window stays open). */
+  readonly onNote?: (message: string) => void;
+  /** Called once the signal handlers are in place: only then may the operator be told the window is open. */
+  readonly onOpen?: () => void;
+}
+
+// fs.watch can miss an event on some file systems (overlay, NFS): the file is also checked this often.
+const RECHECK_MS = 1000;
+
+/**
+ * Waits for the end of a confirm window. Only `pic-reconciler confirm` (a file naming this
+ * window) or a `y` typed on the terminal confirm: a lost terminal (SIGHUP) is noted and the
+ * window goes on, standard input at end of file is ignored, and SIGTERM or SIGINT end the
+ * window at once with a rollback.
+ */
+export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
+  const signals = options.signals ?? process;
+  const now = options.now ?? Date.now;
+  return new Promise<WindowEnd>((resolve) => {
+    let done = false;
+    let watcher: FSWatcher | null = null;
+    const finish = (end: WindowEnd): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      clearInterval(recheck);
+      watcher?.close();
+      signals.off('SIGTERM', terminate);
+      signals.off('SIGINT', terminate);
+      signals.off('SIGHUP', hangup);
+      if (options.stdin?.isTTY) {
+        options.stdin.off('data', key);
+        options.stdin.setRawMode(false);
+        options.stdin.pause();
+      }
+      resolve(end);
+    };
+    const check = (): void => {
+      void isConfirmed(options.statusDir, options.id).then((yes) => {
+        if (yes) finish('confirmed');
+      });
+    };
+    const terminate = (): void => finish('terminated');
+    const hangup = (): void => options.onNote?.('SIGHUP: the terminal is gone; the window stays open and rolls back unless confirmed');
+    const key = (data: Buffer): void => {
+      const text = data.toString('utf8');
+      if (text.includes('\u0003')) finish('terminated');
+      else if (/[yY]/.test(text)) finish('confirmed');
+    };
+    const deadline = setTimeout(() => finish('expired'), Math.max(0, options.closesAt - now()));
+    const recheck = setInterval(check, RECHECK_MS);
+    signals.on('SIGTERM', terminate);
+    signals.on('SIGINT', terminate);
+    signals.on('SIGHUP', hangup);
+    try {
+      watcher = watch(options.statusDir, check);
+      watcher.on('error', () => undefined);
+    } catch {
+      // The recheck interval still finds the confirmation.
+    }
+    if (options.stdin?.isTTY) {
+      options.stdin.setRawMode(true);
+      options.stdin.on('data', key);
+      options.stdin.resume();
+    }
+    options.onOpen?.();
+    check();
+  });
+}

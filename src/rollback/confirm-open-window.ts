@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../apply/write-file-atomic.js';
+import { CONFIRMATION_FILE, isAlive, readMarker } from './window-marker.js';
+
+export type ConfirmOutcome = { readonly ok: true; readonly message: string } | { readonly ok: false; readonly message: string };
+
+/** What `pic-reconciler confirm` does: answers the open window of this status folder (exit 0), or says why there is none (exit 1). */
+export async function confirmOpenWindow(statusDir: string, now: () => Date = () => new Date()): Promise<ConfirmOutcome> {
+  const marker = await readMarker(statusDir);
+  if (marker === null) return { ok: false, message: `nothing to confirm: no confirm window is open in ${statusDir}` };
+  if (!isAlive(marker.pid)) return { ok: false, message: `nothing to confirm: the window opened by pid ${marker.pid} was left open (the process is gone); the next run or apply rolls it back` };
+  if (Date.parse(marker.closes) <= now().getTime()) return { ok: false, message: `nothing to confirm: the window closed at ${marker.closes}` };
+  await writeFileAtomic(join(statusDir, CONFIRMATION_FILE), `${marker.id}\n`);
+  return { ok: true, message: `confirmed: the apply of ${marker.opened} stays` };
+}
