@@ -16,6 +16,7 @@ import type { DesiredCounts } from './controller-status.js';
 import type { ControllerClock } from './controller-clock.js';
 import type { LastGoodMemory } from './last-good-store.js';
 import { accountFor, describeHeldBack, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting } from './held-back.js';
+import { collapseDaemonErrors } from './collapse-daemon-errors.js';
 import { EMPTY_STATE_GUARD, massDeleteGuard } from './mass-delete-guard.js';
 import { ownNothing } from './own-nothing.js';
 import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from './reconcile-cell.js';
@@ -201,7 +202,7 @@ export class CellReconciler {
       heldBack,
       applied,
       driftRepaired,
-      errors: result.errors,
+      errors: collapseDaemonErrors(result.errors),
       warnings: result.plan.warnings ?? [],
       renderedCorefile: result.rendered.corefile,
       work: { planned: result.plan.actions.length, writes: result.apply?.counts ?? null, timings: result.timings },

@@ -53,7 +53,7 @@ export interface DockerFailure {
 }
 
 /** What a socket error means for the operator, by its code. */
-const SOCKET_CAUSES: Readonly<Record<string, string>> = {
+export const SOCKET_CAUSES: Readonly<Record<string, string>> = {
   EACCES: 'permission denied: run as root or in the docker group',
   EPERM: 'permission denied: run as root or in the docker group',
   ENOENT: 'no such socket: is the Docker daemon running? (DOCKER_HOST names another socket)',
