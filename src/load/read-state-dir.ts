@@ -14,8 +14,6 @@ import { STATE_DIR_FILE } from './state-issue.js';
 import type { StateFile } from './validate-state.js';
 import { classifyEntry, dirError, folderKey, isIgnoredName, reason, walkStateTree } from './walk-state-tree.js';
 
-export { folderKey, isIgnoredName, type FolderId } from './walk-state-tree.js';
-
 export const MAX_STATE_FILE_BYTES = 1024 * 1024;
 const READ_BATCH = 64;
 

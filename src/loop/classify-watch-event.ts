@@ -4,7 +4,7 @@
  * cannot tell (a new subfolder? did the state folder move?) to a scan of the tree.
  */
 import { basename } from 'node:path';
-import { isIgnoredName } from '../load/read-state-dir.js';
+import { isIgnoredName } from '../load/walk-state-tree.js';
 import type { WatchPlan } from './plan-state-watches.js';
 
 /** What changed in the state folder: state paths (relative, with `/`), or 'all' when that cannot be said. */
@@ -26,7 +26,7 @@ export const RESCAN: WatchEventOutcome = { paths: [], all: false, rescan: true, 
 /** A watcher error, a folder come or gone under chokidar, an event it cannot place: anything may have happened. */
 export const UNKNOWN: WatchEventOutcome = { paths: [], all: true, rescan: true, restart: true };
 
-export function stateRelPath(folderRel: string, name: string): string {
+function stateRelPath(folderRel: string, name: string): string {
   return folderRel === '' ? name : `${folderRel}/${name}`;
 }
 

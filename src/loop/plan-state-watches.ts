@@ -6,7 +6,7 @@
  * symlink loop, and names every changed file by the state path the loader reads it at.
  */
 import { join } from 'node:path';
-import { folderKey, type FolderId } from '../load/read-state-dir.js';
+import { folderKey, type FolderId } from '../load/walk-state-tree.js';
 
 /** The state tree as read-state-dir.ts walks it. */
 export interface StateTreeScan {

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
-import { folderKey } from '../load/read-state-dir.js';
+import { folderKey } from '../load/walk-state-tree.js';
 import { RESCAN, type WatchEventOutcome } from './classify-watch-event.js';
 import type { AnchorEntry } from './plan-state-watches.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FolderId } from '../../../src/load/read-state-dir.js';
+import type { FolderId } from '../../../src/load/walk-state-tree.js';
 import { EMPTY_PLAN, ignoredBy, planStateWatches, type StateTreeScan } from '../../../src/loop/plan-state-watches.js';
 
 const root: FolderId = { path: '/srv/rev-1', ino: 10 };
