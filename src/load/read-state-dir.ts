@@ -2,43 +2,20 @@
  * The state directory → its `*.json` files (DESIGN.md §3). The only part of load that
  * touches the filesystem.
  *
- * Hidden entries (`.git`, `.status`, `.#foo`) and editor leftovers are skipped.
- * Symlinks are followed (git-sync swaps a symlink to publish a revision), but every
- * real directory is walked once, so a symlink loop ends. Nothing here throws: a file
- * or folder that cannot be read is returned as an error entry, so that its resources
- * keep their last good version instead of being deleted; so is a `*.json` entry that is
- * no regular file (a FIFO or a folder where a file belongs).
+ * The folder is walked by walk-state-tree.ts, the rules the watcher follows too. Nothing here
+ * throws: a file or folder that cannot be read is returned as an error entry, so that its
+ * resources keep their last good version instead of being deleted; so is a `*.json` entry
+ * that is no regular file (a FIFO or a folder where a file belongs).
  */
-import type { Dirent } from 'node:fs';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STATE_DIR_FILE } from './state-issue.js';
 import type { StateFile } from './validate-state.js';
+import { classifyEntry, dirError, folderKey, isIgnoredName, reason, walkStateTree } from './walk-state-tree.js';
 
 export const MAX_STATE_FILE_BYTES = 1024 * 1024;
 const READ_BATCH = 64;
-
-const LEFTOVER_SUFFIXES = ['.swp', '~', '.tmp'];
-
-export function isIgnoredName(name: string): boolean {
-  return name.startsWith('.') || LEFTOVER_SUFFIXES.some((suffix) => name.endsWith(suffix));
-}
-
-/**
- * A real folder: its path (no symlinks in it) and its inode. The one identity of a folder for the
- * loader and the watcher alike: a folder deleted and recreated under the same path (even with the
- * same inode number, which ext4 reuses) is a new folder to both.
- */
-export interface FolderId {
-  readonly path: string;
-  readonly ino: number;
-}
-
-/** A FolderId as a map key (`ino:path`). */
-export function folderKey(id: FolderId): string {
-  return `${id.ino}:${id.path}`;
-}
 
 /** What a full read found: the state files, and the folders it walked (relative, `''` for the root). */
 export interface StateDirListing {
@@ -58,7 +35,18 @@ export async function listStateDir(dir: string): Promise<StateDirListing> {
   const dirs = new Set<string>();
   const root = await openRoot(dir);
   if (!root.ok) return { root: null, files: [root.error], dirs };
-  await walk(root.real, '', new Set([root.real]), out, dirs);
+  const files: [abs: string, rel: string][] = [];
+  await walkStateTree(root.real, {
+    folder: (_real, rel) => void dirs.add(rel),
+    alias: () => undefined,
+    file: (abs, rel) => void files.push([abs, rel]),
+    error: (entry) => void out.push(entry),
+  });
+  // Thousands of peers: one file at a time costs a round trip through the thread pool per open,
+  // stat, read and close; a bounded batch keeps the pool busy without running out of descriptors.
+  for (let i = 0; i < files.length; i += READ_BATCH) {
+    out.push(...(await Promise.all(files.slice(i, i + READ_BATCH).map(([abs, rel]) => readStateFile(abs, rel)))));
+  }
   return { root: root.key, files: out.sort(byFile), dirs };
 }
 
@@ -103,73 +91,6 @@ async function openRoot(dir: string): Promise<{ ok: true; real: string; key: str
   }
 }
 
-/** What a folder entry is to the state: a file to read, a folder to walk, an error entry, or nothing. */
-type ListedEntry =
-  | { readonly kind: 'skip' }
-  | { readonly kind: 'file' }
-  | { readonly kind: 'dir' }
-  | { readonly kind: 'error'; readonly entry: StateFile };
-
-interface EntryType {
-  isDirectory(): boolean;
-  isFile(): boolean;
-  isSymbolicLink(): boolean;
-}
-
-async function classifyEntry(abs: string, rel: string, name: string, type: EntryType): Promise<ListedEntry> {
-  const isJson = name.endsWith('.json');
-  let isDir = type.isDirectory();
-  let isFile = type.isFile();
-  if (type.isSymbolicLink()) {
-    try {
-      const target = await stat(abs);
-      isDir = target.isDirectory();
-      isFile = target.isFile();
-    } catch (error) {
-      // A dangling link named like a state file may be an editor's save in flight: keep its last good version.
-      return isJson ? { kind: 'error', entry: { file: rel, error: `cannot follow symlink: ${reason(error)}` } } : { kind: 'skip' };
-    }
-  }
-  // A FIFO, socket, device or folder where a state file is expected (a botched mount or copy):
-  // never open it (a FIFO blocks), and keep the file's last good version.
-  if (isJson && !isFile) return { kind: 'error', entry: { file: rel, error: isDir ? 'is a folder, expected a file' : 'is not a regular file' } };
-  if (isDir) return { kind: 'dir' };
-  return isJson ? { kind: 'file' } : { kind: 'skip' };
-}
-
-async function walk(absDir: string, relDir: string, visited: Set<string>, out: StateFile[], dirs: Set<string>): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(absDir, { withFileTypes: true });
-  } catch (error) {
-    out.push(dirError(relDir === '' ? STATE_DIR_FILE : relDir, `cannot list folder: ${reason(error)}`));
-    return;
-  }
-  dirs.add(relDir);
-  const files: [abs: string, rel: string][] = [];
-  for (const entry of entries) {
-    if (isIgnoredName(entry.name)) continue;
-    const abs = join(absDir, entry.name);
-    const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
-    const listed = await classifyEntry(abs, rel, entry.name, entry);
-    if (listed.kind === 'error') out.push(listed.entry);
-    else if (listed.kind === 'file') files.push([abs, rel]);
-    else if (listed.kind === 'dir') {
-      const real = await realpath(abs).catch(() => null);
-      if (real === null) out.push(dirError(rel, 'cannot resolve folder'));
-      else if (!visited.has(real)) {
-        visited.add(real);
-        await walk(real, rel, visited, out, dirs);
-      }
-    }
-  }
-  // A folder of thousands of peers: one file at a time costs a round trip through the thread pool
-  // per open, stat, read and close; a bounded batch keeps the pool busy without running out of descriptors.
-  for (let i = 0; i < files.length; i += READ_BATCH) {
-    out.push(...(await Promise.all(files.slice(i, i + READ_BATCH).map(([abs, rel]) => readStateFile(abs, rel)))));
-  }
-}
-
 async function readStateFile(abs: string, rel: string): Promise<StateFile> {
   let bytes: Buffer;
   try {
@@ -196,13 +117,4 @@ async function readStateFile(abs: string, rel: string): Promise<StateFile> {
   } catch {
     return { file: rel, error: 'not valid UTF-8 text' };
   }
-}
-
-function dirError(file: string, error: string): StateFile {
-  return { file, error, directory: true };
-}
-
-function reason(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return error instanceof Error ? error.message : 'unknown error';
 }

@@ -1,13 +1,12 @@
 /**
- * Which folders to watch for a state folder, and what each folder's entries mean: pure data
- * built from a scan of the tree (scan-state-tree.ts), diffed against the watches that are open.
- *
- * One `fs.watch` per folder, never per file: inotify on a folder reports every entry's
- * create, delete, rename, modify and attrib with the entry's name. A folder is keyed by its
- * real path and inode, so a folder deleted and recreated under the same path is watched anew.
+ * What chokidar is to watch for a state folder, as pure data built from a scan of the tree
+ * (scan-state-tree.ts, which walks by the loader's rules): exactly the folders the loader
+ * walks, at the paths it walks them, and the `*.json` symlinks in them. Everything else is
+ * chokidar's `ignored`, so it never opens a watch per file, never walks a hidden folder or a
+ * symlink loop, and names every changed file by the state path the loader reads it at.
  */
-
-import { folderKey, type FolderId } from '../load/read-state-dir.js';
+import { join } from 'node:path';
+import { folderKey, type FolderId } from '../load/walk-state-tree.js';
 
 /** The state tree as read-state-dir.ts walks it. */
 export interface StateTreeScan {
@@ -25,67 +24,45 @@ export interface AnchorEntry {
   readonly name: string;
 }
 
-/** What events in one watched folder mean. */
-export interface WatchSpec {
-  readonly path: string;
-  /** Where the folder sits in the state tree ('' for the root); empty when it is not part of the tree. */
-  readonly rels: readonly string[];
-  /** Entry names that may move the state folder. */
-  readonly anchors: ReadonlySet<string>;
-  /** Entry name → state paths of the `*.json` symlinks that resolve to it. */
-  readonly links: ReadonlyMap<string, readonly string[]>;
+/** A watched folder: its state path, and whether the loader also reaches it through another path. */
+export interface WatchedFolder {
+  readonly rel: string;
+  readonly aliased: boolean;
 }
 
-/** Watch key (`ino:path`) → what its events mean. */
-export type WatchPlan = ReadonlyMap<string, WatchSpec>;
-
-interface SpecDraft {
-  path: string;
-  rels: string[];
-  anchors: Set<string>;
-  links: Map<string, string[]>;
+export interface WatchPlan {
+  /** The real path chokidar is started on, or null while the folder cannot be resolved. */
+  readonly root: string | null;
+  /** Absolute path (as chokidar walks it: the root's real path, then state paths) → the folder there. */
+  readonly folders: ReadonlyMap<string, WatchedFolder>;
+  /** Absolute path of each `*.json` symlink → its state path (chokidar watches these files themselves). */
+  readonly links: ReadonlyMap<string, string>;
+  /** Changes whenever a watch would have to move: a folder added, removed, replaced or re-aliased, a link retargeted, the root moved. */
+  readonly shape: string;
 }
 
-/** Merges the tree, its symlink targets and the anchors into one spec per folder (a folder can be several at once). */
-export function planStateWatches(tree: StateTreeScan, anchors: readonly AnchorEntry[]): WatchPlan {
-  const plan = new Map<string, SpecDraft>();
-  const draft = (id: FolderId): SpecDraft => {
-    const key = folderKey(id);
-    let spec = plan.get(key);
-    if (spec === undefined) {
-      spec = { path: id.path, rels: [], anchors: new Set(), links: new Map() };
-      plan.set(key, spec);
-    }
-    return spec;
-  };
-  for (const folder of tree.folders) draft(folder.id).rels.push(...folder.rels);
-  for (const link of tree.links) {
-    const links = draft(link.folder).links;
-    links.set(link.name, [...(links.get(link.name) ?? []), link.rel]);
+export const EMPTY_PLAN: WatchPlan = { root: null, folders: new Map(), links: new Map(), shape: '' };
+
+export function planStateWatches(tree: StateTreeScan): WatchPlan {
+  if (tree.root === null) return EMPTY_PLAN;
+  const root = tree.root.path;
+  const folders = new Map<string, WatchedFolder>();
+  const shape: string[] = [folderKey(tree.root)];
+  for (const { id, rels } of tree.folders) {
+    const [rel, ...aliases] = rels;
+    if (rel === undefined) continue;
+    folders.set(join(root, rel), { rel, aliased: aliases.length > 0 });
+    shape.push(`${folderKey(id)}\0${rels.join('\0')}`);
   }
-  for (const anchor of anchors) draft(anchor.folder).anchors.add(anchor.name);
-  return plan;
+  const links = new Map<string, string>();
+  for (const link of tree.links) {
+    links.set(join(root, link.rel), link.rel);
+    shape.push(`${link.rel}\0${folderKey(link.folder)}\0${link.name}`);
+  }
+  return { root, folders, links, shape: shape.join('\n') };
 }
 
-/** The watches to close and to open so that the open ones are exactly the plan's. */
-export function diffWatchSet(open: Iterable<string>, plan: WatchPlan): { add: string[]; remove: string[] } {
-  const current = new Set(open);
-  return {
-    add: [...plan.keys()].filter((key) => !current.has(key)),
-    remove: [...current].filter((key) => !plan.has(key)),
-  };
-}
-
-/**
- * The tree folders being watched and the paths they sit at. When this changes (a folder
- * added, removed, replaced, or reached at another path), a change cannot be named file by file.
- */
-export function watchedTree(plan: WatchPlan, open: ReadonlySet<string>): Map<string, string> {
-  const tree = new Map<string, string>();
-  for (const [key, spec] of plan) if (spec.rels.length > 0 && open.has(key)) tree.set(key, spec.rels.join('\0'));
-  return tree;
-}
-
-export function sameTree(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  return a.size === b.size && [...a].every(([key, rels]) => b.get(key) === rels);
+/** chokidar's `ignored`: anything it has a type for (stats) that the plan does not list; asked again with stats before any watch opens. */
+export function ignoredBy(plan: WatchPlan): (path: string, stats?: unknown) => boolean {
+  return (path, stats) => stats !== undefined && !plan.folders.has(path) && !plan.links.has(path);
 }

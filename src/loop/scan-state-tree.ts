@@ -1,16 +1,14 @@
 /**
- * The folders a state folder's watch needs, read from disk: the tree walked the way
- * read-state-dir.ts walks it (hidden entries and editor leftovers skipped, symlinks
- * followed, every real folder walked once so a loop ends), the files its `*.json` symlinks
- * resolve to, and the entries that decide where the folder points. Nothing here throws:
- * what cannot be read is left out, and the next event or poll scans again.
+ * The folders a state folder's watch needs, read from disk: the tree walked by the loader's
+ * own walk (walk-state-tree.ts), each folder's identity, its `*.json` symlinks and what they
+ * resolve to, and the entries that decide where the folder points. Nothing here throws: what
+ * cannot be read is left out, and the next event or poll scans again.
  */
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { isIgnoredName, type FolderId } from '../load/read-state-dir.js';
+import type { Stats } from 'node:fs';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { walkStateTree, type FolderId } from '../load/walk-state-tree.js';
 import type { AnchorEntry, StateTreeScan } from './plan-state-watches.js';
-import { stateRelPath } from './classify-watch-event.js';
 
 const statOrNull = (path: string): Promise<Stats | null> => stat(path).catch(() => null);
 const realpathOrNull = (path: string): Promise<string | null> => realpath(path).catch(() => null);
@@ -27,34 +25,20 @@ export async function scanStateTree(dir: string): Promise<StateTreeScan> {
   if (root === null) return { root: null, folders: [], links: [] };
   const folders = new Map<string, { id: FolderId; rels: string[] }>();
   const links: { rel: string; folder: FolderId; name: string }[] = [];
-
-  const visit = async (id: FolderId, rel: string): Promise<void> => {
-    const seen = folders.get(id.path);
-    if (seen !== undefined) {
-      seen.rels.push(rel);
-      return;
-    }
-    folders.set(id.path, { id, rels: [rel] });
-    const entries: Dirent[] = await readdir(id.path, { withFileTypes: true }).catch(() => []);
-    // One entry at a time, depth first, in listing order: the order read-state-dir.ts walks in,
-    // so a folder reached through several paths is first met at the same one.
-    for (const entry of entries) {
-      if (isIgnoredName(entry.name)) continue;
-      const path = join(id.path, entry.name);
-      const entryRel = stateRelPath(rel, entry.name);
-      // A `*.json` entry is a state file (or an error), never a folder to walk.
-      if (entry.name.endsWith('.json')) {
-        if (!entry.isSymbolicLink()) continue;
-        const target = await realpathOrNull(path);
-        const folder = target === null ? null : await folderAt(dirname(target));
-        if (target !== null && folder !== null) links.push({ rel: entryRel, folder, name: basename(target) });
-      } else if (entry.isDirectory() || entry.isSymbolicLink()) {
-        const folder = await folderAt(path);
-        if (folder !== null) await visit(folder, entryRel);
-      }
-    }
-  };
-  await visit(root, '');
+  await walkStateTree(root.path, {
+    async folder(real, rel) {
+      const id = real === root.path ? root : await folderAt(real);
+      if (id !== null) folders.set(real, { id, rels: [rel] });
+    },
+    alias: (real, rel) => void folders.get(real)?.rels.push(rel),
+    async file(abs, rel, symlink) {
+      if (!symlink) return;
+      const target = await realpathOrNull(abs);
+      const folder = target === null ? null : await folderAt(dirname(target));
+      if (target !== null && folder !== null) links.push({ rel, folder, name: basename(target) });
+    },
+    error: () => undefined,
+  });
   return { root, folders: [...folders.values()], links };
 }
 

@@ -1,10 +1,10 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
 import { debounce } from './debounce.js';
-import { ChangeCollector, changeReport, classifyWatchEvent, UNKNOWN, type StateChanges, type WatchEventOutcome } from './classify-watch-event.js';
-import { folderKey } from '../load/read-state-dir.js';
-import { diffWatchSet, planStateWatches, sameTree, watchedTree, type WatchPlan } from './plan-state-watches.js';
+import { ChangeCollector, changeReport, classifyLinkEvent, classifyRawEvent, RESCAN, UNKNOWN, type StateChanges, type WatchEventOutcome } from './classify-watch-event.js';
+import { EMPTY_PLAN, ignoredBy, planStateWatches, type WatchPlan } from './plan-state-watches.js';
 import { scanAnchors, scanStateTree } from './scan-state-tree.js';
+import { AnchorWatches } from './watch-anchors.js';
 
 export type { StateChanges } from './classify-watch-event.js';
 
@@ -14,30 +14,34 @@ export interface StateDirWatcher {
   close(): Promise<void>;
 }
 
-/** While the folder cannot be resolved (a dangling symlink) or a folder cannot be watched, how often to look again. */
+/** While the folder cannot be resolved (a dangling symlink) or a watch cannot be opened, how often to look again. */
 const RETRY_POLL_MS = 1_000;
-/** A poll tick: look at the tree again, and report only if its shape changed. */
-const RECHECK: WatchEventOutcome = { paths: [], all: false, rescan: true };
+/** chokidar's walk stalls when a folder it is reading turns into a file (readdirp then never ends): do not wait forever. */
+const READY_TIMEOUT_MS = 2_000;
+
+/** The raw event's third argument: chokidar's `{ watchedPath }` for fs.watch, other shapes when polling. */
+function watchedPathOf(details: unknown): string | null {
+  return typeof details === 'object' && details !== null && 'watchedPath' in details && typeof details.watchedPath === 'string'
+    ? details.watchedPath
+    : null;
+}
 
 /**
- * Watches a state folder and calls `onChange` once per burst of changes (`quietMs` after the
- * last event, at most `maxWaitMs` after the first), after the burst has settled, with the
- * state paths that changed, or 'all' when that cannot be said file by file (the folder moved,
- * swapped or recreated, a subfolder added or removed, a watcher error).
+ * Watches a state folder with chokidar and calls `onChange` once per burst of changes
+ * (`quietMs` after the last event, at most `maxWaitMs` after the first), after the burst has
+ * settled, with the state paths that changed, or 'all' when that cannot be said file by file
+ * (the folder moved, swapped or recreated, a subfolder added or removed, a watcher error).
  *
- * One non-recursive `fs.watch` per folder, never per file (inotify on a folder names every
- * entry that changes; a watch per file costs an inotify watch and a few hundred bytes each, at
- * thousands of peers): every folder of the tree as read-state-dir.ts walks it (symlinked
- * subfolders followed), the folders holding the files that `*.json` symlinks resolve to, and
- * the parents of the folder and of each symlinked ancestor, where only those entries' names
- * count (a busy parent like /tmp must not trigger reconciles).
- *
- * Survives what GitOps and editors do to it: editors' atomic saves (write temp, rename),
- * git-sync's atomic symlink swap (the folder's real path changes; the old tree is deleted),
- * and the folder being deleted and created again. Whenever an event may have changed the
- * tree's shape, the tree is scanned again before `onChange`, and the watches follow it, so
- * the reload that follows a new subfolder sees everything written into it. While the folder
- * cannot be resolved at all, or a folder cannot be watched, it is looked at every second.
+ * chokidar watches exactly the folders the loader walks (its `ignored` is the walk's plan,
+ * plan-state-watches.ts): one fs.watch per folder, never per file, since inotify on a folder
+ * names every entry that changes; its `raw` events name the `*.json` files. It also watches
+ * each `*.json` symlink itself (a watch on the file it resolves to). What chokidar does not
+ * handle is done here: it cannot see the folder's own symlink swapped (git-sync) nor a folder
+ * deleted and recreated at once (it compares names, and keeps the dead watch), so the entries
+ * that decide where the folder points are watched too (watch-anchors.ts), and whenever the
+ * tree may have changed shape it is scanned again and, if it did, chokidar is started afresh
+ * on it before `onChange` hears 'all', so the reload sees everything written into a new
+ * folder. While the folder cannot be resolved or a watch opened, it is looked at every second.
  */
 export async function watchStateDir(
   dir: string,
@@ -45,10 +49,12 @@ export async function watchStateDir(
   options: { quietMs: number; maxWaitMs: number },
 ): Promise<StateDirWatcher> {
   const absolute = resolve(dir);
-  const open = new Map<string, FSWatcher>();
   const collected = new ChangeCollector();
-  let plan: WatchPlan = new Map();
-  let rootKey: string | null = null;
+  const anchors = new AnchorWatches((outcome) => record(outcome));
+  let plan: WatchPlan = EMPTY_PLAN;
+  let tree: FSWatcher | null = null;
+  /** chokidar did not start cleanly (an error, no ready): start it again on the next scan. */
+  let stale = false;
   let closed = false;
   let retryPoll: NodeJS.Timeout | null = null;
   let flushing: Promise<void> = Promise.resolve();
@@ -57,42 +63,9 @@ export async function watchStateDir(
     if (collected.add(outcome) && !closed) burst.call();
   };
 
-  const unwatch = (key: string): void => {
-    open.get(key)?.close();
-    open.delete(key);
-  };
-
-  /** Opens one folder's watch; false when it cannot (gone meanwhile, out of inotify watches). */
-  const watchFolder = (key: string): boolean => {
-    const path = plan.get(key)?.path;
-    if (path === undefined) return true;
-    try {
-      const watcher = watch(path, (event, name) => {
-        // The folder itself deleted or moved: its inotify watch is dead, even when a new folder comes
-        // back with the same inode number (ext4 reuses them), so drop it and let the rescan open a new one.
-        if (event === 'rename' && name === basename(path)) {
-          if (open.get(key) === watcher) unwatch(key);
-          record(UNKNOWN);
-          return;
-        }
-        // The plan of the moment says what the name means; a folder dropped from it is about to be closed.
-        const spec = plan.get(key);
-        if (spec !== undefined) record(classifyWatchEvent(spec, event, name));
-      });
-      watcher.on('error', () => {
-        if (open.get(key) === watcher) unwatch(key);
-        record(UNKNOWN);
-      });
-      open.set(key, watcher);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
   const setRetryPoll = (on: boolean): void => {
     if (on && retryPoll === null) {
-      retryPoll = setInterval(() => record(RECHECK), RETRY_POLL_MS);
+      retryPoll = setInterval(() => record(RESCAN), RETRY_POLL_MS);
       retryPoll.unref();
     } else if (!on && retryPoll !== null) {
       clearInterval(retryPoll);
@@ -100,43 +73,77 @@ export async function watchStateDir(
     }
   };
 
-  /** Scans the tree, moves the watches to it; true when its shape changed (files can no longer be named one by one). */
-  const rescan = async (): Promise<boolean> => {
-    const [tree, anchors] = await Promise.all([scanStateTree(absolute), scanAnchors(absolute)]);
+  /** Starts chokidar on `next` and waits until its walk has opened every watch; false if it did not start cleanly. */
+  const startTree = async (next: WatchPlan): Promise<boolean> => {
+    await tree?.close();
+    tree = null;
+    if (next.root === null) return true;
+    const started = watch(next.root, {
+      ignored: ignoredBy(next),
+      ignoreInitial: true,
+      followSymlinks: true,
+      // Both only reshape file events chokidar emits for the `*.json` symlinks; names are the loader's to ignore.
+      atomic: false,
+      awaitWriteFinish: false,
+      // As root these are rare, and a folder we cannot read is the loader's error entry to report, not a reason to restart.
+      ignorePermissionErrors: true,
+    });
+    tree = started;
+    let ready = false;
+    let failed = false;
+    started.on('raw', (event, name, details) => record(classifyRawEvent(next, event, name, watchedPathOf(details))));
+    for (const event of ['add', 'change', 'unlink'] as const) started.on(event, (path) => record(classifyLinkEvent(next, path)));
+    started.on('addDir', () => record(UNKNOWN));
+    started.on('unlinkDir', () => record(UNKNOWN));
+    // An error before ready (out of inotify watches, say) waits for the retry poll, so it cannot spin.
+    started.on('error', () => (ready ? record(UNKNOWN) : (failed = true)));
+    ready = await new Promise<boolean>((done) => {
+      const timer = setTimeout(() => done(false), READY_TIMEOUT_MS);
+      started.once('ready', () => {
+        clearTimeout(timer);
+        done(true);
+      });
+    });
+    return ready && !failed;
+  };
+
+  /** Scans the tree and moves the watches to it; true when its shape changed (files can no longer be named one by one). */
+  const rescan = async (restart: boolean): Promise<boolean> => {
+    const [scan, anchorEntries] = await Promise.all([scanStateTree(absolute), scanAnchors(absolute)]);
     if (closed) return false;
-    const before = watchedTree(plan, new Set(open.keys()));
-    const beforeRoot = rootKey;
-    plan = planStateWatches(tree, anchors);
-    rootKey = tree.root === null ? null : folderKey(tree.root);
-    const { add, remove } = diffWatchSet(open.keys(), plan);
-    remove.forEach(unwatch);
-    const failed = add.filter((key) => !watchFolder(key));
-    setRetryPoll(rootKey === null || failed.length > 0);
-    return rootKey !== beforeRoot || !sameTree(before, watchedTree(plan, new Set(open.keys())));
+    const next = planStateWatches(scan);
+    const reshaped = next.shape !== plan.shape;
+    plan = next;
+    const anchored = anchors.sync(anchorEntries);
+    if (reshaped || restart || stale) stale = !(await startTree(next));
+    setRetryPoll(next.root === null || !anchored || stale);
+    return reshaped || restart;
   };
 
   /** One burst: rescan first when needed, so a new subfolder is watched before the reload it triggers. */
   const flush = async (): Promise<void> => {
     const taken = collected.take();
-    const reshaped = taken.rescan ? await rescan() : false;
+    const reshaped = taken.rescan || taken.restart ? await rescan(taken.restart) : false;
     const report = changeReport(taken, reshaped);
     if (report !== null && !closed) onChange(report);
   };
 
-  // One flush at a time, so two bursts can never leave two watches behind. A throwing
+  // One flush at a time, so two bursts can never leave two watchers behind. A throwing
   // onChange must not break the chain (every later burst would be lost) nor crash the process.
   const burst = debounce(() => void (flushing = flushing.then(flush).catch(() => undefined)), options.quietMs, options.maxWaitMs);
 
-  await rescan();
+  await rescan(true);
 
   return {
-    recheck: () => record(RECHECK),
+    recheck: () => record(RESCAN),
     async close() {
       closed = true;
       burst.cancel();
       setRetryPoll(false);
       await flushing;
-      for (const key of [...open.keys()]) unwatch(key);
+      anchors.close();
+      await tree?.close();
+      tree = null;
     },
   };
 }

@@ -58,6 +58,13 @@ describe('readStateDir', () => {
     expect(loaded.state?.peers.map((p) => p.name)).toEqual(['p']);
   });
 
+  it('never walks a symlink to a folder that holds it, such as the state folder\'s parent (chokidar would not watch it)', async () => {
+    await put('state/cell.json', json(CELL));
+    await put('outside.json', json(peer('x', '10.0.0.9')));
+    await symlink('..', join(dir, 'state/up'));
+    expect((await readStateDir(join(dir, 'state'))).map((f) => f.file)).toEqual(['cell.json']);
+  });
+
   it('a dangling symlink named like a state file is an unreadable file', async () => {
     await put('cell.json', json(CELL));
     await symlink(join(dir, 'nowhere.json'), join(dir, 'p.json'));

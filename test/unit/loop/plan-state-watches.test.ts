@@ -1,85 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { folderKey, type FolderId } from '../../../src/load/read-state-dir.js';
-import { diffWatchSet, planStateWatches, sameTree, watchedTree, type StateTreeScan } from '../../../src/loop/plan-state-watches.js';
+import type { FolderId } from '../../../src/load/walk-state-tree.js';
+import { EMPTY_PLAN, ignoredBy, planStateWatches, type StateTreeScan } from '../../../src/loop/plan-state-watches.js';
 
 const root: FolderId = { path: '/srv/rev-1', ino: 10 };
 const peers: FolderId = { path: '/srv/rev-1/peers', ino: 11 };
-const parent: FolderId = { path: '/srv', ino: 2 };
 const outside: FolderId = { path: '/etc/pic', ino: 30 };
+const dirStats = { isDirectory: () => true };
 
 const tree: StateTreeScan = {
   root,
   folders: [
     { id: root, rels: [''] },
-    { id: peers, rels: ['peers'] },
+    { id: peers, rels: ['peers', 'linked/peers'] },
   ],
-  links: [
-    { rel: 'peers/bob.json', folder: outside, name: 'bob.json' },
-    { rel: 'peers/bob-again.json', folder: outside, name: 'bob.json' },
-  ],
+  links: [{ rel: 'peers/bob.json', folder: outside, name: 'bob.json' }],
 };
 
 describe('planStateWatches', () => {
-  it('watches each tree folder, each symlink target folder and each anchor parent once', () => {
-    const plan = planStateWatches(tree, [{ folder: parent, name: 'state' }]);
-    expect([...plan.keys()].sort()).toEqual([folderKey(root), folderKey(peers), folderKey(parent), folderKey(outside)].sort());
-    expect(plan.get(folderKey(peers))).toMatchObject({ path: '/srv/rev-1/peers', rels: ['peers'] });
-    expect(plan.get(folderKey(outside))?.rels).toEqual([]);
-    expect(plan.get(folderKey(outside))?.links.get('bob.json')).toEqual(['peers/bob.json', 'peers/bob-again.json']);
-    expect([...(plan.get(folderKey(parent))?.anchors ?? [])]).toEqual(['state']);
+  it('lists each folder at the path the loader walks it first, and each `*.json` symlink', () => {
+    const plan = planStateWatches(tree);
+    expect(plan.root).toBe('/srv/rev-1');
+    expect([...plan.folders]).toEqual([
+      ['/srv/rev-1', { rel: '', aliased: false }],
+      ['/srv/rev-1/peers', { rel: 'peers', aliased: true }],
+    ]);
+    expect([...plan.links]).toEqual([['/srv/rev-1/peers/bob.json', 'peers/bob.json']]);
+    expect(planStateWatches({ root: null, folders: [], links: [] })).toBe(EMPTY_PLAN);
   });
 
-  it('merges a folder that is both in the tree and an anchor parent', () => {
-    const plan = planStateWatches(tree, [{ folder: root, name: 'nested' }, { folder: root, name: 'other' }]);
-    const spec = plan.get(folderKey(root));
-    expect(spec?.rels).toEqual(['']);
-    expect([...(spec?.anchors ?? [])].sort()).toEqual(['nested', 'other']);
-  });
-
-  it('keys a folder by inode too, so one recreated under the same path is a new watch', () => {
-    const recreated = planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }, { id: { ...peers, ino: 99 }, rels: ['peers'] }], links: [] }, []);
-    const { add, remove } = diffWatchSet([folderKey(root), folderKey(peers)], recreated);
-    expect(add).toEqual([folderKey({ ...peers, ino: 99 })]);
-    expect(remove).toEqual([folderKey(peers)]);
-  });
-});
-
-describe('diffWatchSet', () => {
-  it('opens what the plan adds, closes what it drops, keeps the rest', () => {
-    const plan = planStateWatches(tree, []);
-    expect(diffWatchSet([], plan).add.sort()).toEqual([folderKey(root), folderKey(peers), folderKey(outside)].sort());
-    expect(diffWatchSet([...plan.keys()], plan)).toEqual({ add: [], remove: [] });
-    expect(diffWatchSet([...plan.keys(), 'gone'], planStateWatches({ root: null, folders: [], links: [] }, []))).toEqual({
-      add: [],
-      remove: [...plan.keys(), 'gone'],
-    });
+  it('changes shape when a folder is added, removed, replaced (same path, new inode) or re-aliased, or a link retargeted', () => {
+    const shape = planStateWatches(tree).shape;
+    expect(planStateWatches({ ...tree }).shape).toBe(shape);
+    expect(planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }] }).shape).not.toBe(shape);
+    expect(planStateWatches({ ...tree, folders: [...tree.folders, { id: { path: '/srv/rev-1/cells', ino: 12 }, rels: ['cells'] }] }).shape).not.toBe(shape);
+    expect(planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }, { id: { ...peers, ino: 13 }, rels: ['peers', 'linked/peers'] }] }).shape).not.toBe(shape);
+    expect(planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }, { id: peers, rels: ['peers'] }] }).shape).not.toBe(shape);
+    expect(planStateWatches({ ...tree, links: [{ ...tree.links[0]!, name: 'other.json' }] }).shape).not.toBe(shape);
+    expect(planStateWatches({ ...tree, root: { ...root, ino: 99 } }).shape).not.toBe(shape);
   });
 });
 
-describe('watchedTree', () => {
-  const plan = planStateWatches(tree, [{ folder: parent, name: 'state' }]);
-  const open = new Set(plan.keys());
+describe('ignoredBy (chokidar’s ignored)', () => {
+  const ignored = ignoredBy(planStateWatches(tree));
 
-  it('lists only open tree folders, with their paths', () => {
-    expect(watchedTree(plan, open)).toEqual(
-      new Map([
-        [folderKey(root), ''],
-        [folderKey(peers), 'peers'],
-      ]),
-    );
-    expect(watchedTree(plan, new Set([folderKey(root)])).size).toBe(1);
+  it('ignores whatever the plan does not list once chokidar has its type: files, hidden folders, second paths', () => {
+    expect(ignored('/srv/rev-1/peers/alice.json', { isDirectory: () => false })).toBe(true);
+    expect(ignored('/srv/rev-1/.git', dirStats)).toBe(true);
+    expect(ignored('/srv/rev-1/linked/peers', dirStats)).toBe(true);
+    expect(ignored('/srv/rev-1/peers', dirStats)).toBe(false);
+    expect(ignored('/srv/rev-1/peers/bob.json', { isDirectory: () => false })).toBe(false);
   });
 
-  it('changes when a folder is added, removed, replaced, or reached at another path; not for links or anchors', () => {
-    const before = watchedTree(plan, open);
-    const same = (next: StateTreeScan): boolean => {
-      const nextPlan = planStateWatches(next, []);
-      return sameTree(before, watchedTree(nextPlan, new Set(nextPlan.keys())));
-    };
-    expect(same({ ...tree, links: [] })).toBe(true);
-    expect(same({ ...tree, folders: [{ id: root, rels: [''] }] })).toBe(false);
-    expect(same({ ...tree, folders: [...tree.folders, { id: { path: '/srv/rev-1/cells', ino: 12 }, rels: ['cells'] }] })).toBe(false);
-    expect(same({ ...tree, folders: [{ id: root, rels: [''] }, { id: { ...peers, ino: 13 }, rels: ['peers'] }] })).toBe(false);
-    expect(same({ ...tree, folders: [{ id: root, rels: [''] }, { id: peers, rels: ['peers', 'again'] }] })).toBe(false);
+  it('never before it has the type: chokidar asks again with stats before it opens a watch', () => {
+    expect(ignored('/srv/rev-1/peers/alice.json')).toBe(false);
   });
 });
