@@ -91,7 +91,7 @@ describe('CLI conventions', () => {
 
     expect(await runCli(['validate'])).toEqual({ code: 1, stdout: '', stderr: 'pic-reconciler: --state is required (or set PIC_STATE)\n' });
     const fromEnv = await runCli(['validate'], { env: { PIC_STATE: STATE } });
-    expect(fromEnv).toEqual({ code: 0, stdout: `${STATE}: valid: cell home, 5 peers, 2 cell links\n`, stderr: '' });
+    expect(fromEnv).toEqual({ code: 0, stdout: `${STATE}: valid: cell home, 5 peers, 2 cell links, 6 access tests pass\n`, stderr: '' });
     // The flag wins over the variable.
     expect((await runCli(['validate', '--state', STATE], { env: { PIC_STATE: missing } })).code).toBe(0);
   });
@@ -99,7 +99,7 @@ describe('CLI conventions', () => {
   it('validate --json prints one document, valid or not', async () => {
     const valid = await runCli(['validate', '--state', STATE, '--json']);
     expect(valid.code).toBe(0);
-    expect(JSON.parse(valid.stdout)).toEqual({ state: STATE, valid: true, cell: 'home', peers: 5, links: 2, issues: [] });
+    expect(JSON.parse(valid.stdout)).toEqual({ state: STATE, valid: true, cell: 'home', peers: 5, links: 2, tests: 6, issues: [] });
     const missing = join(work, 'gone');
     const invalid = await runCli(['validate', '--state', missing, '--json']);
     expect(invalid.code).toBe(1);

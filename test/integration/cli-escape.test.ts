@@ -55,7 +55,7 @@ describe('CLI output escapes text it did not write', () => {
   it('an argument echoed in an error is escaped', async () => {
     const result = await cli(['plan', '--state', 'state', '--from', `/nonexistent/${EVIL}`]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('--from /nonexistent/\\u001b[2J');
+    expect(result.stderr).toContain('--from-dump /nonexistent/\\u001b[2J');
     expect(RAW.test(result.stderr)).toBe(false);
   });
 });
