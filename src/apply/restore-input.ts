@@ -7,7 +7,7 @@ import type { IptablesAction } from '../model/plan.js';
  * in the same one as our new chains).
  *
  * Per table, in Felix's order: declare new chains, fill them, edit changed chains,
- * then the built-in chains (deletions by spec, then jumps at position 1: never by rule number), and last the
+ * then the built-in chains (deletions by spec, then jumps at position 1: never a delete by rule number), and last the
  * removed chains: all flushed before any is deleted, so none is deleted while a rule
  * still jumps to it. `COMMIT` only for a table that got lines; null when there is
  * nothing to do, so no process starts at all.
@@ -38,7 +38,11 @@ function tableLines(actions: readonly IptablesAction[]): string[] {
       case 'update-chain':
         // Rule numbers hold only in our own chains, under the cell lock: Docker and wg-quick also
         // write the built-in ones, so a number observed there may name their rule by apply time.
-        if (BUILTIN_CHAINS[action.table].includes(action.chain)) throw new Error(`${action.table}/${action.chain}: refusing to edit a built-in chain by rule number`);
+        // Deleting by number there could remove their rule; an insert at a number (a rollback
+        // putting ours back among theirs) removes nothing, and verify reads where it landed.
+        if (BUILTIN_CHAINS[action.table].includes(action.chain) && action.edits.some((e) => e.op === 'delete')) {
+          throw new Error(`${action.table}/${action.chain}: refusing to delete from a built-in chain by rule number`);
+        }
         for (const e of action.edits) edit.push(e.op === 'delete' ? `-D ${action.chain} ${e.index}` : withRule(`-I ${action.chain} ${e.index}`, e.rule));
         break;
       case 'delete-rule':

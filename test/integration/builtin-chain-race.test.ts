@@ -68,11 +68,14 @@ describe('built-in chains are never edited by rule number', () => {
     expect(after).toHaveLength(foreignBefore.length + 2);
   });
 
-  it('the restore input edits built-in chains only by rule specification, and refuses an index edit there', () => {
+  it('the restore input deletes from built-in chains only by rule specification, and refuses a delete by number there', () => {
     const builtins = (Object.entries(BUILTIN_CHAINS) as [TableName, readonly string[]][]).flatMap(([table, chains]) => chains.map((chain) => ({ table, chain })));
     for (const { table, chain } of builtins) {
       const update: IptablesAction = { kind: 'update-chain', table, chain, edits: [{ op: 'delete', index: 3, rule: '-j ACCEPT' }], reason: 'test' };
-      expect(() => compileRestoreInput([update])).toThrow(`${table}/${chain}: refusing to edit a built-in chain by rule number`);
+      expect(() => compileRestoreInput([update])).toThrow(`${table}/${chain}: refusing to delete from a built-in chain by rule number`);
+      // An insert at a number removes nothing of anyone's (a rollback puts ours back among theirs).
+      const insert: IptablesAction = { kind: 'update-chain', table, chain, edits: [{ op: 'insert', index: 3, rule: '-j ACCEPT' }], reason: 'test' };
+      expect(compileRestoreInput([insert])).toContain(`-I ${chain} 3 -j ACCEPT`);
     }
     const moved = compileRestoreInput([
       { kind: 'delete-rule', table: 'filter', chain: 'FORWARD', rule: '-m comment --comment pic:jump -j PIC-FORWARD', reason: 'test' },
