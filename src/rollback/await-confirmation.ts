@@ -40,8 +40,12 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
       watcher?.close();
       if (options.stdin?.isTTY) {
         options.stdin.off('data', key);
-        options.stdin.setRawMode(false);
         options.stdin.pause();
+        try {
+          options.stdin.setRawMode(false);
+        } catch {
+          // The terminal is gone (SIGHUP): there is no mode left to restore.
+        }
       }
       resolve(end);
     };
@@ -67,6 +71,8 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
     }
     if (options.stdin?.isTTY) {
       options.stdin.setRawMode(true);
+      // A lost terminal errors its reads (EIO): never a reason to end the window, nor a crash.
+      options.stdin.on('error', () => undefined);
       options.stdin.on('data', key);
       options.stdin.resume();
     }
