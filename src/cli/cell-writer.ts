@@ -4,6 +4,7 @@ import { holdCellLock } from '../lock/cell-lock.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { openWindowMessage, settleStaleWindow } from '../rollback/settle-stale-window.js';
+import { MARKER_FILE } from '../rollback/window-marker.js';
 import { printError } from './cli-common.js';
 
 /** The status folder (last-good state, the confirm window), as the controller picks it. */
@@ -36,7 +37,8 @@ export async function takeCellForWriting(config: ControllerConfig, stateDir: str
   }
   if (stale.kind === 'rolled-back') {
     if (!stale.restore.restored) {
-      printError(`a confirm window was left open (its process is gone) and its rollback is incomplete: ${stale.restore.errors.join('; ')}`);
+      // The marker stays so the next writer tries again; one that can never succeed needs the operator's word.
+      printError(`a confirm window was left open (its process is gone) and its rollback is incomplete: ${stale.restore.errors.join('; ')}; fix that and retry, or remove ${join(statusDir, MARKER_FILE)} to go on from the cell as it is`);
       return false;
     }
     process.stderr.write('confirm window: the one left open by a process that is gone was rolled back to its snapshot first\n');
