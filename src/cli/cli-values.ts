@@ -14,6 +14,8 @@ export interface CliValues {
   readonly to?: string;
   readonly port?: string;
   readonly proto?: string;
+  /** apply: the confirm window's length in seconds, as typed. */
+  readonly 'confirm-within'?: string;
   readonly desired: boolean;
   readonly json: boolean;
   readonly 'dry-run': boolean;
@@ -37,6 +39,7 @@ export function cliValuesFrom(byFlag: ReadonlyMap<string, unknown>): CliValues {
     to: text('to'),
     port: text('port'),
     proto: text('proto'),
+    'confirm-within': text('confirm-within'),
     desired: flag('desired'),
     json: flag('json'),
     'dry-run': flag('dry-run'),

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import type { SignalGuard } from './signal-guard.js';
 import { isConfirmed } from './window-marker.js';
 
 /** confirmed: keep the new state; expired or terminated: roll back (terminated: now, then exit). */
@@ -10,12 +11,10 @@ export interface AwaitOptions {
   readonly closesAt: number;
   /** Read only when it is a terminal: `y` confirms, Ctrl-C rolls back now; a pipe or /dev/null is never read. */
   readonly stdin?: NodeJS.ReadStream;
-  /** Where the signals arrive; the process itself unless a test says otherwise. */
-  readonly signals?: NodeJS.EventEmitter;
+  /** Installed before the apply: SIGTERM or SIGINT (even one during the apply) end the window. */
+  readonly guard: SignalGuard;
   readonly now?: () => number;
-  /** Told about a SIGHUP (the terminal is gone; the window stays open). */
-  readonly onNote?: (message: string) => void;
-  /** Called once the signal handlers are in place: only then may the operator be told the window is open. */
+  /** Called once everything that ends the window is listening: only then may the operator be told it is open. */
   readonly onOpen?: () => void;
 }
 
@@ -24,12 +23,11 @@ const RECHECK_MS = 1000;
 
 /**
  * Waits for the end of a confirm window. Only `pic-reconciler confirm` (a file naming this
- * window) or a `y` typed on the terminal confirm: a lost terminal (SIGHUP) is noted and the
- * window goes on, standard input at end of file is ignored, and SIGTERM or SIGINT end the
- * window at once with a rollback.
+ * window) or a `y` typed on the terminal confirm: a lost terminal (SIGHUP) is noted by the guard
+ * and the window goes on, standard input at end of file is ignored, and SIGTERM or SIGINT end
+ * the window at once with a rollback.
  */
 export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
-  const signals = options.signals ?? process;
   const now = options.now ?? Date.now;
   return new Promise<WindowEnd>((resolve) => {
     let done = false;
@@ -40,13 +38,14 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
       clearTimeout(deadline);
       clearInterval(recheck);
       watcher?.close();
-      signals.off('SIGTERM', terminate);
-      signals.off('SIGINT', terminate);
-      signals.off('SIGHUP', hangup);
       if (options.stdin?.isTTY) {
         options.stdin.off('data', key);
-        options.stdin.setRawMode(false);
         options.stdin.pause();
+        try {
+          options.stdin.setRawMode(false);
+        } catch {
+          // The terminal is gone (SIGHUP): there is no mode left to restore.
+        }
       }
       resolve(end);
     };
@@ -55,18 +54,15 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
         if (yes) finish('confirmed');
       });
     };
-    const terminate = (): void => finish('terminated');
-    const hangup = (): void => options.onNote?.('SIGHUP: the terminal is gone; the window stays open and rolls back unless confirmed');
     const key = (data: Buffer): void => {
       const text = data.toString('utf8');
       if (text.includes('\u0003')) finish('terminated');
       else if (/[yY]/.test(text)) finish('confirmed');
     };
-    const deadline = setTimeout(() => finish('expired'), Math.max(0, options.closesAt - now()));
+    // `confirm` refuses once the window has closed; one that wrote just before still counts.
+    const expire = (): void => void isConfirmed(options.statusDir, options.id).then((yes) => finish(yes ? 'confirmed' : 'expired'));
+    const deadline = setTimeout(expire, Math.max(0, options.closesAt - now()));
     const recheck = setInterval(check, RECHECK_MS);
-    signals.on('SIGTERM', terminate);
-    signals.on('SIGINT', terminate);
-    signals.on('SIGHUP', hangup);
     try {
       watcher = watch(options.statusDir, check);
       watcher.on('error', () => undefined);
@@ -75,9 +71,14 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
     }
     if (options.stdin?.isTTY) {
       options.stdin.setRawMode(true);
+      // A lost terminal errors its reads (EIO): never a reason to end the window, nor a crash.
+      options.stdin.on('error', () => undefined);
       options.stdin.on('data', key);
       options.stdin.resume();
     }
+    // Last, so that a SIGTERM that came during the apply finishes (and undoes the above) at once.
+    options.guard.onTerminate(() => finish('terminated'));
+    if (done) return;
     options.onOpen?.();
     check();
   });

@@ -24,8 +24,11 @@ const markerSchema = z.object({
   /** Random per window, so a confirmation left from an earlier window confirms nothing. */
   id: z.string().regex(/^[0-9a-f]{32}$/),
   pid: z.number().int().positive(),
+  /** The wireguard locator of the cell the snapshot is of: a window of another cell is never answered or rolled back here. */
+  cell: z.string(),
   opened: z.string(),
-  closes: z.string(),
+  /** Null while the apply runs (the window is not open for confirmation yet). */
+  closes: z.string().nullable(),
   snapshot: snapshotSchema,
 });
 

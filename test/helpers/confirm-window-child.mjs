@@ -6,18 +6,16 @@ import { join } from 'node:path';
 const [distDir, configJson, snapshotFile, seconds] = process.argv.slice(2);
 const { controllerConfigSchema, layoutOf } = await import(join(distDir, 'config/controller-config.js'));
 const { openCellTargets } = await import(join(distDir, 'cli/open-cell-targets.js'));
-const { runConfirmWindow } = await import(join(distDir, 'rollback/confirm-window.js'));
+const { openConfirmWindow } = await import(join(distDir, 'rollback/confirm-window.js'));
 
 const config = controllerConfigSchema.parse(JSON.parse(configJson));
-const result = await runConfirmWindow({
+const window = await openConfirmWindow({
   snapshot: JSON.parse(readFileSync(snapshotFile, 'utf8')),
   targets: openCellTargets(config),
   layout: layoutOf(config),
   statusDir: config.status_dir,
-  seconds: Number(seconds),
-  confirmCommand: 'pic-reconciler confirm',
-  stdin: process.stdin,
   print: (line) => process.stderr.write(`${line}\n`),
 });
+const result = await window.wait({ seconds: Number(seconds), confirmCommand: 'pic-reconciler confirm', stdin: process.stdin });
 process.stdout.write(`${JSON.stringify({ end: result.end, restored: result.restore?.restored ?? null, errors: result.restore?.errors ?? [] })}\n`);
 process.exit(result.end === 'confirmed' || result.restore?.restored ? 0 : 1);

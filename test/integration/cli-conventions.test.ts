@@ -61,6 +61,16 @@ describe('CLI conventions', () => {
     expect(help).not.toMatch(/--from </);
   });
 
+  it('apply --help explains --confirm-within and its exit 3; confirm --help its exit codes', async () => {
+    const apply = (await runCli(['apply', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(apply).toContain('--confirm-within <seconds> apply, then keep the new state only if `pic-reconciler confirm` (another shell) or y (this terminal) comes within SECONDS (5-3600)');
+    expect(apply).toContain('e.g. apply --state ./state --confirm-within 120');
+    expect(apply).toMatch(/Exit codes: 0 converged \(with --confirm-within: confirmed\), 3 not confirmed: rolled back and verified, 1 error/);
+    const confirm = (await runCli(['confirm', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(confirm).toContain('Usage: pic-reconciler confirm [options]');
+    expect(confirm).toMatch(/Exit codes: 0 confirmed, 1 nothing to confirm/);
+  });
+
   it('--version and version print the package version and exit 0', async () => {
     for (const args of [['--version'], ['-V'], ['version']]) expect(await runCli(args)).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
   });

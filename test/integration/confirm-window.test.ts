@@ -105,12 +105,12 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     const w = await openWindow(60);
     await w.opened;
     const during = await live();
-    expect(await confirmOpenWindow(bed.config.status_dir ?? '')).toMatchObject({ ok: true });
+    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({ ok: true });
     const { code, stdout } = await w.exited;
     expect(JSON.parse(stdout)).toMatchObject({ end: 'confirmed' });
     expect(code).toBe(0);
     expect(await live()).toBe(during);
-    expect(await confirmOpenWindow(bed.config.status_dir ?? '')).toMatchObject({ ok: false });
+    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({ ok: false });
   });
 
   it('after SIGKILL the window stays open on disk, and the next settle rolls it back', async () => {
@@ -118,7 +118,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     await w.opened;
     w.child.kill('SIGKILL');
     await w.exited;
-    expect(await confirmOpenWindow(bed.config.status_dir ?? '')).toMatchObject({ ok: false, message: expect.stringContaining('process is gone') });
+    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({ ok: false, message: expect.stringContaining('process is gone') });
     const settled = await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout);
     expect(settled).toMatchObject({ kind: 'rolled-back', restore: { restored: true, errors: [] } });
     expect(await live()).toBe(before);

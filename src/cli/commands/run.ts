@@ -1,7 +1,8 @@
-import { holdCellLock } from '../../lock/cell-lock.js';
+import { layoutOf } from '../../config/controller-config.js';
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
 import type { CliValues } from '../cli-values.js';
+import { takeCellForWriting } from '../cell-writer.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
 import { dockerClientFor, openCellTargets, roleContainers } from '../open-cell-targets.js';
 
@@ -11,11 +12,6 @@ export async function runController(values: CliValues): Promise<number> {
   if (stateDir === null) return 1;
   const config = await readConfig(values);
   if (config === null) return 1;
-  const refusal = await holdCellLock(config.targets.wireguard);
-  if (refusal !== null) {
-    printError(refusal);
-    return 1;
-  }
   let targets;
   try {
     targets = openCellTargets(config);
@@ -23,6 +19,8 @@ export async function runController(values: CliValues): Promise<number> {
     printError((error as Error).message);
     return 1;
   }
+  // The lock, and a confirm window: refused while one is open, rolled back first when its process is gone.
+  if (!(await takeCellForWriting(config, stateDir, targets, layoutOf(config)))) return 1;
   const logger = createLogger();
   const controller = new Controller({
     stateDir,

@@ -1,6 +1,7 @@
 import type { CommandDeclaration } from '../command-declaration.js';
 import { applyCommand } from './apply.js';
 import { completionCommand } from './completion.js';
+import { confirmCommand } from './confirm.js';
 import { explainCommand } from './explain.js';
 import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
@@ -14,6 +15,7 @@ export const ALL_COMMANDS: readonly CommandDeclaration[] = [
   validateCommand,
   planCommand,
   applyCommand,
+  confirmCommand,
   runCommand,
   statusCommand,
   explainCommand,

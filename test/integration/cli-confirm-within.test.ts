@@ -1,0 +1,255 @@
+/**
+ * `apply --confirm-within` and `confirm` with the built CLI on a namespace cell, as an operator
+ * runs them: without a confirmation the live cell is byte for byte what it was; `confirm` from
+ * another process keeps the new state; SIGHUP (with stdin at end of file) and SIGTERM never
+ * cancel the rollback; `run` is refused while a window is open, and a window cannot open while
+ * `run` holds the cell; a SIGKILLed window is rolled back by the next writer.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import type { DesiredState } from '../../src/model/desired-state.js';
+import { MARKER_FILE } from '../../src/rollback/window-marker.js';
+import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
+import { builtEntry } from '../helpers/build-dist.js';
+import { requirePrerequisites } from '../helpers/prerequisites.js';
+import { runCli } from '../helpers/run-cli.js';
+import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+
+const ready = requirePrerequisites(['root', 'iptables', 'ip']);
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  /** Resolves once stderr has a line matching the pattern; rejects if the process ends first. */
+  line(pattern: RegExp): Promise<void>;
+  readonly exited: Promise<Exit>;
+}
+
+/** The built CLI as a child process, its output collected. */
+function start(entry: string, args: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): Started {
+  const child = spawn(process.execPath, [entry, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiting: { pattern: RegExp; done: () => void }[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    for (const w of waiting.filter((x) => x.pattern.test(stderr))) w.done();
+  });
+  const exited = new Promise<Exit>((done) => child.once('exit', (code, signal) => setImmediate(() => done({ code, signal, stdout, stderr }))));
+  return {
+    child,
+    exited,
+    line: (pattern) =>
+      new Promise<void>((done, fail) => {
+        if (pattern.test(stderr)) return done();
+        waiting.push({ pattern, done });
+        void exited.then((e) => fail(new Error(`exited ${e.code ?? e.signal} before ${pattern}: ${e.stderr}`)));
+      }),
+  };
+}
+
+const WINDOW_LINE = /confirm within 5 s with `[^`]+`\. The window closes at \d{4}-\d\d-\d\dT[\d:.]+Z/;
+
+describe('apply --confirm-within and confirm on a namespace cell', () => {
+  let bed: TestbedFixture;
+  let state: DesiredState;
+  let entry = '';
+  let oldDir = '';
+  let newDir = '';
+  let configPath = '';
+  let statusDir = '';
+  let before: Record<string, string | null>;
+  const started: ChildProcess[] = [];
+
+  /** The live cell as the operator compares it: iptables-save without counters, rules, routes, VIPs, Corefile. */
+  const live = async (): Promise<Record<string, string | null>> => ({
+    iptables: (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
+    rules: await nsRunOk(bed.cell.wg, ['ip', '-j', 'rule']),
+    routes: await nsRunOk(bed.cell.wg, ['ip', '-j', 'route', 'show', 'table', 'all']),
+    addresses: await nsRunOk(bed.cell.lan, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']),
+    corefile: await readFile(bed.corefilePath, 'utf8').catch(() => null),
+  });
+  const markerExists = (): Promise<boolean> => access(join(statusDir, MARKER_FILE)).then(() => true, () => false);
+  const applyWindow = (stdin: 'ignore' | 'pipe' = 'ignore'): Started => {
+    const s = start(entry, ['apply', '--state', newDir, '--config', configPath, '--confirm-within', '5'], stdin);
+    started.push(s.child);
+    return s;
+  };
+
+  beforeAll(async () => {
+    if (!ready.ok) return;
+    entry = builtEntry('cli/main.js');
+    state = await loadValidState('state');
+    bed = await createTestbed(state);
+    oldDir = join(bed.workDir, 'state-old');
+    newDir = join(bed.workDir, 'state-new');
+    await cp('state', oldDir, { recursive: true });
+    await cp('state', newDir, { recursive: true });
+    // The new state changes every part: filter rules (bob), policy rules and routes (carol's exit), a VIP and the Corefile (a service).
+    const edit = async (file: string, change: (json: Record<string, unknown>) => void): Promise<void> => {
+      const json = JSON.parse(await readFile(join(newDir, file), 'utf8')) as Record<string, unknown>;
+      change(json);
+      await writeFile(join(newDir, file), JSON.stringify(json));
+    };
+    await edit('peers/bob.json', (j) => (j.internet_access = true));
+    await edit('peers/carol.json', (j) => delete j.route_via);
+    await edit('cell.json', (j) => (j.services = [...(j.services as string[]), 'photos']));
+    statusDir = join(bed.workDir, 'status');
+    configPath = join(bed.workDir, 'config.json');
+    await writeFile(configPath, JSON.stringify({ ...bed.config, status_dir: statusDir, resync_seconds: 3_600 }));
+  }, 120_000);
+  afterAll(async () => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await bed?.dispose();
+    await cleanupNamespaces();
+  });
+  beforeEach(async () => {
+    if (!ready.ok) return;
+    expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
+    before = await live();
+  });
+
+  it('without a confirmation restores the old cell byte for byte when the window closes, exit 3', async () => {
+    const w = applyWindow();
+    await w.line(WINDOW_LINE);
+    const during = await live();
+    for (const part of ['iptables', 'rules', 'routes', 'addresses', 'corefile']) expect(during[part], part).not.toBe(before[part]);
+    expect(await markerExists()).toBe(true);
+    const { code, stderr } = await w.exited;
+    expect(stderr).toContain(`\`pic-reconciler confirm --state ${newDir} --config ${configPath}\``);
+    expect(stderr).toContain('not confirmed in time: restoring the previous state');
+    expect(stderr).toContain('restored and verified');
+    expect(code).toBe(3);
+    expect(await live()).toEqual(before);
+    expect(await markerExists()).toBe(false);
+  });
+
+  it('keeps the new state when `confirm` comes from another process; a second confirm has nothing to confirm', async () => {
+    const w = applyWindow();
+    await w.line(WINDOW_LINE);
+    const during = await live();
+    const confirmed = await runCli(['confirm', '--state', newDir, '--config', configPath]);
+    expect(confirmed).toMatchObject({ code: 0, stdout: expect.stringContaining('confirmed: the apply of') });
+    const { code, stderr } = await w.exited;
+    expect(stderr).toContain('confirmed: the new state stays');
+    expect(code).toBe(0);
+    expect(await live()).toEqual(during);
+    expect(await markerExists()).toBe(false);
+    const again = await runCli(['confirm', '--state', newDir, '--config', configPath]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^pic-reconciler: nothing to confirm: no confirm window is open in .*\n$/);
+  });
+
+  it('SIGHUP and standard input at end of file neither confirm nor cancel: the window still rolls back', async () => {
+    const w = applyWindow('pipe');
+    await w.line(WINDOW_LINE);
+    w.child.stdin?.end('y\n');
+    w.child.kill('SIGHUP');
+    const { code, stderr } = await w.exited;
+    expect(stderr).toContain('SIGHUP: the terminal is gone');
+    expect(stderr).toContain('not confirmed in time');
+    expect(code).toBe(3);
+    expect(await live()).toEqual(before);
+  });
+
+  it('SIGTERM during the window rolls back at once, then exits 3', async () => {
+    const w = applyWindow();
+    await w.line(WINDOW_LINE);
+    const t0 = performance.now();
+    w.child.kill('SIGTERM');
+    const { code, stderr } = await w.exited;
+    expect(stderr).toContain('terminated: restoring the previous state');
+    expect(code).toBe(3);
+    expect(performance.now() - t0).toBeLessThan(4_000);
+    expect(await live()).toEqual(before);
+    expect(await markerExists()).toBe(false);
+  });
+
+  it('SIGTERM once the window is armed, before it is announced (during the apply), still rolls back', async () => {
+    const w = applyWindow();
+    await w.line(/^confirm window: snapshot taken .*; applying/m);
+    w.child.kill('SIGTERM');
+    const { code, stderr } = await w.exited;
+    expect(stderr).toContain('terminated: restoring the previous state');
+    expect(code).toBe(3);
+    expect(await live()).toEqual(before);
+    expect(await markerExists()).toBe(false);
+  });
+
+  it('while a window is open: run and apply are refused naming it, confirm for another cell answers nothing', async () => {
+    const w = applyWindow();
+    await w.line(WINDOW_LINE);
+    const run = await runCli(['run', '--state', oldDir, '--config', configPath]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^pic-reconciler: a confirm window is open \\(pid ${w.child.pid}, closes at [^)]+\\)`));
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    const apply = await runCli(['apply', '--state', oldDir, '--config', configPath]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain(`a confirm window is open (pid ${w.child.pid}`);
+    const otherConfig = join(bed.workDir, 'config-other.json');
+    await writeFile(otherConfig, JSON.stringify({ ...bed.config, status_dir: statusDir, targets: { ...bed.config.targets, wireguard: `netns:pict-${process.pid}-other` } }));
+    const other = await runCli(['confirm', '--state', newDir, '--config', otherConfig]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${bed.config.targets.wireguard}`);
+    w.child.kill('SIGTERM');
+    expect((await w.exited).code).toBe(3);
+    expect(await live()).toEqual(before);
+  });
+
+  it('apply --confirm-within is refused while run holds the cell, and opens no window', async () => {
+    const run = start(entry, ['run', '--state', oldDir, '--config', configPath]);
+    started.push(run.child);
+    let out = '';
+    await new Promise<void>((done) => run.child.stdout?.on('data', (chunk: Buffer) => /"msg":"reconcile converged"/.test((out += chunk.toString())) && done()));
+    const apply = await runCli(['apply', '--state', newDir, '--config', configPath, '--confirm-within', '5']);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain(`another writer holds this cell: pid ${run.child.pid} (`);
+    expect(apply.stdout).toBe('');
+    expect(await markerExists()).toBe(false);
+    expect(await live()).toEqual(before);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('after SIGKILL the marker stays, confirm says the process is gone, and the next apply rolls the window back first', async () => {
+    const w = applyWindow();
+    await w.line(WINDOW_LINE);
+    w.child.kill('SIGKILL');
+    await w.exited;
+    expect(await markerExists()).toBe(true);
+    const confirmed = await runCli(['confirm', '--state', newDir, '--config', configPath]);
+    expect(confirmed.code).toBe(1);
+    expect(confirmed.stderr).toContain('(the process is gone); the next run or apply rolls it back');
+    // The old state on the rolled-back cell: the apply itself has nothing left to write.
+    const next = await runCli(['apply', '--state', oldDir, '--config', configPath]);
+    expect(next.stderr).toContain('the one left open by a process that is gone was rolled back to its snapshot first');
+    expect(next.stdout).toContain('converged (0 restore, 0 ip batch, 0 file write, 0 signal)');
+    expect(next.code).toBe(0);
+    expect(await live()).toEqual(before);
+    expect(await markerExists()).toBe(false);
+  });
+});
+
+describe('apply --confirm-within: bad values', () => {
+  it.each([
+    [['--confirm-within', '4'], '--confirm-within 4: must be 5 to 3600 seconds'],
+    [['--confirm-within', '3601'], '--confirm-within 3601: must be 5 to 3600 seconds'],
+    [['--confirm-within', '1e3'], '--confirm-within 1e3: expected whole seconds, 5 to 3600'],
+    [['--confirm-within', '30', '--dry-run'], '--confirm-within and --dry-run cannot go together'],
+  ])('%j is one line on stderr and exit 1', async (flags, message) => {
+    const result = await runCli(['apply', '--state', 'state', ...flags]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`^pic-reconciler: ${message.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}[^\n]*\n$`));
+  });
+});
