@@ -139,7 +139,7 @@ export class Controller {
     this.reporter.lastGoodDropped(this.store.readError);
     if (this.deps.serveHttp !== false) {
       this.server = await serveStatus(config.listen, this);
-      logger.info({ listen: this.listening() }, 'serving /healthz /readyz /metrics /status');
+      logger.info({ listen: this.listening() }, 'serving / (status page) /healthz /readyz /metrics /status');
     }
     await this.sources.start();
     this.runner.trigger('startup');
