@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { serveStatus } from '../../src/http/serve-status.js';
 import { Controller } from '../../src/loop/controller.js';
-import { conditionOf } from '../../src/loop/controller-status.js';
+import { conditionOf, INITIAL_STATUS, type ControllerStatus } from '../../src/loop/controller-status.js';
 import { createLogger } from '../../src/loop/logger.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -120,5 +124,34 @@ describe('status page in a real headless Chromium against a controller on a name
     await shows('file-errors', 'every state file is valid');
     await shows('held-back', 'nothing held back');
     expect(problems).toEqual([]);
+  });
+
+  it('draws a matrix from /status with the differences to the desired state marked (the shape the lead connects)', async () => {
+    const hostile = '<b onmouseover=alert(1)>eve</b>';
+    const status: ControllerStatus = {
+      ...INITIAL_STATUS,
+      matrix: {
+        rows: ['alice', hostile],
+        columns: ['internet', 'api'],
+        cells: [
+          [{ reaches: true, differs: false }, { reaches: false, differs: false }],
+          [{ reaches: true, differs: true, detail: 'accept at FORWARD rule 1 (foreign)' }, { reaches: null, differs: false }],
+        ],
+      },
+    };
+    const server: Server = await serveStatus('127.0.0.1:0', { status: () => status, metrics: { registry: new Registry() } });
+    try {
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await shows('matrix', '1 difference(s) to the desired state');
+      const text = await section('matrix');
+      expect(text).toMatch(/alice\s+reaches\s+dropped/);
+      expect(text).toContain(`${hostile}\treaches ≠ desired\tunknown`);
+      expect(await page.locator('#matrix .differs').allInnerTexts()).toEqual(['reaches ≠ desired']);
+      expect(await page.locator('#matrix b').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 });

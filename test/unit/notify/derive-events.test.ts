@@ -19,6 +19,18 @@ describe('deriveEvents', () => {
     expect(deriveEvents(next, next, 'home', NOW)).toEqual([]);
   });
 
+  it('leaves a held-back (degraded) pass and a guarded one to file_broken and deletion_held_back', () => {
+    const prev = { status: status({ lastReconcile: pass('r1', true) }) };
+    const summary = (id: string, result: 'degraded' | 'refused') => ({ id, triggers: ['state'], startedAt: NOW.toISOString(), durationMs: 5, result, actions: {} });
+    const degraded = { status: status({ lastReconcile: pass('r2', false, ['held back']), recentPasses: [summary('r2', 'degraded')] }) };
+    expect(deriveEvents(prev, degraded, 'home', NOW)).toEqual([]);
+    const guarded = { status: status({ lastReconcile: pass('r3', false, ['guard']), recentPasses: [summary('r3', 'refused')], massDeleteGuard: { blocked: true, reason: 'guard' } }) };
+    expect(deriveEvents(prev, guarded, 'home', NOW).map((e) => e.event)).toEqual(['deletion_held_back']);
+    // Refused by a failing AccessTest (no guard): nothing was applied, and that is told.
+    const refused = { status: status({ lastReconcile: pass('r4', false, ['test fails']), recentPasses: [summary('r4', 'refused')] }) };
+    expect(deriveEvents(prev, refused, 'home', NOW).map((e) => e.event)).toEqual(['not_converged']);
+  });
+
   it('tells a file broken and recovered at the change only', () => {
     const broken = { status: status({ fileErrors: [{ file: 'peers/bob.json', pointer: '/ip', message: 'bad IP' }] }) };
     const clean = { status: status({}) };
