@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECENT_PASSES, RECENT_REPAIRS, restoredRules, withRecentActivity, type DriftRepair, type PassSummary } from '../../../src/loop/recent-activity.js';
+import { RECENT_PASSES, RECENT_REPAIRS, restoredRules, withRecentActivity, type DriftRepair, type PassSummary, type RecentActivity } from '../../../src/loop/recent-activity.js';
 import { matrixDifferences } from '../../../src/model/access-matrix-view.js';
 
 const pass = (i: number): PassSummary => ({ id: `r${i}`, triggers: ['resync'], startedAt: '2026-12-02T06:00:00.000Z', durationMs: i, result: 'converged', actions: {} });
@@ -7,7 +7,7 @@ const repair = (i: number): DriftRepair => ({ time: '2026-12-02T06:00:00.000Z', 
 
 describe('recent passes and drift repairs', () => {
   it('keeps the newest first and drops the oldest beyond the bound', () => {
-    let activity = { recentPasses: [] as PassSummary[], recentRepairs: [] as DriftRepair[] };
+    let activity: RecentActivity = { recentPasses: [], recentRepairs: [] };
     for (let i = 1; i <= 30; i++) activity = withRecentActivity(activity, pass(i), [repair(2 * i - 1), repair(2 * i)]);
     expect(activity.recentPasses.map((p) => p.id)).toEqual(Array.from({ length: RECENT_PASSES }, (_, k) => `r${30 - k}`));
     expect(activity.recentRepairs).toHaveLength(RECENT_REPAIRS);
