@@ -88,10 +88,15 @@ describe('controller webhook events on a namespace cell, to a receiver on 127.0.
 
   it('sends drift_repaired when a rule is deleted by hand', async () => {
     const since = events.length;
+    // `iptables -S` prints `-N` first, then each rule as `-A CHAIN spec`.
+    const deleted = (await nsRunOk(bed.cell.wg, ['iptables', '-S', 'PIC-PEER-10-0-0-3'])).split('\n')[1]?.replace(/^-A PIC-PEER-10-0-0-3 /, '');
     await nsRunOk(bed.cell.wg, ['iptables', '-D', 'PIC-PEER-10-0-0-3', '1']);
     controller?.trigger('resync');
     const repaired = await eventAfter(since, 'drift_repaired');
     expect(repaired).toMatchObject({ cell: 'home', summary: '1 live change undone', details: { actions: { 'update-chain': 1 } } });
+    // The event says what was put back: exactly the rule deleted by hand.
+    expect(deleted).toMatch(/-j ACCEPT$/);
+    expect(repaired.details['repairs']).toEqual([expect.objectContaining({ kind: 'update-chain', subject: 'filter/PIC-PEER-10-0-0-3', rules: [deleted] })]);
     expect(status().recentRepairs[0]).toMatchObject({ kind: 'update-chain', subject: 'filter/PIC-PEER-10-0-0-3', reconcile: repaired.reconcile });
   });
 

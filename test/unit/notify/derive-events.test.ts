@@ -12,7 +12,7 @@ describe('deriveEvents', () => {
     const prev = { status: status({ lastReconcile: pass('r1', true) }) };
     const next = { status: status({ lastReconcile: pass('r2', false, ['not converged: 1 actions still pending after apply']) }), driftRepairs: { 'update-chain': 2, 'add-address': 0 } };
     expect(deriveEvents(prev, next, 'home', NOW)).toEqual([
-      { event: 'drift_repaired', time: NOW.toISOString(), cell: 'home', reconcile: 'r2', summary: '2 live changes undone', details: { actions: { 'update-chain': 2 } } },
+      { event: 'drift_repaired', time: NOW.toISOString(), cell: 'home', reconcile: 'r2', summary: '2 live changes undone', details: { actions: { 'update-chain': 2 }, repairs: [] } },
       { event: 'not_converged', time: NOW.toISOString(), cell: 'home', reconcile: 'r2', summary: 'not converged: 1 actions still pending after apply', details: { errors: ['not converged: 1 actions still pending after apply'], triggers: ['resync'] } },
     ]);
     // The same pass seen again (a load between passes) tells nothing new.
