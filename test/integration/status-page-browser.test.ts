@@ -54,7 +54,8 @@ describe('status page in a real headless Chromium against a controller on a name
       allowMassDelete: false,
     });
     await controller.start();
-    await waitFor('the first converged pass', () => conditionOf(controller?.status() ?? { conditions: [] } as never, 'Ready')?.status === 'True', 15_000);
+    const started = controller;
+    await waitFor('the first converged pass', () => conditionOf(started.status(), 'Ready')?.status === 'True', 15_000);
     profile = await mkdtemp(join(tmpdir(), 'pict-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = context.pages()[0] ?? (await context.newPage());
