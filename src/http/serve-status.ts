@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { hostAllowed } from './host-allowed.js';
 import type { ControllerMetrics } from './metrics.js';
+import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from './status-page.js';
 
 /** The part of /status this server reads; the loop's ControllerStatus is one (http/ imports nothing from loop/). */
 export interface StatusDocument {
@@ -22,7 +23,7 @@ function isReady(status: StatusDocument): boolean {
 const MAX_LISTED_ERRORS = 200;
 
 /**
- * Read-only HTTP surface: /healthz, /readyz, /metrics, /status. GET and HEAD only;
+ * Read-only HTTP surface: / (the status page), /healthz, /readyz, /metrics, /status. GET and HEAD only;
  * nothing here can change the cell. Binds where `listen` says (loopback by default), and
  * answers only a Host that names that address (421 otherwise: DNS rebinding).
  */
@@ -39,13 +40,16 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
-    const send = (code: number, type: string, body: string): void => {
-      res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    const send = (code: number, type: string, body: string, headers: Readonly<Record<string, string>> = {}): void => {
+      res.writeHead(code, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     const path = (req.url ?? '/').split('?')[0];
     const status = source.status();
     switch (path) {
+      case '/':
+        send(200, 'text/html; charset=utf-8', STATUS_PAGE_HTML, STATUS_PAGE_HEADERS);
+        return;
       case '/healthz':
         send(200, 'text/plain', 'ok\n');
         return;

@@ -42,6 +42,8 @@ export interface ReconcileRequest {
 export interface ReconcileReport extends ReconcileRequest {
   readonly startedAt: Date;
   readonly durationMs: number;
+  /** The Cell's name in the last state that had one; null before any. */
+  readonly cell: string | null;
   readonly result: PassResult;
   /** Why the cell is not ready (the guard's words, the first errors); empty when converged. */
   readonly message: string;
@@ -74,7 +76,7 @@ const NO_COUNTS: DesiredCounts = { peers: 0, links: 0, services: 0 };
 const NOTHING = Symbol('nothing desired');
 type Desired = DesiredState | typeof NOTHING;
 
-type Outcome = Omit<ReconcileReport, keyof ReconcileRequest | 'startedAt' | 'durationMs' | 'load' | 'storeError'>;
+type Outcome = Omit<ReconcileReport, keyof ReconcileRequest | 'startedAt' | 'durationMs' | 'cell' | 'load' | 'storeError'>;
 type LoadFields = Pick<ReconcileReport, 'load' | 'storeError'>;
 
 /** The actions of a pass that count as applied: those apply reports as really written. */
@@ -126,7 +128,7 @@ export class CellReconciler {
       const message = error instanceof Error ? error.message : String(error);
       outcome = { ...stopped('error', message, null), load: null, storeError: null };
     }
-    return { ...request, startedAt, durationMs: Math.round(clock.monotonicMs() - t0), ...outcome };
+    return { ...request, startedAt, durationMs: Math.round(clock.monotonicMs() - t0), cell: this.previous?.state?.cell.name ?? null, ...outcome };
   }
 
   private async run(): Promise<Outcome & LoadFields> {

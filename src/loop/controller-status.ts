@@ -7,6 +7,8 @@
 import type { StateIssue } from '../load/state-issue.js';
 import type { HeldBack } from '../model/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
+import type { AccessMatrixView } from '../model/access-matrix-view.js';
+import type { RecentActivity } from './recent-activity.js';
 
 export type { PassResult };
 
@@ -37,7 +39,9 @@ export interface DesiredCounts {
   readonly services: number;
 }
 
-export interface ControllerStatus {
+export interface ControllerStatus extends RecentActivity {
+  /** The Cell's name from the state; null before a state was loaded. */
+  readonly cell: string | null;
   readonly conditions: readonly Condition[];
   readonly lastReconcile: LastReconcile | null;
   readonly fileErrors: readonly StateIssue[];
@@ -47,6 +51,8 @@ export interface ControllerStatus {
   readonly heldBack: readonly HeldBack[];
   /** Why the remembered last good state could not be used at startup, or null. */
   readonly lastGoodError: string | null;
+  /** Who reaches what by the live rules, differences to the desired state marked; null when not computed. */
+  readonly matrix: AccessMatrixView | null;
 }
 
 export const INITIAL_STATUS: ControllerStatus = {
@@ -63,6 +69,10 @@ export const INITIAL_STATUS: ControllerStatus = {
   massDeleteGuard: { blocked: false, reason: null },
   heldBack: [],
   lastGoodError: null,
+  cell: null,
+  recentPasses: [],
+  recentRepairs: [],
+  matrix: null,
 };
 
 /** Sets one condition, keeping its lastTransitionTime unless the status changed. */

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { ControllerConfig } from '../config/controller-config.js';
 import type { ControllerMetrics } from '../http/metrics.js';
 import { serveStatus } from '../http/serve-status.js';
+import { createPassNotifier, type PassNotifier } from '../notify/pass-notifier.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 import type Docker from 'dockerode';
@@ -66,6 +67,8 @@ export class Controller {
   private readonly store: LastGoodMemory;
   private readonly newId: () => string;
   private server: Server | null = null;
+  /** Events to `notify.webhook`, when the config names one. */
+  private readonly notifier: PassNotifier | null;
   private started = 0;
   private waiters: { readonly after: number; readonly done: () => void }[] = [];
 
@@ -73,7 +76,8 @@ export class Controller {
     const clock = deps.clock ?? SYSTEM_CONTROLLER_CLOCK;
     this.newId = deps.newId ?? randomReconcileId;
     this.files = new StateFileCache(deps.stateDir);
-    this.reporter = new PassReporter(deps.logger, clock);
+    this.reporter = new PassReporter(deps.logger, clock, (previous, next, repairs) => this.notifier?.listener(previous, next, repairs));
+    this.notifier = deps.config.notify === null ? null : createPassNotifier(deps.config.notify.webhook, this.reporter.metrics.registry, deps.logger, clock);
     this.store = deps.store ?? new LastGoodStore(deps.config.status_dir ?? join(resolve(deps.stateDir), '.status'));
     this.reconciler = new CellReconciler({
       config: deps.config,
@@ -135,16 +139,17 @@ export class Controller {
     this.reporter.lastGoodDropped(this.store.readError);
     if (this.deps.serveHttp !== false) {
       this.server = await serveStatus(config.listen, this);
-      logger.info({ listen: this.listening() }, 'serving /healthz /readyz /metrics /status');
+      logger.info({ listen: this.listening() }, 'serving / (status page) /healthz /readyz /metrics /status');
     }
     await this.sources.start();
     this.runner.trigger('startup');
   }
 
-  /** Finishes the pass in flight, then stops every watcher, timer and the server. */
+  /** Finishes the pass in flight, then stops every watcher, timer, the server and the notifier (after a short drain). */
   async stop(): Promise<void> {
     await this.runner.stop();
     await this.sources.close();
+    await this.notifier?.close();
     if (this.server !== null) {
       const server = this.server;
       server.closeAllConnections();

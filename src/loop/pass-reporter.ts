@@ -5,6 +5,10 @@ import type { ReconcileReport, ReconcileRequest } from './cell-reconciler.js';
 import type { ControllerClock } from './controller-clock.js';
 import { INITIAL_STATUS, withLoadResult, withPassReport, type ControllerStatus } from './controller-status.js';
 import type { Logger } from './logger.js';
+import { restoredRules, withRecentActivity, type DriftRepair } from './recent-activity.js';
+
+/** Told after each recorded pass: the status before and after it, and the drift repairs by kind (the notifier listens). */
+export type PassListener = (previous: ControllerStatus, next: ControllerStatus, driftRepairs: Readonly<Record<string, number>>) => void;
 
 /** Errors listed in /status and in a log line for one reconcile; the count is in the message. */
 const MAX_PASS_ERRORS = 20;
@@ -53,6 +57,7 @@ export class PassReporter {
   constructor(
     private readonly logger: Logger,
     private readonly clock: Pick<ControllerClock, 'date'>,
+    private readonly listener: PassListener | null = null,
   ) {}
 
   status(): ControllerStatus {
@@ -73,6 +78,8 @@ export class PassReporter {
     const log = this.logger.child({ reconcile: report.id });
     const { metrics } = this;
     const now = this.clock.date();
+    const previous = this.current;
+    const repairs: DriftRepair[] = [];
     if (report.load !== null) {
       this.noteIssues(report.load.issues, log);
       this.current = withLoadResult(this.current, report.load.issues, now);
@@ -84,7 +91,9 @@ export class PassReporter {
       metrics.actionsApplied.inc({ kind: action.kind });
       if (!report.driftRepaired) continue;
       metrics.driftRepairs.inc({ kind: action.kind });
-      log.info({ kind: action.kind, subject: subjectOf(action), reason: action.reason }, 'drift repaired');
+      const repair = { kind: action.kind, subject: subjectOf(action), reason: action.reason };
+      log.info(repair, 'drift repaired');
+      repairs.push({ time: now.toISOString(), reconcile: report.id, ...repair, rules: restoredRules(action) });
     }
     const { result } = report;
     const converged = result === 'converged';
@@ -114,6 +123,9 @@ export class PassReporter {
       },
       now,
     );
+    const summary = { id: report.id, triggers: report.triggers, startedAt: report.startedAt.toISOString(), durationMs: report.durationMs, result, actions };
+    this.current = { ...this.current, cell: report.cell ?? this.current.cell, ...withRecentActivity(this.current, summary, repairs) };
+    this.listener?.(previous, this.current, report.driftRepaired ? actions : {});
     const line = { trigger: report.triggers, durationMs: report.durationMs, result, converged, actions, ...report.work };
     if (converged) log.info(line, 'reconcile converged');
     else if (result === 'degraded') log.warn({ ...line, heldBack: report.heldBack }, `reconcile degraded: ${report.message}`);

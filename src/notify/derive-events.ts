@@ -26,9 +26,14 @@ export function deriveEvents(previous: NotifyInput, next: NotifyInput, cell: str
   const repairs = Object.entries(next.driftRepairs ?? {}).filter(([, n]) => n > 0);
   if (newPass && repairs.length > 0) {
     const total = repairs.reduce((sum, [, n]) => sum + n, 0);
-    events.push(event('drift_repaired', `${total} live ${total === 1 ? 'change' : 'changes'} undone`, { actions: Object.fromEntries(repairs) }));
+    // What was put back, as the status page lists it (bounded there): kind, subject, reason, rules.
+    const restored = next.status.recentRepairs.filter((r) => r.reconcile === reconcile).map(({ kind, subject, reason, rules }) => ({ kind, subject, reason, rules }));
+    events.push(event('drift_repaired', `${total} live ${total === 1 ? 'change' : 'changes'} undone`, { actions: Object.fromEntries(repairs), repairs: restored }));
   }
-  if (newPass && !last.converged) events.push(event('not_converged', last.errors[0] ?? 'the pass did not converge', { errors: last.errors, triggers: last.triggers }));
+  // A pass held back by a broken file is told by file_broken, one the guard stopped by deletion_held_back.
+  const result = next.status.recentPasses.find((p) => p.id === reconcile)?.result;
+  const toldElsewhere = result === 'degraded' || (result === 'refused' && next.status.massDeleteGuard.blocked);
+  if (newPass && !last.converged && !toldElsewhere) events.push(event('not_converged', last.errors[0] ?? 'the pass did not converge', { errors: last.errors, triggers: last.triggers }));
 
   const before = new Map(previous.status.fileErrors.map((i) => [i.file, i]));
   const after = new Map(next.status.fileErrors.map((i) => [i.file, i]));

@@ -3,13 +3,15 @@ import { delimiter, join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 
 /** What an integration suite needs from the machine. */
-export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox';
+export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium';
 
 const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
   iptables: 'iptables',
   ip: 'ip',
   docker: 'docker',
   busybox: 'busybox',
+  // The status page's browser test (Debian's chromium package).
+  chromium: 'chromium',
 };
 
 export interface PrerequisiteCheck {

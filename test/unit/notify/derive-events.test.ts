@@ -12,11 +12,23 @@ describe('deriveEvents', () => {
     const prev = { status: status({ lastReconcile: pass('r1', true) }) };
     const next = { status: status({ lastReconcile: pass('r2', false, ['not converged: 1 actions still pending after apply']) }), driftRepairs: { 'update-chain': 2, 'add-address': 0 } };
     expect(deriveEvents(prev, next, 'home', NOW)).toEqual([
-      { event: 'drift_repaired', time: NOW.toISOString(), cell: 'home', reconcile: 'r2', summary: '2 live changes undone', details: { actions: { 'update-chain': 2 } } },
+      { event: 'drift_repaired', time: NOW.toISOString(), cell: 'home', reconcile: 'r2', summary: '2 live changes undone', details: { actions: { 'update-chain': 2 }, repairs: [] } },
       { event: 'not_converged', time: NOW.toISOString(), cell: 'home', reconcile: 'r2', summary: 'not converged: 1 actions still pending after apply', details: { errors: ['not converged: 1 actions still pending after apply'], triggers: ['resync'] } },
     ]);
     // The same pass seen again (a load between passes) tells nothing new.
     expect(deriveEvents(next, next, 'home', NOW)).toEqual([]);
+  });
+
+  it('leaves a held-back (degraded) pass and a guarded one to file_broken and deletion_held_back', () => {
+    const prev = { status: status({ lastReconcile: pass('r1', true) }) };
+    const summary = (id: string, result: 'degraded' | 'refused') => ({ id, triggers: ['state'], startedAt: NOW.toISOString(), durationMs: 5, result, actions: {} });
+    const degraded = { status: status({ lastReconcile: pass('r2', false, ['held back']), recentPasses: [summary('r2', 'degraded')] }) };
+    expect(deriveEvents(prev, degraded, 'home', NOW)).toEqual([]);
+    const guarded = { status: status({ lastReconcile: pass('r3', false, ['guard']), recentPasses: [summary('r3', 'refused')], massDeleteGuard: { blocked: true, reason: 'guard' } }) };
+    expect(deriveEvents(prev, guarded, 'home', NOW).map((e) => e.event)).toEqual(['deletion_held_back']);
+    // Refused by a failing AccessTest (no guard): nothing was applied, and that is told.
+    const refused = { status: status({ lastReconcile: pass('r4', false, ['test fails']), recentPasses: [summary('r4', 'refused')] }) };
+    expect(deriveEvents(prev, refused, 'home', NOW).map((e) => e.event)).toEqual(['not_converged']);
   });
 
   it('tells a file broken and recovered at the change only', () => {
