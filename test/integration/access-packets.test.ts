@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveDataplane } from '../../src/access/build-dataplane.js';
 import { evaluateConnection } from '../../src/access/evaluate-connection.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { cleanupNamespaces, nsRunOk, run } from '../../src/testbed/netns.js';
 import { probeMatrix } from '../../src/testbed/probe-matrix.js';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCellTargets } from '../../src/cli/open-cell-targets.js';
+import { openCellTargets } from '../../src/targets/open-cell-targets.js';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { trackingReloads } from '../../src/targets/dns-reloader.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';

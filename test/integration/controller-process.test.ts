@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { withDeadline } from '../../src/targets/deadline.js';
 import { runContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { createDockerClient } from '../../src/targets/docker-client.js';

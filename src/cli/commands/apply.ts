@@ -3,12 +3,12 @@ import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
 import { holdCellLock } from '../../lock/cell-lock.js';
 import { refuseFailingTests } from '../refuse-failing-tests.js';
-import { massDeleteGuard } from '../../loop/mass-delete-guard.js';
-import { reconcileCell } from '../../loop/reconcile-cell.js';
+import { massDeleteGuard } from '../../pass/mass-delete-guard.js';
+import { reconcileCell } from '../../pass/reconcile-cell.js';
 import { formatPlanText, planToJson } from '../../plan/format-plan.js';
 import type { CliValues } from '../cli-values.js';
 import { printError, printIssues, readConfig, requireOption } from '../cli-common.js';
-import { openCellTargets } from '../open-cell-targets.js';
+import { openCellTargets } from '../../targets/open-cell-targets.js';
 import { planForStdout } from '../plan-colour.js';
 
 /** `apply`: one verified reconcile, held back by the mass-delete guard like the loop. Exit 0 converged, 1 error. */

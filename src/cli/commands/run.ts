@@ -3,7 +3,7 @@ import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
 import type { CliValues } from '../cli-values.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
-import { dockerClientFor, openCellTargets, roleContainers } from '../open-cell-targets.js';
+import { dockerClientFor, openCellTargets, roleContainers } from '../../targets/open-cell-targets.js';
 
 /** `run`: the controller loop, until SIGTERM or SIGINT; exits 0 after finishing the pass in flight. */
 export async function runController(values: CliValues): Promise<number> {

@@ -1,8 +1,8 @@
 import type { ControllerConfig } from '../config/controller-config.js';
 import type { CellTargets } from '../model/cell-targets.js';
-import { dockerClient } from '../targets/docker-client.js';
+import { dockerClient } from './docker-client.js';
 import type Docker from 'dockerode';
-import { parseLocator, resolveApiAddressSource, resolveDnsReloader, resolveTarget, type LocatorResult } from '../targets/resolve-locator.js';
+import { parseLocator, resolveApiAddressSource, resolveDnsReloader, resolveTarget, type LocatorResult } from './resolve-locator.js';
 
 function unwrap<T>(result: LocatorResult<T>): T {
   if (!result.ok) throw new Error(result.error);
