@@ -1,3 +1,4 @@
+import { configFileJson } from '../../config/controller-config.js';
 import { holdCellLock } from '../../lock/cell-lock.js';
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
@@ -45,7 +46,7 @@ export async function runController(values: CliValues): Promise<number> {
     await controller.stop();
     return 1;
   }
-  logger.info({ state: stateDir, targets: config.targets, allowMassDelete: values['allow-mass-delete'] }, 'controller started');
+  logger.info({ state: stateDir, targets: configFileJson(config).targets, allowMassDelete: values['allow-mass-delete'] }, 'controller started');
   const signal = await stopping;
   logger.info({ signal }, 'stopping: finishing the reconcile in flight');
   await controller.stop();
