@@ -14,7 +14,7 @@
  */
 import type { Cell, CellLink, Peer, Resource } from '../model/desired-state.js';
 import { cidrContains, cidrsOverlap, parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
-import { cellChainName } from '../render/chain-names.js';
+import { cellChainName } from '../model/chain-names.js';
 import { resourceKey } from './loaded-state.js';
 import { hostAddressProblem } from './host-address.js';
 import { stateIssue, toPointer, type StateIssue } from './state-issue.js';

@@ -5,7 +5,7 @@ import { accountFor, heldByFallbacks, holdBackUnresolved, holdersOf, NO_ACCOUNTI
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
-import { peerChainName } from '../../../src/render/chain-names.js';
+import { peerChainName } from '../../../src/model/chain-names.js';
 import { CELL, link, peer, stateFiles } from '../load/helpers.js';
 import { liveCell, render } from '../loop/live-cell.js';
 
