@@ -6,7 +6,7 @@
 import type { CellLink, DesiredState, Peer } from '../model/desired-state.js';
 import type { IptablesModel, TableName } from '../model/iptables.js';
 import { parseCidr } from '../model/ipv4.js';
-import { cellChainName, FORWARD_CHAIN, peerChainName } from '../render/chain-names.js';
+import { cellChainName, FORWARD_CHAIN, peerChainName } from '../model/chain-names.js';
 import type { RuleSource, SourceLookup } from './access-types.js';
 
 /** `Kind/name` → where the resource sits in the state folder. */

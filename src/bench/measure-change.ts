@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { isRestoreCommand } from '../apply/apply-plan.js';
-import type { ReconcileTimings } from '../loop/reconcile-cell.js';
+import type { ReconcileTimings } from '../pass/reconcile-cell.js';
 import { Controller } from '../loop/controller.js';
 import { isReady } from '../loop/controller-status.js';
 import { createNetnsCell } from './netns-cell.js';

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { configFileJson } from '../config/controller-config.js';
 import { createNetnsCell } from './netns-cell.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -31,7 +32,7 @@ function statusField(status: string, field: string): number {
 export async function measureMemory(stateDir: string): Promise<MemoryRun> {
   const cell = await createNetnsCell();
   const configFile = join(cell.workDir, 'config.json');
-  await writeFile(configFile, JSON.stringify(cell.config));
+  await writeFile(configFile, JSON.stringify(configFileJson(cell.config)));
   const t0 = performance.now();
   const child = spawn(process.execPath, [CLI, 'run', '--state', stateDir, '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],

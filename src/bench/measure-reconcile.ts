@@ -1,5 +1,5 @@
 import type { DesiredState } from '../model/desired-state.js';
-import { reconcileCell, type ReconcileTimings } from '../loop/reconcile-cell.js';
+import { reconcileCell, type ReconcileTimings } from '../pass/reconcile-cell.js';
 import { isRestoreCommand } from '../apply/apply-plan.js';
 import { observeCell } from '../observe/observe-cell.js';
 import type { ApplyCounts } from '../apply/apply-plan.js';

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { ApplyCounts } from '../apply/apply-plan.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { formatIptablesSave } from '../render/format-iptables-save.js';
-import { peerChainName } from '../render/chain-names.js';
+import { peerChainName } from '../model/chain-names.js';
 import { renderCell } from '../render/render-cell.js';
 import type { PhaseMedians, SizeResult } from './bench-result.js';
 import { writeSyntheticState } from './load-synthetic.js';

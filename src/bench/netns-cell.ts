@@ -1,7 +1,7 @@
 import { controllerConfigSchema, layoutOf, type ControllerConfig } from '../config/controller-config.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
-import { openCellTargets } from '../cli/open-cell-targets.js';
+import { openCellTargets } from '../targets/open-cell-targets.js';
 import { bareCellConfig, createBareCell } from '../testbed/bare-cell.js';
 import { createRecordingTarget, type RecordingTarget } from './recording-target.js';
 

@@ -1,6 +1,6 @@
 import type { DesiredState } from '../model/desired-state.js';
 import { PRIVATE_NETS } from '../render/render-peer-chain.js';
-import { cellTag, peerTag } from '../render/chain-names.js';
+import { cellTag, peerTag } from '../model/chain-names.js';
 
 /**
  * What the seed (firewall_manager.py) runs at startup for the same cell, one process per

@@ -1,13 +1,25 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import type { LayoutConfig } from '../model/facts.js';
+import { locatorText, parseLocator, type LocatorRole } from '../model/locator.js';
 
 /**
  * The controller config (DESIGN.md §7): where the cell's parts live and how the loop paces itself.
  * Every field has the seed's value as its default, so an absent file means "the seed's cell".
  */
 
-const locator = z.string().regex(/^(docker|netns):[A-Za-z0-9][A-Za-z0-9_.-]*$|^local$|^ip:[0-9.]+$|^none$/, 'expected docker:NAME, netns:NAME, local, ip:ADDR (api) or none (dns)');
+/** A role's locator text, parsed here once into a typed Locator (the only place a locator is parsed). */
+function locator<R extends LocatorRole>(role: R, seed: string) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      const parsed = parseLocator(text, role);
+      if (parsed.ok) return parsed.value;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .prefault(seed);
+}
 const ifname = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,14}$/, 'expected an interface name');
 
 export const controllerConfigSchema = z
@@ -15,10 +27,10 @@ export const controllerConfigSchema = z
     $schema: z.string().optional(),
     targets: z
       .object({
-        wireguard: locator.default('docker:cell-wireguard'),
-        caddy: locator.default('docker:cell-caddy'),
-        dns: locator.default('docker:cell-dns'),
-        api: locator.default('docker:cell-api'),
+        wireguard: locator('wireguard', 'docker:cell-wireguard'),
+        caddy: locator('caddy', 'docker:cell-caddy'),
+        dns: locator('dns', 'docker:cell-dns'),
+        api: locator('api', 'docker:cell-api'),
       })
       .strict()
       .prefault({}),
@@ -48,6 +60,12 @@ export const controllerConfigSchema = z
   .strict();
 
 export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
+
+/** The config as its file spells it (locators as text), for writing a config file or a log line. */
+export function configFileJson(config: ControllerConfig): z.input<typeof controllerConfigSchema> {
+  const { wireguard, caddy, dns, api } = config.targets;
+  return { ...config, targets: { wireguard: locatorText(wireguard), caddy: locatorText(caddy), dns: locatorText(dns), api: locatorText(api) } };
+}
 
 export function layoutOf(config: ControllerConfig): LayoutConfig {
   return {

@@ -1,5 +1,6 @@
 import type { Cell, Service } from '../model/desired-state.js';
-import { cidrContains, cidrsOverlap, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
+import { cidrsOverlap, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
+import { hostAddressProblem } from './host-address.js';
 import type { FileCell } from './schemas.js';
 
 /** The seed placed the first service VIP at network address + 21 (172.20.0.21). */
@@ -58,14 +59,4 @@ export function resolveCell(file: FileCell): { cell: Cell } | { problems: FieldP
       unknown_peers: file.unknown_peers,
     },
   };
-}
-
-/** Why an address is no usable host of a subnet (outside, network or broadcast address), or null. */
-export function hostAddressProblem(subnet: Cidr, address: number): string | null {
-  if (address > MAX_IPV4 || !cidrContains(subnet, address)) return 'is outside';
-  // /31 and /32 have no network or broadcast address (RFC 3021).
-  if (subnet.prefixlen >= 31) return null;
-  if (address === subnet.network) return 'is the network address of';
-  if (address === (subnet.network | ~maskOf(subnet.prefixlen)) >>> 0) return 'is the broadcast address of';
-  return null;
 }

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { cidrContains, parseCidr, parseIPv4 } from '../model/ipv4.js';
-import { hostAddressProblem } from './resolve-cell.js';
+import { hostAddressProblem } from './host-address.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Lowercase labels of letters, digits and inner dashes, joined by dots; at most 253 characters. */

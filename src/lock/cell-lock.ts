@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
+import { locatorText, type CommandLocator } from '../model/locator.js';
 
 export interface CellLock {
   /** Frees the lock (also freed when the process exits). */
@@ -53,9 +54,9 @@ export async function acquireCellLock(locator: string): Promise<{ ok: true; lock
   return { ok: false, error: `${locator}: another writer holds this cell: ${who}; only one of run, apply and import may change a cell at a time` };
 }
 
-/** Takes the lock for the rest of the process's life; returns the refusal line, or null once held. */
-export async function holdCellLock(locator: string): Promise<string | null> {
-  const result = await acquireCellLock(locator);
+/** Takes the lock of the cell whose wireguard role lives at `wireguard` for the rest of the process's life; returns the refusal line, or null once held. */
+export async function holdCellLock(wireguard: CommandLocator): Promise<string | null> {
+  const result = await acquireCellLock(locatorText(wireguard));
   return result.ok ? null : result.error;
 }
 

@@ -15,11 +15,11 @@ import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.j
 import type { DesiredCounts } from './controller-status.js';
 import type { ControllerClock } from './controller-clock.js';
 import type { LastGoodMemory } from './last-good-store.js';
-import { accountFor, describeHeldBack, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting } from './held-back.js';
+import { accountFor, describeHeldBack, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting } from '../pass/held-back.js';
 import { collapseDaemonErrors } from './collapse-daemon-errors.js';
-import { EMPTY_STATE_GUARD, massDeleteGuard } from './mass-delete-guard.js';
-import { ownNothing } from './own-nothing.js';
-import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from './reconcile-cell.js';
+import { EMPTY_STATE_GUARD, massDeleteGuard } from '../pass/mass-delete-guard.js';
+import { ownNothing } from '../pass/own-nothing.js';
+import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from '../pass/reconcile-cell.js';
 import type { StateFileCache } from './state-file-cache.js';
 
 export interface ReconcilerDeps {

@@ -2,7 +2,7 @@ import type { Cell, DesiredState, Peer } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { JUMP_COMMENT, type ChainModel, type TableModel } from '../model/iptables.js';
 import { buildRule, host } from './build-rule.js';
-import { cellChainName, cellTag, FORWARD_CHAIN, peerChainName, peerTag, UNKNOWN_PEERS_TAG } from './chain-names.js';
+import { cellChainName, cellTag, FORWARD_CHAIN, peerChainName, peerTag, UNKNOWN_PEERS_TAG } from '../model/chain-names.js';
 import { renderLinkChain } from './render-link-chain.js';
 import { renderPeerChain } from './render-peer-chain.js';
 

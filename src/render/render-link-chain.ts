@@ -2,7 +2,7 @@ import type { Cell, CellLink } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import type { ChainModel } from '../model/iptables.js';
 import { buildRule, dport, host } from './build-rule.js';
-import { cellChainName, cellTag } from './chain-names.js';
+import { cellChainName, cellTag } from '../model/chain-names.js';
 
 /**
  * PIC-CELL-<id>: what a linked cell's subnet may reach. Like the peer chains, the rules

@@ -1,7 +1,7 @@
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { JUMP_COMMENT, type TableModel } from '../model/iptables.js';
 import { buildRule, dport, host } from './build-rule.js';
-import { API_DNAT_TAG, API_MASQUERADE_TAG, POSTROUTING_CHAIN, PREROUTING_CHAIN } from './chain-names.js';
+import { API_DNAT_TAG, API_MASQUERADE_TAG, POSTROUTING_CHAIN, PREROUTING_CHAIN } from '../model/chain-names.js';
 
 /**
  * The nat table: linked cells push permission syncs to <our wg address>:<api port>;

@@ -1,7 +1,7 @@
 import type { Cell, Peer } from '../model/desired-state.js';
 import type { ChainModel } from '../model/iptables.js';
 import { buildRule, host } from './build-rule.js';
-import { peerChainName, peerTag } from './chain-names.js';
+import { peerChainName, peerTag } from '../model/chain-names.js';
 
 /** The RFC 1918 ranges a peer without internet access may still reach (the seed's PRIVATE_NETS). */
 export const PRIVATE_NETS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];

@@ -1,6 +1,6 @@
 import { layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
-import { reconcileCell } from '../loop/reconcile-cell.js';
+import { reconcileCell } from '../pass/reconcile-cell.js';
 import { bareCellController, type BareCell } from '../testbed/bare-cell.js';
 import { reconcileCount, waitConverged } from './controller-passes.js';
 import { editPeer, writeCellState } from './peer-files.js';

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
-import { reconcileCell } from '../loop/reconcile-cell.js';
+import { reconcileCell } from '../pass/reconcile-cell.js';
 import { nsRunOk } from '../testbed/netns.js';
 import { bareCellController, type BareCell } from '../testbed/bare-cell.js';
 import { reconcileCount, waitConverged } from './controller-passes.js';

@@ -1,10 +1,10 @@
+import { locatorText, type ApiLocator } from '../model/locator.js';
 import type { ApiAddressSource, Target } from '../model/target.js';
 import { ExecError } from '../model/target.js';
 import { dockerContainerAddress } from './docker-container.js';
 import type { TargetOptions } from './exec-defaults.js';
 import { createLocalTarget } from './local-target.js';
 import { createNetnsTarget } from './netns-target.js';
-import type { Locator } from './resolve-locator.js';
 
 export interface ApiAddressOptions extends TargetOptions {
   /** Interface whose address is the api's, for `netns:NAME` and `local` (default eth0). */
@@ -12,7 +12,8 @@ export interface ApiAddressOptions extends TargetOptions {
 }
 
 /** Where the api's address comes from: fixed (`ip:`), Docker's inspect (`docker:`), or `ip -j addr` (`netns:`, `local`). */
-export function createApiAddressSource(text: string, locator: Locator, options?: ApiAddressOptions): ApiAddressSource {
+export function createApiAddressSource(locator: ApiLocator, options?: ApiAddressOptions): ApiAddressSource {
+  const text = locatorText(locator);
   switch (locator.kind) {
     case 'ip':
       return { locator: text, address: () => Promise.resolve(locator.address) };
@@ -22,8 +23,6 @@ export function createApiAddressSource(text: string, locator: Locator, options?:
       return interfaceAddress(text, createNetnsTarget(locator.name, options), options?.interface ?? 'eth0');
     case 'local':
       return interfaceAddress(text, createLocalTarget(options), options?.interface ?? 'eth0');
-    case 'none':
-      return { locator: text, address: () => Promise.resolve(null) };
   }
 }
 

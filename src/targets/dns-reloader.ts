@@ -1,14 +1,15 @@
+import { locatorText, type DnsLocator } from '../model/locator.js';
 import type { DnsReloader } from '../model/target.js';
 import { dockerSignal } from './docker-container.js';
 import type { TargetOptions } from './exec-defaults.js';
-import type { Locator } from './resolve-locator.js';
 
 /**
  * `docker:NAME` sends SIGUSR1 to CoreDNS (it reloads its Corefile). `none`, `netns:NAME` and `local`
  * do nothing: there is no CoreDNS process a namespace or the host can name, so tests that run the
  * controller against namespaces read the Corefile themselves instead of relying on a reload.
  */
-export function createDnsReloader(text: string, locator: Locator, options?: TargetOptions): DnsReloader {
+export function createDnsReloader(locator: DnsLocator, options?: TargetOptions): DnsReloader {
+  const text = locatorText(locator);
   if (locator.kind === 'docker') return trackingReloads(text, () => dockerSignal(locator.name, 'SIGUSR1', options?.timeoutMs));
   return trackingReloads(text, () => Promise.resolve());
 }

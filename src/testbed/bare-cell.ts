@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { openCellTargets } from '../cli/open-cell-targets.js';
+import { openCellTargets } from '../targets/open-cell-targets.js';
 import { controllerConfigSchema, layoutOf, type ControllerConfig } from '../config/controller-config.js';
 import { Controller } from '../loop/controller.js';
 import type { CellTargets } from '../model/cell-targets.js';

@@ -8,11 +8,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateState, type StateFile } from '../../src/load/validate-state.js';
-import { accountFor, holdBackUnresolved, NO_ACCOUNTING } from '../../src/loop/held-back.js';
+import { accountFor, holdBackUnresolved, NO_ACCOUNTING } from '../../src/pass/held-back.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../src/model/facts.js';
 import { planCell } from '../../src/plan/plan-cell.js';
-import { cellChainName, peerChainName } from '../../src/render/chain-names.js';
+import { cellChainName, peerChainName } from '../../src/model/chain-names.js';
 import { arbitraryState } from '../helpers/arbitrary-state.js';
 import { liveCell, render } from '../unit/loop/live-cell.js';
 import { fuzzParams } from './fuzz-settings.js';

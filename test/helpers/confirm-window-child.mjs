@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 const [distDir, configJson, snapshotFile, seconds] = process.argv.slice(2);
 const { controllerConfigSchema, layoutOf } = await import(join(distDir, 'config/controller-config.js'));
-const { openCellTargets } = await import(join(distDir, 'cli/open-cell-targets.js'));
+const { openCellTargets } = await import(join(distDir, 'targets/open-cell-targets.js'));
 const { openConfirmWindow } = await import(join(distDir, 'rollback/confirm-window.js'));
 
 const config = controllerConfigSchema.parse(JSON.parse(configJson));

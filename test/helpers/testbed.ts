@@ -6,7 +6,7 @@ import { loadState } from '../../src/load/load-state.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { LayoutConfig } from '../../src/model/facts.js';
-import { openCellTargets } from '../../src/cli/open-cell-targets.js';
+import { openCellTargets } from '../../src/targets/open-cell-targets.js';
 import { createCountingTarget, type CountingTarget } from './counting-target.js';
 import { buildTestbedCell, type TestbedCell } from '../../src/testbed/testbed-cell.js';
 

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveDataplane } from '../../src/access/build-dataplane.js';
 import { evaluateConnection } from '../../src/access/evaluate-connection.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { cleanupNamespaces, nsRunOk, run } from '../../src/testbed/netns.js';
+import { configFileJson } from '../../src/config/controller-config.js';
 import { probeMatrix } from '../../src/testbed/probe-matrix.js';
 import { matrixEndpoints } from '../../src/testbed/testbed-cell.js';
 import { seedCommands } from '../../src/bench/seed-commands.js';
@@ -91,7 +92,7 @@ describe('the packet model against real connections on a namespace cell', () => 
   it('explain, through the built CLI, names the foreign rule that decides, live and from a saved dump', async () => {
     const cli = builtEntry('cli/main.js');
     const config = join(bed.workDir, 'config.json');
-    await writeFile(config, JSON.stringify({ targets: bed.config.targets, corefile: bed.corefilePath }));
+    await writeFile(config, JSON.stringify({ targets: configFileJson(bed.config).targets, corefile: bed.corefilePath }));
     const live = await run([process.execPath, cli, 'explain', '--state', 'state', '--config', config, '--from', 'bob', '--to', 'calendar', '--json']);
     expect(live.stderr).toBe('');
     expect(live.code).toBe(0);

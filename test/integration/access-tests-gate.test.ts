@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFileJson } from '../../src/config/controller-config.js';
 import { bareCellController, createBareCell, type BareCell } from '../../src/testbed/bare-cell.js';
 import { cleanupNamespaces, nsRunOk, run } from '../../src/testbed/netns.js';
 import { builtEntry } from '../helpers/build-dist.js';
@@ -77,7 +78,7 @@ describe('AccessTests gate every apply', () => {
 
     it('apply refuses it and writes nothing', async () => {
       const config = join(cell.workDir, 'config.json');
-      await writeFile(config, JSON.stringify(cell.config));
+      await writeFile(config, JSON.stringify(configFileJson(cell.config)));
       const result = await run([process.execPath, cli, 'apply', '--state', stateDir, '--config', config]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(FAILURES[1]);

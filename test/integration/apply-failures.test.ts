@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCellTargets } from '../../src/cli/open-cell-targets.js';
-import { controllerConfigSchema } from '../../src/config/controller-config.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { openCellTargets } from '../../src/targets/open-cell-targets.js';
+import { configFileJson, controllerConfigSchema } from '../../src/config/controller-config.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { trackingReloads } from '../../src/targets/dns-reloader.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
@@ -51,7 +51,7 @@ describe('apply failures on a namespace cell', () => {
   const ruleset = async (): Promise<string> =>
     (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
   const caddyAt = (locator: string): CellTargets =>
-    openCellTargets(controllerConfigSchema.parse({ ...bed.config, targets: { ...bed.config.targets, caddy: locator } }));
+    openCellTargets(controllerConfigSchema.parse({ ...configFileJson(bed.config), targets: { ...configFileJson(bed.config).targets, caddy: locator } }));
 
   it('a transaction the kernel refuses leaves the old ruleset intact, and the error names the failing line', async () => {
     // An operator's rule still jumps to dave's chain, so deleting that chain fails at COMMIT

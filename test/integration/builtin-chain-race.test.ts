@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRestoreInput } from '../../src/apply/restore-input.js';
 import { isRestoreCommand } from '../../src/apply/apply-plan.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import { BUILTIN_CHAINS, type TableName } from '../../src/model/iptables.js';
 import type { IptablesAction } from '../../src/model/plan.js';

@@ -8,6 +8,7 @@ import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFileJson } from '../../src/config/controller-config.js';
 import { acquireCellLock } from '../../src/lock/cell-lock.js';
 import { cleanupNamespaces } from '../../src/testbed/netns.js';
 import { builtEntry } from '../helpers/build-dist.js';
@@ -70,7 +71,7 @@ describe('one writer per cell', () => {
     const config = join(bed.workDir, 'config.json');
     configPath = config;
     // Port 0: each run listens where it can; the lock, not the port, must keep the second one out.
-    await writeFile(config, JSON.stringify({ ...bed.config, listen: '127.0.0.1:0', resync_seconds: 3_600, status_dir: join(bed.workDir, 'status-a') }));
+    await writeFile(config, JSON.stringify({ ...configFileJson(bed.config), listen: '127.0.0.1:0', resync_seconds: 3_600, status_dir: join(bed.workDir, 'status-a') }));
     args = ['--state', stateDir, '--config', config];
   });
   afterAll(async () => {
@@ -86,7 +87,7 @@ describe('one writer per cell', () => {
 
     // Another state and status folder, same cell: still refused.
     const otherConfig = join(bed.workDir, 'config-b.json');
-    await writeFile(otherConfig, JSON.stringify({ ...bed.config, listen: '127.0.0.1:0', status_dir: join(bed.workDir, 'status-b') }));
+    await writeFile(otherConfig, JSON.stringify({ ...configFileJson(bed.config), listen: '127.0.0.1:0', status_dir: join(bed.workDir, 'status-b') }));
     const second = await cli(entry, ['run', '--state', 'state', '--config', otherConfig]);
     expect(second.code).toBe(1);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);

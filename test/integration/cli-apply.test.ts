@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFileJson } from '../../src/config/controller-config.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { cleanupNamespaces, nsRunOk, run, type RunResult } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';
@@ -35,7 +36,7 @@ describe('CLI apply and plan on a namespace cell', () => {
     state = await loadValidState(STATE);
     bed = await createTestbed(state);
     configFile = join(bed.workDir, 'config.json');
-    await writeFile(configFile, JSON.stringify(bed.config, null, 2));
+    await writeFile(configFile, JSON.stringify(configFileJson(bed.config), null, 2));
   });
   afterAll(async () => {
     await bed?.dispose();

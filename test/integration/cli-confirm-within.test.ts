@@ -5,11 +5,12 @@
  * cancel the rollback; `run` is refused while a window is open, and a window cannot open while
  * `run` holds the cell; a SIGKILLed window is rolled back by the next writer.
  */
+import { configFileJson } from '../../src/config/controller-config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { MARKER_FILE } from '../../src/rollback/window-marker.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
@@ -106,7 +107,7 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     await edit('cell.json', (j) => (j.services = [...(j.services as string[]), 'photos']));
     statusDir = join(bed.workDir, 'status');
     configPath = join(bed.workDir, 'config.json');
-    await writeFile(configPath, JSON.stringify({ ...bed.config, status_dir: statusDir, resync_seconds: 3_600 }));
+    await writeFile(configPath, JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, resync_seconds: 3_600 }));
   }, 120_000);
   afterAll(async () => {
     for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -197,7 +198,7 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(`a confirm window is open (pid ${w.child.pid}`);
     const otherConfig = join(bed.workDir, 'config-other.json');
-    await writeFile(otherConfig, JSON.stringify({ ...bed.config, status_dir: statusDir, targets: { ...bed.config.targets, wireguard: `netns:pict-${process.pid}-other` } }));
+    await writeFile(otherConfig, JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, targets: { ...configFileJson(bed.config).targets, wireguard: `netns:pict-${process.pid}-other` } }));
     const other = await runCli(['confirm', '--state', newDir, '--config', otherConfig]);
     expect(other.code).toBe(1);
     expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${bed.config.targets.wireguard}`);

@@ -1,8 +1,9 @@
+import { configFileJson } from '../../src/config/controller-config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { takeSnapshot } from '../../src/rollback/cell-snapshot.js';
 import { confirmOpenWindow } from '../../src/rollback/confirm-open-window.js';
@@ -56,7 +57,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     const snapshotFile = join(bed.workDir, 'snapshot.json');
     await writeFile(snapshotFile, JSON.stringify(await takeSnapshot(bed.targets, bed.layout, state.cell.peer_subnet)));
     expect((await reconcileCell(changed, bed.targets, bed.layout)).converged).toBe(true);
-    const child = spawn(process.execPath, [CHILD, dist, JSON.stringify(bed.config), snapshotFile, String(seconds)], { stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dist, JSON.stringify(configFileJson(bed.config)), snapshotFile, String(seconds)], { stdio: [stdin, 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

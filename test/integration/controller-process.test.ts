@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controllerConfigSchema } from '../../src/config/controller-config.js';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { configFileJson, controllerConfigSchema } from '../../src/config/controller-config.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { withDeadline } from '../../src/targets/deadline.js';
 import { runContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { createDockerClient } from '../../src/targets/docker-client.js';
@@ -137,7 +137,7 @@ describe('the controller process: SIGTERM during a large apply', () => {
     await writeFile(join(stateDir, 'cell.json'), JSON.stringify({ kind: 'Cell', name: 'big', peer_subnet: '10.0.0.0/16' }));
     await writeFile(join(stateDir, 'peers.json'), peersFile(2_000, { internet_access: true }));
     configFile = join(bed.workDir, 'config.json');
-    await writeFile(configFile, JSON.stringify({ ...bed.config, resync_seconds: 3_600 }));
+    await writeFile(configFile, JSON.stringify({ ...configFileJson(bed.config), resync_seconds: 3_600 }));
   });
   afterAll(async () => {
     controller?.signal('SIGKILL');
@@ -262,7 +262,7 @@ describe('the controller process: dockerd goes away and comes back', () => {
       debounce_ms: 50,
       min_interval_ms: 50,
     });
-    await writeFile(join(home, 'config.json'), JSON.stringify(config));
+    await writeFile(join(home, 'config.json'), JSON.stringify(configFileJson(config)));
   });
   afterAll(async () => {
     controller?.signal('SIGKILL');

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { nsRunOk } from '../../src/testbed/netns.js';
 import { cleanupNamespaces } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';

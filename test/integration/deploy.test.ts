@@ -217,10 +217,10 @@ describe('deploy/config.json', () => {
   it('is a valid controller config that uses the seed cell and a status_dir outside the state', () => {
     const config = loadConfig('deploy/config.json');
     expect(config.targets).toEqual({
-      wireguard: 'docker:cell-wireguard',
-      caddy: 'docker:cell-caddy',
-      dns: 'docker:cell-dns',
-      api: 'docker:cell-api',
+      wireguard: { kind: 'docker', name: 'cell-wireguard' },
+      caddy: { kind: 'docker', name: 'cell-caddy' },
+      dns: { kind: 'docker', name: 'cell-dns' },
+      api: { kind: 'docker', name: 'cell-api' },
     });
     expect(config.corefile).toBe('/app/config/dns/Corefile');
     expect(config.status_dir).toBe('/var/lib/pic-reconciler');

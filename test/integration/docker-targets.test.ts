@@ -3,7 +3,10 @@ import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
 import { createCountingTarget } from '../helpers/counting-target.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
-import { resolveApiAddressSource, resolveDnsReloader, resolveTarget } from '../../src/targets/resolve-locator.js';
+import { parseLocator } from '../../src/model/locator.js';
+import { createApiAddressSource } from '../../src/targets/api-address.js';
+import { createDnsReloader } from '../../src/targets/dns-reloader.js';
+import { openTarget } from '../../src/targets/open-cell-targets.js';
 import {
   buildTestImage,
   containerName,
@@ -117,13 +120,13 @@ describe('docker targets', () => {
     const expected = inside[0]?.addr_info[0]?.local;
     expect(expected).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await dockerContainerAddress(wireguard)).toBe(expected);
-    expect(await expectOk(resolveApiAddressSource(`docker:${wireguard}`)).address(null)).toBe(expected);
+    expect(await createApiAddressSource(expectOk(parseLocator(`docker:${wireguard}`, 'api'))).address(null)).toBe(expected);
     expect(await dockerContainerAddress(containerName('missing'))).toBeNull();
     expect(await dockerContainerAddress(stopped)).toBeNull();
   });
 
   it('delivers SIGUSR1 to the dns container', async () => {
-    const reloader = expectOk(resolveDnsReloader(`docker:${dns}`));
+    const reloader = createDnsReloader(expectOk(parseLocator(`docker:${dns}`, 'dns')));
     const target = createDockerTarget(dns);
     expect((await target.exec(['cat', '/tmp/sig'])).exitCode).not.toBe(0);
     await reloader.reload();
@@ -133,11 +136,11 @@ describe('docker targets', () => {
       if (mark !== 'got\n') await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(mark).toBe('got\n');
-    await expect(expectOk(resolveDnsReloader(`docker:${containerName('missing')}`)).reload()).rejects.toThrow('no such container');
+    await expect(createDnsReloader(expectOk(parseLocator(`docker:${containerName('missing')}`, 'dns'))).reload()).rejects.toThrow('no such container');
   });
 
   it('counts execs through the wrapper', async () => {
-    const counting = createCountingTarget(expectOk(resolveTarget(`docker:${wireguard}`, 'wireguard')));
+    const counting = createCountingTarget(openTarget(expectOk(parseLocator(`docker:${wireguard}`, 'wireguard'))));
     await Promise.all([counting.exec(['true']), counting.exec(['iptables-save', '-t', 'nat']), counting.exec(['ip', '-j', 'rule'])]);
     expect(counting.execCount).toBe(3);
     expect(counting.locator).toBe(`docker:${wireguard}`);

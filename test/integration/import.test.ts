@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFileJson } from '../../src/config/controller-config.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { Action } from '../../src/model/plan.js';
 import { parseCorefile } from '../../src/observe/parse-corefile.js';
@@ -45,7 +46,7 @@ describe('import from a cell the seed configured, then take it over (real seed c
     state = await loadValidState('state');
     bed = await createTestbed(state);
     configFile = join(bed.workDir, 'controller.json');
-    await writeFile(configFile, JSON.stringify(bed.config));
+    await writeFile(configFile, JSON.stringify(configFileJson(bed.config)));
     seedRun = await runSeedOnTestbed(bed.cell, state, bed.corefilePath);
     seedCorefile = await readFile(bed.corefilePath, 'utf8');
     await startListener(bed.cell.inet, [{ ip: INTERNET_IP, port: API_PORT }], 'internet');

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileCell } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { takeSnapshot } from '../../src/rollback/cell-snapshot.js';
 import { restoreSnapshot } from '../../src/rollback/restore-snapshot.js';

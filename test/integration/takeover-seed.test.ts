@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileCell, type ReconcileResult } from '../../src/loop/reconcile-cell.js';
+import { reconcileCell, type ReconcileResult } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { expectedReachability, type Expected } from '../../src/testbed/expected-reachability.js';
 import { cleanupNamespaces, nsRunOk, startListener } from '../../src/testbed/netns.js';

@@ -7,12 +7,10 @@ import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
 import { createCountingTarget } from '../helpers/counting-target.js';
 import { createLocalTarget } from '../../src/targets/local-target.js';
 import { createNetnsTarget } from '../../src/targets/netns-target.js';
-import {
-  parseLocator,
-  resolveApiAddressSource,
-  resolveDnsReloader,
-  resolveTarget,
-} from '../../src/targets/resolve-locator.js';
+import { parseLocator } from '../../src/model/locator.js';
+import { createApiAddressSource } from '../../src/targets/api-address.js';
+import { createDnsReloader } from '../../src/targets/dns-reloader.js';
+import { openTarget } from '../../src/targets/open-cell-targets.js';
 import {
   NAMESPACE_PREFIX,
   addRoute,
@@ -89,7 +87,7 @@ describe('target locators', () => {
     expect(parseLocator('local', 'caddy')).toEqual({ ok: true, value: { kind: 'local' } });
     expect(parseLocator('ip:172.20.0.10', 'api')).toEqual({ ok: true, value: { kind: 'ip', address: '172.20.0.10' } });
     expect(parseLocator('none', 'dns')).toEqual({ ok: true, value: { kind: 'none' } });
-    expect(resolveTarget('docker:cell-caddy', 'caddy')).toMatchObject({ ok: true, value: { locator: 'docker:cell-caddy' } });
+    expect(openTarget(expectOk(parseLocator('docker:cell-caddy', 'caddy')))).toMatchObject({ locator: 'docker:cell-caddy' });
   });
 
   it('accepts exactly the names of the documented alphabet', () => {
@@ -107,9 +105,9 @@ describe('target locators', () => {
   });
 
   it('resolves a fixed api address and no-op dns reloaders', async () => {
-    expect(await expectOk(resolveApiAddressSource('ip:172.20.0.10')).address(null)).toBe('172.20.0.10');
+    expect(await createApiAddressSource(expectOk(parseLocator('ip:172.20.0.10', 'api'))).address(null)).toBe('172.20.0.10');
     for (const text of ['none', 'netns:whatever', 'local']) {
-      await expect(expectOk(resolveDnsReloader(text)).reload()).resolves.toBeUndefined();
+      await expect(createDnsReloader(expectOk(parseLocator(text, 'dns'))).reload()).resolves.toBeUndefined();
     }
   });
 });
@@ -218,9 +216,9 @@ describe('netns target', () => {
   });
 
   it('finds the api address on eth0 of a namespace', async () => {
-    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`)).address(null)).toBe('10.231.0.2');
-    expect(await expectOk(resolveApiAddressSource(`netns:${peer}`, { interface: 'pictnone0' })).address(null)).toBeNull();
-    const noNamespace = expectOk(resolveApiAddressSource(`netns:${NAMESPACE_PREFIX}missing`));
+    expect(await createApiAddressSource(expectOk(parseLocator(`netns:${peer}`, 'api'))).address(null)).toBe('10.231.0.2');
+    expect(await createApiAddressSource(expectOk(parseLocator(`netns:${peer}`, 'api')), { interface: 'pictnone0' }).address(null)).toBeNull();
+    const noNamespace = createApiAddressSource(expectOk(parseLocator(`netns:${NAMESPACE_PREFIX}missing`, 'api')));
     await expect(noNamespace.address(null)).rejects.toThrow('no such network namespace');
   });
 

@@ -1,3 +1,4 @@
+import { locatorText } from '../../model/locator.js';
 import { confirmOpenWindow } from '../../rollback/confirm-open-window.js';
 import { statusDirOf } from '../cell-writer.js';
 import type { CliValues } from '../cli-values.js';
@@ -12,7 +13,7 @@ export async function runConfirm(values: CliValues): Promise<number> {
   if (config === null) return 1;
   let outcome;
   try {
-    outcome = await confirmOpenWindow(statusDirOf(config, stateDir), config.targets.wireguard);
+    outcome = await confirmOpenWindow(statusDirOf(config, stateDir), locatorText(config.targets.wireguard));
   } catch (error) {
     printError((error as Error).message);
     return 1;

@@ -20,7 +20,7 @@ import { renderCell } from '../../render/render-cell.js';
 import { renderCorefile } from '../../render/render-corefile.js';
 import type { CliValues } from '../cli-values.js';
 import { isDirectory, printError, printIssues, readConfig } from '../cli-common.js';
-import { openCellTargets } from '../open-cell-targets.js';
+import { openCellTargets } from '../../targets/open-cell-targets.js';
 
 /** `explain`: the packet model's answer for one connection. Exit 0 answered, 1 error. */
 export interface ExplainOptions {

@@ -10,7 +10,7 @@ import { observeCell } from '../../observe/observe-cell.js';
 import { observeSaved } from '../../observe/observe-saved.js';
 import type { CliValues } from '../cli-values.js';
 import { isDirectory, printError, printIssues, readConfig, requireOption } from '../cli-common.js';
-import { openCellTargets } from '../open-cell-targets.js';
+import { openCellTargets } from '../../targets/open-cell-targets.js';
 import { packageRoot } from '../package-root.js';
 
 /** The package's shipped schemas: `schema/` beside `src/` and `dist/`. */

@@ -9,7 +9,7 @@ import { claimsOf } from '../../plan/plan-vip-claims.js';
 import { renderCell } from '../../render/render-cell.js';
 import type { CliValues } from '../cli-values.js';
 import { isDirectory, printError, printIssues, readConfig, requireOption } from '../cli-common.js';
-import { openCellTargets } from '../open-cell-targets.js';
+import { openCellTargets } from '../../targets/open-cell-targets.js';
 import { planForStdout } from '../plan-colour.js';
 
 /** `plan`: what apply would do. Exit 0 nothing to do, 2 changes pending, 1 error. */

@@ -1,10 +1,10 @@
-import { layoutOf } from '../../config/controller-config.js';
+import { configFileJson, layoutOf } from '../../config/controller-config.js';
 import { Controller } from '../../loop/controller.js';
 import { createLogger } from '../../loop/logger.js';
 import type { CliValues } from '../cli-values.js';
 import { takeCellForWriting } from '../cell-writer.js';
 import { printError, readConfig, requireOption } from '../cli-common.js';
-import { dockerClientFor, openCellTargets, roleContainers } from '../open-cell-targets.js';
+import { dockerClientFor, openCellTargets, roleContainers } from '../../targets/open-cell-targets.js';
 
 /** `run`: the controller loop, until SIGTERM or SIGINT; exits 0 after finishing the pass in flight. */
 export async function runController(values: CliValues): Promise<number> {
@@ -43,7 +43,7 @@ export async function runController(values: CliValues): Promise<number> {
     await controller.stop();
     return 1;
   }
-  logger.info({ state: stateDir, targets: config.targets, allowMassDelete: values['allow-mass-delete'] }, 'controller started');
+  logger.info({ state: stateDir, targets: configFileJson(config).targets, allowMassDelete: values['allow-mass-delete'] }, 'controller started');
   const signal = await stopping;
   logger.info({ signal }, 'stopping: finishing the reconcile in flight');
   await controller.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_CHAIN_PREFIX, cellChainName } from '../../../src/render/chain-names.js';
+import { CELL_CHAIN_PREFIX, cellChainName } from '../../../src/model/chain-names.js';
 import { validateState } from '../../../src/load/validate-state.js';
 import { CELL, ISSUE_LINE, issueLines, link, peer, stateFiles } from './helpers.js';
 

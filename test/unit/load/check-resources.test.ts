@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkResources, type Candidate } from '../../../src/load/check-resources.js';
+import type { Candidate } from '../../../src/load/blame-conflict.js';
+import { checkResources } from '../../../src/load/check-resources.js';
 import { resourceKey } from '../../../src/load/loaded-state.js';
 import type { Cell, Peer } from '../../../src/model/desired-state.js';
 import { EXAMPLE_STATE } from '../../helpers/build-state.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostAddressProblem } from '../../../src/load/resolve-cell.js';
+import { hostAddressProblem } from '../../../src/load/host-address.js';
 import { validateState } from '../../../src/load/validate-state.js';
 import { parseCidr, parseIPv4, type Cidr } from '../../../src/model/ipv4.js';
 import { CELL, issueLines, peer, stateFiles } from './helpers.js';

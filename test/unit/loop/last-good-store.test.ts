@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCellTargets } from '../../../src/cli/open-cell-targets.js';
+import { openCellTargets } from '../../../src/targets/open-cell-targets.js';
 import { controllerConfigSchema } from '../../../src/config/controller-config.js';
 import { validateState } from '../../../src/load/validate-state.js';
 import { Controller } from '../../../src/loop/controller.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCellTargets } from '../../../src/cli/open-cell-targets.js';
+import { openCellTargets } from '../../../src/targets/open-cell-targets.js';
 import { controllerConfigSchema } from '../../../src/config/controller-config.js';
 import { serveStatus, splitListen } from '../../../src/http/serve-status.js';
 import { stateIssue } from '../../../src/load/state-issue.js';

@@ -1,5 +1,5 @@
-import { MAX_CHAIN_NAME_LENGTH, OWNED_CHAIN_PREFIX } from '../model/iptables.js';
-import { fnv1a32Hex } from '../model/hash.js';
+import { MAX_CHAIN_NAME_LENGTH, OWNED_CHAIN_PREFIX } from './iptables.js';
+import { fnv1a32Hex } from './hash.js';
 
 /** The owned chains. Every name is at most MAX_CHAIN_NAME_LENGTH (28) characters. */
 export const FORWARD_CHAIN = `${OWNED_CHAIN_PREFIX}FORWARD`;

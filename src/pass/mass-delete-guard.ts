@@ -1,7 +1,7 @@
 import type { ObservedCell } from '../model/observed-cell.js';
 import type { Plan } from '../model/plan.js';
 import { OWNED_CHAIN_PREFIX, TABLES } from '../model/iptables.js';
-import { PEER_CHAIN_PREFIX } from '../render/chain-names.js';
+import { PEER_CHAIN_PREFIX } from '../model/chain-names.js';
 
 const CONFIRM = 'start with --allow-mass-delete to confirm';
 

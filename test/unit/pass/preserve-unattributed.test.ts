@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { preserveUnattributed } from '../../../src/loop/preserve-unattributed.js';
+import { preserveUnattributed } from '../../../src/pass/preserve-unattributed.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
-import { FORWARD_CHAIN, peerChainName, UNKNOWN_PEERS_TAG } from '../../../src/render/chain-names.js';
+import { FORWARD_CHAIN, peerChainName, UNKNOWN_PEERS_TAG } from '../../../src/model/chain-names.js';
 import { buildState, EXAMPLE_STATE } from '../../helpers/build-state.js';
-import { liveCell, render } from './live-cell.js';
+import { liveCell, render } from '../loop/live-cell.js';
 
 /** EXAMPLE_STATE as if the files of `missing` peers could not be read and had no remembered version. */
 function without(...missing: string[]) {

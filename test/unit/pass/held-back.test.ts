@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedState } from '../../../src/load/loaded-state.js';
 import { validateState } from '../../../src/load/validate-state.js';
-import { accountFor, heldByFallbacks, holdBackUnresolved, holdersOf, NO_ACCOUNTING, type Accounting } from '../../../src/loop/held-back.js';
+import { accountFor, heldByFallbacks, holdBackUnresolved, holdersOf, NO_ACCOUNTING, type Accounting } from '../../../src/pass/held-back.js';
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
-import { peerChainName } from '../../../src/render/chain-names.js';
+import { peerChainName } from '../../../src/model/chain-names.js';
 import { CELL, link, peer, stateFiles } from '../load/helpers.js';
-import { liveCell, render } from './live-cell.js';
+import { liveCell, render } from '../loop/live-cell.js';
 
 const GOOD = {
   'cell.json': CELL,

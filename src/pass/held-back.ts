@@ -2,7 +2,7 @@ import { resourceKey, resourcesByKey, type LoadedState, type ResourceKey } from 
 import type { Resource } from '../model/desired-state.js';
 import type { ObservedCell } from '../model/observed-cell.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
-import { cellChainName, peerChainName } from '../render/chain-names.js';
+import { cellChainName, peerChainName } from '../model/chain-names.js';
 import { keepLive } from './preserve-unattributed.js';
 
 import type { HeldBack } from '../model/held-back.js';

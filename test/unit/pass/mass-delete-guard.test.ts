@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { massDeleteGuard } from '../../../src/loop/mass-delete-guard.js';
+import { massDeleteGuard } from '../../../src/pass/mass-delete-guard.js';
 import { buildState, EXAMPLE_STATE } from '../../helpers/build-state.js';
-import { planBetween } from './live-cell.js';
+import { planBetween } from '../loop/live-cell.js';
 
 const peers = (n: number, offset = 2) => Array.from({ length: n }, (_, i) => ({ name: `p${i}`, ip: `10.0.0.${offset + i}` }));
 const cell = EXAMPLE_STATE.cell;

@@ -3,7 +3,7 @@ import type { ObservedCell } from '../model/observed-cell.js';
 import { OWNED_ROUTE_PROTOCOL } from '../model/network.js';
 import type { RenderedCell } from '../model/rendered-cell.js';
 import { ruleTarget } from '../model/iptables-rule.js';
-import { CELL_CHAIN_PREFIX, FORWARD_CHAIN, PEER_CHAIN_PREFIX, UNKNOWN_PEERS_TAG } from '../render/chain-names.js';
+import { CELL_CHAIN_PREFIX, FORWARD_CHAIN, PEER_CHAIN_PREFIX, UNKNOWN_PEERS_TAG } from '../model/chain-names.js';
 
 /**
  * When a state file is broken and we have no earlier version of it, we cannot know which
