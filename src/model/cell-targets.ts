@@ -6,6 +6,8 @@ export interface CellTargets {
   readonly caddy: Target;
   readonly api: ApiAddressSource;
   readonly dns: DnsReloader;
+  /** The dns container's address, so no VIP takes it; absent (or null) when dns is `none`. */
+  readonly dnsAddress?: ApiAddressSource;
   /** Path of the Corefile on the controller's own file system (the folder is shared with the dns container). */
   readonly corefilePath: string;
 }

@@ -2,6 +2,8 @@
 export interface Facts {
   /** The api container's IPv4 address, or null when it cannot be found (its rules are then left out). */
   readonly apiIp: string | null;
+  /** The dns container's IPv4 address, when known: a VIP must not take it. */
+  readonly dnsIp?: string | null;
 }
 
 /** Names and numbers of the live layout that come from the controller config (§7). */

@@ -68,11 +68,16 @@ export async function readCorefile(path: string): Promise<Observation<string | n
 }
 
 async function observeFacts(targets: CellTargets, ipRange: IpRange): Promise<{ facts: Facts; error: string | null }> {
+  // The dns address only keeps VIPs off it: a lookup that fails claims nothing and blocks nothing.
+  const dnsIp = (async () => {
+    const address = await targets.dnsAddress?.address(await ipRange).catch(() => null);
+    return address !== undefined && address !== null && parseIPv4(address) !== null ? address : null;
+  })();
   try {
     const apiIp = await targets.api.address(await ipRange);
     // It goes into iptables-restore input: only a strict dotted quad may.
     if (apiIp !== null && parseIPv4(apiIp) === null) return { facts: { apiIp: null }, error: `${targets.api.locator}: not an IPv4 address: ${JSON.stringify(apiIp.slice(0, 64))}` };
-    return { facts: { apiIp }, error: null };
+    return { facts: { apiIp, dnsIp: await dnsIp }, error: null };
   } catch (error) {
     const message = (error as Error).message;
     return { facts: { apiIp: null }, error: message.startsWith(targets.api.locator) ? message : `${targets.api.locator}: ${message}` };

@@ -43,7 +43,10 @@ export function refuseTakenVips(desired: readonly AddressSpec[], live: readonly 
   return { addresses: desired.filter((a) => !refused.has(a.address)), refused, errors };
 }
 
-/** The claims a desired state and the observed facts make. (The dns container's address is no fact yet.) */
+/** The claims a desired state and the observed facts make. */
 export function claimsOf(state: DesiredState, facts: Facts): AddressClaims {
-  return { services: state.cell.services, taken: facts.apiIp === null ? [] : [{ address: facts.apiIp, holder: "the api container's address" }] };
+  const taken: TakenAddress[] = [];
+  if (facts.apiIp !== null) taken.push({ address: facts.apiIp, holder: "the api container's address" });
+  if (facts.dnsIp !== undefined && facts.dnsIp !== null) taken.push({ address: facts.dnsIp, holder: "the dns container's address" });
+  return { services: state.cell.services, taken };
 }

@@ -18,6 +18,7 @@ export function openCellTargets(config: ControllerConfig): CellTargets {
     caddy: openTarget(config.targets.caddy),
     api: createApiAddressSource(config.targets.api),
     dns: createDnsReloader(config.targets.dns),
+    ...(config.targets.dns.kind === 'none' ? {} : { dnsAddress: createApiAddressSource(config.targets.dns) }),
     corefilePath: config.corefile,
   };
 }

@@ -5,6 +5,8 @@ import type { RenderedCell } from '../../../src/model/rendered-cell.js';
 import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
 import { formatPlanText } from '../../../src/plan/format-plan.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
+import { claimsOf } from '../../../src/plan/plan-vip-claims.js';
+import { buildState } from '../../helpers/build-state.js';
 import { desiredModel, jumpRule, observedTables } from './fixtures.js';
 
 const desired: RenderedCell = {
@@ -114,6 +116,15 @@ describe('planCell', () => {
     expect(plan.actions.filter((a) => a.kind.endsWith('-address'))).toEqual([
       { kind: 'add-address', dev: 'eth0', address: { address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' }, reason: 'address missing' },
     ]);
+  });
+
+  it("claims the api's and the dns container's addresses from the facts, and nothing for an unknown one", () => {
+    const state = buildState();
+    expect(claimsOf(state, { apiIp: '172.20.0.3', dnsIp: '172.20.0.4' }).taken).toEqual([
+      { address: '172.20.0.3', holder: "the api container's address" },
+      { address: '172.20.0.4', holder: "the dns container's address" },
+    ]);
+    expect(claimsOf(state, { apiIp: null, dnsIp: null }).taken).toEqual([]);
   });
 
   it('uses the configured caddy interface for addresses', () => {
