@@ -24,7 +24,8 @@ interface Holder {
   readonly since: string;
 }
 
-const ASK_TIMEOUT_MS = 1_000;
+/** How long a refused writer waits for the holder to say who it is; a busy holder (a large pass) may take a moment. */
+const ASK_TIMEOUT_MS = 3_000;
 
 /** The socket name for a cell: a hash keeps any locator within the 107-byte limit and free of odd bytes. */
 export function cellLockName(locator: string): string {

@@ -14,6 +14,9 @@ import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
 
+/** A dropped SYN is told from a slow accept by this wait: generous, since the machine may be loaded. */
+const PROBE_TIMEOUT_MS = 2_500;
+
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
 
 const dump = async (bed: TestbedFixture) => ({
@@ -41,7 +44,7 @@ async function modelMatrix(bed: TestbedFixture, state: DesiredState): Promise<Ma
 }
 
 async function disagreements(bed: TestbedFixture, state: DesiredState): Promise<string[]> {
-const [model, probed] = await Promise.all([modelMatrix(bed, state), probeMatrix(state, bed.cell)]);
+const [model, probed] = await Promise.all([modelMatrix(bed, state), probeMatrix(state, bed.cell, PROBE_TIMEOUT_MS)]);
   const out: string[] = [];
   for (const row of probed) {
     for (const [column, answer] of Object.entries(row.cells)) {

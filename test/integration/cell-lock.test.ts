@@ -93,7 +93,8 @@ describe('one writer per cell', () => {
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
     expect(second.stderr).toContain(`another writer holds this cell: pid ${first.child.pid} (`);
     expect(second.stderr).toMatch(/main\.js run --state/);
-    expect(second.ms).toBeLessThan(5_000);
+    // At once, not after a wait for the lock (a cold CLI start under load takes a few seconds).
+    expect(second.ms).toBeLessThan(20_000);
 
     const apply = await cli(entry, ['apply', ...args]);
     expect(apply.code).toBe(1);

@@ -67,7 +67,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
         if (stderr.includes('confirm within')) resolve();
       });
     });
-    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
     return { child, opened, exited };
   }
 

@@ -287,9 +287,11 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     const frank = peerFile('frank');
     await startController();
     await passAfter(0, 'converged');
+    // frank breaks first and is seen broken; then bob's valid file goes (two events, two passes, in that order).
+    await writeFile(frank, '{"kind":"Peer","name":"frank","ip":"10.0.0.20",}');
+    await waitFor('frank’s error in /status', async () => (await getStatusJson()).fileErrors.some((e) => e.file === 'peers/frank.json') || null);
     const since = passLines().length;
     await rm(peerFile('bob'));
-    await writeFile(frank, '{"kind":"Peer","name":"frank","ip":"10.0.0.20",}');
     await waitFor('bob’s chain and jump to go', async () => !/PIC-PEER-10-0-0-3/.test(await save()) || null);
     expect(await reaches('bob', { ip: '172.20.0.21', port: SERVICE_PORT })).toBeNull();
     await passAfter(since, 'converged');

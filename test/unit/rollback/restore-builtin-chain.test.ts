@@ -47,7 +47,13 @@ describe('restoreBuiltinChain', () => {
 function simulate(chain: readonly string[], actions: ReturnType<typeof restore>['actions']): string[] {
   const rules = [...chain];
   for (const a of actions) if (a.kind === 'update-chain') for (const e of a.edits) if (e.op === 'insert') rules.splice(e.index - 1, 0, e.rule);
-  for (const a of actions) if (a.kind === 'delete-rule') rules.splice(rules.indexOf(a.rule), 1);
+  for (const a of actions) {
+    if (a.kind !== 'delete-rule') continue;
+    // As iptables -D: a rule that is not there is an error ("Bad rule"), never another rule deleted.
+    const at = rules.indexOf(a.rule);
+    if (at < 0) throw new Error(`-D ${a.chain} ${a.rule}: Bad rule (does a matching rule exist in that chain?)`);
+    rules.splice(at, 1);
+  }
   for (const a of actions) if (a.kind === 'insert-jump') rules.unshift(a.rule);
   return rules;
 }
