@@ -79,12 +79,15 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
   let before: Record<string, string | null>;
   const started: ChildProcess[] = [];
 
-  /** The live cell as the operator compares it: iptables-save without counters, rules, routes, VIPs, Corefile. */
+  /**
+   * The live cell as the operator compares it: iptables-save without counters, rules, routes, VIPs, Corefile.
+   * IPv4 only: the kernel's IPv6 link-local addresses finish duplicate address detection on their own clock.
+   */
   const live = async (): Promise<Record<string, string | null>> => ({
     iptables: (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
-    rules: await nsRunOk(bed.cell.wg, ['ip', '-j', 'rule']),
-    routes: await nsRunOk(bed.cell.wg, ['ip', '-j', 'route', 'show', 'table', 'all']),
-    addresses: await nsRunOk(bed.cell.lan, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']),
+    rules: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
+    routes: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
+    addresses: await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
     corefile: await readFile(bed.corefilePath, 'utf8').catch(() => null),
   });
   const markerExists = (): Promise<boolean> => access(join(statusDir, MARKER_FILE)).then(() => true, () => false);
@@ -209,7 +212,7 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     await writeFile(otherConfig, JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, targets: { ...configFileJson(bed.config).targets, wireguard: `netns:pict-${process.pid}-other` } }));
     const other = await runCli(['confirm', '--state', newDir, '--config', otherConfig]);
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${bed.config.targets.wireguard}`);
+    expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${configFileJson(bed.config).targets.wireguard}`);
     w.child.kill('SIGTERM');
     expect((await w.exited).code).toBe(3);
     expect(await live()).toEqual(before);

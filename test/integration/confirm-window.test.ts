@@ -45,9 +45,9 @@ describe('a confirm window in its own process, on a namespace cell', () => {
   const live = async (): Promise<string> =>
     [
       (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
-      await nsRunOk(bed.cell.wg, ['ip', '-j', 'rule']),
-      await nsRunOk(bed.cell.wg, ['ip', '-j', 'route', 'show', 'table', 'all']),
-      await nsRunOk(bed.cell.lan, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']),
+      await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
+      await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
+      await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
       await readFile(bed.corefilePath, 'utf8'),
     ].join('\n--\n');
 

@@ -15,9 +15,9 @@ async function liveState(bed: TestbedFixture): Promise<Record<string, string | n
   const save = await nsRunOk(bed.cell.wg, ['iptables-save']);
   return {
     iptables: save.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
-    rules: await nsRunOk(bed.cell.wg, ['ip', '-j', 'rule']),
-    routes: await nsRunOk(bed.cell.wg, ['ip', '-j', 'route', 'show', 'table', 'all']),
-    addresses: await nsRunOk(bed.cell.lan, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']),
+    rules: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
+    routes: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
+    addresses: await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
     corefile: await readFile(bed.corefilePath, 'utf8').catch(() => null),
   };
 }
