@@ -3,10 +3,8 @@
  * on their own; apply appends them to its writes (the same process reads back what it wrote,
  * so verify costs no further exec).
  */
-import type { ObservedIptables } from '../model/iptables.js';
 import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../model/network.js';
 import type { Observation } from '../model/observed-cell.js';
-import { parseIptablesSave } from './parse-iptables-save.js';
 import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
 
 /** `ip -4 -j -batch -` lines that print policy rules and routes, one JSON document each. */
@@ -25,11 +23,6 @@ export interface RoutingObservation {
 /** JSON documents printed by an `ip -j -batch`, one per line; write commands print none. */
 function jsonDocuments(output: string): string[] {
   return output.split('\n').filter((line) => line.trim() !== '');
-}
-
-export function parseIptablesOutput(locator: string, output: string): Observation<ObservedIptables> {
-  const parsed = parseIptablesSave(output);
-  return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` };
 }
 
 export function parseRoutingOutput(locator: string, output: string): RoutingObservation {
