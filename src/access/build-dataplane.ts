@@ -27,14 +27,21 @@ const lookup = (priority: number, table: string, from = '0.0.0.0/0', suppress: n
 /** The kernel's rules of a fresh namespace: local, main, default. */
 export const DEFAULT_RULES: readonly RoutingRule[] = [lookup(0, 'local'), lookup(32766, 'main'), lookup(32767, 'default')];
 
-export function liveDataplane(dump: WireguardDump, sourceOf: SourceLookup, name = 'live'): ParseResult<Dataplane> {
-  const iptables = parseIptablesSave(dump.iptablesSave);
-  if (!iptables.ok) return { ok: false, error: `iptables-save: ${iptables.error}` };
-  const routing = parseRouting(dump.ipRule, dump.ipRoute);
+/** `ip -j rule` and `ip -j route show table all` → the model's routing. */
+export function liveRouting(ipRule: string, ipRoute: string): ParseResult<Routing> {
+  const routing = parseRouting(ipRule, ipRoute);
   if (!routing.ok) return routing;
   // A dump saved without its rules still routes as the kernel does by default.
   const rules = routing.value.rules.length === 0 ? DEFAULT_RULES : routing.value.rules;
-  return { ok: true, value: { rulesets: [{ name, iptables: iptables.value }], routing: { rules, routes: routing.value.routes }, sourceOf } };
+  return { ok: true, value: { rules, routes: routing.value.routes } };
+}
+
+export function liveDataplane(dump: WireguardDump, sourceOf: SourceLookup, name = 'live'): ParseResult<Dataplane> {
+  const iptables = parseIptablesSave(dump.iptablesSave);
+  if (!iptables.ok) return { ok: false, error: `iptables-save: ${iptables.error}` };
+  const routing = liveRouting(dump.ipRule, dump.ipRoute);
+  if (!routing.ok) return routing;
+  return { ok: true, value: { rulesets: [{ name, iptables: iptables.value }], routing: routing.value, sourceOf } };
 }
 
 function host(cidr: string, offset: number): string {
