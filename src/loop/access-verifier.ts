@@ -7,6 +7,7 @@ import { accessDivergence, divergenceKey, type AccessCheck, type LiveTables } fr
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import type { BackendView, ObservedCell } from '../model/observed-cell.js';
+import { ownBackend } from '../observe/iptables-backends.js';
 import type { ReconcileResult } from './reconcile-cell.js';
 
 /** The last check, and the backend it read (the other backend's rules go to /status). */
@@ -38,7 +39,7 @@ export class AccessVerifier {
     const live: LiveTables = {
       ours: tables.iptables.value,
       other: backend?.other == null ? null : { name: backend.other.name, iptables: backend.other.iptables },
-      name: backend?.writes ?? 'live',
+      name: (backend === null ? null : ownBackend(backend)) ?? 'live',
     };
     const key = `${facts.apiIp ?? ''}\n${divergenceKey(live)}`;
     if (this.last !== null && this.last.state === state && this.last.key === key) return this.last.report;

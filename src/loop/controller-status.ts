@@ -56,7 +56,7 @@ export interface AccessStatus {
   readonly checkedPairs: number;
   readonly totalPairs: number;
   readonly diverged: readonly string[];
-  /** The backend our rules are written to (null: the target has one) and every rule the other holds, as `table -A CHAIN rule`. */
+  /** The iptables backend our rules are in (null: the target has one), the other one, and every rule it holds, as `table -A CHAIN rule`. */
   readonly backend: { readonly writes: string | null; readonly other: string | null; readonly otherRules: readonly string[] };
 }
 

@@ -4,6 +4,7 @@ import type { Action } from '../model/plan.js';
 import type { ReconcileReport, ReconcileRequest } from './cell-reconciler.js';
 import type { ControllerClock } from './controller-clock.js';
 import { otherBackendRules } from '../access/format-access-matrix.js';
+import { ownBackend } from '../observe/iptables-backends.js';
 import { INITIAL_STATUS, withAccessCheck, withLoadResult, withPassReport, type ControllerStatus } from './controller-status.js';
 import type { Logger } from './logger.js';
 
@@ -132,7 +133,7 @@ export class PassReporter {
     const { check, backend } = access;
     this.metrics.accessDiverged.set(check.diverged.length);
     const other = backend?.other ?? null;
-    this.current = withAccessCheck(this.current, check, { writes: backend?.writes ?? null, other: other?.name ?? null, otherRules: other === null ? [] : otherBackendRules(other.iptables) }, now);
+    this.current = withAccessCheck(this.current, check, { writes: backend === null ? null : ownBackend(backend), other: other?.name ?? null, otherRules: other === null ? [] : otherBackendRules(other.iptables) }, now);
     const key = this.current.access?.diverged.join('\n') ?? '';
     if (key === this.loggedDivergence) return;
     this.loggedDivergence = key;

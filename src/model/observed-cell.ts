@@ -16,7 +16,7 @@ export type IptablesBackend = 'legacy' | 'nft';
 
 /** Which iptables backend holds the cell and what the other one holds (the kernel enforces both). */
 export interface BackendView {
-  /** The backend written to; null when the target has a single `iptables` (its default). */
+  /** The backend restored into with its own tool; null: the default `iptables-restore` (it is that backend, or the target has one). */
   readonly writes: IptablesBackend | null;
   /** The other backend's tables; null when there is none to read. */
   readonly other: { readonly name: IptablesBackend; readonly iptables: ObservedIptables } | null;

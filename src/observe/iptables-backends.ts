@@ -73,15 +73,16 @@ export function parseBackendsOutput(locator: string, output: string): BackendsRe
   const nft = parseIptablesSave(parts.get('nft') ?? '');
   if (!legacy.ok) return { iptables: { ok: false, error: `${locator}: iptables-legacy-save: ${legacy.error}` }, backend: SINGLE };
   if (!nft.ok) return { iptables: { ok: false, error: `${locator}: iptables-nft-save: ${nft.error}` }, backend: SINGLE };
-  const writes = chooseBackend(legacy.value, nft.value, fallback);
-  const [ours, other] = writes === 'legacy' ? [legacy.value, nft.value] : [nft.value, legacy.value];
-  return { iptables: { ok: true, value: ours }, backend: { writes, other: { name: writes === 'legacy' ? 'nft' : 'legacy', iptables: other } } };
+  const chosen = chooseBackend(legacy.value, nft.value, fallback);
+  const [ours, other] = chosen === 'legacy' ? [legacy.value, nft.value] : [nft.value, legacy.value];
+  // The default `iptables-restore` already is the chosen backend: nothing changes for such a target.
+  const writes = chosen === fallback ? null : chosen;
+  return { iptables: { ok: true, value: ours }, backend: { writes, other: { name: chosen === 'legacy' ? 'nft' : 'legacy', iptables: other } } };
 }
 
-/** True when the other backend holds nothing the kernel would act on: no rule, every policy ACCEPT. */
-export function isInert(tables: ObservedIptables): boolean {
-  for (const table of TABLES) {
-    for (const chain of tables[table].chains.values()) if (chain.rules.length > 0 || (chain.policy !== null && chain.policy !== 'ACCEPT')) return false;
-  }
-  return true;
+/** The backend the cell's tables were read from, for reports: null when the target has one. */
+export function ownBackend(view: BackendView): IptablesBackend | null {
+  if (view.writes !== null) return view.writes;
+  if (view.other === null) return null;
+  return view.other.name === 'legacy' ? 'nft' : 'legacy';
 }

@@ -11,7 +11,7 @@ import { layoutOf, type ControllerConfig } from '../../config/controller-config.
 import { loadState } from '../../load/load-state.js';
 import { parseIPv4 } from '../../model/ipv4.js';
 import { ProgramNotFoundError, type Target } from '../../model/target.js';
-import { parseBackendsOutput, SAVE_BOTH, type BackendsRead } from '../../observe/iptables-backends.js';
+import { ownBackend, parseBackendsOutput, SAVE_BOTH, type BackendsRead } from '../../observe/iptables-backends.js';
 import { SAVED_FILES } from '../../observe/observe-saved.js';
 import { renderCell } from '../../render/render-cell.js';
 import type { CliValues } from '../cli-values.js';
@@ -102,7 +102,7 @@ export async function runAccessCommand(values: CliValues): Promise<number> {
   const facts = { apiIp: view.apiIp };
   const { backend } = view.iptables;
   const rulesets: Ruleset[] = [
-    { name: backend.writes ?? (fromDump === undefined ? 'live' : 'dump'), iptables: view.iptables.iptables.value },
+    { name: ownBackend(backend) ?? (fromDump === undefined ? 'live' : 'dump'), iptables: view.iptables.iptables.value },
     ...(backend.other === null ? [] : [{ name: backend.other.name, iptables: backend.other.iptables }]),
   ];
   const live: Dataplane = { rulesets, routing: routing.value, sourceOf: ruleProvenance(state, renderCell(state, facts, layout).iptables, resources) };
