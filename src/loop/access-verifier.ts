@@ -17,7 +17,7 @@ export interface AccessReport {
 }
 
 /** The live tables after the pass: apply's read-back when it wrote, else what the pass observed. */
-function liveAfter(result: ReconcileResult, observed: ObservedCell): Pick<ObservedCell, 'iptables' | 'backend'> | null {
+function liveAfter(result: Pick<ReconcileResult, 'apply'>, observed: Pick<ObservedCell, 'iptables' | 'backend'>): Pick<ObservedCell, 'iptables' | 'backend'> | null {
   if (result.apply?.touched.iptables === true) {
     const { iptables, backend } = result.apply.readback;
     return iptables === undefined ? null : { iptables, ...(backend === undefined ? {} : { backend }) };
@@ -31,7 +31,7 @@ export class AccessVerifier {
   constructor(private readonly layout: LayoutConfig) {}
 
   /** null when the pass left nothing to judge (not converged, tables not read back). */
-  check(state: DesiredState, facts: Facts, result: ReconcileResult, observed: ObservedCell): AccessReport | null {
+  check(state: DesiredState, facts: Facts, result: Pick<ReconcileResult, 'converged' | 'apply'>, observed: Pick<ObservedCell, 'iptables' | 'backend'>): AccessReport | null {
     if (!result.converged) return null;
     const tables = liveAfter(result, observed);
     if (tables === null || !tables.iptables.ok) return null;
