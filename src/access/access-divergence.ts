@@ -57,15 +57,26 @@ export function hasForeignEffect(tables: ObservedIptables, jumpsAreOurs = true):
   return false;
 }
 
-/** The pairs in checking order: every row's non-peer columns, then peer columns, up to the budget. */
-function pairs(state: DesiredState, budget: number): { list: [string, string][]; total: number } {
+/** How many pairs the matrix has: every row by every column, less each peer's own. */
+function pairCount(state: DesiredState): number {
+  const { rows, columns } = matrixAxes(state);
+  return rows.length * columns.length - state.peers.length;
+}
+
+/** The first `budget` pairs in checking order: every row's non-peer columns, then peer columns. Never the whole matrix of a large cell. */
+function pairs(state: DesiredState, budget: number): [string, string][] {
   const { rows, columns } = matrixAxes(state);
   const peers = new Set(state.peers.map((p) => p.name));
   const ordered: [string, string][] = [];
   for (const pass of [false, true]) {
-    for (const from of rows) for (const to of columns) if (peers.has(to) === pass && from !== to) ordered.push([from, to]);
+    for (const from of rows) {
+      for (const to of columns) {
+        if (ordered.length >= budget) return ordered;
+        if (peers.has(to) === pass && from !== to) ordered.push([from, to]);
+      }
+    }
   }
-  return { list: ordered.slice(0, budget), total: ordered.length };
+  return ordered;
 }
 
 /** Every checked pair whose live access differs from the rendered rules', with the live rule that decided. */
@@ -73,7 +84,7 @@ export function accessDivergence(state: DesiredState, facts: Facts, layout: Layo
   const otherActs = live.other !== null && hasForeignEffect(live.other.iptables, false);
   if (!otherActs && !hasForeignEffect(live.ours)) {
     // Only our jumps in the built-in chains: the live tables decide as the rendered ones do.
-    const { total } = pairs(state, 0);
+    const total = pairCount(state);
     return { diverged: [], checked: total, total };
   }
   const apiIp = facts.apiIp ?? assumedApiAddress(state);
@@ -88,7 +99,8 @@ export function accessDivergence(state: DesiredState, facts: Facts, layout: Layo
     apiIp,
     ifaceFor: (ip) => tableMatch(desired.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
   };
-  const { list, total } = pairs(state, budget);
+  const list = pairs(state, budget);
+  const total = pairCount(state);
   const diverged: DivergedPair[] = [];
   for (const [from, to] of list) {
     const want = evaluatePair(desired, ctx, from, to);
