@@ -55,9 +55,14 @@ export function chooseBackend(legacy: ObservedIptables, nft: ObservedIptables, f
   return inNft > inLegacy ? 'nft' : 'legacy';
 }
 
+/** True for the output of SAVE_BOTH on a target with both backends (plain `iptables-save` output otherwise). */
+export function hasBackendMarks(output: string): boolean {
+  return output.startsWith(MARK);
+}
+
 /** The output of SAVE_BOTH → the tables of the backend we write, and the other backend's. */
 export function parseBackendsOutput(locator: string, output: string): BackendsRead {
-  if (!output.startsWith(MARK)) {
+  if (!hasBackendMarks(output)) {
     const parsed = parseIptablesSave(output);
     return { iptables: parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` }, backend: SINGLE };
   }

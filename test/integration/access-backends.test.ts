@@ -122,6 +122,13 @@ describe('two iptables backends in one wireguard namespace', () => {
     expect(matrix.cells.find((c) => c.from === 'bob' && c.to === 'calendar')).toMatchObject({ reaches: false, desired: true, differs: true, decided_by: { ruleset: 'nft' } });
     expect(matrix.cells.find((c) => c.from === 'bob' && c.to === 'mail')).toMatchObject({ reaches: true, desired: true, differs: false });
     expect(matrix.other_backend).toEqual({ name: 'nft', rules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'] });
+    // explain reads both backends too: the DROP in the one the cell does not live in decides.
+    const explain = await run([process.execPath, builtEntry('cli/main.js'), 'explain', '--state', 'state', '--config', config, '--from', 'bob', '--to', 'calendar', '--json']);
+    expect(explain.code).toBe(0);
+    expect(JSON.parse(explain.stdout)).toMatchObject({ verdict: 'drop', reaches: false, decided_by: { chain: 'FORWARD', index: 1, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' } });
+    // …and our chains in the legacy tables: bob may not use files (nft alone would accept it by policy).
+    const files = await run([process.execPath, builtEntry('cli/main.js'), 'explain', '--state', 'state', '--config', config, '--from', 'bob', '--to', 'files', '--json']);
+    expect(JSON.parse(files.stdout)).toMatchObject({ verdict: 'drop', reaches: false, decided_by: { chain: 'PIC-PEER-10-0-0-3', owner: 'pic' } });
     const text = await run([process.execPath, builtEntry('cli/main.js'), 'access', '--state', 'state', '--config', config]);
     expect(text.stdout).toContain('bob → calendar: live no, desired yes, decided by nft filter FORWARD rule 1 (foreign): -d 172.20.0.21/32 -j DROP');
   });
