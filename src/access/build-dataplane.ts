@@ -5,14 +5,15 @@
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { formatIPv4, parseCidr } from '../model/ipv4.js';
+import { hasBackendMarks, ownBackend, parseBackendsOutput } from '../observe/parse-iptables-backends.js';
 import { parseIptablesSave } from '../observe/parse-iptables-save.js';
 import { formatIptablesSave } from '../render/format-iptables-save.js';
 import { renderCell } from '../render/render-cell.js';
-import type { Dataplane, Routing, RoutingRoute, RoutingRule, SourceLookup } from './access-types.js';
+import type { Dataplane, Routing, RoutingRoute, RoutingRule, Ruleset, SourceLookup } from './access-types.js';
 import { parseRouting, type ParseResult } from './parse-routing.js';
 import { ruleProvenance, type ResourceSources } from './rule-provenance.js';
 
-/** A dump of the wireguard target: `iptables-save`, `ip -j rule`, `ip -j route show table all`. */
+/** A dump of the wireguard target: `iptables-save` (or both backends, as SAVE_BOTH prints them), `ip -j rule`, `ip -j route show table all`. */
 export interface WireguardDump {
   readonly iptablesSave: string;
   readonly ipRule: string;
@@ -27,14 +28,33 @@ const lookup = (priority: number, table: string, from = '0.0.0.0/0', suppress: n
 /** The kernel's rules of a fresh namespace: local, main, default. */
 export const DEFAULT_RULES: readonly RoutingRule[] = [lookup(0, 'local'), lookup(32766, 'main'), lookup(32767, 'default')];
 
-export function liveDataplane(dump: WireguardDump, sourceOf: SourceLookup, name = 'live'): ParseResult<Dataplane> {
-  const iptables = parseIptablesSave(dump.iptablesSave);
-  if (!iptables.ok) return { ok: false, error: `iptables-save: ${iptables.error}` };
-  const routing = parseRouting(dump.ipRule, dump.ipRoute);
+/** `ip -j rule` and `ip -j route show table all` → the model's routing. */
+export function liveRouting(ipRule: string, ipRoute: string): ParseResult<Routing> {
+  const routing = parseRouting(ipRule, ipRoute);
   if (!routing.ok) return routing;
   // A dump saved without its rules still routes as the kernel does by default.
   const rules = routing.value.rules.length === 0 ? DEFAULT_RULES : routing.value.rules;
-  return { ok: true, value: { rulesets: [{ name, iptables: iptables.value }], routing: { rules, routes: routing.value.routes }, sourceOf } };
+  return { ok: true, value: { rules, routes: routing.value.routes } };
+}
+
+/** The dump's rulesets: one for plain `iptables-save`, both backends for the output of SAVE_BOTH. */
+function liveRulesets(text: string, name: string): ParseResult<Ruleset[]> {
+  if (!hasBackendMarks(text)) {
+    const iptables = parseIptablesSave(text);
+    return iptables.ok ? { ok: true, value: [{ name, iptables: iptables.value }] } : { ok: false, error: `iptables-save: ${iptables.error}` };
+  }
+  const read = parseBackendsOutput('wireguard', text);
+  if (!read.iptables.ok) return { ok: false, error: read.iptables.error };
+  const other = read.backend.other;
+  return { ok: true, value: [{ name: ownBackend(read.backend) ?? name, iptables: read.iptables.value }, ...(other === null ? [] : [other])] };
+}
+
+export function liveDataplane(dump: WireguardDump, sourceOf: SourceLookup, name = 'live'): ParseResult<Dataplane> {
+  const rulesets = liveRulesets(dump.iptablesSave, name);
+  if (!rulesets.ok) return rulesets;
+  const routing = liveRouting(dump.ipRule, dump.ipRoute);
+  if (!routing.ok) return routing;
+  return { ok: true, value: { rulesets: rulesets.value, routing: routing.value, sourceOf } };
 }
 
 function host(cidr: string, offset: number): string {

@@ -1,10 +1,10 @@
 import type { CellTargets } from '../model/cell-targets.js';
 import type { Action, AddressAction, CorefileAction, IptablesAction, Plan, RoutingAction } from '../model/plan.js';
 import type { LayoutConfig } from '../model/facts.js';
-import type { ObservedIptables } from '../model/iptables.js';
-import type { Observation, ObservedCell } from '../model/observed-cell.js';
+import type { IptablesBackend, ObservedCell } from '../model/observed-cell.js';
 import { ProgramNotFoundError, type ExecResult, type Target } from '../model/target.js';
-import { addressShow, parseAddressOutput, parseIptablesOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
+import { parseBackendsOutput, restoreProgram, SAVE_BOTH, type BackendsRead } from '../observe/parse-iptables-backends.js';
+import { addressShow, parseAddressOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
 import { applyIpBatch, type BatchOutcome } from './apply-ip-batch.js';
 import { compileIpBatch } from './ip-batch.js';
 import { compileRestoreInput, restoreLineAt } from './restore-input.js';
@@ -33,7 +33,7 @@ export interface ApplyResult {
   /** The parts that were written (and so must be verified). */
   readonly touched: { readonly iptables: boolean; readonly routing: boolean; readonly addresses: boolean; readonly corefile: boolean };
   /** Written parts as the writing process read them back; a part missing here is observed again by verify. */
-  readonly readback: Partial<Pick<ObservedCell, 'iptables' | 'policyRules' | 'routes' | 'addresses'>>;
+  readonly readback: Partial<Pick<ObservedCell, 'iptables' | 'backend' | 'policyRules' | 'routes' | 'addresses'>>;
 }
 
 function isIptables(a: Action): a is IptablesAction {
@@ -55,7 +55,7 @@ function isCorefile(a: Action): a is CorefileAction {
 const FAILED_LINE = /\bline:? (\d+)\b/m;
 // Lines that only repeat the line number or give a usage hint, and iptables-restore's version prefix.
 const NOISE = /^(Error occurred at line: \d+|Try `iptables-restore -h'.*)$/;
-const VERSION_PREFIX = /^iptables-restore v[^:]*:\s*/;
+const VERSION_PREFIX = /^iptables(?:-legacy|-nft)?-restore v[^:]*:\s*/;
 
 /** The reason the command gave, without its noise; and the failing line of our input, so a person sees what was refused. */
 function inputError(target: Target, command: string, input: string, result: ExecResult): string {
@@ -72,15 +72,23 @@ function inputError(target: Target, command: string, input: string, result: Exec
   return `${target.locator}: ${command} exit ${result.exitCode}: ${reason}${line === null ? '' : ` (input line ${lineNumber}: ${line})`}`;
 }
 
-const RESTORE = ['iptables-restore', '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)] as const;
+function restoreArgv(backend: IptablesBackend | null): readonly string[] {
+  return [restoreProgram(backend), '--noflush', '-w', String(RESTORE_LOCK_WAIT_SECONDS)];
+}
 /** Printed between a successful restore and the tables read back after it. */
 export const RESTORED_MARK = '# pic-reconciler: restored';
-// One process writes and reads back: the restore, then (only if it succeeded) the mark and iptables-save.
-const RESTORE_THEN_SAVE = `${RESTORE.join(' ')} || exit; echo '${RESTORED_MARK}'; exec iptables-save`;
+// One process writes and reads back: the restore into the cell's backend, then (only if it
+// succeeded) the mark and both backends' tables, as observe reads them.
+function restoreThenSave(backend: IptablesBackend | null): string {
+  return `${restoreArgv(backend).join(' ')} || exit; echo '${RESTORED_MARK}'; ${SAVE_BOTH}`;
+}
+const BACKENDS = [null, 'legacy', 'nft'] as const;
+const RESTORE_PROGRAMS = new Set(BACKENDS.map(restoreProgram));
+const RESTORE_SCRIPTS = new Set(BACKENDS.map(restoreThenSave));
 
 /** True for the exec that carries a plan's iptables changes, whichever way it was run. */
 export function isRestoreCommand(argv: readonly string[]): boolean {
-  return argv[0] === RESTORE[0] || (argv[0] === 'sh' && argv[2] === RESTORE_THEN_SAVE);
+  return RESTORE_PROGRAMS.has(argv[0] ?? '') || (argv[0] === 'sh' && RESTORE_SCRIPTS.has(argv[2] ?? ''));
 }
 
 /** What one part's write returned: why it failed, and the part as read back right after it. */
@@ -94,22 +102,23 @@ const NOTHING_WRITTEN: PartOutcome<never> = { error: null };
 
 // A bounded lock wait, below the exec deadline: a restore we stopped waiting for must not
 // commit later, since its rule indexes come from the view this pass observed.
-async function applyIptables(target: Target, actions: readonly IptablesAction[]): Promise<PartOutcome<Observation<ObservedIptables>>> {
+async function applyIptables(target: Target, actions: readonly IptablesAction[], backend: IptablesBackend | null): Promise<PartOutcome<BackendsRead>> {
   const input = compileRestoreInput(actions);
   if (input === null) return NOTHING_WRITTEN;
+  const program = restoreProgram(backend);
   let result: ExecResult;
   try {
-    result = await target.exec(['sh', '-c', RESTORE_THEN_SAVE], { stdin: input });
+    result = await target.exec(['sh', '-c', restoreThenSave(backend)], { stdin: input });
   } catch (error) {
     if (!(error instanceof ProgramNotFoundError)) throw error;
     // A target without a shell: the restore alone; verify reads back with a process of its own.
-    const alone = await target.exec(RESTORE, { stdin: input });
-    return { error: alone.exitCode === 0 ? null : inputError(target, 'iptables-restore', input, alone) };
+    const alone = await target.exec(restoreArgv(backend), { stdin: input });
+    return { error: alone.exitCode === 0 ? null : inputError(target, program, input, alone) };
   }
   const saved = afterMark(result.stdout);
-  if (saved === null) return { error: inputError(target, 'iptables-restore', input, result) };
+  if (saved === null) return { error: inputError(target, program, input, result) };
   // A failed read-back is no verdict: verify then reads the tables with a process of its own.
-  return result.exitCode === 0 ? { error: null, readback: parseIptablesOutput(target.locator, saved) } : { error: null };
+  return result.exitCode === 0 ? { error: null, readback: parseBackendsOutput(target.locator, saved) } : { error: null };
 }
 
 /** What follows the mark line (printed only after a successful restore), or null when there is none. */
@@ -148,7 +157,7 @@ async function attemptBatch<T>(part: ApplyFailure['part'], work: () => Promise<B
  * Parts are independent, and so are the lines of a batch: a failure leaves the rest applied and
  * is returned, not thrown; `applied` lists only what was carried out.
  */
-export async function applyPlan(plan: Plan, targets: CellTargets, layout: LayoutConfig): Promise<ApplyResult> {
+export async function applyPlan(plan: Plan, targets: CellTargets, layout: LayoutConfig, backend: IptablesBackend | null = null): Promise<ApplyResult> {
   const iptables = plan.actions.filter(isIptables);
   const routing = plan.actions.filter(isRouting);
   const addresses = plan.actions.filter(isAddress);
@@ -161,7 +170,7 @@ export async function applyPlan(plan: Plan, targets: CellTargets, layout: Layout
 
   // The wireguard target gets its firewall first, then its routes; caddy and dns in parallel.
   const wireguardWork = (async () => {
-    const firewall = await attempt('iptables', () => applyIptables(wireguard, iptables));
+    const firewall = await attempt('iptables', () => applyIptables(wireguard, iptables, backend));
     const routes = await attemptBatch('routing', () =>
       applyIpBatch(wireguard, routingBatch, { flags: ['-4', '-j'], show: ROUTING_SHOW, parse: (out) => parseRoutingOutput(wireguard.locator, out) }),
     );
@@ -204,7 +213,7 @@ export async function applyPlan(plan: Plan, targets: CellTargets, layout: Layout
       corefile: corefile !== undefined,
     },
     readback: {
-      ...(firewall.readback === undefined ? {} : { iptables: firewall.readback }),
+      ...(firewall.readback === undefined ? {} : { iptables: firewall.readback.iptables, backend: firewall.readback.backend }),
       ...(routes.readback === undefined ? {} : routes.readback),
       ...(vips.readback === undefined ? {} : { addresses: vips.readback }),
     },

@@ -73,6 +73,13 @@ export interface ColdStartFigures {
   readonly ratio: number;
 }
 
+/** The packet model (issue 13), ms: the 100-peer matrix (both sides, every pair) and one explain at 5,000 peers. */
+export interface AccessFigures {
+  readonly matrix100: Summary;
+  readonly matrixPairs: number;
+  readonly explain5000: Summary;
+}
+
 export interface TargetCheck {
   readonly target: string;
   readonly measured: string;
@@ -90,5 +97,7 @@ export interface BenchResult {
   /** Why the Docker scenarios did not run, when they did not. */
   readonly dockerSkipped: string | null;
   readonly coldStart: ColdStartFigures;
+  /** Absent in results written before issue 13. */
+  readonly access?: AccessFigures;
   readonly targets: readonly TargetCheck[];
 }

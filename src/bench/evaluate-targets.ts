@@ -1,4 +1,4 @@
-import type { ColdStartFigures, SizeResult, TargetCheck } from './bench-result.js';
+import type { AccessFigures, ColdStartFigures, SizeResult, TargetCheck } from './bench-result.js';
 import { marginalCosts, ratio } from './stats.js';
 
 /** Issue 7's targets (memory and cold start: issue 14's), checked against what was measured (medians). Pure. */
@@ -14,6 +14,9 @@ export const TARGETS = {
   coldStartRatio: 2,
   /** How much faster than the floor's the per-peer cost may grow from (100→1,000) to (1,000→5,000). */
   marginalGrowth: 1.25,
+  /** Issue 13: the full access matrix of a 100-peer cell, and one explain on a 5,000-peer dump. */
+  accessMatrixMsAt100: 1000,
+  explainMsAt5000: 100,
 } as const;
 
 const fmt = (n: number, digits = 0): string => n.toFixed(digits);
@@ -24,7 +27,7 @@ function check(target: string, parts: readonly { measured: string; met: boolean 
   return { target, measured: parts.map((p) => p.measured).join('; '), met: parts.every((p) => p.met) };
 }
 
-export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdStartFigures | null = null): TargetCheck[] {
+export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdStartFigures | null = null, access: AccessFigures | null = null): TargetCheck[] {
   const at = (peers: number): SizeResult[] => sizes.filter((s) => s.peers === peers);
   const linkCounts = [...new Set(sizes.map((s) => s.links))];
   const checks: TargetCheck[] = [];
@@ -125,6 +128,18 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
             measured: `${fmt(coldStart.validate.median)} ms vs ${fmt(coldStart.nodeBaseline.median)} ms = ${fmt(coldStart.ratio, 2)}× (medians of ${coldStart.validate.runs})`,
             met: coldStart.ratio < TARGETS.coldStartRatio,
           }],
+    ),
+  );
+  checks.push(
+    check(
+      `full access matrix of a 100-peer cell (every pair) under ${TARGETS.accessMatrixMsAt100} ms from one dump`,
+      access === null ? [] : [{ measured: `${access.matrixPairs} pairs: ${fmt(access.matrix100.median)} ms (median of ${access.matrix100.runs})`, met: access.matrix100.median < TARGETS.accessMatrixMsAt100 }],
+    ),
+  );
+  checks.push(
+    check(
+      `one explain on a 5,000-peer dump under ${TARGETS.explainMsAt5000} ms once it is read`,
+      access === null ? [] : [{ measured: `${fmt(access.explain5000.median, 2)} ms (median of ${access.explain5000.runs})`, met: access.explain5000.median < TARGETS.explainMsAt5000 }],
     ),
   );
   return checks;

@@ -60,6 +60,9 @@ export function formatReport(result: BenchResult): string {
     ...(result.dockerSkipped === null ? [] : ['', `Docker scenarios skipped: ${result.dockerSkipped}`]),
     '',
     `**Cold start** (wall time, ms, median [min–max] of ${result.coldStart.validate.runs}, alternated): \`node dist/cli/main.js validate --state state\` ${ms(result.coldStart.validate)}, \`node -e 0\` ${ms(result.coldStart.nodeBaseline)}: ${result.coldStart.ratio.toFixed(2)}×.`,
+    ...(result.access === undefined
+      ? []
+      : ['', `**Packet model** (ms, median [min–max]): the full access matrix of a 100-peer cell, ${result.access.matrixPairs} pairs, ${ms(result.access.matrix100)}; one explain on a 5,000-peer dump ${result.access.explain5000.median.toFixed(2)} [${result.access.explain5000.min.toFixed(2)}–${result.access.explain5000.max.toFixed(2)}].`]),
     '',
     '**Targets** (issue 7)',
     '',

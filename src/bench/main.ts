@@ -12,6 +12,7 @@ import { evaluateTargets } from './evaluate-targets.js';
 import { formatReport } from './format-report.js';
 import { formatSummary, replaceSummary } from './readme-summary.js';
 import { writeSyntheticState } from './load-synthetic.js';
+import { measureAccess } from './measure-access.js';
 import { measureColdStart } from './measure-cold-start.js';
 import { measureImperativeDocker, measureImperativeNetns, type ImperativeRun } from './measure-imperative.js';
 import { measureSize } from './measure-size.js';
@@ -87,6 +88,9 @@ async function main(): Promise<number> {
   const coldStart = measureColdStart(quick ? 11 : 21);
   progress(`cold start: validate ${coldStart.validate.median.toFixed(0)} ms, node -e 0 ${coldStart.nodeBaseline.median.toFixed(0)} ms (${coldStart.ratio.toFixed(2)}×)`);
 
+  const access = await measureAccess(DEFAULT_LAYOUT, runs);
+  progress(`access: 100-peer matrix ${access.matrix100.median.toFixed(0)} ms (${access.matrixPairs} pairs), explain at 5,000 peers ${access.explain5000.median.toFixed(2)} ms`);
+
   const results: SizeResult[] = [];
   let imperative: ImperativeRun[] = [];
   try {
@@ -111,7 +115,8 @@ async function main(): Promise<number> {
     imperative,
     dockerSkipped,
     coldStart,
-    targets: evaluateTargets(results, coldStart),
+    access,
+    targets: evaluateTargets(results, coldStart, access),
   };
   const report = formatReport(result);
   const outDir = resolve(values.out);

@@ -17,6 +17,8 @@ export interface Screen {
   readonly peerFile: (name: string) => string | null;
   /** Printed once before exiting (--once), rather than refreshed while the user edits. */
   readonly once: boolean;
+  /** One `explain` of a denied pair after the first converged pass, printed under the table. */
+  readonly explain?: string | null;
 }
 
 /** What the demo prints: a header, the table with its legend and verdict, and what to try next. */
@@ -37,6 +39,7 @@ export function formatScreen(screen: Screen): string {
       ? 'Every cell matches the desired state.'
       : `${screen.mismatches.length} cell(s) differ from the desired state (marked !).`,
     '',
+    ...(screen.explain == null ? [] : [screen.explain]),
     ...(screen.once ? [`Run it without --once (sudo npm run demo) to edit ${screen.stateDir}/ and watch this table follow.`] : tryNext(screen)),
   ];
   return `${lines.join('\n')}\n`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { controllerConfigSchema } from '../config/controller-config.js';
+import { controllerConfigSchema, layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
 import { resourceKey } from '../load/loaded-state.js';
 import { formatIssue } from '../load/state-issue.js';
@@ -15,6 +15,7 @@ import { cleanupNamespaces } from '../testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../testbed/probe-matrix.js';
 import { buildTestbedCell, type TestbedCell } from '../testbed/testbed-cell.js';
 import { ensureDemoPrerequisites } from './ensure-prerequisites.js';
+import { explainDenied } from './demo-explain.js';
 import { formatScreen } from './format-screen.js';
 
 /**
@@ -84,7 +85,9 @@ async function main(): Promise<number> {
     const firstPass = controller.nextPass();
     await controller.start();
     await firstPass;
-    const screen = (once: boolean) => snapshot(controller as Controller, cell, { stateDir, stateName: values.state, listen: values.listen, once });
+    // One explain, of the rules as the first pass left them: why a denied pair is denied.
+    const explain = await explainDenied(await loadState(stateDir), cell, layoutOf(config));
+    const screen = (once: boolean) => snapshot(controller as Controller, cell, { stateDir, stateName: values.state, listen: values.listen, once, explain });
     if (values.once) {
       const { text, matches } = await screen(true);
       process.stdout.write(text);
@@ -115,6 +118,7 @@ interface SnapshotOptions {
   readonly stateName: string;
   readonly listen: string;
   readonly once: boolean;
+  readonly explain: string | null;
 }
 
 /** Probes the matrix for the state on disk now and lays out the screen. */
@@ -136,6 +140,7 @@ async function snapshot(controller: Controller, cell: TestbedCell, options: Snap
     listen: options.listen,
     peerFile,
     once: options.once,
+    explain: options.explain,
   });
   return { text, matches: mismatches.length === 0 };
 }

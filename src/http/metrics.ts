@@ -28,6 +28,7 @@ export class ControllerMetrics {
   readonly desiredResources = new Gauge({ name: 'pic_desired_resources', help: 'Resources in the desired state, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly ready = new Gauge({ name: 'pic_ready', help: '1 when the last reconcile converged', registers: [this.registry] });
   readonly heldBack = new Gauge({ name: 'pic_held_back_resources', help: 'Resources a broken state file keeps from being changed or deleted, by file', labelNames: ['file'], registers: [this.registry] });
+  readonly accessDiverged = new Gauge({ name: 'pic_access_diverged_pairs', help: 'Source/destination pairs whose live access differs from what the desired state implies', registers: [this.registry] });
   readonly massDeleteBlocked = new Gauge({ name: 'pic_mass_delete_blocked', help: '1 while the mass-delete guard holds a plan back', registers: [this.registry] });
 
   constructor(actionKinds: readonly string[] = ACTION_KINDS) {
@@ -41,6 +42,7 @@ export class ControllerMetrics {
     this.ready.set(0);
     this.stateErrors.set(0);
     this.massDeleteBlocked.set(0);
+    this.accessDiverged.set(0);
   }
 
   /** One series per broken file that holds something back; files no longer holding anything disappear. */

@@ -21,6 +21,7 @@ import { EMPTY_STATE_GUARD, massDeleteGuard } from '../pass/mass-delete-guard.js
 import { ownNothing } from '../pass/own-nothing.js';
 import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from '../pass/reconcile-cell.js';
 import type { StateFileCache } from './state-file-cache.js';
+import { AccessVerifier, type AccessReport } from './access-verifier.js';
 
 export interface ReconcilerDeps {
   readonly config: ControllerConfig;
@@ -69,6 +70,8 @@ export interface ReconcileReport extends ReconcileRequest {
   readonly renderedCorefile: string | null;
   /** Plan size, write counts and step timings, when reconcileCell ran. */
   readonly work: { readonly planned: number; readonly writes: ApplyResult['counts'] | null; readonly timings: ReconcileTimings } | null;
+  /** The effective-access check of a converged pass (AccessDiverged); absent when none ran (the previous verdict stays). */
+  readonly access?: AccessReport;
 }
 
 const NO_COUNTS: DesiredCounts = { peers: 0, links: 0, services: 0 };
@@ -106,8 +109,12 @@ export class CellReconciler {
   private lastConverged: Desired | null = null;
   /** Which file last held each owned chain, so a broken file holds back only what it could own. */
   private accounting: Accounting = NO_ACCOUNTING;
+  /** Judges the live access after a converged pass, when the rules it depends on changed. */
+  private readonly access: AccessVerifier;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.access = new AccessVerifier(layoutOf(deps.config));
+  }
 
   /** Reads the last good state of an earlier run; returns how many files it covers (0: none remembered). */
   async restore(): Promise<number> {
@@ -165,7 +172,9 @@ export class CellReconciler {
       now: () => this.deps.clock.monotonicMs(),
     });
     const heldBack = [...heldByFallbacks(loaded), ...(unresolved?.held() ?? [])];
-    return { ...this.outcomeOf(result, state, countsOf(state), heldBack), load, storeError };
+    const { observed, facts } = await observation;
+    const access = this.access.check(state, facts, result, observed);
+    return { ...this.outcomeOf(result, state, countsOf(state), heldBack), ...(access === null ? {} : { access }), load, storeError };
   }
 
   /** The load step: the state files now, validated against the last good versions. */

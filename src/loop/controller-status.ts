@@ -4,6 +4,7 @@
  * functions below. A condition's lastTransitionTime changes only when its status does.
  */
 
+import { describeDivergence, type AccessCheck } from '../access/access-divergence.js';
 import type { StateIssue } from '../load/state-issue.js';
 import type { HeldBack } from '../model/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
@@ -12,7 +13,7 @@ import type { RecentActivity } from './recent-activity.js';
 
 export type { PassResult };
 
-export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable' | 'Degraded';
+export type ConditionType = 'Ready' | 'StateValid' | 'TargetsReachable' | 'Degraded' | 'AccessDiverged';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
@@ -53,10 +54,23 @@ export interface ControllerStatus extends RecentActivity {
   readonly lastGoodError: string | null;
   /** Who reaches what by the live rules, differences to the desired state marked; null when not computed. */
   readonly matrix: AccessMatrixView | null;
+  /** The last effective-access check: diverged pairs, and the other iptables backend's rules; null before one ran. */
+  readonly access: AccessStatus | null;
 }
 
+export interface AccessStatus {
+  readonly checkedPairs: number;
+  readonly totalPairs: number;
+  readonly diverged: readonly string[];
+  /** The iptables backend our rules are in (null: the target has one), the other one, and every rule it holds, as `table -A CHAIN rule`. */
+  readonly backend: { readonly writes: string | null; readonly other: string | null; readonly otherRules: readonly string[] };
+}
+
+/** Pairs and rules listed in /status; the counts say how many in all. */
+const MAX_LISTED = 50;
+
 export const INITIAL_STATUS: ControllerStatus = {
-  conditions: (['Ready', 'StateValid', 'TargetsReachable', 'Degraded'] as const).map((type) => ({
+  conditions: (['Ready', 'StateValid', 'TargetsReachable', 'Degraded', 'AccessDiverged'] as const).map((type) => ({
     type,
     status: 'Unknown',
     reason: 'Starting',
@@ -73,6 +87,7 @@ export const INITIAL_STATUS: ControllerStatus = {
   recentPasses: [],
   recentRepairs: [],
   matrix: null,
+  access: null,
 };
 
 /** Sets one condition, keeping its lastTransitionTime unless the status changed. */
@@ -162,5 +177,34 @@ export function withPassReport(status: ControllerStatus, report: PassReport, now
     counts: report.counts ?? status.counts,
     massDeleteGuard: { blocked: report.guard !== null, reason: report.guard },
     lastReconcile: report.reconcile,
+  };
+}
+
+/**
+ * After an access check: AccessDiverged names the pairs the live rules decide otherwise than the
+ * rendered ones, and the rule that decided. Ready is left as the rule-text verdict: the rules we
+ * own are converged, and what diverges is a rule we do not own and must not repair, so making
+ * Ready False would only back the loop off from work it has done; this condition and the
+ * pic_access_diverged_pairs gauge are what an operator alerts on.
+ */
+export function withAccessCheck(status: ControllerStatus, check: AccessCheck, backend: AccessStatus['backend'], now: Date): ControllerStatus {
+  const diverged = check.diverged.map(describeDivergence);
+  const coverage = check.checked === check.total ? `all ${check.total} pairs` : `${check.checked} of ${check.total} pairs`;
+  const conditions = setCondition(
+    status.conditions,
+    diverged.length === 0
+      ? { type: 'AccessDiverged', status: 'False', reason: 'AccessMatches', message: `the live rules give the access the desired state implies (${coverage} checked)` }
+      : { type: 'AccessDiverged', status: 'True', reason: 'ForeignRuleDecides', message: `${diverged.length} pair(s) differ (${coverage} checked): ${diverged.slice(0, 5).join('; ')}` },
+    now,
+  );
+  return {
+    ...status,
+    conditions,
+    access: {
+      checkedPairs: check.checked,
+      totalPairs: check.total,
+      diverged: diverged.slice(0, MAX_LISTED),
+      backend: { ...backend, otherRules: backend.otherRules.slice(0, MAX_LISTED) },
+    },
   };
 }

@@ -3,7 +3,9 @@ import { formatIssue, type StateIssue } from '../load/state-issue.js';
 import type { Action } from '../model/plan.js';
 import type { ReconcileReport, ReconcileRequest } from './cell-reconciler.js';
 import type { ControllerClock } from './controller-clock.js';
-import { INITIAL_STATUS, withLoadResult, withPassReport, type ControllerStatus } from './controller-status.js';
+import { otherBackendRules } from '../access/format-access-matrix.js';
+import { ownBackend } from '../observe/parse-iptables-backends.js';
+import { INITIAL_STATUS, withAccessCheck, withLoadResult, withPassReport, type ControllerStatus } from './controller-status.js';
 import type { Logger } from './logger.js';
 import { restoredRules, withRecentActivity, type DriftRepair } from './recent-activity.js';
 
@@ -53,6 +55,7 @@ export class PassReporter {
   private loggedIssues = '';
   /** Warnings already logged: each is logged once, not on every resync. */
   private loggedWarnings = new Set<string>();
+  private loggedDivergence = '';
 
   constructor(
     private readonly logger: Logger,
@@ -123,6 +126,7 @@ export class PassReporter {
       },
       now,
     );
+    if (report.access !== undefined) this.noteAccess(report, log, now);
     const summary = { id: report.id, triggers: report.triggers, startedAt: report.startedAt.toISOString(), durationMs: report.durationMs, result, actions };
     this.current = { ...this.current, cell: report.cell ?? this.current.cell, ...withRecentActivity(this.current, summary, repairs) };
     this.listener?.(previous, this.current, report.driftRepaired ? actions : {});
@@ -132,6 +136,21 @@ export class PassReporter {
     else if (result === 'refused' && report.guard !== null) log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
     else if (result === 'refused') log.warn({ ...line, errors }, `reconcile refused: ${report.message}`);
     else log.error({ ...line, errors }, 'reconcile not converged');
+  }
+
+  /** AccessDiverged and its gauge; a change in the diverged pairs is logged once. */
+  private noteAccess(report: ReconcileReport, log: Logger, now: Date): void {
+    const access = report.access;
+    if (access === undefined) return;
+    const { check, backend } = access;
+    this.metrics.accessDiverged.set(check.diverged.length);
+    const other = backend?.other ?? null;
+    this.current = withAccessCheck(this.current, check, { writes: backend === null ? null : ownBackend(backend), other: other?.name ?? null, otherRules: other === null ? [] : otherBackendRules(other.iptables) }, now);
+    const key = this.current.access?.diverged.join('\n') ?? '';
+    if (key === this.loggedDivergence) return;
+    this.loggedDivergence = key;
+    if (check.diverged.length > 0) log.warn({ diverged: this.current.access?.diverged }, `access diverged: ${check.diverged.length} pair(s) decided by rules the controller does not own`);
+    else log.info('access matches the desired state');
   }
 
   /** Logs each warning once while it lasts; one that goes away and comes back is logged again. */

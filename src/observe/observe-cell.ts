@@ -3,10 +3,11 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { NOT_READ, type Observation, type ObservedCell } from '../model/observed-cell.js';
 import type { ObservedAddress } from '../model/network.js';
-import type { ObservedIptables } from '../model/iptables.js';
 import type { Target } from '../model/target.js';
 import { parseIPv4 } from '../model/ipv4.js';
-import { parseAddressOutput, parseIptablesOutput, parseRoutingOutput, ROUTING_SHOW, type RoutingObservation } from './read-live-output.js';
+import { ProgramNotFoundError } from '../model/target.js';
+import { parseBackendsOutput, SAVE_BOTH, type BackendsRead } from './parse-iptables-backends.js';
+import { parseAddressOutput, parseRoutingOutput, ROUTING_SHOW, type RoutingObservation } from './read-live-output.js';
 
 /** Which parts of the cell to read; verify re-reads only what apply touched. */
 export interface ObserveParts {
@@ -33,11 +34,21 @@ async function run(target: Target, argv: readonly string[], stdin?: string): Pro
   return result.stdout;
 }
 
-async function observeIptables(target: Target): Promise<Observation<ObservedIptables>> {
+const UNREAD_IPTABLES: Pick<ObservedCell, 'iptables' | 'backend'> = { iptables: NOT_READ };
+
+/** Both backends in one exec; a target without a shell is read with plain `iptables-save`. */
+async function observeIptables(target: Target): Promise<BackendsRead> {
   try {
-    return parseIptablesOutput(target.locator, await run(target, ['iptables-save']));
+    let output: string;
+    try {
+      output = await run(target, ['sh', '-c', SAVE_BOTH]);
+    } catch (error) {
+      if (!(error instanceof ProgramNotFoundError)) throw error;
+      output = await run(target, ['iptables-save']);
+    }
+    return parseBackendsOutput(target.locator, output);
   } catch (error) {
-    return failure(error);
+    return { iptables: failure(error), backend: { writes: null, other: null } };
   }
 }
 
@@ -94,12 +105,12 @@ export interface Observed {
 
 /**
  * Reads the live cell with a constant number of commands, whatever its size:
- * one iptables-save and one `ip -batch` in the wireguard target, one `ip addr` in caddy,
+ * one shell printing both iptables backends and one `ip -batch` in the wireguard target, one `ip addr` in caddy,
  * one file read, one api address lookup. The parts are read concurrently.
  */
 export async function observeCell(targets: CellTargets, layout: LayoutConfig, parts: ObserveParts = ALL_PARTS, ipRange: IpRange = null): Promise<Observed> {
   const [iptables, routing, addresses, corefile, facts] = await Promise.all([
-    parts.iptables ? observeIptables(targets.wireguard) : NOT_READ,
+    parts.iptables ? observeIptables(targets.wireguard) : UNREAD_IPTABLES,
     parts.routing ? observeRouting(targets.wireguard) : { policyRules: NOT_READ, routes: NOT_READ },
     parts.addresses ? observeAddresses(targets.caddy, layout.caddyInterface) : NOT_READ,
     parts.corefile ? readCorefile(targets.corefilePath) : NOT_READ,
@@ -108,7 +119,10 @@ export async function observeCell(targets: CellTargets, layout: LayoutConfig, pa
   // Without the api's address its rules would render empty and be deleted: when the lookup itself
   // failed (not "no such container", which is null), iptables counts as unobserved this pass.
   return {
-    observed: { iptables: facts.error === null ? iptables : { ok: false, error: facts.error }, policyRules: routing.policyRules, routes: routing.routes, addresses, corefile },
+    observed: {
+      iptables: facts.error === null ? iptables.iptables : { ok: false, error: facts.error },
+      ...(iptables.backend === undefined ? {} : { backend: iptables.backend }),
+      policyRules: routing.policyRules, routes: routing.routes, addresses, corefile },
     facts: facts.facts,
   };
 }

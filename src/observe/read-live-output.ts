@@ -3,11 +3,11 @@
  * on their own; apply appends them to its writes (the same process reads back what it wrote,
  * so verify costs no further exec).
  */
-import type { ObservedIptables } from '../model/iptables.js';
 import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../model/network.js';
+import type { ObservedIptables } from '../model/iptables.js';
 import type { Observation } from '../model/observed-cell.js';
-import { parseIptablesSave } from './parse-iptables-save.js';
 import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
+import { parseIptablesSave } from './parse-iptables-save.js';
 
 /** `ip -4 -j -batch -` lines that print policy rules and routes, one JSON document each. */
 export const ROUTING_SHOW = 'rule show\nroute show table all\n';
@@ -27,6 +27,7 @@ function jsonDocuments(output: string): string[] {
   return output.split('\n').filter((line) => line.trim() !== '');
 }
 
+/** One backend's iptables-save output as an observation (the rollback snapshot keeps it raw). */
 export function parseIptablesOutput(locator: string, output: string): Observation<ObservedIptables> {
   const parsed = parseIptablesSave(output);
   return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` };

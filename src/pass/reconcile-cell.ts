@@ -70,7 +70,7 @@ export async function reconcileCell(state: DesiredState, targets: CellTargets, l
     };
   }
 
-  const apply = await applyPlan(plan, targets, layout);
+  const apply = await applyPlan(plan, targets, layout, observed.backend?.writes ?? null);
   const t3 = now();
   const residual = await verifyConverged(rendered, targets, layout, apply);
   const t4 = now();

@@ -110,7 +110,8 @@ describe('apply failures on a namespace cell', () => {
     expect(result.errors).toEqual([]);
     expect(result.converged).toBe(true);
     expect(result.apply?.readback.iptables).toBeUndefined();
-    expect(calls).toEqual(['iptables-save', 'ip', 'sh', 'iptables-restore', 'iptables-save']);
+    // Observe, restore and verify each try the shell first (both backends; restore and read-back in one), then go alone.
+    expect(calls).toEqual(['sh', 'ip', 'iptables-save', 'sh', 'iptables-restore', 'sh', 'iptables-save']);
     expect(await ruleset()).not.toContain(DAVE_CHAIN);
 
     const back = await reconcileCell(state, bed.targets, bed.layout);

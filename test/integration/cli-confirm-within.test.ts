@@ -6,6 +6,7 @@
  * `run` holds the cell; a SIGKILLed window is rolled back by the next writer.
  */
 import { configFileJson } from '../../src/config/controller-config.js';
+import { locatorText } from '../../src/model/locator.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -212,7 +213,7 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     await writeFile(otherConfig, JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, targets: { ...configFileJson(bed.config).targets, wireguard: `netns:pict-${process.pid}-other` } }));
     const other = await runCli(['confirm', '--state', newDir, '--config', otherConfig]);
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${configFileJson(bed.config).targets.wireguard}`);
+    expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${locatorText(bed.config.targets.wireguard)}`);
     w.child.kill('SIGTERM');
     expect((await w.exited).code).toBe(3);
     expect(await live()).toEqual(before);

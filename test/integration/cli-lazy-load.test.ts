@@ -40,7 +40,8 @@ describe('CLI start-up loads only what the command uses', () => {
     const files = await loaded(['validate', '--state', join(REPO_ROOT, 'state')]);
     expect(files).toContainEqual(expect.stringMatching(/^dist\/cli\/chunks\/validate-[\w-]+\.js$/));
     expect(packages(files)).toEqual([]); // zod, immer and commander are in the bundle; nothing else is loaded
-    expect(files.filter((f) => /plan|apply|run-|status|import|docker|open-cell-targets/.test(f))).toEqual([]);
+    // Chunk names, not paths: `build-dataplane` (the packet model validate runs) is no plan.
+    expect(files.filter((f) => /\/(plan|apply|run-|import|docker|open-cell-targets)|status/.test(f))).toEqual([]);
   });
 
   it('status loads neither the loader nor the Docker client', async () => {

@@ -83,6 +83,10 @@ describe('the demo (npm run demo), run as a user would', () => {
     expect(demo.stdout).toMatch(/^controller: reconcile \S+ converged in \d+ ms/m);
     expect(demo.stdout).toMatch(/^yes\/no: a TCP connection/m);
     expect(demo.stdout).toContain('\nEvery cell matches the desired state.\n');
+    // One explain of a denied pair, under the table: bob may not use files; his chain's last rule drops it.
+    expect(demo.stdout).toContain('Why bob cannot reach files: pic-reconciler explain --from bob --to files\nbob (10.0.0.3) → files (');
+    expect(demo.stdout).toMatch(/verdict: drop at filter PIC-PEER-10-0-0-3 rule \d+ \(pic\)/);
+    expect(demo.stdout).toMatch(/reaches: no — /);
 
     const table = parseTable(demo.stdout, state);
     const expected = expectedReachability(state);

@@ -15,7 +15,9 @@ import type { DesiredState } from '../../model/desired-state.js';
 import type { LayoutConfig } from '../../model/facts.js';
 import { parseIPv4 } from '../../model/ipv4.js';
 import { parseCorefile } from '../../observe/parse-corefile.js';
+import { SAVE_BOTH } from '../../observe/parse-iptables-backends.js';
 import { SAVED_FILES } from '../../observe/observe-saved.js';
+import { ProgramNotFoundError } from '../../model/target.js';
 import { renderCell } from '../../render/render-cell.js';
 import { renderCorefile } from '../../render/render-corefile.js';
 import type { CliValues } from '../cli-values.js';
@@ -88,8 +90,13 @@ async function readLive(config: ControllerConfig, ipRange: string): Promise<Cell
     if (result.exitCode !== 0) throw new Error(`${targets.wireguard.locator}: ${argv.join(' ')}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
     return result.stdout;
   };
+  // Both iptables backends, as the controller reads them (the kernel enforces both).
+  const saveBoth = run(['sh', '-c', SAVE_BOTH]).catch((error: unknown) => {
+    if (error instanceof ProgramNotFoundError) return run(['iptables-save']);
+    throw error;
+  });
   const [iptablesSave, ipRule, ipRoute, apiIp, corefile] = await Promise.all([
-    run(['iptables-save']),
+    saveBoth,
     run(['ip', '-4', '-j', 'rule']),
     run(['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
     targets.api.address(ipRange).catch(() => null),

@@ -1,4 +1,5 @@
 import type { CommandDeclaration } from '../command-declaration.js';
+import { accessCommand } from './access.js';
 import { applyCommand } from './apply.js';
 import { completionCommand } from './completion.js';
 import { confirmCommand } from './confirm.js';
@@ -19,6 +20,7 @@ export const ALL_COMMANDS: readonly CommandDeclaration[] = [
   runCommand,
   statusCommand,
   explainCommand,
+  accessCommand,
   importCommand,
   versionCommand,
   completionCommand,

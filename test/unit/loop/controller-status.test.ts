@@ -4,6 +4,7 @@ import {
   INITIAL_STATUS,
   isReady,
   withLoadResult,
+  withAccessCheck,
   withPassReport,
   type ControllerStatus,
   type PassReport,
@@ -35,10 +36,10 @@ describe('controller status conditions', () => {
     expect(isReady(INITIAL_STATUS)).toBe(false);
     let status = withLoadResult(INITIAL_STATUS, [], at(1));
     status = withPassReport(status, report('converged'), at(2));
-    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02']);
+    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02', 'AccessDiverged=Unknown/Starting@00']);
     expect(isReady(status)).toBe(true);
     status = withPassReport(withLoadResult(status, [], at(5)), report('converged'), at(6));
-    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02']);
+    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02', 'AccessDiverged=Unknown/Starting@00']);
   });
 
   it('is not Ready while a broken file holds something back, names the file under Degraded, and recovers', () => {
@@ -100,5 +101,19 @@ describe('controller status conditions', () => {
     expect(status.massDeleteGuard).toEqual({ blocked: false, reason: null });
     expect(status.counts).toEqual({ peers: 3, links: 1, services: 4 });
     expect(status.lastReconcile?.id).toBe('abcd');
+  });
+
+  it('names a diverged pair and its deciding rule under AccessDiverged, leaves Ready as the rule-text verdict, and clears', () => {
+    let status = withPassReport(withLoadResult(INITIAL_STATUS, [], at(1)), report('converged'), at(2));
+    const step = { ruleset: 'legacy', table: 'filter' as const, chain: 'FORWARD', index: 1, rule: '-d 172.20.0.21/32 -j DROP', owner: 'foreign' as const, source: null, action: 'DROP' };
+    const backend = { writes: 'nft', other: 'legacy', otherRules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'] };
+    status = withAccessCheck(status, { diverged: [{ from: 'bob', to: 'calendar', live: false, desired: true, decidedBy: step }], checked: 30, total: 30 }, backend, at(3));
+    expect(conditionOf(status, 'AccessDiverged')).toMatchObject({ status: 'True', reason: 'ForeignRuleDecides' });
+    expect(conditionOf(status, 'AccessDiverged')?.message).toContain('bob → calendar: live blocked, desired reaches, decided by filter FORWARD rule 1 (foreign, legacy): -d 172.20.0.21/32 -j DROP');
+    expect(isReady(status)).toBe(true);
+    expect(status.access?.backend.otherRules).toEqual(backend.otherRules);
+    status = withAccessCheck(status, { diverged: [], checked: 30, total: 30 }, { writes: 'nft', other: 'legacy', otherRules: [] }, at(4));
+    expect(conditionOf(status, 'AccessDiverged')).toMatchObject({ status: 'False', reason: 'AccessMatches', lastTransitionTime: at(4).toISOString() });
+    expect(status.access?.diverged).toEqual([]);
   });
 });

@@ -122,8 +122,8 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     expect(status.lastReconcile).toMatchObject({ id: 'pass-1', triggers: ['startup'], startedAt: '2026-12-02T06:00:05.000Z', converged: true, errors: [] });
     expect(status.lastReconcile?.actions['create-chain']).toBeGreaterThan(0);
     expect(status.lastReconcile?.actions['write-corefile']).toBe(1);
-    // Observe, one restore (after the shell-wrapped form found no shell), read back; the live tables hold the peer's chain.
-    expect(cell.wireguard.records.map((r) => r.argv[0])).toEqual(['iptables-save', 'ip', 'sh', 'iptables-restore', 'iptables-save']);
+    // Observe (the two-backend shell found no shell: plain iptables-save), one restore (the same), read back; the live tables hold the peer's chain.
+    expect(cell.wireguard.records.map((r) => r.argv[0])).toEqual(['sh', 'ip', 'iptables-save', 'sh', 'iptables-restore', 'sh', 'iptables-save']);
     expect(cell.wireguard.records.filter((r) => isRestoreCommand(r.argv))).toHaveLength(2);
     expect([...cell.iptables.filter.chains.keys()].some((name) => name.startsWith('PIC-'))).toBe(true);
     expect(await readFile(corefilePath, 'utf8')).toContain('cell');
@@ -206,7 +206,7 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     const status = controller.status();
     expect(conditionOf(status, 'Ready')).toMatchObject({ status: 'False', reason: 'MassDeleteGuard' });
     expect(status.massDeleteGuard.blocked).toBe(true);
-    expect(cell.wireguard.records.map((r) => r.argv[0])).toEqual(['iptables-save', 'ip']); // observed, nothing restored
+    expect(cell.wireguard.records.map((r) => r.argv[0])).toEqual(['sh', 'ip', 'iptables-save']); // observed, nothing restored
     expect(clock.nextDue()).toBeNull(); // terminal: no retry scheduled
     expect(metric(await controller.metrics.registry.metrics(), 'pic_mass_delete_blocked')).toBe(1);
   });

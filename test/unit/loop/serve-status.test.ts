@@ -71,7 +71,7 @@ describe('status HTTP server', () => {
 
   it('serves /status as JSON with the conditions, bounded however many files are broken', async () => {
     const status = (await (await fetch(`${base}/status`)).json()) as ControllerStatus;
-    expect(status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=Unknown', 'StateValid=Unknown', 'TargetsReachable=Unknown', 'Degraded=Unknown']);
+    expect(status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=Unknown', 'StateValid=Unknown', 'TargetsReachable=Unknown', 'Degraded=Unknown', 'AccessDiverged=Unknown']);
     const res = await fetch(`${bigBase}/status`);
     const body = await res.text();
     const big = JSON.parse(body) as ControllerStatus & { fileErrorCount: number };
