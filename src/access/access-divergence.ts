@@ -7,7 +7,8 @@
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { JUMP_COMMENT, OWNED_CHAIN_PREFIX, TABLES, type ObservedIptables } from '../model/iptables.js';
-import type { PathStep, Ruleset } from './access-types.js';
+import type { AccessMatrixCell, AccessMatrixView } from '../model/access-matrix-view.js';
+import type { Dataplane, PathStep, Ruleset } from './access-types.js';
 import { evaluatePair, matrixAxes, withRulesets } from './access-matrix.js';
 import { assumedWireguardAddress, desiredDataplane } from './build-dataplane.js';
 import { assumedApiAddress } from './evaluate-access-tests.js';
@@ -81,12 +82,56 @@ function pairs(state: DesiredState, budget: number): [string, string][] {
 
 /** Every checked pair whose live access differs from the rendered rules', with the live rule that decided. */
 export function accessDivergence(state: DesiredState, facts: Facts, layout: LayoutConfig, live: LiveTables, budget = MAX_CHECKED_PAIRS): AccessCheck {
-  const otherActs = live.other !== null && hasForeignEffect(live.other.iptables, false);
-  if (!otherActs && !hasForeignEffect(live.ours)) {
+  if (!foreignRulesAct(live)) {
     // Only our jumps in the built-in chains: the live tables decide as the rendered ones do.
     const total = pairCount(state);
     return { diverged: [], checked: total, total };
   }
+  const { desired, actual, ctx } = dataplanesOf(state, facts, layout, live);
+  const list = pairs(state, budget);
+  const total = pairCount(state);
+  const diverged: DivergedPair[] = [];
+  for (const [from, to] of list) {
+    const want = evaluatePair(desired, ctx, from, to);
+    const got = evaluatePair(actual, ctx, from, to);
+    if (want === null || got === null || want.reaches === got.reaches) continue;
+    diverged.push({ from, to, live: got.reaches, desired: want.reaches, decidedBy: got.decidedBy });
+  }
+  return { diverged, checked: list.length, total };
+}
+
+/** Most pairs the status page's matrix holds: a small cell's whole matrix, never a large one's. */
+export const MAX_VIEW_PAIRS = 2_500;
+
+/**
+ * The whole matrix for `/status` and the status page: who reaches what by the live rules, each
+ * cell marked where the desired state decides otherwise; null for a cell with more pairs than
+ * `maxPairs` (the page then says it is not available).
+ */
+export function accessMatrixView(state: DesiredState, facts: Facts, layout: LayoutConfig, live: LiveTables, maxPairs = MAX_VIEW_PAIRS): AccessMatrixView | null {
+  if (pairCount(state) > maxPairs) return null;
+  const { desired, actual, ctx } = dataplanesOf(state, facts, layout, live);
+  const same = !foreignRulesAct(live);
+  const axes = matrixAxes(state);
+  const cells = axes.rows.map((from) =>
+    axes.columns.map((to): AccessMatrixCell => {
+      const want = evaluatePair(desired, ctx, from, to);
+      const got = same ? want : evaluatePair(actual, ctx, from, to);
+      if (want === null || got === null) return { reaches: null, differs: false, detail: 'itself' };
+      const step = got.decidedBy;
+      const detail = step === null ? got.reason : `${step.table} ${step.chain} rule ${step.index} (${step.owner})`;
+      return { reaches: got.reaches, differs: want.reaches !== got.reaches, detail };
+    }),
+  );
+  return { rows: axes.rows, columns: axes.columns, cells };
+}
+
+function foreignRulesAct(live: LiveTables): boolean {
+  return (live.other !== null && hasForeignEffect(live.other.iptables, false)) || hasForeignEffect(live.ours);
+}
+
+/** The rendered rules' dataplane, the same with the live rulesets instead, and the endpoints' context. */
+function dataplanesOf(state: DesiredState, facts: Facts, layout: LayoutConfig, live: LiveTables): { desired: Dataplane; actual: Dataplane; ctx: EndpointContext } {
   const apiIp = facts.apiIp ?? assumedApiAddress(state);
   const desired = desiredDataplane(state, { apiIp }, layout, new Map());
   const rulesets: Ruleset[] = [{ name: live.name, iptables: live.ours }, ...(live.other === null ? [] : [live.other])];
@@ -99,16 +144,7 @@ export function accessDivergence(state: DesiredState, facts: Facts, layout: Layo
     apiIp,
     ifaceFor: (ip) => tableMatch(desired.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
   };
-  const list = pairs(state, budget);
-  const total = pairCount(state);
-  const diverged: DivergedPair[] = [];
-  for (const [from, to] of list) {
-    const want = evaluatePair(desired, ctx, from, to);
-    const got = evaluatePair(actual, ctx, from, to);
-    if (want === null || got === null || want.reaches === got.reaches) continue;
-    diverged.push({ from, to, live: got.reaches, desired: want.reaches, decidedBy: got.decidedBy });
-  }
-  return { diverged, checked: list.length, total };
+  return { desired, actual, ctx };
 }
 
 /** `bob → mail: live drop, desired accept, decided by filter FORWARD rule 1 (foreign, nft): -d 172.20.0.21/32 -j DROP`. */

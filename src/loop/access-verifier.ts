@@ -3,7 +3,8 @@
  * desired state, the api's address, the live rules that are not ours, the other backend. A resync
  * of an untouched cell costs one key, not a matrix.
  */
-import { accessDivergence, divergenceKey, type AccessCheck, type LiveTables } from '../access/access-divergence.js';
+import { accessDivergence, accessMatrixView, divergenceKey, type AccessCheck, type LiveTables } from '../access/access-divergence.js';
+import type { AccessMatrixView } from '../model/access-matrix-view.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import type { BackendView, ObservedCell } from '../model/observed-cell.js';
@@ -14,6 +15,8 @@ import type { ReconcileResult } from '../pass/reconcile-cell.js';
 export interface AccessReport {
   readonly check: AccessCheck;
   readonly backend: BackendView | null;
+  /** The whole matrix for /status and the status page; null for a cell too large to draw. */
+  readonly matrix: AccessMatrixView | null;
 }
 
 /** The live tables after the pass: apply's read-back when it wrote, else what the pass observed. */
@@ -43,7 +46,7 @@ export class AccessVerifier {
     };
     const key = `${facts.apiIp ?? ''}\n${divergenceKey(live)}`;
     if (this.last !== null && this.last.state === state && this.last.key === key) return this.last.report;
-    const report: AccessReport = { check: accessDivergence(state, facts, this.layout, live), backend };
+    const report: AccessReport = { check: accessDivergence(state, facts, this.layout, live), backend, matrix: accessMatrixView(state, facts, this.layout, live) };
     this.last = { state, key, report };
     return report;
   }

@@ -146,6 +146,7 @@ export class PassReporter {
     this.metrics.accessDiverged.set(check.diverged.length);
     const other = backend?.other ?? null;
     this.current = withAccessCheck(this.current, check, { writes: backend === null ? null : ownBackend(backend), other: other?.name ?? null, otherRules: other === null ? [] : otherBackendRules(other.iptables) }, now);
+    this.current = { ...this.current, matrix: access.matrix };
     const key = this.current.access?.diverged.join('\n') ?? '';
     if (key === this.loggedDivergence) return;
     this.loggedDivergence = key;

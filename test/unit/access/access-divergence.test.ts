@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accessDivergence } from '../../../src/access/access-divergence.js';
+import { accessDivergence, accessMatrixView } from '../../../src/access/access-divergence.js';
 import { compareMatrices, computeMatrix, matrixAxes, unknownPeerAddress, withRulesets } from '../../../src/access/access-matrix.js';
 import { desiredDataplane, assumedWireguardAddress } from '../../../src/access/build-dataplane.js';
 import { assumedApiAddress } from '../../../src/access/evaluate-access-tests.js';
@@ -122,5 +122,39 @@ describe('choosing the iptables backend as Felix does', () => {
     expect(parseBackendsOutput('netns:x', '*filter\nCOMMIT\n').backend).toEqual({ writes: null, other: null });
     const broken = parseBackendsOutput('netns:x', '# pic-reconciler: backend default x\n# pic-reconciler: backend legacy\n*filter\n# pic-reconciler: backend nft\n');
     expect(broken.iptables).toMatchObject({ ok: false, error: expect.stringContaining('netns:x: iptables-legacy-save: ') });
+  });
+});
+
+describe('the access matrix view (/status and the status page)', () => {
+  it('marks exactly the pairs a foreign DROP in the other backend takes away, and names the rule', () => {
+    fc.assert(
+      fc.property(arbitraryState.filter(hasService), (state) => {
+        const service = state.cell.services[0];
+        if (service === undefined) return;
+        const live = { ours: liveTables(state), other: { name: 'legacy', iptables: tables(`*filter\n-A FORWARD -d ${service.vip}/32 -j DROP\nCOMMIT\n`) }, name: 'nft' };
+        const view = accessMatrixView(state, { apiIp: null }, DEFAULT_LAYOUT, live, 100_000);
+        if (view === null) throw new Error('no view');
+        const check = accessDivergence(state, { apiIp: null }, DEFAULT_LAYOUT, live, 100_000);
+        const marked = view.rows.flatMap((row, r) => view.columns.flatMap((column, c) => (view.cells[r]?.[c]?.differs === true ? [`${row} → ${column}`] : [])));
+        expect(marked.sort()).toEqual(check.diverged.map((d) => `${d.from} → ${d.to}`).sort());
+        for (const d of check.diverged) {
+          const cell = view.cells[view.rows.indexOf(d.from)]?.[view.columns.indexOf(d.to)];
+          expect(cell).toMatchObject({ reaches: false, differs: true, detail: 'filter FORWARD rule 1 (foreign)' });
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('has no mark when only our rules are live, and is not drawn for a cell with more pairs than its bound', () => {
+    fc.assert(
+      fc.property(arbitraryState, (state) => {
+        const live = { ours: liveTables(state), other: null, name: 'nft' };
+        const view = accessMatrixView(state, { apiIp: null }, DEFAULT_LAYOUT, live, 100_000);
+        expect(view?.cells.flat().filter((cell) => cell.differs)).toEqual([]);
+        expect(accessMatrixView(state, { apiIp: null }, DEFAULT_LAYOUT, live, 0)).toBeNull();
+      }),
+      { numRuns: 30 },
+    );
   });
 });
