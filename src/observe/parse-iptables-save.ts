@@ -145,20 +145,28 @@ type ReadRule =
 /**
  * The rule whose text starts on line `first` (after `-A CHAIN `): while its quote is open it
  * takes the next line too, as iptables-save prints a newline inside a comment raw. A quote
- * that does not close within MAX_RULE_SPAN, or closes into text, leaves the first line opaque.
+ * that closes into text on its own line leaves that line opaque. One that spans lines and then
+ * does not close within MAX_RULE_SPAN, or closes into text, leaves no way to tell where the
+ * rule ends: a line after it that looks like a rule (even our jump) may be text inside it. So
+ * the rest of the table, up to its COMMIT, is kept as that one opaque rule; the planner stops
+ * for the table when that text could hold a rule of ours.
  */
 function readRule(lines: readonly string[], first: number, start: string): ReadRule {
   const alone = canonical(start);
   if (typeof alone === 'string') return { rule: alone, last: first };
-  const opaque = { text: start, reason: alone.unterminated ? 'a quote that never closes' : 'text right after a closing quote', unterminated: alone.unterminated, last: first };
+  if (!alone.unterminated) return { text: start, reason: 'text right after a closing quote', unterminated: false, last: first };
   let text = start;
-  for (let last = first + 1; alone.unterminated && last < lines.length && text.length <= MAX_RULE_SPAN; last++) {
+  for (let last = first + 1; last < lines.length && text.length <= MAX_RULE_SPAN; last++) {
     text = `${text}\n${lines[last] as string}`;
     const rule = canonical(text);
     if (typeof rule === 'string') return { rule, last };
-    if (!rule.unterminated) return opaque;
+    if (!rule.unterminated) break;
   }
-  return opaque;
+  let last = first;
+  while (last + 1 < lines.length && (lines[last + 1] as string).trim() !== 'COMMIT') last++;
+  const rest = lines.slice(first + 1, last + 1).join('\n');
+  if (rest === '') return { text: start, reason: 'a quote that never closes', unterminated: false, last };
+  return { text: `${start}\n${rest}`, reason: 'a quote that spans lines and never closes cleanly: the rest of the table is kept as this one rule', unterminated: false, last };
 }
 
 /** `:NAME POLICY [packets:bytes]`; user chains have policy `-`. */

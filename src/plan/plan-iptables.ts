@@ -45,7 +45,8 @@ export function unreadableOwnedRules(observed: ObservedIptables): { readonly tab
     [...observed[table].chains.values()].flatMap((chain) =>
       chain.rules
         .filter(isOpaqueRule)
-        .filter((rule) => isOwnedChain(chain.name) || rule.text.includes(JUMP_COMMENT))
+        // Text that names our chains or our jump may hold a rule of ours (an unreadable rule can swallow the lines after it).
+        .filter((rule) => isOwnedChain(chain.name) || rule.text.includes(JUMP_COMMENT) || rule.text.includes(OWNED_CHAIN_PREFIX))
         .slice(0, 1)
         .map((rule) => ({ table, error: `table ${table} chain ${chain.name}: our rule cannot be read (${rule.reason}): ${JSON.stringify(rule.text.slice(0, 80))}; nothing planned for table ${table}` })),
     ),

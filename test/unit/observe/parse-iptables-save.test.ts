@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
 import type { ObservedIptables } from '../../../src/model/iptables.js';
 import { chainList, readFixture, rulesOf } from './helpers.js';
+import { unreadableOwnedRules } from '../../../src/plan/plan-iptables.js';
 
 function parsed(text: string): ObservedIptables {
   const result = parseIptablesSave(text);
@@ -254,16 +255,24 @@ describe('parseIptablesSave: lines iptables-save prints over several lines, and 
     ]);
   });
 
-  it('keeps stray lines after a quote that never closes as opaque parts of the same chain', () => {
+  it('keeps the rest of the table after a quote that never closes as one opaque rule: a line that looks like a rule may be inside it', () => {
     const tail = 'x'.repeat(5000);
     const text = ['*filter', ':FORWARD ACCEPT [0:0]', `-A FORWARD -m comment --comment "${tail}`, 'more text', '-A FORWARD -j DROP', 'COMMIT', ''].join('\n');
     const result = parseIptablesSave(text);
     if (!result.ok) throw new Error(result.error);
     expect(rulesOf(result.value.filter, 'FORWARD')).toEqual([
-      { kind: 'opaque', text: `-m comment --comment "${tail}`, reason: 'a quote that never closes' },
-      { kind: 'opaque', text: 'more text', reason: 'continues the unreadable rule of line 3' },
-      '-j DROP',
+      { kind: 'opaque', text: `-m comment --comment "${tail}\nmore text\n-A FORWARD -j DROP`, reason: 'a quote that spans lines and never closes cleanly: the rest of the table is kept as this one rule' },
     ]);
+  });
+
+  it('never reads a forged jump of ours out of a quote longer than it follows (the planner then stops for the table)', () => {
+    const comments = Array.from({ length: 17 }, (_, i) => `-m comment --comment ${'A'.repeat(250)}${i}`).join(' ');
+    const forged = `-A INPUT ${comments} -m comment --comment "x`;
+    const text = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':PIC-FORWARD - [0:0]', forged, '-A FORWARD -m comment --comment pic:jump -j PIC-FORWARD', '-A INPUT -m comment --comment y" -j RETURN', 'COMMIT', ''].join('\n');
+    const result = parseIptablesSave(text);
+    if (!result.ok) throw new Error(result.error);
+    expect(rulesOf(result.value.filter, 'FORWARD')).toEqual([]);
+    expect(unreadableOwnedRules(result.value).map((u) => u.table)).toEqual(['filter']);
   });
 });
 
