@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { NOT_READ, type Observation, type ObservedCell } from '../model/observed-cell.js';
@@ -8,6 +7,7 @@ import { parseIPv4 } from '../model/ipv4.js';
 import { ProgramNotFoundError } from '../model/target.js';
 import { parseBackendsOutput, SAVE_BOTH, type BackendsRead } from './parse-iptables-backends.js';
 import { parseAddressOutput, parseRoutingOutput, ROUTING_SHOW, type RoutingObservation } from './read-live-output.js';
+import { readCorefileSafely } from './read-corefile-safely.js';
 
 /** Which parts of the cell to read; verify re-reads only what apply touched. */
 export interface ObserveParts {
@@ -71,9 +71,8 @@ async function observeAddresses(target: Target, dev: string): Promise<Observatio
 
 export async function readCorefile(path: string): Promise<Observation<string | null>> {
   try {
-    return { ok: true, value: await readFile(path, 'utf8') };
+    return { ok: true, value: await readCorefileSafely(path) };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, value: null };
     return { ok: false, error: `${path}: ${(error as Error).message}` };
   }
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readCorefileSafely } from '../observe/read-corefile-safely.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import type { Observation } from '../model/observed-cell.js';
@@ -29,10 +29,9 @@ async function output(target: Target, argv: readonly string[], stdin?: string): 
 
 async function corefileText(path: string): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
+    return await readCorefileSafely(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    throw new Error(`${path}: ${(error as Error).message}`);
   }
 }
 
