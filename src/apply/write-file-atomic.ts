@@ -23,8 +23,12 @@ async function existing(path: string): Promise<Stats | null> {
   throw new Error(`${path}: is ${what}; refusing to replace it (make it a regular file)`);
 }
 
-/** The old file's owner and permission bits (never set-id bits), or a new file's 0644. */
-async function carryOver(file: FileHandle, old: Stats | null): Promise<void> {
+/** The old file's owner and permission bits (never set-id bits), or a new file's 0644; `privateMode`: always ours, with that mode. */
+async function carryOver(file: FileHandle, old: Stats | null, privateMode: number | undefined): Promise<void> {
+  if (privateMode !== undefined) {
+    await file.chmod(privateMode);
+    return;
+  }
   if (old !== null && (old.uid !== process.getuid?.() || old.gid !== process.getgid?.())) {
     // Only root can give a file away; anyone else keeps the mode, and the file becomes theirs.
     await file.chown(old.uid, old.gid).catch((error: NodeJS.ErrnoException) => {
@@ -39,9 +43,11 @@ async function carryOver(file: FileHandle, old: Stats | null): Promise<void> {
  * with an unpredictable name, created exclusively in the same folder, written, given the old
  * file's owner and mode, fsynced, renamed over, then the folder fsynced. Any failure removes the
  * temp file; one that could not be removed (the folder went read-only) is swept by a later write
- * once it is stale. A `path` that is a symbolic link is refused, not followed.
+ * once it is stale. A `path` that is a symbolic link is refused, not followed. With `privateMode`
+ * the file is the writer's own with that mode, whoever owned the old one (the status folder's
+ * files: a file planted there must not keep its planter as owner).
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, options: { readonly privateMode?: number } = {}): Promise<void> {
   const folder = dirname(path);
   await sweepStaleTemps(folder, basename(path), Date.now());
   const old = await existing(path);
@@ -50,7 +56,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   try {
     try {
       await file.writeFile(text, 'utf8');
-      await carryOver(file, old);
+      await carryOver(file, old, options.privateMode);
       await file.sync();
     } finally {
       await file.close();

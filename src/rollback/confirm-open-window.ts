@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
-import { CONFIRMATION_FILE, isAlive, readMarker } from './window-marker.js';
+import { CONFIRMATION_FILE, isAlive, PRIVATE_MODE, readMarker } from './window-marker.js';
 
 export type ConfirmOutcome = { readonly ok: true; readonly message: string } | { readonly ok: false; readonly message: string };
 
@@ -16,6 +16,6 @@ export async function confirmOpenWindow(statusDir: string, cell: string, now: ()
   if (!isAlive(marker.pid)) return { ok: false, message: `nothing to confirm: the window opened by pid ${marker.pid} was left open (the process is gone); the next run or apply rolls it back` };
   if (marker.closes === null) return { ok: false, message: 'nothing to confirm yet: the apply is still running; confirm once it prints "confirm within"' };
   if (Date.parse(marker.closes) <= now().getTime()) return { ok: false, message: `nothing to confirm: the window closed at ${marker.closes}` };
-  await writeFileAtomic(join(statusDir, CONFIRMATION_FILE), `${marker.id}\n`);
+  await writeFileAtomic(join(statusDir, CONFIRMATION_FILE), `${marker.id}\n`, { privateMode: PRIVATE_MODE });
   return { ok: true, message: `confirmed: the apply of ${marker.opened} stays` };
 }

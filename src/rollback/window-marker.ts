@@ -1,4 +1,5 @@
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
@@ -37,19 +38,40 @@ export type WindowMarker = z.infer<typeof markerSchema>;
 export async function writeMarker(statusDir: string, marker: WindowMarker): Promise<void> {
   await mkdir(statusDir, { recursive: true });
   await unlink(join(statusDir, CONFIRMATION_FILE)).catch(() => undefined);
-  await writeFileAtomic(join(statusDir, MARKER_FILE), `${JSON.stringify(marker)}\n`);
+  await writeFileAtomic(join(statusDir, MARKER_FILE), `${JSON.stringify(marker)}\n`, { privateMode: PRIVATE_MODE });
+}
+
+/** The window's files hold the whole ruleset and decide what a root process restores: ours alone. */
+export const PRIVATE_MODE = 0o600;
+
+/**
+ * A window file's text, or null when there is none, or when it is not one of ours: a symlink, not
+ * a regular file, another owner, or writable by group or others (the status folder may sit in a
+ * checkout from git; a file planted there must never become a restore). Such a file is ignored.
+ */
+export async function readOwnFile(path: string): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return null;
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    const ours = info.isFile() && info.uid === process.getuid?.() && (info.mode & 0o077) === 0;
+    return ours ? await handle.readFile('utf8') : null;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The open window's marker, null when there is none; throws on a damaged one (file and reason). */
 export async function readMarker(statusDir: string): Promise<WindowMarker | null> {
   const path = join(statusDir, MARKER_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readOwnFile(path);
+  if (text === null) return null;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -68,8 +90,8 @@ export async function removeMarker(statusDir: string): Promise<void> {
 
 /** Whether the confirmation file names this window. */
 export async function isConfirmed(statusDir: string, id: string): Promise<boolean> {
-  const text = await readFile(join(statusDir, CONFIRMATION_FILE), 'utf8').catch(() => '');
-  return text.trim() === id;
+  const text = await readOwnFile(join(statusDir, CONFIRMATION_FILE)).catch(() => null);
+  return text !== null && text.trim() === id;
 }
 
 /** True while the process that opened a window still runs (signal 0 checks without sending). */
