@@ -56,6 +56,8 @@ class RuleReader {
   private i = 0;
   private module: string | null = null;
   private readonly matches: Match[] = [];
+  /** Where the current `-m` module's matches begin: an option of it we do not know voids them all. */
+  private moduleStart = 0;
   constructor(private readonly tokens: readonly RuleToken[]) {}
 
   read(): CompiledRule {
@@ -94,6 +96,7 @@ class RuleReader {
         return this.push({ kind: 'proto', negate, proto: this.next() });
       case '-m': {
         this.module = this.next();
+        this.moduleStart = this.matches.length;
         if (!MODULES.has(this.module)) this.push({ kind: 'unknown', what: `-m ${this.module}` });
         return;
       }
@@ -110,6 +113,9 @@ class RuleReader {
 
   private moduleOption(option: string, negate: boolean): void {
     const module = this.module;
+    // An option that takes no value (`--limit-iface-in`, `--syn`) must not swallow `-j` or the next option.
+    const peek = this.tokens[this.i]?.value;
+    if (peek === undefined || peek === '!' || peek.startsWith('-')) return this.voidModule(`${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option}`);
     const value = this.next();
     if (module === 'comment' && option === '--comment') return;
     if ((module === 'tcp' || module === 'udp') && (option === '--dport' || option === '--sport')) {
@@ -127,7 +133,17 @@ class RuleReader {
       if (states.every((s) => CTSTATES.has(s))) return this.push({ kind: 'ctstate', negate, states });
     }
     if (module !== null && !MODULES.has(module)) return; // already unknown: the whole module is
-    this.push({ kind: 'unknown', what: `${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option} ${value}`.trim() });
+    this.voidModule(`${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option} ${value}`.trim());
+  }
+
+  /**
+   * An option the model does not know may change what the module's other options mean (addrtype's
+   * `--limit-iface-in` narrows `--dst-type`): the module's matches so far give way to one unknown,
+   * so a known match that is false cannot decide where the kernel would match.
+   */
+  private voidModule(what: string): void {
+    if (this.module !== null) this.matches.splice(this.moduleStart);
+    this.push({ kind: 'unknown', what });
   }
 
   private ports(which: 'dport' | 'sport' | 'any', negate: boolean, text: string, listSeparator: string): void {

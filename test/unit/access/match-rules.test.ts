@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compileRule } from '../../../src/access/compile-rule.js';
 import type { Dataplane, Packet } from '../../../src/access/access-types.js';
 import { DEFAULT_RULES } from '../../../src/access/build-dataplane.js';
 import { evaluateConnection } from '../../../src/access/evaluate-connection.js';
@@ -95,5 +96,13 @@ describe('policy routing selectors', () => {
     const marks = [rule(5, { fwmark: { value: 1, mask: 0xff } }), ...DEFAULT_RULES];
     expect(evaluateConnection(withRules(marks), packet(443)).reaches).toBe(true);
     expect(evaluateConnection(withRules(marks, ['-j MARK --set-xmark 0x1/0xff']), packet(443)).reaches).toBeNull();
+  });
+});
+
+describe('an option the model does not know', () => {
+  it('voids its module: a known match that is false cannot decide, and a value-less option does not swallow -j', () => {
+    const rule = compileRule('-m addrtype ! --dst-type LOCAL --limit-iface-in -j DROP');
+    expect(rule.target).toMatchObject({ kind: 'drop' });
+    expect(rule.matches).toEqual([{ kind: 'unknown', what: '-m addrtype --limit-iface-in' }]);
   });
 });
