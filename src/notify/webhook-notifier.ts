@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, type Registry } from 'prom-client';
 import type { NotifyEvent } from './notify-event.js';
 
@@ -60,14 +61,8 @@ export function createWebhookNotifier(options: NotifierOptions): Notifier {
     }
   };
 
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      stop.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+  // Ends early on close; the timer's own abort handling leaves no listener behind on the stop signal.
+  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: stop.signal }).catch(() => undefined);
 
   const deliver = async (event: NotifyEvent): Promise<void> => {
     let error: string | null = null;
