@@ -52,7 +52,8 @@ export function hasForeignEffect(tables: ObservedIptables, jumpsAreOurs = true):
     for (const chain of tables[table].chains.values()) {
       if (!chain.builtin) continue;
       if (chain.policy !== null && chain.policy !== 'ACCEPT') return true;
-      if (chain.rules.some((rule) => !jumpsAreOurs || typeof rule !== 'string' || !rule.includes(JUMP_COMMENT))) return true;
+      if (chain.rules.some((rule) => !jumpsAreOurs || typeof rule !== 'string' || !rule.includes(JUMP_COMMENT)))
+        return true;
     }
   }
   return false;
@@ -81,7 +82,13 @@ function pairs(state: DesiredState, budget: number): [string, string][] {
 }
 
 /** Every checked pair whose live access differs from the rendered rules', with the live rule that decided. */
-export function accessDivergence(state: DesiredState, facts: Facts, layout: LayoutConfig, live: LiveTables, budget = MAX_CHECKED_PAIRS): AccessCheck {
+export function accessDivergence(
+  state: DesiredState,
+  facts: Facts,
+  layout: LayoutConfig,
+  live: LiveTables,
+  budget = MAX_CHECKED_PAIRS,
+): AccessCheck {
   if (!foreignRulesAct(live)) {
     // Only our jumps in the built-in chains: the live tables decide as the rendered ones do.
     const total = pairCount(state);
@@ -108,7 +115,13 @@ export const MAX_VIEW_PAIRS = 2_500;
  * cell marked where the desired state decides otherwise; null for a cell with more pairs than
  * `maxPairs` (the page then says it is not available).
  */
-export function accessMatrixView(state: DesiredState, facts: Facts, layout: LayoutConfig, live: LiveTables, maxPairs = MAX_VIEW_PAIRS): AccessMatrixView | null {
+export function accessMatrixView(
+  state: DesiredState,
+  facts: Facts,
+  layout: LayoutConfig,
+  live: LiveTables,
+  maxPairs = MAX_VIEW_PAIRS,
+): AccessMatrixView | null {
   if (pairCount(state) > maxPairs) return null;
   const { desired, actual, ctx } = dataplanesOf(state, facts, layout, live);
   const same = !foreignRulesAct(live);
@@ -131,7 +144,12 @@ function foreignRulesAct(live: LiveTables): boolean {
 }
 
 /** The rendered rules' dataplane, the same with the live rulesets instead, and the endpoints' context. */
-function dataplanesOf(state: DesiredState, facts: Facts, layout: LayoutConfig, live: LiveTables): { desired: Dataplane; actual: Dataplane; ctx: EndpointContext } {
+function dataplanesOf(
+  state: DesiredState,
+  facts: Facts,
+  layout: LayoutConfig,
+  live: LiveTables,
+): { desired: Dataplane; actual: Dataplane; ctx: EndpointContext } {
   const apiIp = facts.apiIp ?? assumedApiAddress(state);
   const desired = desiredDataplane(state, { apiIp }, layout, new Map());
   const rulesets: Ruleset[] = [{ name: live.name, iptables: live.ours }, ...(live.other === null ? [] : [live.other])];
@@ -151,7 +169,10 @@ function dataplanesOf(state: DesiredState, facts: Facts, layout: LayoutConfig, l
 export function describeDivergence(pair: DivergedPair): string {
   const word = (r: boolean | null): string => (r === null ? 'unknown' : r ? 'reaches' : 'blocked');
   const step = pair.decidedBy;
-  const by = step === null ? 'decided by routing' : `decided by ${step.table} ${step.chain} ${step.index === 0 ? 'policy' : `rule ${step.index}`} (${step.owner}, ${step.ruleset}): ${step.rule}`;
+  const by =
+    step === null
+      ? 'decided by routing'
+      : `decided by ${step.table} ${step.chain} ${step.index === 0 ? 'policy' : `rule ${step.index}`} (${step.owner}, ${step.ruleset}): ${step.rule}`;
   return `${pair.from} → ${pair.to}: live ${word(pair.live)}, desired ${word(pair.desired)}, ${by}`;
 }
 
@@ -165,7 +186,10 @@ export function divergenceKey(live: LiveTables): string {
     for (const table of TABLES) {
       for (const chain of tables[table].chains.values()) {
         if (!all && chain.name.startsWith(OWNED_CHAIN_PREFIX)) continue;
-        parts.push(`${table} ${chain.name} ${chain.policy ?? '-'}`, ...chain.rules.map((r) => (typeof r === 'string' ? r : r.text)));
+        parts.push(
+          `${table} ${chain.name} ${chain.policy ?? '-'}`,
+          ...chain.rules.map((r) => (typeof r === 'string' ? r : r.text)),
+        );
       }
     }
   };

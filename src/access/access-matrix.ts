@@ -51,7 +51,11 @@ export function unknownPeerAddress(state: DesiredState): string | null {
 export function matrixAxes(state: DesiredState): MatrixAxes {
   const unknown = unknownPeerAddress(state);
   return {
-    rows: [...state.peers.map((p) => p.name), ...state.links.map((l) => `cell:${l.name}`), ...(unknown === null ? [] : [unknown])],
+    rows: [
+      ...state.peers.map((p) => p.name),
+      ...state.links.map((l) => `cell:${l.name}`),
+      ...(unknown === null ? [] : [unknown]),
+    ],
     columns: [...state.cell.services.map((s) => s.name), ...state.peers.map((p) => p.name), 'internet', 'api'],
   };
 }
@@ -72,7 +76,11 @@ export function evaluatePair(dataplane: Dataplane, ctx: EndpointContext, from: s
   return { from, to, reaches: result.reaches, decidedBy: decidingStep(result), reason: result.reason };
 }
 
-export function computeMatrix(dataplane: Dataplane, ctx: EndpointContext, axes: MatrixAxes = matrixAxes(ctx.state)): AccessMatrix {
+export function computeMatrix(
+  dataplane: Dataplane,
+  ctx: EndpointContext,
+  axes: MatrixAxes = matrixAxes(ctx.state),
+): AccessMatrix {
   const cells: MatrixCell[] = [];
   for (const from of axes.rows) {
     for (const to of axes.columns) {

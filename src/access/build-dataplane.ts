@@ -21,12 +21,23 @@ export interface WireguardDump {
 }
 
 const lookup = (priority: number, table: string, from = '0.0.0.0/0', suppress: number | null = null): RoutingRule => ({
-  priority, not: false, from, to: '0.0.0.0/0', iif: null, oif: null, fwmark: null,
-  action: { kind: 'lookup', table, suppressPrefixlength: suppress }, unmodelled: [],
+  priority,
+  not: false,
+  from,
+  to: '0.0.0.0/0',
+  iif: null,
+  oif: null,
+  fwmark: null,
+  action: { kind: 'lookup', table, suppressPrefixlength: suppress },
+  unmodelled: [],
 });
 
 /** The kernel's rules of a fresh namespace: local, main, default. */
-export const DEFAULT_RULES: readonly RoutingRule[] = [lookup(0, 'local'), lookup(32766, 'main'), lookup(32767, 'default')];
+export const DEFAULT_RULES: readonly RoutingRule[] = [
+  lookup(0, 'local'),
+  lookup(32766, 'main'),
+  lookup(32767, 'default'),
+];
 
 /** `ip -j rule` and `ip -j route show table all` → the model's routing. */
 export function liveRouting(ipRule: string, ipRoute: string): ParseResult<Routing> {
@@ -41,12 +52,20 @@ export function liveRouting(ipRule: string, ipRoute: string): ParseResult<Routin
 function liveRulesets(text: string, name: string): ParseResult<Ruleset[]> {
   if (!hasBackendMarks(text)) {
     const iptables = parseIptablesSave(text);
-    return iptables.ok ? { ok: true, value: [{ name, iptables: iptables.value }] } : { ok: false, error: `iptables-save: ${iptables.error}` };
+    return iptables.ok
+      ? { ok: true, value: [{ name, iptables: iptables.value }] }
+      : { ok: false, error: `iptables-save: ${iptables.error}` };
   }
   const read = parseBackendsOutput('wireguard', text);
   if (!read.iptables.ok) return { ok: false, error: read.iptables.error };
   const other = read.backend.other;
-  return { ok: true, value: [{ name: ownBackend(read.backend) ?? name, iptables: read.iptables.value }, ...(other === null ? [] : [other])] };
+  return {
+    ok: true,
+    value: [
+      { name: ownBackend(read.backend) ?? name, iptables: read.iptables.value },
+      ...(other === null ? [] : [other]),
+    ],
+  };
 }
 
 export function liveDataplane(dump: WireguardDump, sourceOf: SourceLookup, name = 'live'): ParseResult<Dataplane> {
@@ -76,15 +95,33 @@ export function assumedWireguardAddress(state: DesiredState): string {
  * state implies (peers and linked cells behind the tunnel, ip_range on the egress, a default
  * route out of it).
  */
-export function desiredDataplane(state: DesiredState, facts: Facts, layout: LayoutConfig, resources: ResourceSources): Dataplane {
+export function desiredDataplane(
+  state: DesiredState,
+  facts: Facts,
+  layout: LayoutConfig,
+  resources: ResourceSources,
+): Dataplane {
   const rendered = renderCell(state, facts, layout);
   const parsed = parseIptablesSave(formatIptablesSave(rendered.iptables));
   // Render writes only validated fields in iptables-save form; failing to read it back is a bug.
   if (!parsed.ok) throw new Error(`rendered rules do not parse: ${parsed.error}`);
   const wg = layout.wireguardInterface;
   const eth = layout.egressInterface;
-  const route = (table: string, dst: string, dev: string, gateway: string | null = null, type = 'unicast'): RoutingRoute => ({
-    table, type, dst, gateway, dev, metric: 0, prefsrc: null, multipath: false,
+  const route = (
+    table: string,
+    dst: string,
+    dev: string,
+    gateway: string | null = null,
+    type = 'unicast',
+  ): RoutingRoute => ({
+    table,
+    type,
+    dst,
+    gateway,
+    dev,
+    metric: 0,
+    prefsrc: null,
+    multipath: false,
   });
   const routes: RoutingRoute[] = [
     route('local', `${assumedWireguardAddress(state)}/32`, wg, null, 'local'),
@@ -99,5 +136,9 @@ export function desiredDataplane(state: DesiredState, facts: Facts, layout: Layo
   const policy = rendered.policyRules.map((r) => lookup(r.priority, r.table, `${r.src}/32`, r.suppressPrefixlength));
   const rules = [...DEFAULT_RULES, ...policy].sort((a, b) => a.priority - b.priority);
   const routing: Routing = { rules, routes };
-  return { rulesets: [{ name: 'desired', iptables: parsed.value }], routing, sourceOf: ruleProvenance(state, rendered.iptables, resources) };
+  return {
+    rulesets: [{ name: 'desired', iptables: parsed.value }],
+    routing,
+    sourceOf: ruleProvenance(state, rendered.iptables, resources),
+  };
 }

@@ -14,8 +14,18 @@ export type Match =
   | { readonly kind: 'src' | 'dst'; readonly negate: boolean; readonly net: Cidr }
   | { readonly kind: 'in' | 'out'; readonly negate: boolean; readonly name: string; readonly prefix: boolean }
   | { readonly kind: 'proto'; readonly negate: boolean; readonly proto: string }
-  | { readonly kind: 'port'; readonly negate: boolean; readonly which: 'dport' | 'sport' | 'any'; readonly ranges: readonly PortRange[] }
-  | { readonly kind: 'addrtype'; readonly negate: boolean; readonly which: 'src' | 'dst'; readonly types: readonly string[] }
+  | {
+      readonly kind: 'port';
+      readonly negate: boolean;
+      readonly which: 'dport' | 'sport' | 'any';
+      readonly ranges: readonly PortRange[];
+    }
+  | {
+      readonly kind: 'addrtype';
+      readonly negate: boolean;
+      readonly which: 'src' | 'dst';
+      readonly types: readonly string[];
+    }
   | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: readonly string[] }
   | { readonly kind: 'unknown'; readonly what: string };
 
@@ -32,13 +42,26 @@ export interface CompiledRule {
   readonly target: Target;
 }
 
-const VERDICTS: Readonly<Record<string, 'accept' | 'drop' | 'reject' | 'return'>> = { ACCEPT: 'accept', DROP: 'drop', REJECT: 'reject', RETURN: 'return' };
+const VERDICTS: Readonly<Record<string, 'accept' | 'drop' | 'reject' | 'return'>> = {
+  ACCEPT: 'accept',
+  DROP: 'drop',
+  REJECT: 'reject',
+  RETURN: 'return',
+};
 /** Targets that only log or mark and let the packet continue. */
 const CONTINUING: ReadonlySet<string> = new Set(['LOG', 'MARK']);
 /** Modules whose options this file reads; a `-m` of any other makes the rule unknown. */
 const MODULES: ReadonlySet<string> = new Set(['tcp', 'udp', 'multiport', 'comment', 'addrtype', 'conntrack', 'state']);
 const ADDRTYPES: ReadonlySet<string> = new Set(['LOCAL']);
-const CTSTATES: ReadonlySet<string> = new Set(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'SNAT', 'DNAT']);
+const CTSTATES: ReadonlySet<string> = new Set([
+  'NEW',
+  'ESTABLISHED',
+  'RELATED',
+  'INVALID',
+  'UNTRACKED',
+  'SNAT',
+  'DNAT',
+]);
 
 /**
  * The one place where a rule's text becomes something the evaluator runs. When the parser
@@ -46,9 +69,14 @@ const CTSTATES: ReadonlySet<string> = new Set(['NEW', 'ESTABLISHED', 'RELATED', 
  */
 export function compileRule(rule: ObservedRule): CompiledRule {
   // A line the parser could not read exactly (holes in quoting, odd matches) is never guessed at.
-  if (isOpaqueRule(rule)) return { matches: [{ kind: 'unknown', what: `a rule the parser could not read (${rule.reason})` }], target: { kind: 'unknown', what: 'unreadable rule' } };
+  if (isOpaqueRule(rule))
+    return {
+      matches: [{ kind: 'unknown', what: `a rule the parser could not read (${rule.reason})` }],
+      target: { kind: 'unknown', what: 'unreadable rule' },
+    };
   const tokens = tokenizeRule(rule);
-  if ('error' in tokens) return { matches: [{ kind: 'unknown', what: tokens.error }], target: { kind: 'unknown', what: 'unreadable rule' } };
+  if ('error' in tokens)
+    return { matches: [{ kind: 'unknown', what: tokens.error }], target: { kind: 'unknown', what: 'unreadable rule' } };
   return new RuleReader(tokens).read();
 }
 
@@ -90,7 +118,12 @@ class RuleReader {
       case '-o': {
         const name = this.next();
         const prefix = name.endsWith('+');
-        return this.push({ kind: option === '-i' ? 'in' : 'out', negate, name: prefix ? name.slice(0, -1) : name, prefix });
+        return this.push({
+          kind: option === '-i' ? 'in' : 'out',
+          negate,
+          name: prefix ? name.slice(0, -1) : name,
+          prefix,
+        });
       }
       case '-p':
         return this.push({ kind: 'proto', negate, proto: this.next() });
@@ -108,14 +141,17 @@ class RuleReader {
   private address(kind: 'src' | 'dst', negate: boolean): void {
     const text = this.next();
     const net = parseCidr(text.includes('/') ? text : `${text}/32`, false);
-    this.push(net === null ? { kind: 'unknown', what: `${kind === 'src' ? '-s' : '-d'} ${text}` } : { kind, negate, net });
+    this.push(
+      net === null ? { kind: 'unknown', what: `${kind === 'src' ? '-s' : '-d'} ${text}` } : { kind, negate, net },
+    );
   }
 
   private moduleOption(option: string, negate: boolean): void {
     const module = this.module;
     // An option that takes no value (`--limit-iface-in`, `--syn`) must not swallow `-j` or the next option.
     const peek = this.tokens[this.i]?.value;
-    if (peek === undefined || peek === '!' || peek.startsWith('-')) return this.voidModule(`${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option}`);
+    if (peek === undefined || peek === '!' || peek.startsWith('-'))
+      return this.voidModule(`${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option}`);
     const value = this.next();
     if (module === 'comment' && option === '--comment') return;
     if ((module === 'tcp' || module === 'udp') && (option === '--dport' || option === '--sport')) {
@@ -126,7 +162,8 @@ class RuleReader {
     }
     if (module === 'addrtype' && (option === '--dst-type' || option === '--src-type')) {
       const types = value.split(',');
-      if (types.every((t) => ADDRTYPES.has(t))) return this.push({ kind: 'addrtype', negate, which: option === '--dst-type' ? 'dst' : 'src', types });
+      if (types.every((t) => ADDRTYPES.has(t)))
+        return this.push({ kind: 'addrtype', negate, which: option === '--dst-type' ? 'dst' : 'src', types });
     }
     if ((module === 'conntrack' && option === '--ctstate') || (module === 'state' && option === '--state')) {
       const states = value.split(',');
@@ -166,7 +203,8 @@ class RuleReader {
     if (verdict !== undefined) return { kind: verdict, name };
     if (CONTINUING.has(name)) return { kind: 'continue', name };
     if (name === 'DNAT' || name === 'SNAT') return this.natTarget(name, args);
-    if (name === 'MASQUERADE') return args.length === 0 ? { kind: 'masquerade' } : { kind: 'unknown', what: `MASQUERADE ${args.join(' ')}` };
+    if (name === 'MASQUERADE')
+      return args.length === 0 ? { kind: 'masquerade' } : { kind: 'unknown', what: `MASQUERADE ${args.join(' ')}` };
     // A user chain, or an extension target we do not model: the walker tells them apart by the table's chains.
     return { kind: 'jump', chain: name };
   }

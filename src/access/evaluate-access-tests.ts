@@ -50,7 +50,12 @@ function checkOne(test: AccessTest, evaluate: (t: AccessTest) => ConnectionResul
 const remembered = new WeakMap<DesiredState, { readonly key: string; readonly issues: StateIssue[] }>();
 
 /** Every failing test as a `file: /pointer/expect: message` issue; [] when all pass or there are none. */
-export function failingAccessTests(state: DesiredState, resources: ResourceSources, layout: LayoutConfig, apiIp: string | null = null): StateIssue[] {
+export function failingAccessTests(
+  state: DesiredState,
+  resources: ResourceSources,
+  layout: LayoutConfig,
+  apiIp: string | null = null,
+): StateIssue[] {
   const tests = state.tests ?? [];
   if (tests.length === 0) return [];
   const key = JSON.stringify([layout, apiIp, [...resources]]);
@@ -61,7 +66,13 @@ export function failingAccessTests(state: DesiredState, resources: ResourceSourc
   return issues;
 }
 
-function evaluateTests(state: DesiredState, tests: readonly AccessTest[], resources: ResourceSources, layout: LayoutConfig, apiIp: string | null): StateIssue[] {
+function evaluateTests(
+  state: DesiredState,
+  tests: readonly AccessTest[],
+  resources: ResourceSources,
+  layout: LayoutConfig,
+  apiIp: string | null,
+): StateIssue[] {
   const api = apiIp ?? assumedApiAddress(state);
   const dataplane = desiredDataplane(state, { apiIp: api }, layout, resources);
   const ctx = {

@@ -28,35 +28,76 @@ interface LegState {
 
 type Stop = { readonly verdict: 'drop' | 'unknown'; readonly step: PathStep | null; readonly reason: string };
 
-export function evaluateConnection(dataplane: Dataplane, packet: Packet, intent: ConnectionIntent = {}): ConnectionResult {
+export function evaluateConnection(
+  dataplane: Dataplane,
+  packet: Packet,
+  intent: ConnectionIntent = {},
+): ConnectionResult {
   const first = firstLeg(dataplane, packet, intent);
   if (first.leg.verdict !== 'accept' || first.leg.out === null) {
-    return { packet, first: first.leg, reply: null, reaches: first.leg.verdict === 'unknown' ? null : false, reason: first.leg.reason ?? 'first packet dropped' };
+    return {
+      packet,
+      first: first.leg,
+      reply: null,
+      reaches: first.leg.verdict === 'unknown' ? null : false,
+      reason: first.leg.reason ?? 'first packet dropped',
+    };
   }
-  if (!first.toward) return { packet, first: first.leg, reply: null, reaches: false, reason: first.leg.reason ?? 'not routed toward the destination' };
+  if (!first.toward)
+    return {
+      packet,
+      first: first.leg,
+      reply: null,
+      reaches: false,
+      reason: first.leg.reason ?? 'not routed toward the destination',
+    };
   const reply = replyLeg(dataplane, packet, first.leg, first.local);
-  if (reply.verdict === 'unknown') return { packet, first: first.leg, reply, reaches: null, reason: reply.reason ?? 'reply unknown' };
-  if (reply.verdict === 'drop') return { packet, first: first.leg, reply, reaches: false, reason: reply.reason ?? 'reply dropped' };
+  if (reply.verdict === 'unknown')
+    return { packet, first: first.leg, reply, reaches: null, reason: reply.reason ?? 'reply unknown' };
+  if (reply.verdict === 'drop')
+    return { packet, first: first.leg, reply, reaches: false, reason: reply.reason ?? 'reply dropped' };
   return { packet, first: first.leg, reply, reaches: true, reason: 'first packet and reply pass' };
 }
 
 function context(dataplane: Dataplane, s: LegState, inIface: string | null, outIface: string | null): MatchContext {
   return {
-    src: parseAddress(s.src), dst: parseAddress(s.dst), proto: s.proto, sport: s.sport, dport: s.dport,
-    inIface, outIface, state: s.state, dnat: s.dnat, snat: s.snat,
+    src: parseAddress(s.src),
+    dst: parseAddress(s.dst),
+    proto: s.proto,
+    sport: s.sport,
+    dport: s.dport,
+    inIface,
+    outIface,
+    state: s.state,
+    dnat: s.dnat,
+    snat: s.snat,
     isLocal: (address) => isLocalAddress(dataplane.routing, address),
   };
 }
 
 /** Walks `chain` in every ruleset; nat stops at the first rewrite (the kernel binds NAT once per connection). */
-function walkAll(dataplane: Dataplane, table: TableName, chain: string, ctx: () => MatchContext, path: PathStep[]): ChainOutcome | Stop | null {
+function walkAll(
+  dataplane: Dataplane,
+  table: TableName,
+  chain: string,
+  ctx: () => MatchContext,
+  path: PathStep[],
+): ChainOutcome | Stop | null {
   let accepted: ChainOutcome | null = null;
   for (const ruleset of dataplane.rulesets) {
-    const walk = walkChain({ ruleset: ruleset.name, tableName: table, table: ruleset.iptables[table], chain, ctx: ctx(), sourceOf: dataplane.sourceOf });
+    const walk = walkChain({
+      ruleset: ruleset.name,
+      tableName: table,
+      table: ruleset.iptables[table],
+      chain,
+      ctx: ctx(),
+      sourceOf: dataplane.sourceOf,
+    });
     path.push(...walk.path);
     const outcome = walk.outcome;
     if (outcome.kind === 'unknown') return { verdict: 'unknown', step: outcome.step, reason: outcome.reason };
-    if (outcome.kind === 'drop') return { verdict: 'drop', step: outcome.step, reason: `dropped at ${describeStep(outcome.step)}` };
+    if (outcome.kind === 'drop')
+      return { verdict: 'drop', step: outcome.step, reason: `dropped at ${describeStep(outcome.step)}` };
     if (outcome.kind === 'dnat' || outcome.kind === 'snat') return outcome;
     accepted = outcome;
   }
@@ -83,10 +124,27 @@ function routeStop(route: RouteResult): Stop | null {
   return null;
 }
 
-function firstLeg(dataplane: Dataplane, packet: Packet, intent: ConnectionIntent): { leg: Leg; toward: boolean; local: boolean } {
+function firstLeg(
+  dataplane: Dataplane,
+  packet: Packet,
+  intent: ConnectionIntent,
+): { leg: Leg; toward: boolean; local: boolean } {
   const path: PathStep[] = [];
-  const s: LegState = { src: packet.src, dst: packet.dst, sport: packet.sport, dport: packet.dport, proto: packet.proto, state: 'NEW', dnat: false, snat: false };
-  const fail = (stop: Stop, egress = NO_EGRESS): { leg: Leg; toward: boolean; local: boolean } => ({ leg: stopLeg(stop, path, egress), toward: false, local: false });
+  const s: LegState = {
+    src: packet.src,
+    dst: packet.dst,
+    sport: packet.sport,
+    dport: packet.dport,
+    proto: packet.proto,
+    state: 'NEW',
+    dnat: false,
+    snat: false,
+  };
+  const fail = (stop: Stop, egress = NO_EGRESS): { leg: Leg; toward: boolean; local: boolean } => ({
+    leg: stopLeg(stop, path, egress),
+    toward: false,
+    local: false,
+  });
 
   const pre = walkAll(dataplane, 'nat', 'PREROUTING', () => context(dataplane, s, packet.inIface, null), path);
   if (isStop(pre)) return fail(pre);
@@ -96,21 +154,49 @@ function firstLeg(dataplane: Dataplane, packet: Packet, intent: ConnectionIntent
     s.dnat = true;
   }
   const marked = path.some((step) => step.action === 'MARK');
-  const route = lookupRoute(dataplane.routing, { src: parseAddress(s.src), dst: parseAddress(s.dst), iif: packet.inIface, marked });
+  const route = lookupRoute(dataplane.routing, {
+    src: parseAddress(s.src),
+    dst: parseAddress(s.dst),
+    iif: packet.inIface,
+    marked,
+  });
   const stopped = routeStop(route);
   if (stopped) return fail(stopped, route.egress);
   const local = route.kind === 'local';
   const outIface = local ? null : route.egress.dev;
-  const filter = walkAll(dataplane, 'filter', local ? 'INPUT' : 'FORWARD', () => context(dataplane, s, packet.inIface, outIface), path);
+  const filter = walkAll(
+    dataplane,
+    'filter',
+    local ? 'INPUT' : 'FORWARD',
+    () => context(dataplane, s, packet.inIface, outIface),
+    path,
+  );
   if (isStop(filter)) return fail(filter, route.egress);
   const decidedBy = path.at(-1) ?? null;
-  const post = walkAll(dataplane, 'nat', local ? 'INPUT' : 'POSTROUTING', () => context(dataplane, s, local ? packet.inIface : null, outIface), path);
+  const post = walkAll(
+    dataplane,
+    'nat',
+    local ? 'INPUT' : 'POSTROUTING',
+    () => context(dataplane, s, local ? packet.inIface : null, outIface),
+    path,
+  );
   if (isStop(post)) return fail(post, route.egress);
   if (post?.kind === 'snat') {
-    s.src = post.ip ?? (route.kind === 'forward' ? route.prefsrc : null) ?? addressOn(dataplane.routing, route.egress.dev) ?? s.src;
+    s.src =
+      post.ip ??
+      (route.kind === 'forward' ? route.prefsrc : null) ??
+      addressOn(dataplane.routing, route.egress.dev) ??
+      s.src;
     s.snat = true;
   }
-  const out: Packet = { src: s.src, dst: s.dst, proto: packet.proto, dport: s.dport ?? packet.dport, sport: s.sport, inIface: packet.inIface };
+  const out: Packet = {
+    src: s.src,
+    dst: s.dst,
+    proto: packet.proto,
+    dport: s.dport ?? packet.dport,
+    sport: s.sport,
+    inIface: packet.inIface,
+  };
   const toward = towardDestination(dataplane, s.dst, route, intent);
   const leg: Leg = { verdict: 'accept', decidedBy, path, out, egress: route.egress, reason: toward };
   return { leg, toward: toward === null, local };
@@ -120,7 +206,12 @@ function firstLeg(dataplane: Dataplane, packet: Packet, intent: ConnectionIntent
  * A LAN-bound packet must leave where the main table puts its destination: a policy route
  * that sends it into the tunnel does not reach it. Only the default route leaves the choice open.
  */
-function towardDestination(dataplane: Dataplane, dst: string, route: RouteResult, intent: ConnectionIntent): string | null {
+function towardDestination(
+  dataplane: Dataplane,
+  dst: string,
+  route: RouteResult,
+  intent: ConnectionIntent,
+): string | null {
   if (intent.expectDestination !== undefined && intent.expectDestination !== dst) {
     return `delivered to ${route.kind === 'local' ? 'the wireguard target itself' : dst}, not ${intent.expectDestination}`;
   }
@@ -136,20 +227,51 @@ function replyLeg(dataplane: Dataplane, packet: Packet, first: Leg, local: boole
   const path: PathStep[] = [];
   // conntrack undoes the SNAT before routing; the DNAT is undone after filter, on the way out.
   const s: LegState = {
-    src: out.dst, dst: packet.src, sport: out.dport, dport: packet.sport, proto: packet.proto, state: 'ESTABLISHED',
-    dnat: out.dst !== packet.dst, snat: out.src !== packet.src,
+    src: out.dst,
+    dst: packet.src,
+    sport: out.dport,
+    dport: packet.sport,
+    proto: packet.proto,
+    state: 'ESTABLISHED',
+    dnat: out.dst !== packet.dst,
+    snat: out.src !== packet.src,
   };
   const inIface = local ? 'lo' : first.egress.dev;
   const route = lookupRoute(dataplane.routing, { src: parseAddress(s.src), dst: parseAddress(s.dst), iif: inIface });
   const stopped = routeStop(route);
   if (stopped) return stopLeg(stopped, path, route.egress);
-  if (route.kind === 'local') return stopLeg({ verdict: 'drop', step: null, reason: `reply to ${s.dst} is delivered to the target itself` }, path, route.egress);
-  const filter = walkAll(dataplane, 'filter', local ? 'OUTPUT' : 'FORWARD', () => context(dataplane, s, local ? null : inIface, route.egress.dev), path);
+  if (route.kind === 'local')
+    return stopLeg(
+      { verdict: 'drop', step: null, reason: `reply to ${s.dst} is delivered to the target itself` },
+      path,
+      route.egress,
+    );
+  const filter = walkAll(
+    dataplane,
+    'filter',
+    local ? 'OUTPUT' : 'FORWARD',
+    () => context(dataplane, s, local ? null : inIface, route.egress.dev),
+    path,
+  );
   if (isStop(filter)) return stopLeg(filter, path, route.egress);
   const decidedBy = path.at(-1) ?? null;
-  const back: Packet = { src: packet.dst, dst: packet.src, proto: packet.proto, dport: packet.sport ?? 0, sport: packet.dport, inIface };
+  const back: Packet = {
+    src: packet.dst,
+    dst: packet.src,
+    proto: packet.proto,
+    dport: packet.sport ?? 0,
+    sport: packet.dport,
+    inIface,
+  };
   if (route.egress.dev !== packet.inIface) {
-    return { verdict: 'drop', decidedBy: null, path, out: back, egress: route.egress, reason: `reply routed out ${route.egress.dev}, not back to ${packet.inIface}` };
+    return {
+      verdict: 'drop',
+      decidedBy: null,
+      path,
+      out: back,
+      egress: route.egress,
+      reason: `reply routed out ${route.egress.dev}, not back to ${packet.inIface}`,
+    };
   }
   return { verdict: 'accept', decidedBy, path, out: back, egress: route.egress, reason: null };
 }

@@ -19,7 +19,10 @@ const ACTIONS: readonly PolicyAction[] = ['allow', 'block', 'filter', 'drop'];
 
 /** Lower-case, fully qualified; a key's transport prefix (`dns://`) and port are dropped. */
 function normalizeZone(text: string): string {
-  const bare = text.replace(/^[a-z]+:\/\//i, '').replace(/:[0-9]+$/, '').toLowerCase();
+  const bare = text
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/:[0-9]+$/, '')
+    .toLowerCase();
   return bare.endsWith('.') ? bare : `${bare}.`;
 }
 
@@ -32,7 +35,8 @@ function selectServerBlock(corefile: Corefile, qname: string): CorefileServerBlo
   let best: { block: CorefileServerBlock; length: number } | undefined;
   for (const block of blocks) {
     for (const key of block.keys.map(normalizeZone)) {
-      if (isSubdomain(key, qname) && (best === undefined || key.length > best.length)) best = { block, length: key.length };
+      if (isSubdomain(key, qname) && (best === undefined || key.length > best.length))
+        best = { block, length: key.length };
     }
   }
   return best?.block;
@@ -75,7 +79,12 @@ function matchPolicies(
 }
 
 /** What CoreDNS's acl plugin does with query `qname` (type `qtype`) from IPv4 `sourceIp`. */
-export function evaluateAcl(corefile: Corefile, qname: string, sourceIp: string, qtype = 'A'): AclVerdict | { error: string } {
+export function evaluateAcl(
+  corefile: Corefile,
+  qname: string,
+  sourceIp: string,
+  qtype = 'A',
+): AclVerdict | { error: string } {
   const source = parseIPv4(sourceIp);
   if (source === null) return { error: `not an IPv4 address: ${sourceIp}` };
   const name = normalizeZone(qname);

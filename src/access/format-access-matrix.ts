@@ -25,7 +25,8 @@ export function otherBackendRules(tables: ObservedIptables): string[] {
   for (const table of TABLES) {
     for (const chain of tables[table].chains.values()) {
       if (chain.policy !== null && chain.policy !== 'ACCEPT') out.push(`${table} -P ${chain.name} ${chain.policy}`);
-      for (const rule of chain.rules) out.push(`${table} -A ${chain.name} ${typeof rule === 'string' ? rule : rule.text}`);
+      for (const rule of chain.rules)
+        out.push(`${table} -A ${chain.name} ${typeof rule === 'string' ? rule : rule.text}`);
     }
   }
   return out;
@@ -55,7 +56,12 @@ export function formatMatrixText(report: MatrixReport): string {
     ]),
   ].map((r) => r.map(escapeControl));
   const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
-  const lines = table.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = table.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.splice(1, 0, '-'.repeat(Math.max(...lines.map((l) => l.length))));
   const differing = report.cells.filter((c) => c.differs);
   lines.push(
@@ -64,17 +70,32 @@ export function formatMatrixText(report: MatrixReport): string {
   );
   if (differing.length > 0) {
     lines.push(`${differing.length} pair(s) differ from the desired state:`);
-    for (const c of differing) lines.push(`  ${escapeControl(c.from)} → ${escapeControl(c.to)}: live ${mark(c.reaches)}, desired ${mark(c.desired)}, decided by ${stepText(c.decidedBy)}`);
+    for (const c of differing)
+      lines.push(
+        `  ${escapeControl(c.from)} → ${escapeControl(c.to)}: live ${mark(c.reaches)}, desired ${mark(c.desired)}, decided by ${stepText(c.decidedBy)}`,
+      );
   }
   if (report.otherBackend !== null && report.otherBackend.rules.length > 0) {
-    lines.push(`the ${report.otherBackend.name} backend holds ${report.otherBackend.rules.length} rule(s) the kernel enforces too:`);
+    lines.push(
+      `the ${report.otherBackend.name} backend holds ${report.otherBackend.rules.length} rule(s) the kernel enforces too:`,
+    );
     for (const rule of report.otherBackend.rules) lines.push(`  ${escapeControl(rule)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function stepJson(step: PathStep | null): Record<string, unknown> | null {
-  return step === null ? null : { ruleset: step.ruleset, table: step.table, chain: step.chain, index: step.index, rule: step.rule, owner: step.owner, source: step.source };
+  return step === null
+    ? null
+    : {
+        ruleset: step.ruleset,
+        table: step.table,
+        chain: step.chain,
+        index: step.index,
+        rule: step.rule,
+        owner: step.owner,
+        source: step.source,
+      };
 }
 
 export function matrixToJson(report: MatrixReport): Record<string, unknown> {
@@ -83,7 +104,15 @@ export function matrixToJson(report: MatrixReport): Record<string, unknown> {
     rulesets: report.rulesets,
     rows: report.axes.rows,
     columns: report.axes.columns,
-    cells: report.cells.map((c) => ({ from: c.from, to: c.to, reaches: c.reaches, desired: c.desired, differs: c.differs, decided_by: stepJson(c.decidedBy), reason: c.reason })),
+    cells: report.cells.map((c) => ({
+      from: c.from,
+      to: c.to,
+      reaches: c.reaches,
+      desired: c.desired,
+      differs: c.differs,
+      decided_by: stepJson(c.decidedBy),
+      reason: c.reason,
+    })),
     differing: report.cells.filter((c) => c.differs).length,
     other_backend: report.otherBackend,
   };

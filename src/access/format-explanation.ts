@@ -16,7 +16,9 @@ export interface Explanation {
 }
 
 function sourceText(source: RuleSource | null): string {
-  return source === null ? '' : ` (${escapeControl(source.file)} ${source.pointer === '' ? '/' : escapeControl(source.pointer)})`;
+  return source === null
+    ? ''
+    : ` (${escapeControl(source.file)} ${source.pointer === '' ? '/' : escapeControl(source.pointer)})`;
 }
 
 function stepLine(step: PathStep, n: number): string {
@@ -42,12 +44,18 @@ function verdictText(leg: Leg): string {
 }
 
 function legLines(leg: Leg): string[] {
-  return [...leg.path.map((step, i) => stepLine(step, i + 1)), `      routing: ${egressText(leg.egress)}`, `      verdict: ${verdictText(leg)}`];
+  return [
+    ...leg.path.map((step, i) => stepLine(step, i + 1)),
+    `      routing: ${egressText(leg.egress)}`,
+    `      verdict: ${verdictText(leg)}`,
+  ];
 }
 
 export function formatExplanationText(e: Explanation): string {
   const { result } = e;
-  const lines = [`${escapeControl(e.fromLabel)} → ${escapeControl(e.toLabel)}: ${packetText(result.packet)}, in ${escapeControl(result.packet.inIface)}, over the ${e.rules} rules`];
+  const lines = [
+    `${escapeControl(e.fromLabel)} → ${escapeControl(e.toLabel)}: ${packetText(result.packet)}, in ${escapeControl(result.packet.inIface)}, over the ${e.rules} rules`,
+  ];
   lines.push(...legLines(result.first));
   if (result.first.out !== null) lines.push(`      leaves as ${packetText(result.first.out)}`);
   if (result.reply !== null) {
@@ -61,7 +69,16 @@ export function formatExplanationText(e: Explanation): string {
 
 function stepJson(step: PathStep | null): Record<string, unknown> | null {
   if (step === null) return null;
-  return { ruleset: step.ruleset, table: step.table, chain: step.chain, index: step.index, rule: step.rule, owner: step.owner, source: step.source, action: step.action };
+  return {
+    ruleset: step.ruleset,
+    table: step.table,
+    chain: step.chain,
+    index: step.index,
+    rule: step.rule,
+    owner: step.owner,
+    source: step.source,
+    action: step.action,
+  };
 }
 
 function egressJson(egress: Egress): Record<string, unknown> {
@@ -83,6 +100,15 @@ export function explanationToJson(e: Explanation): Record<string, unknown> {
     egress: egressJson(result.first.egress),
     decided_by: stepJson(result.first.decidedBy),
     path: result.first.path.map(stepJson),
-    reply: reply === null ? null : { verdict: reply.verdict, decided_by: stepJson(reply.decidedBy), egress: egressJson(reply.egress), path: reply.path.map(stepJson), reason: reply.reason },
+    reply:
+      reply === null
+        ? null
+        : {
+            verdict: reply.verdict,
+            decided_by: stepJson(reply.decidedBy),
+            egress: egressJson(reply.egress),
+            path: reply.path.map(stepJson),
+            reason: reply.reason,
+          },
   };
 }

@@ -64,7 +64,9 @@ function positive(match: Exclude<Match, { kind: 'unknown' }>, ctx: MatchContext)
       // Only LOCAL is compiled; see compile-rule.ts.
       return ctx.isLocal(match.which === 'src' ? ctx.src : ctx.dst);
     case 'ctstate':
-      return match.states.some((state) => state === ctx.state || (state === 'DNAT' && ctx.dnat) || (state === 'SNAT' && ctx.snat));
+      return match.states.some(
+        (state) => state === ctx.state || (state === 'DNAT' && ctx.dnat) || (state === 'SNAT' && ctx.snat),
+      );
   }
 }
 

@@ -12,11 +12,29 @@ const RouteJson = z.array(z.looseObject({ dst: z.string() }));
 
 /** Keys of `ip -j rule` output the model reads or that only describe the rule. */
 const RULE_KEYS: ReadonlySet<string> = new Set([
-  'priority', 'not', 'src', 'srclen', 'dst', 'dstlen', 'iif', 'oif', 'fwmark', 'fwmask',
-  'table', 'suppress_prefixlen', 'goto', 'action', 'protocol', 'flags',
+  'priority',
+  'not',
+  'src',
+  'srclen',
+  'dst',
+  'dstlen',
+  'iif',
+  'oif',
+  'fwmark',
+  'fwmask',
+  'table',
+  'suppress_prefixlen',
+  'goto',
+  'action',
+  'protocol',
+  'flags',
 ]);
 
-const TABLE_NAMES: ReadonlyMap<string, string> = new Map([['254', 'main'], ['255', 'local'], ['253', 'default']]);
+const TABLE_NAMES: ReadonlyMap<string, string> = new Map([
+  ['254', 'main'],
+  ['255', 'local'],
+  ['253', 'default'],
+]);
 
 export function tableName(table: string): string {
   return TABLE_NAMES.get(table) ?? table;
@@ -59,7 +77,10 @@ function parseRules(text: string): ParseResult<RoutingRule[]> {
     const to = prefix(r['dst'], r['dstlen']);
     if (from === null || to === null) return { ok: false, error: `rule ${raw.priority}: malformed address` };
     const unmodelled = Object.keys(r).filter((key) => !RULE_KEYS.has(key));
-    const fwmark = r['fwmark'] === undefined ? null : { value: Number(r['fwmark']), mask: r['fwmask'] === undefined ? 0xffffffff : Number(r['fwmask']) };
+    const fwmark =
+      r['fwmark'] === undefined
+        ? null
+        : { value: Number(r['fwmark']), mask: r['fwmask'] === undefined ? 0xffffffff : Number(r['fwmask']) };
     if (fwmark !== null && (!Number.isFinite(fwmark.value) || !Number.isFinite(fwmark.mask))) unmodelled.push('fwmark');
     const action = ruleAction(r);
     if (action === null) unmodelled.push(`action ${JSON.stringify(r['action'] ?? null)}`);
@@ -101,7 +122,8 @@ function parseRoutes(text: string): ParseResult<RoutingRoute[]> {
     const r = raw as Record<string, unknown>;
     if ([r['dst'], r['gateway'], r['prefsrc']].some((a) => typeof a === 'string' && a.includes(':'))) continue; // IPv6
     const dst = raw.dst === 'default' ? '0.0.0.0/0' : raw.dst.includes('/') ? raw.dst : `${raw.dst}/32`;
-    if (parseIPv4(dst.split('/')[0] ?? '') === null) return { ok: false, error: `malformed destination ${JSON.stringify(raw.dst)}` };
+    if (parseIPv4(dst.split('/')[0] ?? '') === null)
+      return { ok: false, error: `malformed destination ${JSON.stringify(raw.dst)}` };
     routes.push({
       table: tableName(typeof r['table'] === 'string' ? r['table'] : 'main'),
       type: typeof r['type'] === 'string' ? r['type'] : 'unicast',

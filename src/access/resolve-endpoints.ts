@@ -58,23 +58,39 @@ function source(name: string, ctx: EndpointContext): Resolved<{ ip: string; ifac
     return { ok: true, value: { ip, iface: ctx.wireguardInterface, label: `${name} (${ip})` } };
   }
   const peer = state.peers.find((p) => p.name === name);
-  if (peer !== undefined) return { ok: true, value: { ip: peer.ip, iface: ctx.wireguardInterface, label: `${peer.name} (${peer.ip})` } };
+  if (peer !== undefined)
+    return { ok: true, value: { ip: peer.ip, iface: ctx.wireguardInterface, label: `${peer.name} (${peer.ip})` } };
   if (parseIPv4(name) !== null) return { ok: true, value: { ip: name, iface: ctx.ifaceFor(name), label: name } };
   return { ok: false, error: `${JSON.stringify(name)} is no peer, cell:<link> or IPv4 address` };
 }
 
-function destination(name: string, ctx: EndpointContext): Resolved<{ ip: string; port: number | null; label: string; intent: ConnectionIntent }> {
+function destination(
+  name: string,
+  ctx: EndpointContext,
+): Resolved<{ ip: string; port: number | null; label: string; intent: ConnectionIntent }> {
   const { state } = ctx;
-  const plain = (ip: string, label: string, port: number | null = null) => ({ ok: true as const, value: { ip, port, label: `${label} (${ip})`, intent: {} } });
+  const plain = (ip: string, label: string, port: number | null = null) => ({
+    ok: true as const,
+    value: { ip, port, label: `${label} (${ip})`, intent: {} },
+  });
   const service = state.cell.services.find((s) => s.name === name);
   if (service !== undefined) return plain(service.vip, service.name);
   const peer = state.peers.find((p) => p.name === name);
   if (peer !== undefined) return plain(peer.ip, peer.name);
   if (name === 'internet') return plain(INTERNET_ADDRESS, 'internet');
   if (name === 'api') {
-    if (ctx.wireguardAddress === null) return { ok: false, error: 'api: the wireguard target has no address on its tunnel interface' };
+    if (ctx.wireguardAddress === null)
+      return { ok: false, error: 'api: the wireguard target has no address on its tunnel interface' };
     const intent = ctx.apiIp === null ? {} : { expectDestination: ctx.apiIp };
-    return { ok: true, value: { ip: ctx.wireguardAddress, port: ctx.apiPort, label: `api (${ctx.wireguardAddress}:${ctx.apiPort})`, intent } };
+    return {
+      ok: true,
+      value: {
+        ip: ctx.wireguardAddress,
+        port: ctx.apiPort,
+        label: `api (${ctx.wireguardAddress}:${ctx.apiPort})`,
+        intent,
+      },
+    };
   }
   if (name.startsWith('cell:')) {
     const link = state.links.find((l) => l.name === name.slice(5));
@@ -84,7 +100,8 @@ function destination(name: string, ctx: EndpointContext): Resolved<{ ip: string;
   const [ip = '', portText, extra] = name.split(':');
   if (parseIPv4(ip) !== null && extra === undefined) {
     if (portText === undefined) return plain(ip, ip);
-    const port = /^[0-9]{1,5}$/.test(portText) && Number(portText) <= 65535 && Number(portText) > 0 ? Number(portText) : null;
+    const port =
+      /^[0-9]{1,5}$/.test(portText) && Number(portText) <= 65535 && Number(portText) > 0 ? Number(portText) : null;
     if (port === null) return { ok: false, error: `${JSON.stringify(name)}: bad port` };
     return plain(ip, ip, port);
   }

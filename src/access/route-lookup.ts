@@ -48,9 +48,14 @@ function indexOf(routing: Routing): IndexedRouting {
     tables.set(route.table, list);
   }
   // Longest prefix first, then lowest metric: the first containing route is the kernel's choice.
-  for (const list of tables.values()) list.sort((a, b) => b.net.prefixlen - a.net.prefixlen || a.route.metric - b.route.metric);
+  for (const list of tables.values())
+    list.sort((a, b) => b.net.prefixlen - a.net.prefixlen || a.route.metric - b.route.metric);
   const locals = (tables.get('local') ?? []).filter((r) => r.route.type === 'local').map((r) => r.net);
-  const rules = routing.rules.map((rule) => ({ rule, from: parseCidr(rule.from, false) ?? ANY, to: parseCidr(rule.to, false) ?? ANY }));
+  const rules = routing.rules.map((rule) => ({
+    rule,
+    from: parseCidr(rule.from, false) ?? ANY,
+    to: parseCidr(rule.to, false) ?? ANY,
+  }));
   const index = { rules, tables, locals };
   indexes.set(routing, index);
   return index;
@@ -63,8 +68,10 @@ export function isLocalAddress(routing: Routing, address: number): boolean {
 
 /** The first address the target has on `dev`, as MASQUERADE picks when the route names no source. */
 export function addressOn(routing: Routing, dev: string): string | null {
-  const local = (indexOf(routing).tables.get('local') ?? []).find((r) => r.route.type === 'local' && r.route.dev === dev && r.net.prefixlen === 32);
-  return local === undefined ? null : local.route.dst.split('/')[0] ?? null;
+  const local = (indexOf(routing).tables.get('local') ?? []).find(
+    (r) => r.route.type === 'local' && r.route.dev === dev && r.net.prefixlen === 32,
+  );
+  return local === undefined ? null : (local.route.dst.split('/')[0] ?? null);
 }
 
 /** The most specific route of one table for dst, or undefined. */
@@ -80,16 +87,31 @@ export function lookupRoute(routing: Routing, query: RouteQuery): RouteResult {
     const { rule } = entry;
     const selected = selects(entry, query);
     if (selected === false) continue;
-    if (selected !== true) return { kind: 'unknown', egress: NO_EGRESS, reason: `ip rule ${rule.priority}: the model does not know ${selected.unknown}` };
+    if (selected !== true)
+      return {
+        kind: 'unknown',
+        egress: NO_EGRESS,
+        reason: `ip rule ${rule.priority}: the model does not know ${selected.unknown}`,
+      };
     const action = rule.action;
     if (action.kind === 'nop') continue;
     if (action.kind === 'goto') {
       const target = rules.findIndex((r) => r.rule.priority === action.priority);
-      if (target < 0) return { kind: 'unknown', egress: NO_EGRESS, reason: `ip rule ${rule.priority}: goto ${action.priority}, no such rule` };
+      if (target < 0)
+        return {
+          kind: 'unknown',
+          egress: NO_EGRESS,
+          reason: `ip rule ${rule.priority}: goto ${action.priority}, no such rule`,
+        };
       i = target - 1;
       continue;
     }
-    if (action.kind !== 'lookup') return { kind: 'none', egress: { ...NO_EGRESS, rulePriority: rule.priority }, reason: `ip rule ${rule.priority}: ${action.kind}` };
+    if (action.kind !== 'lookup')
+      return {
+        kind: 'none',
+        egress: { ...NO_EGRESS, rulePriority: rule.priority },
+        reason: `ip rule ${rule.priority}: ${action.kind}`,
+      };
     const route = tableMatch(routing, action.table, query.dst);
     if (route === undefined || route.type === 'throw') continue;
     const prefixlen = Number(route.dst.split('/')[1]);
@@ -97,7 +119,12 @@ export function lookupRoute(routing: Routing, query: RouteQuery): RouteResult {
     const egress: Egress = { dev: route.dev, via: route.gateway, table: action.table, rulePriority: rule.priority };
     switch (route.type) {
       case 'unicast':
-        if (route.multipath) return { kind: 'unknown', egress, reason: `route ${route.dst} table ${action.table} is multipath: the nexthop is a hash` };
+        if (route.multipath)
+          return {
+            kind: 'unknown',
+            egress,
+            reason: `route ${route.dst} table ${action.table} is multipath: the nexthop is a hash`,
+          };
         return { kind: 'forward', egress, prefsrc: route.prefsrc };
       case 'local':
         return { kind: 'local', egress: { ...egress, dev: 'local', via: null } };

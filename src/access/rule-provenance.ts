@@ -17,10 +17,15 @@ export type ResourceSources = ReadonlyMap<string, RuleSource>;
  * good resource kept for a broken file has none: one resource reads as the whole file, several as
  * an array in their order.
  */
-export function resourceSources(loaded: { readonly fileResources: ReadonlyMap<string, readonly string[]>; readonly resourcePointers?: ReadonlyMap<string, string> }): ResourceSources {
+export function resourceSources(loaded: {
+  readonly fileResources: ReadonlyMap<string, readonly string[]>;
+  readonly resourcePointers?: ReadonlyMap<string, string>;
+}): ResourceSources {
   const sources = new Map<string, RuleSource>();
   for (const [file, keys] of loaded.fileResources) {
-    keys.forEach((key, i) => sources.set(key, { file, pointer: loaded.resourcePointers?.get(key) ?? (keys.length === 1 ? '' : `/${i}`) }));
+    keys.forEach((key, i) =>
+      sources.set(key, { file, pointer: loaded.resourcePointers?.get(key) ?? (keys.length === 1 ? '' : `/${i}`) }),
+    );
   }
   return sources;
 }
@@ -51,18 +56,22 @@ export function ruleProvenance(state: DesiredState, rendered: IptablesModel, res
     const peer = peersByChain.get(chain);
     const link = linksByChain.get(chain);
     const sourceOf: ((rule: string) => RuleSource | null) | null =
-      chain === FORWARD_CHAIN ? (rule) => forwardSource(dispatch, rule, at)
-      : peer !== undefined ? (rule) => at(`Peer/${peer.name}`, peerField(state, peer, rule))
-      : link !== undefined ? (rule) => at(`CellLink/${link.name}`, linkField(state, link, rule))
-      : null;
+      chain === FORWARD_CHAIN
+        ? (rule) => forwardSource(dispatch, rule, at)
+        : peer !== undefined
+          ? (rule) => at(`Peer/${peer.name}`, peerField(state, peer, rule))
+          : link !== undefined
+            ? (rule) => at(`CellLink/${link.name}`, linkField(state, link, rule))
+            : null;
     for (const rule of sourceOf === null ? [] : rules) {
-      const source = map.has(rule) ? null : sourceOf?.(rule) ?? null;
+      const source = map.has(rule) ? null : (sourceOf?.(rule) ?? null);
       if (source !== null) map.set(rule, source);
     }
     indexed.set(chain, map);
     return map;
   };
-  return (table: TableName, chain: string, rule: string) => (table === 'filter' ? index(chain).get(rule) ?? null : null);
+  return (table: TableName, chain: string, rule: string) =>
+    table === 'filter' ? (index(chain).get(rule) ?? null) : null;
 }
 
 function destination(rule: string): string | null {
@@ -70,7 +79,11 @@ function destination(rule: string): string | null {
 }
 
 /** PIC-FORWARD: a link's dispatch comes from its vpn_subnet, a peer's from its ip, the subnet drop from unknown_peers. */
-function forwardSource(dispatch: ReadonlyMap<string, Dispatch>, rule: string, at: (key: string, field: string | null) => RuleSource | null): RuleSource | null {
+function forwardSource(
+  dispatch: ReadonlyMap<string, Dispatch>,
+  rule: string,
+  at: (key: string, field: string | null) => RuleSource | null,
+): RuleSource | null {
   const src = / -s (\S+)/.exec(` ${rule}`)?.[1];
   const entry = src === undefined ? undefined : dispatch.get(src);
   if (entry === undefined) return null;
@@ -94,7 +107,10 @@ function linkField(state: DesiredState, link: CellLink, rule: string): string {
   if (rule.includes(' --dport ')) return '';
   const dst = destination(rule);
   const service = state.cell.services.find((s) => `${s.vip}/32` === dst);
-  if (service !== undefined) return Object.hasOwn(link.permissions.inbound, service.name) ? `/permissions/inbound/${service.name}` : '/permissions/inbound';
+  if (service !== undefined)
+    return Object.hasOwn(link.permissions.inbound, service.name)
+      ? `/permissions/inbound/${service.name}`
+      : '/permissions/inbound';
   if (rule.startsWith('-o ')) return '/remote_exit_relay_active';
   return '';
 }

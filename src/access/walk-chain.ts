@@ -120,11 +120,29 @@ export function walkChain(input: WalkInput): ChainWalk {
   const start = table.chains.get(input.chain);
   const step = (chain: string, index: number, rule: string, action: string): PathStep => {
     const owner = ownerOf(chain, rule);
-    return { ruleset, table: tableName, chain, index, rule, owner, source: owner === 'pic' ? sourceOf(tableName, chain, rule) : null, action };
+    return {
+      ruleset,
+      table: tableName,
+      chain,
+      index,
+      rule,
+      owner,
+      source: owner === 'pic' ? sourceOf(tableName, chain, rule) : null,
+      action,
+    };
   };
   const policyStep = (chain: ObservedChain): PathStep => {
     const policy = chain.policy ?? 'ACCEPT';
-    return { ruleset, table: tableName, chain: chain.name, index: 0, rule: `-P ${chain.name} ${policy}`, owner: 'policy', source: null, action: policy };
+    return {
+      ruleset,
+      table: tableName,
+      chain: chain.name,
+      index: 0,
+      rule: `-P ${chain.name} ${policy}`,
+      owner: 'policy',
+      source: null,
+      action: policy,
+    };
   };
   if (start === undefined) {
     // A table without the chain (a fresh namespace): the kernel's default, ACCEPT.
@@ -154,18 +172,32 @@ export function walkChain(input: WalkInput): ChainWalk {
     if (matched !== true) {
       const unknown = step(top.chain.name, index + 1, text, 'unknown');
       path.push(unknown);
-      return { outcome: { kind: 'unknown', step: unknown, reason: `${top.chain.name} rule ${index + 1}: the model does not know ${matched.unknown}` }, path };
+      return {
+        outcome: {
+          kind: 'unknown',
+          step: unknown,
+          reason: `${top.chain.name} rule ${index + 1}: the model does not know ${matched.unknown}`,
+        },
+        path,
+      };
     }
     const here = step(top.chain.name, index + 1, text, actionOf(target));
     path.push(here);
     const result = follow(target, here, table, stack, frame);
     if (result !== null) return { outcome: result, path };
-    if (stack.length > MAX_DEPTH) return { outcome: { kind: 'unknown', step: here, reason: `chains nest deeper than ${MAX_DEPTH}` }, path };
+    if (stack.length > MAX_DEPTH)
+      return { outcome: { kind: 'unknown', step: here, reason: `chains nest deeper than ${MAX_DEPTH}` }, path };
   }
 }
 
 /** Applies a matched rule's target to the call stack; returns an outcome when the walk ends. */
-function follow(target: Target, here: PathStep, table: ObservedTable, stack: Frame[], frame: (chain: ObservedChain) => Frame): ChainOutcome | null {
+function follow(
+  target: Target,
+  here: PathStep,
+  table: ObservedTable,
+  stack: Frame[],
+  frame: (chain: ObservedChain) => Frame,
+): ChainOutcome | null {
   switch (target.kind) {
     case 'accept':
       return { kind: 'accept', step: here };
@@ -179,7 +211,11 @@ function follow(target: Target, here: PathStep, table: ObservedTable, stack: Fra
     case 'masquerade':
       return { kind: 'snat', ip: null, step: here };
     case 'unknown':
-      return { kind: 'unknown', step: here, reason: `${here.chain} rule ${here.index}: the model does not know the target ${target.what}` };
+      return {
+        kind: 'unknown',
+        step: here,
+        reason: `${here.chain} rule ${here.index}: the model does not know the target ${target.what}`,
+      };
     case 'continue':
       return null;
     case 'return':
@@ -189,7 +225,11 @@ function follow(target: Target, here: PathStep, table: ObservedTable, stack: Fra
     case 'goto': {
       const next = table.chains.get(target.chain);
       if (next === undefined || next.builtin) {
-        return { kind: 'unknown', step: here, reason: `${here.chain} rule ${here.index}: the model does not know the target ${target.chain}` };
+        return {
+          kind: 'unknown',
+          step: here,
+          reason: `${here.chain} rule ${here.index}: the model does not know the target ${target.chain}`,
+        };
       }
       if (target.kind === 'goto') stack.pop();
       stack.push(frame(next));

@@ -28,7 +28,11 @@ const FAILED = /^Command failed -:(\d+)$/;
  * it wrote. `-force` goes on past a refused line and names it (`Command failed -:N`, after the
  * reason), so one bad route never holds back the others: each refusal is its own error.
  */
-export async function applyIpBatch<T>(target: Target, batch: IpBatch | null, read: BatchRead<T>): Promise<BatchOutcome<T>> {
+export async function applyIpBatch<T>(
+  target: Target,
+  batch: IpBatch | null,
+  read: BatchRead<T>,
+): Promise<BatchOutcome<T>> {
   if (batch === null) return { errors: [], applied: [] };
   const stdin = `${batch.text}${read.show}`;
   const result = await target.exec(['ip', ...read.flags, '-force', '-batch', '-'], { stdin });
@@ -36,7 +40,8 @@ export async function applyIpBatch<T>(target: Target, batch: IpBatch | null, rea
   if (result.exitCode === 0) return { errors: [], applied: all, readback: read.parse(result.stdout) };
   const refused = refusedLines(result);
   // No line named: the command itself failed (not found, killed), and nothing is known to be written.
-  if (refused.size === 0) return { errors: [`${target.locator}: ip -batch exit ${result.exitCode}: ${oneLine(result.stderr)}`], applied: [] };
+  if (refused.size === 0)
+    return { errors: [`${target.locator}: ip -batch exit ${result.exitCode}: ${oneLine(result.stderr)}`], applied: [] };
   const errors = [...refused].map(([n, reason]) => {
     const actions = batch.lines[n - 1];
     const what = actions === undefined ? 'reading back' : actions.map(subjectOf).join(', ');
@@ -77,5 +82,9 @@ function subjectOf(action: IpAction): string {
 }
 
 function oneLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('; ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join('; ');
 }

@@ -3,7 +3,12 @@ import type { Action, AddressAction, CorefileAction, IptablesAction, Plan, Routi
 import type { LayoutConfig } from '../model/facts.js';
 import type { IptablesBackend, ObservedCell } from '../model/observed-cell.js';
 import { ProgramNotFoundError, type ExecResult, type Target } from '../model/target.js';
-import { parseBackendsOutput, restoreProgram, SAVE_BOTH, type BackendsRead } from '../observe/parse-iptables-backends.js';
+import {
+  parseBackendsOutput,
+  restoreProgram,
+  SAVE_BOTH,
+  type BackendsRead,
+} from '../observe/parse-iptables-backends.js';
 import { addressShow, parseAddressOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
 import { applyIpBatch, type BatchOutcome } from './apply-ip-batch.js';
 import { compileIpBatch } from './ip-batch.js';
@@ -31,7 +36,12 @@ export interface ApplyResult {
   readonly applied: readonly Action[];
   readonly failures: readonly ApplyFailure[];
   /** The parts that were written (and so must be verified). */
-  readonly touched: { readonly iptables: boolean; readonly routing: boolean; readonly addresses: boolean; readonly corefile: boolean };
+  readonly touched: {
+    readonly iptables: boolean;
+    readonly routing: boolean;
+    readonly addresses: boolean;
+    readonly corefile: boolean;
+  };
   /** Written parts as the writing process read them back; a part missing here is observed again by verify. */
   readonly readback: Partial<Pick<ObservedCell, 'iptables' | 'backend' | 'policyRules' | 'routes' | 'addresses'>>;
 }
@@ -102,7 +112,11 @@ const NOTHING_WRITTEN: PartOutcome<never> = { error: null };
 
 // A bounded lock wait, below the exec deadline: a restore we stopped waiting for must not
 // commit later, since its rule indexes come from the view this pass observed.
-async function applyIptables(target: Target, actions: readonly IptablesAction[], backend: IptablesBackend | null): Promise<PartOutcome<BackendsRead>> {
+async function applyIptables(
+  target: Target,
+  actions: readonly IptablesAction[],
+  backend: IptablesBackend | null,
+): Promise<PartOutcome<BackendsRead>> {
   const input = compileRestoreInput(actions);
   if (input === null) return NOTHING_WRITTEN;
   const program = restoreProgram(backend);
@@ -118,7 +132,9 @@ async function applyIptables(target: Target, actions: readonly IptablesAction[],
   const saved = afterMark(result.stdout);
   if (saved === null) return { error: inputError(target, program, input, result) };
   // A failed read-back is no verdict: verify then reads the tables with a process of its own.
-  return result.exitCode === 0 ? { error: null, readback: parseBackendsOutput(target.locator, saved) } : { error: null };
+  return result.exitCode === 0
+    ? { error: null, readback: parseBackendsOutput(target.locator, saved) }
+    : { error: null };
 }
 
 /** What follows the mark line (printed only after a successful restore), or null when there is none. */
@@ -129,7 +145,10 @@ function afterMark(stdout: string): string | null {
   return at < 0 ? null : stdout.slice(at + 1 + line.length);
 }
 
-async function attempt<T>(part: ApplyFailure['part'], work: () => Promise<PartOutcome<T>>): Promise<PartOutcome<T> & { readonly failures: readonly ApplyFailure[] }> {
+async function attempt<T>(
+  part: ApplyFailure['part'],
+  work: () => Promise<PartOutcome<T>>,
+): Promise<PartOutcome<T> & { readonly failures: readonly ApplyFailure[] }> {
   try {
     const outcome = await work();
     return { ...outcome, failures: outcome.error === null ? [] : [{ part, error: outcome.error }] };
@@ -140,7 +159,10 @@ async function attempt<T>(part: ApplyFailure['part'], work: () => Promise<PartOu
 }
 
 /** An `ip -batch` part: each refused line is a failure of its own, the other lines stand. */
-async function attemptBatch<T>(part: ApplyFailure['part'], work: () => Promise<BatchOutcome<T>>): Promise<BatchOutcome<T> & { readonly failures: readonly ApplyFailure[] }> {
+async function attemptBatch<T>(
+  part: ApplyFailure['part'],
+  work: () => Promise<BatchOutcome<T>>,
+): Promise<BatchOutcome<T> & { readonly failures: readonly ApplyFailure[] }> {
   try {
     const outcome = await work();
     return { ...outcome, failures: outcome.errors.map((error) => ({ part, error })) };
@@ -157,7 +179,12 @@ async function attemptBatch<T>(part: ApplyFailure['part'], work: () => Promise<B
  * Parts are independent, and so are the lines of a batch: a failure leaves the rest applied and
  * is returned, not thrown; `applied` lists only what was carried out.
  */
-export async function applyPlan(plan: Plan, targets: CellTargets, layout: LayoutConfig, backend: IptablesBackend | null = null): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: Plan,
+  targets: CellTargets,
+  layout: LayoutConfig,
+  backend: IptablesBackend | null = null,
+): Promise<ApplyResult> {
   const iptables = plan.actions.filter(isIptables);
   const routing = plan.actions.filter(isRouting);
   const addresses = plan.actions.filter(isAddress);
@@ -172,7 +199,11 @@ export async function applyPlan(plan: Plan, targets: CellTargets, layout: Layout
   const wireguardWork = (async () => {
     const firewall = await attempt('iptables', () => applyIptables(wireguard, iptables, backend));
     const routes = await attemptBatch('routing', () =>
-      applyIpBatch(wireguard, routingBatch, { flags: ['-4', '-j'], show: ROUTING_SHOW, parse: (out) => parseRoutingOutput(wireguard.locator, out) }),
+      applyIpBatch(wireguard, routingBatch, {
+        flags: ['-4', '-j'],
+        show: ROUTING_SHOW,
+        parse: (out) => parseRoutingOutput(wireguard.locator, out),
+      }),
     );
     return [firewall, routes] as const;
   })();
@@ -204,7 +235,12 @@ export async function applyPlan(plan: Plan, targets: CellTargets, layout: Layout
       fileWrites: written ? 1 : 0,
       signals: signalled ? 1 : 0,
     },
-    applied: [...(restored ? iptables : []), ...routes.applied, ...vips.applied, ...(written && corefile !== undefined ? [corefile] : [])],
+    applied: [
+      ...(restored ? iptables : []),
+      ...routes.applied,
+      ...vips.applied,
+      ...(written && corefile !== undefined ? [corefile] : []),
+    ],
     failures: [...firewall.failures, ...routes.failures, ...vips.failures, ...dns.failures],
     touched: {
       iptables: iptables.length > 0,
@@ -213,7 +249,9 @@ export async function applyPlan(plan: Plan, targets: CellTargets, layout: Layout
       corefile: corefile !== undefined,
     },
     readback: {
-      ...(firewall.readback === undefined ? {} : { iptables: firewall.readback.iptables, backend: firewall.readback.backend }),
+      ...(firewall.readback === undefined
+        ? {}
+        : { iptables: firewall.readback.iptables, backend: firewall.readback.backend }),
       ...(routes.readback === undefined ? {} : routes.readback),
       ...(vips.readback === undefined ? {} : { addresses: vips.readback }),
     },

@@ -34,9 +34,15 @@ export function compileIpBatch(actions: readonly IpAction[]): IpBatch | null {
   const kept = actions.filter((a) => !(a.kind === 'delete-route' && replaced.has(routeSlot(a.route))));
   const swapped = actions.filter((a) => a.kind === 'delete-route' && replaced.has(routeSlot(a.route)));
   const deletions = kept.filter((a) => a.kind === 'delete-address').reverse();
-  const ordered = [...deletions, ...kept.filter((a) => a.kind !== 'delete-address')].sort((x, y) => rank[x.kind] - rank[y.kind]);
+  const ordered = [...deletions, ...kept.filter((a) => a.kind !== 'delete-address')].sort(
+    (x, y) => rank[x.kind] - rank[y.kind],
+  );
   if (ordered.length === 0) return null;
-  const lines = ordered.map((a) => (a.kind === 'add-route' ? [a, ...swapped.filter((d) => d.kind === 'delete-route' && routeSlot(d.route) === routeSlot(a.route))] : [a]));
+  const lines = ordered.map((a) =>
+    a.kind === 'add-route'
+      ? [a, ...swapped.filter((d) => d.kind === 'delete-route' && routeSlot(d.route) === routeSlot(a.route))]
+      : [a],
+  );
   return { text: `${ordered.map(batchLine).join('\n')}\n`, lines };
 }
 

@@ -43,7 +43,10 @@ function tableLines(actions: readonly IptablesAction[]): string[] {
         if (BUILTIN_CHAINS[action.table].includes(action.chain) && action.edits.some((e) => e.op === 'delete')) {
           throw new Error(`${action.table}/${action.chain}: refusing to delete from a built-in chain by rule number`);
         }
-        for (const e of action.edits) edit.push(e.op === 'delete' ? `-D ${action.chain} ${e.index}` : withRule(`-I ${action.chain} ${e.index}`, e.rule));
+        for (const e of action.edits)
+          edit.push(
+            e.op === 'delete' ? `-D ${action.chain} ${e.index}` : withRule(`-I ${action.chain} ${e.index}`, e.rule),
+          );
         break;
       case 'delete-rule':
         removeRules.push(withRule(`-D ${action.chain}`, action.rule));

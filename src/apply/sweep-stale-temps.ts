@@ -20,8 +20,20 @@ export async function sweepStaleTemps(folder: string, name: string, now: number)
     if (!isTempFileName(name, entry)) continue;
     const path = join(folder, entry);
     const info = await lstat(path).catch(() => null);
-    if (info === null || !info.isFile() || (uid !== undefined && info.uid !== uid) || now - info.mtimeMs < STALE_TEMP_MS) continue;
-    if (await unlink(path).then(() => true, () => false)) removed.push(entry);
+    if (
+      info === null ||
+      !info.isFile() ||
+      (uid !== undefined && info.uid !== uid) ||
+      now - info.mtimeMs < STALE_TEMP_MS
+    )
+      continue;
+    if (
+      await unlink(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(entry);
   }
   return removed;
 }

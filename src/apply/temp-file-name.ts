@@ -11,5 +11,9 @@ export function tempFileName(name: string): string {
 /** True for exactly the names tempFileName(name) gives, and no other. */
 export function isTempFileName(name: string, candidate: string): boolean {
   const prefix = `.${name}.`;
-  return candidate.length === prefix.length + 36 && candidate.startsWith(prefix) && /^[0-9a-f]{32}\.tmp$/.test(candidate.slice(prefix.length));
+  return (
+    candidate.length === prefix.length + 36 &&
+    candidate.startsWith(prefix) &&
+    /^[0-9a-f]{32}\.tmp$/.test(candidate.slice(prefix.length))
+  );
 }

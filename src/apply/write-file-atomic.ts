@@ -47,7 +47,11 @@ async function carryOver(file: FileHandle, old: Stats | null, privateMode: numbe
  * the file is the writer's own with that mode, whoever owned the old one (the status folder's
  * files: a file planted there must not keep its planter as owner).
  */
-export async function writeFileAtomic(path: string, text: string, options: { readonly privateMode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  options: { readonly privateMode?: number } = {},
+): Promise<void> {
   const folder = dirname(path);
   await sweepStaleTemps(folder, basename(path), Date.now());
   const old = await existing(path);

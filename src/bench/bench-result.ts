@@ -90,7 +90,13 @@ export interface BenchResult {
   readonly startedAt: string;
   readonly mode: 'quick' | 'full';
   readonly runs: number;
-  readonly machine: { readonly cpus: number; readonly node: string; readonly kernel: string; readonly iptables: string; readonly loadAverage: readonly number[] };
+  readonly machine: {
+    readonly cpus: number;
+    readonly node: string;
+    readonly kernel: string;
+    readonly iptables: string;
+    readonly loadAverage: readonly number[];
+  };
   readonly pacing: { readonly debounce_ms: number; readonly min_interval_ms: number };
   readonly sizes: readonly SizeResult[];
   readonly imperative: readonly ImperativeRun[];

@@ -44,7 +44,11 @@ export async function startContainer(image: string, role: string): Promise<strin
   const name = `pic-bench-${process.pid}-${counter}-${role}`;
   containers.add(name);
   // No Docker network: the bench needs none, and works whether or not the daemon has its bridge.
-  await runContainer(dockerClient(), name, { Image: image, Cmd: IDLE, HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: 'none' } });
+  await runContainer(dockerClient(), name, {
+    Image: image,
+    Cmd: IDLE,
+    HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: 'none' },
+  });
   return name;
 }
 
@@ -60,7 +64,11 @@ export async function removeContainer(name: string): Promise<void> {
  */
 async function addInterfaces(target: Target, pairs: readonly (readonly [string, string])[]): Promise<string | null> {
   for (const [dev, peer] of pairs) {
-    for (const argv of [['ip', 'link', 'add', dev, 'type', 'veth', 'peer', 'name', peer], ['ip', 'link', 'set', dev, 'up'], ['ip', 'link', 'set', peer, 'up']]) {
+    for (const argv of [
+      ['ip', 'link', 'add', dev, 'type', 'veth', 'peer', 'name', peer],
+      ['ip', 'link', 'set', dev, 'up'],
+      ['ip', 'link', 'set', peer, 'up'],
+    ]) {
       const result = await target.exec(argv);
       if (result.exitCode !== 0) return `${target.locator}: ${argv.join(' ')}: ${result.stderr.trim()}`;
     }
@@ -76,8 +84,17 @@ export async function createDockerCell(image: string): Promise<BenchCell> {
   const dispose = async (): Promise<void> => {
     await Promise.all([removeContainer(wg), removeContainer(caddy), rm(workDir, { recursive: true, force: true })]);
   };
-  const cell = benchCell({ wg, caddy, workDir, locators: { wireguard: `docker:${wg}`, caddy: `docker:${caddy}` } }, dispose);
-  const problems = await Promise.all([addInterfaces(cell.targets.wireguard, [['wg0', 'wgpeer'], ['eth0', 'eth0peer']]), addInterfaces(cell.targets.caddy, [['eth0', 'eth0peer']])]);
+  const cell = benchCell(
+    { wg, caddy, workDir, locators: { wireguard: `docker:${wg}`, caddy: `docker:${caddy}` } },
+    dispose,
+  );
+  const problems = await Promise.all([
+    addInterfaces(cell.targets.wireguard, [
+      ['wg0', 'wgpeer'],
+      ['eth0', 'eth0peer'],
+    ]),
+    addInterfaces(cell.targets.caddy, [['eth0', 'eth0peer']]),
+  ]);
   const problem = problems.find((p) => p !== null);
   if (problem !== undefined && problem !== null) {
     await dispose();

@@ -27,7 +27,11 @@ function check(target: string, parts: readonly { measured: string; met: boolean 
   return { target, measured: parts.map((p) => p.measured).join('; '), met: parts.every((p) => p.met) };
 }
 
-export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdStartFigures | null = null, access: AccessFigures | null = null): TargetCheck[] {
+export function evaluateTargets(
+  sizes: readonly SizeResult[],
+  coldStart: ColdStartFigures | null = null,
+  access: AccessFigures | null = null,
+): TargetCheck[] {
   const at = (peers: number): SizeResult[] => sizes.filter((s) => s.peers === peers);
   const linkCounts = [...new Set(sizes.map((s) => s.links))];
   const checks: TargetCheck[] = [];
@@ -37,7 +41,10 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
       `full converge at 1,000 peers within ${TARGETS.fullVsFloorAt1000}× the floor`,
       at(1000).map((s) => {
         const r = ratio(s.full.median, s.floor.median) ?? Infinity;
-        return { measured: `${label(s)}: ${fmt(s.full.median)} ms vs floor ${fmt(s.floor.median)} ms = ${fmt(r, 2)}×`, met: r <= TARGETS.fullVsFloorAt1000 };
+        return {
+          measured: `${label(s)}: ${fmt(s.full.median)} ms vs floor ${fmt(s.floor.median)} ms = ${fmt(r, 2)}×`,
+          met: r <= TARGETS.fullVsFloorAt1000,
+        };
       }),
     ),
   );
@@ -52,13 +59,16 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
         if (!row.some((s) => s.peers === 5000)) return [];
         const ours = marginalCosts(row.map((s) => ({ x: s.peers, y: s.full.median })));
         const floor = marginalCosts(row.map((s) => ({ x: s.peers, y: s.floor.median })));
-        const growth = (costs: typeof ours): number => (costs.at(-1)?.perUnit ?? 0) / (costs.at(-2)?.perUnit ?? Infinity);
+        const growth = (costs: typeof ours): number =>
+          (costs.at(-1)?.perUnit ?? 0) / (costs.at(-2)?.perUnit ?? Infinity);
         const relative = growth(ours) / growth(floor);
         const perPeer = (costs: typeof ours): string => costs.map((c) => `${fmt(c.perUnit * 1000)}`).join(' → ');
-        return [{
-          measured: `${links} links: ours ${perPeer(ours)} µs/peer, floor ${perPeer(floor)} µs/peer (100→1,000 → 1,000→5,000); growth relative to the floor ${fmt(relative, 2)}×`,
-          met: relative <= TARGETS.marginalGrowth,
-        }];
+        return [
+          {
+            measured: `${links} links: ours ${perPeer(ours)} µs/peer, floor ${perPeer(floor)} µs/peer (100→1,000 → 1,000→5,000); growth relative to the floor ${fmt(relative, 2)}×`,
+            met: relative <= TARGETS.marginalGrowth,
+          },
+        ];
       }),
     ),
   );
@@ -70,7 +80,10 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
         const w = s.noopWrites;
         const writes = w.restores + w.ipBatches + w.fileWrites + w.signals;
         const r = ratio(s.noop.median, s.observe.median) ?? Infinity;
-        return { measured: `${label(s)}: ${writes} writes, ${fmt(r, 2)}×`, met: writes === 0 && r <= TARGETS.noopVsObserve };
+        return {
+          measured: `${label(s)}: ${writes} writes, ${fmt(r, 2)}×`,
+          met: writes === 0 && r <= TARGETS.noopVsObserve,
+        };
       }),
     ),
   );
@@ -81,7 +94,10 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
       sizes.map((s) => {
         const c = s.change;
         const only = c.chainsTouched.length === 1 && c.chainsTouched[0] === c.expectedChain;
-        return { measured: `${label(s)}: ${c.restoreLinesMax} lines/${c.restoreBytesMax} B, chains ${c.chainsTouched.join(',') || '(none)'}`, met: only && c.restoreLinesMax <= c.restoreLinesBound };
+        return {
+          measured: `${label(s)}: ${c.restoreLinesMax} lines/${c.restoreBytesMax} B, chains ${c.chainsTouched.join(',') || '(none)'}`,
+          met: only && c.restoreLinesMax <= c.restoreLinesBound,
+        };
       }),
     ),
   );
@@ -89,7 +105,10 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
   checks.push(
     check(
       `one-peer change converges within ${TARGETS.changeLatencyMsAt1000} ms of the file save at 1,000 peers`,
-      at(1000).map((s) => ({ measured: `${label(s)}: ${fmt(s.change.latency.median)} ms (median)`, met: s.change.latency.median < TARGETS.changeLatencyMsAt1000 })),
+      at(1000).map((s) => ({
+        measured: `${label(s)}: ${fmt(s.change.latency.median)} ms (median)`,
+        met: s.change.latency.median < TARGETS.changeLatencyMsAt1000,
+      })),
     ),
   );
 
@@ -104,17 +123,29 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
         : [
             {
               measured: `no-op ${[...new Set(docker.flatMap((d) => d.docker.noopExecs))].join(',')}, one-peer change ${[...new Set(docker.flatMap((d) => d.docker.changeExecs))].join(',')}, full converge from empty ${[...new Set(docker.map((d) => d.docker.fullExecs))].join(',')} at every size`,
-              met: Math.max(...all) <= TARGETS.dockerExecsPerReconcile && new Set(docker.map((d) => `${d.docker.noopExecs.join()}|${d.docker.changeExecs.join()}|${d.docker.fullExecs}`)).size === 1,
+              met:
+                Math.max(...all) <= TARGETS.dockerExecsPerReconcile &&
+                new Set(
+                  docker.map(
+                    (d) => `${d.docker.noopExecs.join()}|${d.docker.changeExecs.join()}|${d.docker.fullExecs}`,
+                  ),
+                ).size === 1,
             },
           ],
     ),
   );
 
-  for (const [peers, limit] of [[100, TARGETS.peakRssMBAt100], [5000, TARGETS.peakRssMBAt5000]] as const) {
+  for (const [peers, limit] of [
+    [100, TARGETS.peakRssMBAt100],
+    [5000, TARGETS.peakRssMBAt5000],
+  ] as const) {
     checks.push(
       check(
         `controller peak RSS under ${limit} MB at ${peers.toLocaleString('en')} peers`,
-        at(peers).map((s) => ({ measured: `${label(s)}: ${fmt(s.memory.peakRssMB, 1)} MB`, met: s.memory.peakRssMB < limit })),
+        at(peers).map((s) => ({
+          measured: `${label(s)}: ${fmt(s.memory.peakRssMB, 1)} MB`,
+          met: s.memory.peakRssMB < limit,
+        })),
       ),
     );
   }
@@ -124,22 +155,38 @@ export function evaluateTargets(sizes: readonly SizeResult[], coldStart: ColdSta
       `\`validate\` of the example state starts within ${TARGETS.coldStartRatio}× the time of \`node -e 0\``,
       coldStart === null
         ? []
-        : [{
-            measured: `${fmt(coldStart.validate.median)} ms vs ${fmt(coldStart.nodeBaseline.median)} ms = ${fmt(coldStart.ratio, 2)}× (medians of ${coldStart.validate.runs})`,
-            met: coldStart.ratio < TARGETS.coldStartRatio,
-          }],
+        : [
+            {
+              measured: `${fmt(coldStart.validate.median)} ms vs ${fmt(coldStart.nodeBaseline.median)} ms = ${fmt(coldStart.ratio, 2)}× (medians of ${coldStart.validate.runs})`,
+              met: coldStart.ratio < TARGETS.coldStartRatio,
+            },
+          ],
     ),
   );
   checks.push(
     check(
       `full access matrix of a 100-peer cell (every pair) under ${TARGETS.accessMatrixMsAt100} ms from one dump`,
-      access === null ? [] : [{ measured: `${access.matrixPairs} pairs: ${fmt(access.matrix100.median)} ms (median of ${access.matrix100.runs})`, met: access.matrix100.median < TARGETS.accessMatrixMsAt100 }],
+      access === null
+        ? []
+        : [
+            {
+              measured: `${access.matrixPairs} pairs: ${fmt(access.matrix100.median)} ms (median of ${access.matrix100.runs})`,
+              met: access.matrix100.median < TARGETS.accessMatrixMsAt100,
+            },
+          ],
     ),
   );
   checks.push(
     check(
       `one explain on a 5,000-peer dump under ${TARGETS.explainMsAt5000} ms once it is read`,
-      access === null ? [] : [{ measured: `${fmt(access.explain5000.median, 2)} ms (median of ${access.explain5000.runs})`, met: access.explain5000.median < TARGETS.explainMsAt5000 }],
+      access === null
+        ? []
+        : [
+            {
+              measured: `${fmt(access.explain5000.median, 2)} ms (median of ${access.explain5000.runs})`,
+              met: access.explain5000.median < TARGETS.explainMsAt5000,
+            },
+          ],
     ),
   );
   return checks;

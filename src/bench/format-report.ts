@@ -12,8 +12,14 @@ function timingRow(s: SizeResult): string {
 
 function writesRow(s: SizeResult): string {
   const w = s.noopWrites;
-  const docker = s.docker === null ? '– | – | –' : `${s.docker.fullExecs} / ${[...new Set(s.docker.noopExecs)].join(',')} / ${[...new Set(s.docker.changeExecs)].join(',')} | ${s.docker.fullMs.toFixed(0)} | ${ms(s.docker.noop)}`;
-  const chains = s.change.chainsTouched.length === 1 && s.change.chainsTouched[0] === s.change.expectedChain ? 'that peer’s only' : s.change.chainsTouched.join(', ');
+  const docker =
+    s.docker === null
+      ? '– | – | –'
+      : `${s.docker.fullExecs} / ${[...new Set(s.docker.noopExecs)].join(',')} / ${[...new Set(s.docker.changeExecs)].join(',')} | ${s.docker.fullMs.toFixed(0)} | ${ms(s.docker.noop)}`;
+  const chains =
+    s.change.chainsTouched.length === 1 && s.change.chainsTouched[0] === s.change.expectedChain
+      ? 'that peer’s only'
+      : s.change.chainsTouched.join(', ');
   return `| ${s.peers} | ${s.links} | ${w.restores}/${w.ipBatches}/${w.fileWrites}/${w.signals} | ${s.noopExecs} | ${s.change.restoreLinesMax} lines, ${s.change.restoreBytesMax} B (${chains}) | ${(s.fullRestoreBytes / 1e6).toFixed(2)} MB | ${docker} | ${s.memory.peakRssMB.toFixed(1)} |`;
 }
 
@@ -62,13 +68,18 @@ export function formatReport(result: BenchResult): string {
     `**Cold start** (wall time, ms, median [min–max] of ${result.coldStart.validate.runs}, alternated): \`node dist/cli/main.js validate --state state\` ${ms(result.coldStart.validate)}, \`node -e 0\` ${ms(result.coldStart.nodeBaseline)}: ${result.coldStart.ratio.toFixed(2)}×.`,
     ...(result.access === undefined
       ? []
-      : ['', `**Packet model** (ms, median [min–max]): the full access matrix of a 100-peer cell, ${result.access.matrixPairs} pairs, ${ms(result.access.matrix100)}; one explain on a 5,000-peer dump ${result.access.explain5000.median.toFixed(2)} [${result.access.explain5000.min.toFixed(2)}–${result.access.explain5000.max.toFixed(2)}].`]),
+      : [
+          '',
+          `**Packet model** (ms, median [min–max]): the full access matrix of a 100-peer cell, ${result.access.matrixPairs} pairs, ${ms(result.access.matrix100)}; one explain on a 5,000-peer dump ${result.access.explain5000.median.toFixed(2)} [${result.access.explain5000.min.toFixed(2)}–${result.access.explain5000.max.toFixed(2)}].`,
+        ]),
     '',
     '**Targets** (issue 7)',
     '',
     '| target | measured | met |',
     '|---|---|---|',
-    ...result.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`),
+    ...result.targets.map(
+      (t) => `| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

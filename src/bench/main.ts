@@ -26,13 +26,17 @@ import type { CellSize } from './synthetic-state.js';
  * and an SVG chart in results/. `--quick` is the smoke test: 10, 100 and 1,000 peers, 3 runs.
  */
 
-const FULL_SIZES: readonly CellSize[] = [10, 100, 1000, 5000].flatMap((peers) => [{ peers, links: 10 }, { peers, links: 100 }]);
+const FULL_SIZES: readonly CellSize[] = [10, 100, 1000, 5000].flatMap((peers) => [
+  { peers, links: 10 },
+  { peers, links: 100 },
+]);
 const QUICK_SIZES: readonly CellSize[] = [10, 100, 1000].map((peers) => ({ peers, links: 10 }));
 
 function prerequisiteProblem(): string | null {
   if (process.getuid?.() !== 0) return 'the bench needs root: it creates network namespaces and iptables rules';
   for (const tool of ['iptables', 'iptables-save', 'iptables-restore', 'ip']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) return `${tool} is missing (apt-get install iptables iproute2)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
+      return `${tool} is missing (apt-get install iptables iproute2)`;
   }
   return null;
 }
@@ -41,7 +45,12 @@ function iptablesVersion(): string {
   return spawnSync('iptables', ['-V'], { encoding: 'utf8' }).stdout.trim();
 }
 
-async function imperativeRuns(peersNetns: number, peersDocker: number, image: string | null, progress: (line: string) => void): Promise<ImperativeRun[]> {
+async function imperativeRuns(
+  peersNetns: number,
+  peersDocker: number,
+  image: string | null,
+  progress: (line: string) => void,
+): Promise<ImperativeRun[]> {
   const runs: ImperativeRun[] = [];
   const netnsState = await writeSyntheticState({ peers: peersNetns, links: 10 });
   runs.push(await measureImperativeNetns(netnsState.state));
@@ -86,17 +95,23 @@ async function main(): Promise<number> {
 
   // First, before the namespaces and containers of the other scenarios add to the load.
   const coldStart = measureColdStart(quick ? 11 : 21);
-  progress(`cold start: validate ${coldStart.validate.median.toFixed(0)} ms, node -e 0 ${coldStart.nodeBaseline.median.toFixed(0)} ms (${coldStart.ratio.toFixed(2)}×)`);
+  progress(
+    `cold start: validate ${coldStart.validate.median.toFixed(0)} ms, node -e 0 ${coldStart.nodeBaseline.median.toFixed(0)} ms (${coldStart.ratio.toFixed(2)}×)`,
+  );
 
   const access = await measureAccess(DEFAULT_LAYOUT, runs);
-  progress(`access: 100-peer matrix ${access.matrix100.median.toFixed(0)} ms (${access.matrixPairs} pairs), explain at 5,000 peers ${access.explain5000.median.toFixed(2)} ms`);
+  progress(
+    `access: 100-peer matrix ${access.matrix100.median.toFixed(0)} ms (${access.matrixPairs} pairs), explain at 5,000 peers ${access.explain5000.median.toFixed(2)} ms`,
+  );
 
   const results: SizeResult[] = [];
   let imperative: ImperativeRun[] = [];
   try {
     for (const size of sizes) {
       progress(`${size.peers} peers, ${size.links} links`);
-      results.push(await measureSize(size, { runs, layout: DEFAULT_LAYOUT, image, progress: (line) => progress(`  ${line}`) }));
+      results.push(
+        await measureSize(size, { runs, layout: DEFAULT_LAYOUT, image, progress: (line) => progress(`  ${line}`) }),
+      );
     }
     // The seed's way takes one process per rule: at 100 peers about 900 `docker exec` calls. The
     // smoke test keeps that to a 10-peer cell so it stays within its couple of minutes.
@@ -109,7 +124,13 @@ async function main(): Promise<number> {
     startedAt,
     mode: quick ? 'quick' : 'full',
     runs,
-    machine: { cpus: cpus().length, node: process.version, kernel: release(), iptables: iptablesVersion(), loadAverage },
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      kernel: release(),
+      iptables: iptablesVersion(),
+      loadAverage,
+    },
     pacing: BENCH_PACING,
     sizes: results,
     imperative,
@@ -122,7 +143,10 @@ async function main(): Promise<number> {
   const outDir = resolve(values.out);
   await mkdir(outDir, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
-  const chart = renderChart(results, `pic-reconciler: cost against cell size (${result.mode} run, ${startedAt.slice(0, 10)})`);
+  const chart = renderChart(
+    results,
+    `pic-reconciler: cost against cell size (${result.mode} run, ${startedAt.slice(0, 10)})`,
+  );
   await Promise.all([
     writeFile(join(outDir, `bench-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`),
     writeFile(join(outDir, 'bench-latest.json'), `${JSON.stringify(result, null, 2)}\n`),

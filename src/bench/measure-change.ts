@@ -100,10 +100,14 @@ export async function measureChange(size: CellSize, stateDir: string, runs: numb
     await controller.start();
     await first;
     const startupMs = performance.now() - t0;
-    if (!isReady(controller.status())) throw new Error(`controller did not converge at startup: ${controller.status().lastReconcile?.errors.join('; ') ?? ''}`);
+    if (!isReady(controller.status()))
+      throw new Error(
+        `controller did not converge at startup: ${controller.status().lastReconcile?.errors.join('; ') ?? ''}`,
+      );
     const changed = changedPeerFile(size);
     const original = { path: changed.path, content: peerResource(Math.floor(size.peers / 2), size.links) };
-    if (changed.path !== `peers/${peerName(Math.floor(size.peers / 2))}.json`) throw new Error('unexpected changed file');
+    if (changed.path !== `peers/${peerName(Math.floor(size.peers / 2))}.json`)
+      throw new Error('unexpected changed file');
     const out: ChangeRun[] = [];
     for (let r = 0; r < runs; r++) {
       await settle(controller);
@@ -119,8 +123,12 @@ export async function measureChange(size: CellSize, stateDir: string, runs: numb
       const timings = log.lastTimings();
       if (timings === null) throw new Error('the controller logged no reconcile line');
       const last = controller.status().lastReconcile;
-      if (last === null || !last.converged) throw new Error(`change pass did not converge: ${last?.errors.join('; ') ?? 'no pass'}`);
-      const input = records.filter((record) => isRestoreCommand(record.argv)).map((record) => record.stdin).join('');
+      if (last === null || !last.converged)
+        throw new Error(`change pass did not converge: ${last?.errors.join('; ') ?? 'no pass'}`);
+      const input = records
+        .filter((record) => isRestoreCommand(record.argv))
+        .map((record) => record.stdin)
+        .join('');
       out.push({
         ms,
         passMs: last.durationMs,

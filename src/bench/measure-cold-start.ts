@@ -11,7 +11,8 @@ function timeProcess(args: readonly string[]): number {
   const start = performance.now();
   const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const ms = performance.now() - start;
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr.trim().split('\n')[0] ?? ''}`);
+  if (result.status !== 0)
+    throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr.trim().split('\n')[0] ?? ''}`);
   return ms;
 }
 
@@ -31,5 +32,9 @@ export function measureColdStart(runs: number): ColdStartFigures {
   }
   const validateSummary = summarize(validate);
   const baselineSummary = summarize(baseline);
-  return { validate: validateSummary, nodeBaseline: baselineSummary, ratio: ratio(validateSummary.median, baselineSummary.median) ?? Infinity };
+  return {
+    validate: validateSummary,
+    nodeBaseline: baselineSummary,
+    ratio: ratio(validateSummary.median, baselineSummary.median) ?? Infinity,
+  };
 }

@@ -12,7 +12,10 @@ export interface DockerRuns {
 /** The state with one peer's internet access flipped: what a one-peer edit loads as. */
 export function withOnePeerChanged(state: DesiredState): DesiredState {
   const middle = Math.floor(state.peers.length / 2);
-  return { ...state, peers: state.peers.map((peer, i) => (i === middle ? { ...peer, internet_access: !peer.internet_access } : peer)) };
+  return {
+    ...state,
+    peers: state.peers.map((peer, i) => (i === middle ? { ...peer, internet_access: !peer.internet_access } : peer)),
+  };
 }
 
 /** A full converge into fresh containers, no-op passes, and one-peer changes: `docker exec` calls per reconcile. */

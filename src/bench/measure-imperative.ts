@@ -25,7 +25,13 @@ export async function measureImperativeNetns(state: DesiredState): Promise<Imper
     const t0 = performance.now();
     for (const argv of commands) await nsRunOk(ns, argv);
     const ms = performance.now() - t0;
-    return { where: 'netns', peers: state.peers.length, processes: commands.length, ms, forwardRules: countForward(await nsRunOk(ns, ['iptables-save'])) };
+    return {
+      where: 'netns',
+      peers: state.peers.length,
+      processes: commands.length,
+      ms,
+      forwardRules: countForward(await nsRunOk(ns, ['iptables-save'])),
+    };
   } finally {
     await deleteNamespace(ns);
   }
@@ -39,10 +45,17 @@ export async function measureImperativeDocker(state: DesiredState, image: string
     const t0 = performance.now();
     for (const argv of commands) {
       const result = await run(['docker', 'exec', name, ...argv]);
-      if (result.code !== 0) throw new Error(`docker exec ${argv.join(' ')}: exit ${result.code}: ${result.stderr.trim()}`);
+      if (result.code !== 0)
+        throw new Error(`docker exec ${argv.join(' ')}: exit ${result.code}: ${result.stderr.trim()}`);
     }
     const ms = performance.now() - t0;
-    return { where: 'docker', peers: state.peers.length, processes: commands.length, ms, forwardRules: countForward(await runOk(['docker', 'exec', name, 'iptables-save'])) };
+    return {
+      where: 'docker',
+      peers: state.peers.length,
+      processes: commands.length,
+      ms,
+      forwardRules: countForward(await runOk(['docker', 'exec', name, 'iptables-save'])),
+    };
   } finally {
     await removeContainer(name);
   }

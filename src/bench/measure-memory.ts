@@ -43,7 +43,10 @@ export async function measureMemory(stateDir: string): Promise<MemoryRun> {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`controller did not converge within ${CONVERGE_TIMEOUT_MS} ms`)), CONVERGE_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`controller did not converge within ${CONVERGE_TIMEOUT_MS} ms`)),
+        CONVERGE_TIMEOUT_MS,
+      );
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`controller exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));

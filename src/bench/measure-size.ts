@@ -25,12 +25,22 @@ export interface SizeOptions {
 
 function phases(runs: readonly { readonly timings: PhaseMedians }[]): PhaseMedians {
   const median = (key: keyof PhaseMedians): number => summarize(runs.map((r) => r.timings[key])).median;
-  return { observeMs: median('observeMs'), planMs: median('planMs'), applyMs: median('applyMs'), verifyMs: median('verifyMs') };
+  return {
+    observeMs: median('observeMs'),
+    planMs: median('planMs'),
+    applyMs: median('applyMs'),
+    verifyMs: median('verifyMs'),
+  };
 }
 
 function sumWrites(runs: readonly PassRun[]): ApplyCounts {
   return runs.reduce(
-    (sum, r) => ({ restores: sum.restores + r.writes.restores, ipBatches: sum.ipBatches + r.writes.ipBatches, fileWrites: sum.fileWrites + r.writes.fileWrites, signals: sum.signals + r.writes.signals }),
+    (sum, r) => ({
+      restores: sum.restores + r.writes.restores,
+      ipBatches: sum.ipBatches + r.writes.ipBatches,
+      fileWrites: sum.fileWrites + r.writes.fileWrites,
+      signals: sum.signals + r.writes.signals,
+    }),
     { restores: 0, ipBatches: 0, fileWrites: 0, signals: 0 },
   );
 }
@@ -54,16 +64,25 @@ export async function measureSize(size: CellSize, options: SizeOptions): Promise
     const memory = await measureMemory(dir);
     progress(`controller process: peak RSS ${memory.peakRssMB.toFixed(1)} MB`);
     const docker = options.image === null ? null : await measureDocker(state, options.image, runs);
-    if (docker !== null) progress(`docker execs: ${docker.full.execs} full converge, ${docker.noop.map((n) => n.execs).join('/')} no-op, ${docker.change.map((n) => n.execs).join('/')} one-peer change`);
+    if (docker !== null)
+      progress(
+        `docker execs: ${docker.full.execs} full converge, ${docker.noop.map((n) => n.execs).join('/')} no-op, ${docker.change.map((n) => n.execs).join('/')} one-peer change`,
+      );
 
     const changedIndex = Math.floor(size.peers / 2);
-    const onePeerRules = Math.max(...rendered.iptables.filter.chains.filter((c) => c.name.startsWith('PIC-PEER-')).map((c) => c.rules.length), 0);
+    const onePeerRules = Math.max(
+      ...rendered.iptables.filter.chains.filter((c) => c.name.startsWith('PIC-PEER-')).map((c) => c.rules.length),
+      0,
+    );
     const full = reconciles.map((r) => r.full);
     const noop = reconciles.flatMap((r) => r.noop);
     return {
       peers: size.peers,
       links: size.links,
-      rules: [rendered.iptables.filter, rendered.iptables.nat].reduce((n, table) => n + table.jumps.length + table.chains.reduce((m, c) => m + c.rules.length, 0), 0),
+      rules: [rendered.iptables.filter, rendered.iptables.nat].reduce(
+        (n, table) => n + table.jumps.length + table.chains.reduce((m, c) => m + c.rules.length, 0),
+        0,
+      ),
       floor: summarize(floor),
       floorRestoreBytes: Buffer.byteLength(floorInput),
       full: summarize(full.map((r) => r.ms)),

@@ -25,7 +25,11 @@ export interface BenchCell {
 }
 
 function recording(targets: CellTargets): BenchCell['targets'] {
-  return { ...targets, wireguard: createRecordingTarget(targets.wireguard), caddy: createRecordingTarget(targets.caddy) };
+  return {
+    ...targets,
+    wireguard: createRecordingTarget(targets.wireguard),
+    caddy: createRecordingTarget(targets.caddy),
+  };
 }
 
 /** Two empty namespaces (src/testbed/bare-cell.ts) with recording targets. */
@@ -36,9 +40,22 @@ export async function createNetnsCell(): Promise<BenchCell> {
 
 /** Config and recording targets for a cell whose roles live at `locators` (containers). */
 export function benchCell(
-  where: { readonly wg: string; readonly caddy: string; readonly workDir: string; readonly locators: { readonly wireguard: string; readonly caddy: string } },
+  where: {
+    readonly wg: string;
+    readonly caddy: string;
+    readonly workDir: string;
+    readonly locators: { readonly wireguard: string; readonly caddy: string };
+  },
   dispose: () => Promise<void>,
 ): BenchCell {
   const config = bareCellConfig(where.locators, where.workDir, BENCH_PACING);
-  return { wg: where.wg, caddy: where.caddy, workDir: where.workDir, config, layout: layoutOf(config), targets: recording(openCellTargets(config)), dispose };
+  return {
+    wg: where.wg,
+    caddy: where.caddy,
+    workDir: where.workDir,
+    config,
+    layout: layoutOf(config),
+    targets: recording(openCellTargets(config)),
+    dispose,
+  };
 }

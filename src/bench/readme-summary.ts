@@ -8,7 +8,10 @@ export const SUMMARY_END = '<!-- bench-summary:end -->';
 const median = (n: number): string => n.toFixed(0);
 
 function row(s: SizeResult): string {
-  const docker = s.docker === null ? '–' : `${s.docker.fullExecs} / ${Math.max(...s.docker.noopExecs)} / ${Math.max(...s.docker.changeExecs)}`;
+  const docker =
+    s.docker === null
+      ? '–'
+      : `${s.docker.fullExecs} / ${Math.max(...s.docker.noopExecs)} / ${Math.max(...s.docker.changeExecs)}`;
   return `| ${s.peers} | ${s.links} | ${median(s.floor.median)} | ${median(s.full.median)} (${(s.full.median / s.floor.median).toFixed(2)}×) | ${median(s.noop.median)} (${(s.noop.median / s.observe.median).toFixed(2)}×) | ${median(s.change.latency.median)} | ${docker} | ${s.memory.peakRssMB.toFixed(0)} |`;
 }
 

@@ -40,7 +40,13 @@ export function createRecordingTarget(inner: Target): RecordingTarget {
         return await inner.exec(argv, options);
       } finally {
         const stdin = options?.stdin ?? '';
-        records.push({ argv, stdin, stdinBytes: Buffer.byteLength(stdin), stdinLines: lineCount(stdin), ms: performance.now() - t0 });
+        records.push({
+          argv,
+          stdin,
+          stdinBytes: Buffer.byteLength(stdin),
+          stdinLines: lineCount(stdin),
+          ms: performance.now() - t0,
+        });
       }
     },
   };

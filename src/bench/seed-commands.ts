@@ -23,7 +23,15 @@ export function seedCommands(state: DesiredState, apiIp: string): string[][] {
     }
     insert(['-s', peer.ip, '-d', cell.peer_subnet, ...tag, '-j', peer.peer_access ? 'ACCEPT' : 'DROP']);
     for (const service of [...cell.services].reverse()) {
-      insert(['-s', peer.ip, '-d', service.vip, ...tag, '-j', peer.service_access.includes(service.name) ? 'ACCEPT' : 'DROP']);
+      insert([
+        '-s',
+        peer.ip,
+        '-d',
+        service.vip,
+        ...tag,
+        '-j',
+        peer.service_access.includes(service.name) ? 'ACCEPT' : 'DROP',
+      ]);
     }
   }
   for (const link of links) {
@@ -32,7 +40,15 @@ export function seedCommands(state: DesiredState, apiIp: string): string[][] {
     insert(['-s', link.vpn_subnet, ...tag, '-j', 'DROP']);
     if (link.remote_exit_relay_active) insert(['-s', link.vpn_subnet, '-o', 'eth0', ...tag, '-j', 'ACCEPT']);
     for (const service of [...cell.services].reverse()) {
-      insert(['-s', link.vpn_subnet, '-d', service.vip, ...tag, '-j', link.permissions.inbound[service.name] === true ? 'ACCEPT' : 'DROP']);
+      insert([
+        '-s',
+        link.vpn_subnet,
+        '-d',
+        service.vip,
+        ...tag,
+        '-j',
+        link.permissions.inbound[service.name] === true ? 'ACCEPT' : 'DROP',
+      ]);
     }
     insert(['-s', link.vpn_subnet, '-d', apiIp, '-p', 'tcp', '--dport', '3000', ...tag, '-j', 'ACCEPT']);
   }

@@ -10,7 +10,8 @@ export function summarize(samples: readonly number[]): Summary {
   if (samples.length === 0) throw new Error('summarize: no samples');
   const sorted = [...samples].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const median =
+    sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, runs: sorted.length };
 }
 
@@ -23,7 +24,9 @@ export function ratio(a: number, b: number): number | null {
  * Cost per added unit between consecutive sizes, e.g. ms per peer from 100 to 1,000 and from
  * 1,000 to 5,000. Linear growth keeps these about equal; quadratic growth multiplies them.
  */
-export function marginalCosts(points: readonly { readonly x: number; readonly y: number }[]): { readonly from: number; readonly to: number; readonly perUnit: number }[] {
+export function marginalCosts(
+  points: readonly { readonly x: number; readonly y: number }[],
+): { readonly from: number; readonly to: number; readonly perUnit: number }[] {
   const sorted = [...points].sort((a, b) => a.x - b.x);
   return sorted.slice(1).flatMap((p, i) => {
     const q = sorted[i] as { x: number; y: number };

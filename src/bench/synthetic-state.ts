@@ -88,11 +88,14 @@ export function cellResource(): Record<string, unknown> {
 
 /** The state directory's files for a cell of this size. */
 export function syntheticStateFiles(size: CellSize): StateFileSpec[] {
-  if (!Number.isInteger(size.peers) || size.peers < 0 || size.peers > MAX_PEERS) throw new Error(`peers must be 0..${MAX_PEERS}`);
-  if (!Number.isInteger(size.links) || size.links < 0 || size.links > MAX_LINKS) throw new Error(`links must be 0..${MAX_LINKS}`);
+  if (!Number.isInteger(size.peers) || size.peers < 0 || size.peers > MAX_PEERS)
+    throw new Error(`peers must be 0..${MAX_PEERS}`);
+  if (!Number.isInteger(size.links) || size.links < 0 || size.links > MAX_LINKS)
+    throw new Error(`links must be 0..${MAX_LINKS}`);
   const files: StateFileSpec[] = [{ path: 'cell.json', content: cellResource() }];
   for (let i = 0; i < size.links; i++) files.push({ path: `cells/${linkName(i)}.json`, content: linkResource(i) });
-  for (let i = 0; i < size.peers; i++) files.push({ path: `peers/${peerName(i)}.json`, content: peerResource(i, size.links) });
+  for (let i = 0; i < size.peers; i++)
+    files.push({ path: `peers/${peerName(i)}.json`, content: peerResource(i, size.links) });
   return files;
 }
 
@@ -100,5 +103,8 @@ export function syntheticStateFiles(size: CellSize): StateFileSpec[] {
 export function changedPeerFile(size: CellSize): StateFileSpec {
   const index = Math.floor(size.peers / 2);
   const peer = peerResource(index, size.links);
-  return { path: `peers/${peerName(index)}.json`, content: { ...peer, internet_access: peer['internet_access'] !== true } };
+  return {
+    path: `peers/${peerName(index)}.json`,
+    content: { ...peer, internet_access: peer['internet_access'] !== true },
+  };
 }

@@ -50,7 +50,15 @@ function note(line: string): void {
  * Snapshots the cell and opens the window before the apply (the caller holds the cell lock for
  * the whole window): from here a SIGTERM, SIGINT or SIGHUP cannot leave the new state unguarded.
  */
-export async function openApplyWindow(values: CliValues, stateDir: string, statusDir: string, targets: CellTargets, layout: LayoutConfig, peerSubnet: string, seconds: number): Promise<ApplyWindow> {
+export async function openApplyWindow(
+  values: CliValues,
+  stateDir: string,
+  statusDir: string,
+  targets: CellTargets,
+  layout: LayoutConfig,
+  peerSubnet: string,
+  seconds: number,
+): Promise<ApplyWindow> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const snapshot = await takeSnapshot(targets, layout, peerSubnet);
   const window = await openConfirmWindow({ snapshot, targets, layout, statusDir, print: note });
@@ -58,9 +66,12 @@ export async function openApplyWindow(values: CliValues, stateDir: string, statu
   const command = await confirmCommand(values, stateDir);
   return {
     async close(converged) {
-      const result = converged ? await window.wait({ seconds, confirmCommand: command, stdin: process.stdin }) : await window.abandon();
+      const result = converged
+        ? await window.wait({ seconds, confirmCommand: command, stdin: process.stdin })
+        : await window.abandon();
       const restored = result.restore?.restored ?? null;
-      const exitCode = result.end === 'confirmed' ? 0 : result.end !== 'not-applied' && restored === true ? ROLLED_BACK_EXIT : 1;
+      const exitCode =
+        result.end === 'confirmed' ? 0 : result.end !== 'not-applied' && restored === true ? ROLLED_BACK_EXIT : 1;
       return { exitCode, end: result.end, restored, errors: result.restore?.errors ?? [] };
     },
   };

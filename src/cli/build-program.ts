@@ -29,7 +29,9 @@ function valuesByFlag(declaration: CommandDeclaration, command: Command): Map<st
     const value = byFlag.get(name);
     if (value === undefined) continue;
     if (byFlag.get(old.deprecatedFor) !== undefined) {
-      process.stderr.write(`pic-reconciler: --${name} and --${old.deprecatedFor} name the same thing; give only --${old.deprecatedFor}\n`);
+      process.stderr.write(
+        `pic-reconciler: --${name} and --${old.deprecatedFor} name the same thing; give only --${old.deprecatedFor}\n`,
+      );
       return null;
     }
     process.stderr.write(`pic-reconciler: --${name} is deprecated; use --${old.deprecatedFor}\n`);
@@ -39,7 +41,11 @@ function valuesByFlag(declaration: CommandDeclaration, command: Command): Map<st
   return byFlag;
 }
 
-function buildProgram(declarations: readonly CommandDeclaration[], version: string, onExit: (code: number) => void): Command {
+function buildProgram(
+  declarations: readonly CommandDeclaration[],
+  version: string,
+  onExit: (code: number) => void,
+): Command {
   const program = new Command('pic-reconciler')
     .description(ROOT_DESCRIPTION)
     .version(version, '-V, --version', 'print the version and exit')
@@ -56,7 +62,9 @@ function buildProgram(declarations: readonly CommandDeclaration[], version: stri
       .command(declaration.name)
       .summary(declaration.summary)
       .description(declaration.description ?? declaration.summary)
-      .configureOutput({ outputError: (text, write) => write(oneLineError(text, `pic-reconciler ${declaration.name} --help`)) })
+      .configureOutput({
+        outputError: (text, write) => write(oneLineError(text, `pic-reconciler ${declaration.name} --help`)),
+      })
       .addHelpText('after', commandHelpFooter(declaration));
     for (const argument of declaration.arguments ?? []) {
       const parsed = new Argument(argument.name, argument.help);
@@ -76,7 +84,11 @@ function buildProgram(declarations: readonly CommandDeclaration[], version: stri
 }
 
 /** Parses argv and runs the chosen command; resolves to the exit code. */
-export async function runCli(argv: readonly string[], declarations: readonly CommandDeclaration[], version: string): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  declarations: readonly CommandDeclaration[],
+  version: string,
+): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(declarations, version, (code) => (exitCode = code));
   try {

@@ -17,7 +17,12 @@ export function statusDirOf(config: ControllerConfig, stateDir: string): string 
  * process (a refusal names the open confirm window when that is the holder), then roll back a
  * window its process left open (SIGKILL, crash, reboot). False after printing why not.
  */
-export async function takeCellForWriting(config: ControllerConfig, stateDir: string, targets: CellTargets, layout: LayoutConfig): Promise<boolean> {
+export async function takeCellForWriting(
+  config: ControllerConfig,
+  stateDir: string,
+  targets: CellTargets,
+  layout: LayoutConfig,
+): Promise<boolean> {
   const statusDir = statusDirOf(config, stateDir);
   const refusal = await holdCellLock(config.targets.wireguard);
   if (refusal !== null) {
@@ -38,10 +43,14 @@ export async function takeCellForWriting(config: ControllerConfig, stateDir: str
   if (stale.kind === 'rolled-back') {
     if (!stale.restore.restored) {
       // The marker stays so the next writer tries again; one that can never succeed needs the operator's word.
-      printError(`a confirm window was left open (its process is gone) and its rollback is incomplete: ${stale.restore.errors.join('; ')}; fix that and retry, or remove ${join(statusDir, MARKER_FILE)} to go on from the cell as it is`);
+      printError(
+        `a confirm window was left open (its process is gone) and its rollback is incomplete: ${stale.restore.errors.join('; ')}; fix that and retry, or remove ${join(statusDir, MARKER_FILE)} to go on from the cell as it is`,
+      );
       return false;
     }
-    process.stderr.write('confirm window: the one left open by a process that is gone was rolled back to its snapshot first\n');
+    process.stderr.write(
+      'confirm window: the one left open by a process that is gone was rolled back to its snapshot first\n',
+    );
   }
   return true;
 }

@@ -63,5 +63,8 @@ export async function readConfig(values: CliValues, options: ReadConfigOptions =
 }
 
 export async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

@@ -26,7 +26,16 @@ export function commandTree(program: Command): CommandTree {
     options: [...command.options.flatMap((o) => treeOption(o) ?? []), HELP],
     argumentChoices: command.registeredArguments[0]?.argChoices ?? [],
   }));
-  const help = { name: 'help', summary: 'print the help of a command', options: [], argumentChoices: commands.map((c) => c.name) };
-  const globalFlags = [...program.options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)), '--help', '-h'];
+  const help = {
+    name: 'help',
+    summary: 'print the help of a command',
+    options: [],
+    argumentChoices: commands.map((c) => c.name),
+  };
+  const globalFlags = [
+    ...program.options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)),
+    '--help',
+    '-h',
+  ];
   return { program: program.name(), globalFlags, commands: [...commands, help] };
 }

@@ -36,5 +36,9 @@ export const listenOption: OptionDeclaration = {
 };
 
 export function jsonOption(document: string): OptionDeclaration {
-  return { flags: '--json', help: `print ${document} as one JSON document on stdout (errors stay on stderr)`, example: '--json | jq .' };
+  return {
+    flags: '--json',
+    help: `print ${document} as one JSON document on stdout (errors stay on stderr)`,
+    example: '--json | jq .',
+  };
 }

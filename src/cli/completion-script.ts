@@ -27,7 +27,12 @@ function bashValueCase(command: TreeCommand): string[] {
   for (const kind of ['dir', 'file', 'other'] as const) {
     const flags = command.options.filter((o) => o.value === kind).map((o) => bashWord(o.long));
     if (flags.length === 0) continue;
-    const action = kind === 'dir' ? 'COMPREPLY=($(compgen -d -- "$cur"))' : kind === 'file' ? 'COMPREPLY=($(compgen -f -- "$cur"))' : 'COMPREPLY=()';
+    const action =
+      kind === 'dir'
+        ? 'COMPREPLY=($(compgen -d -- "$cur"))'
+        : kind === 'file'
+          ? 'COMPREPLY=($(compgen -f -- "$cur"))'
+          : 'COMPREPLY=()';
     lines.push(`        ${flags.join('|')}) ${action}; return ;;`);
   }
   return lines;
@@ -72,7 +77,14 @@ function zshText(text: string): string {
 function zshOptionSpec(option: TreeOption): string {
   const names = option.short === undefined ? option.long : `{${option.short},${option.long}}`;
   const help = `[${zshText(option.help)}]`;
-  const value = option.value === 'dir' ? ':dir:_files -/' : option.value === 'file' ? ':file:_files' : option.value === 'other' ? ':value: ' : '';
+  const value =
+    option.value === 'dir'
+      ? ':dir:_files -/'
+      : option.value === 'file'
+        ? ':file:_files'
+        : option.value === 'other'
+          ? ':value: '
+          : '';
   const spec = `${help}${value}`;
   // A brace pair must stay outside the quotes so zsh expands it into the two names.
   return option.short === undefined ? `'${names}${spec}'` : `${names}'${spec}'`;
@@ -82,7 +94,8 @@ function zshScript(tree: CommandTree): string {
   const fn = functionName(tree.program);
   const commandCases = tree.commands.flatMap((command) => {
     const specs = command.options.map(zshOptionSpec);
-    if (command.argumentChoices.length > 0) specs.push(`'1:${zshText(command.name)}:(${command.argumentChoices.map(bashWord).join(' ')})'`);
+    if (command.argumentChoices.length > 0)
+      specs.push(`'1:${zshText(command.name)}:(${command.argumentChoices.map(bashWord).join(' ')})'`);
     return [`    ${bashWord(command.name)})`, `      _arguments -s ${specs.join(' ')} ;;`];
   });
   return [

@@ -17,7 +17,9 @@ export function commandHelpFooter(command: CommandDeclaration): string {
 
 export function rootHelpFooter(commands: readonly CommandDeclaration[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  const examples = commands.filter((c) => ['validate', 'plan', 'apply', 'run'].includes(c.name)).map((c) => c.examples[0] ?? '');
+  const examples = commands
+    .filter((c) => ['validate', 'plan', 'apply', 'run'].includes(c.name))
+    .map((c) => c.examples[0] ?? '');
   return [
     '',
     'Examples:',
@@ -38,6 +40,9 @@ export function rootHelpFooter(commands: readonly CommandDeclaration[]): string 
 
 /** Commander's error text ("error: unknown option '--x'\n(Did you mean --y?)") as one line of ours. */
 export function oneLineError(text: string, helpCommand: string): string {
-  const message = text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+  const message = text
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
   return `${PROGRAM}: ${message} (see ${helpCommand})\n`;
 }

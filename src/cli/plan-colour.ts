@@ -12,7 +12,10 @@ const RESET = '\u001b[0m';
 
 const COLOUR_OF: Readonly<Record<string, string>> = { '+': GREEN, '-': RED, '~': YELLOW };
 
-export function wantsColour(stream: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+export function wantsColour(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
   return stream.isTTY === true && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
 }
 

@@ -9,6 +9,7 @@ export function refuseFailingTests(stateDir: string, loaded: LoadedState, layout
   if (loaded.state === null) return false;
   const failing = failingAccessTests(loaded.state, resourceSources(loaded), layout);
   printIssues(stateDir, failing);
-  if (failing.length > 0) printError(`${failing.length} access test${failing.length === 1 ? '' : 's'} fail; nothing applied`);
+  if (failing.length > 0)
+    printError(`${failing.length} access test${failing.length === 1 ? '' : 's'} fail; nothing applied`);
   return failing.length > 0;
 }

@@ -41,7 +41,10 @@ export const controllerConfigSchema = z
       .prefault({}),
     api_port: z.number().int().min(1).max(65535).default(3000),
     resync_seconds: z.number().min(1).max(86_400).default(30),
-    listen: z.string().regex(/^[0-9.]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/, 'expected HOST:PORT').default('127.0.0.1:9470'),
+    listen: z
+      .string()
+      .regex(/^[0-9.]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/, 'expected HOST:PORT')
+      .default('127.0.0.1:9470'),
     /** Quiet time after the last state-file change before a reconcile starts. */
     debounce_ms: z.number().int().min(0).max(60_000).default(50),
     /** Least time between two reconciles. */
@@ -64,7 +67,15 @@ export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
 /** The config as its file spells it (locators as text), for writing a config file or a log line. */
 export function configFileJson(config: ControllerConfig): z.input<typeof controllerConfigSchema> {
   const { wireguard, caddy, dns, api } = config.targets;
-  return { ...config, targets: { wireguard: locatorText(wireguard), caddy: locatorText(caddy), dns: locatorText(dns), api: locatorText(api) } };
+  return {
+    ...config,
+    targets: {
+      wireguard: locatorText(wireguard),
+      caddy: locatorText(caddy),
+      dns: locatorText(dns),
+      api: locatorText(api),
+    },
+  };
 }
 
 export function layoutOf(config: ControllerConfig): LayoutConfig {
@@ -76,7 +87,8 @@ export function layoutOf(config: ControllerConfig): LayoutConfig {
   };
 }
 
-export type ConfigResult = { readonly ok: true; readonly config: ControllerConfig } | { readonly ok: false; readonly error: string };
+export type ConfigResult =
+  { readonly ok: true; readonly config: ControllerConfig } | { readonly ok: false; readonly error: string };
 
 /** Parses config JSON; errors are one line naming the file and the field. */
 export function parseControllerConfig(text: string, file: string): ConfigResult {
@@ -99,7 +111,10 @@ export async function loadControllerConfig(file: string | undefined): Promise<Co
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { ok: false, error: `${file}: /: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+    return {
+      ok: false,
+      error: `${file}: /: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    };
   }
   return parseControllerConfig(text, file);
 }
@@ -118,7 +133,11 @@ export interface ConfigChoice {
  * was named but cannot be read is an error, never a silent fall back to the defaults; only the
  * system file may be absent.
  */
-export async function chooseConfigFile(flag: string | undefined, env: string | undefined, systemFile = SYSTEM_CONFIG_FILE): Promise<ConfigChoice> {
+export async function chooseConfigFile(
+  flag: string | undefined,
+  env: string | undefined,
+  systemFile = SYSTEM_CONFIG_FILE,
+): Promise<ConfigChoice> {
   if (flag !== undefined && flag !== '') return { file: flag, from: '--config' };
   if (env !== undefined && env !== '') return { file: env, from: 'PIC_CONFIG' };
   const present = await stat(systemFile).then(
@@ -131,5 +150,7 @@ export async function chooseConfigFile(flag: string | undefined, env: string | u
 /** "config: FILE (from …)" or "config: built-in defaults", for the line plan and apply print. */
 export function describeConfigChoice(choice: ConfigChoice): string {
   if (choice.file === null) return 'built-in defaults';
-  return choice.from === 'system' ? choice.file : `${choice.file} (${choice.from === 'PIC_CONFIG' ? '$PIC_CONFIG' : '--config'})`;
+  return choice.from === 'system'
+    ? choice.file
+    : `${choice.file} (${choice.from === 'PIC_CONFIG' ? '$PIC_CONFIG' : '--config'})`;
 }

@@ -25,7 +25,11 @@ export function deniedPair(state: DesiredState): { readonly from: string; readon
   return null;
 }
 
-export async function explainDenied(loaded: LoadedState, cell: TestbedCell, layout: LayoutConfig): Promise<string | null> {
+export async function explainDenied(
+  loaded: LoadedState,
+  cell: TestbedCell,
+  layout: LayoutConfig,
+): Promise<string | null> {
   const state = loaded.state;
   const pair = state === null ? null : deniedPair(state);
   if (state === null || pair === null) return null;
@@ -35,7 +39,10 @@ export async function explainDenied(loaded: LoadedState, cell: TestbedCell, layo
     nsRunOk(cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
   ]);
   const facts = { apiIp: cell.apiIp };
-  const live = liveDataplane({ iptablesSave, ipRule, ipRoute }, ruleProvenance(state, renderCell(state, facts, layout).iptables, resourceSources(loaded)));
+  const live = liveDataplane(
+    { iptablesSave, ipRule, ipRoute },
+    ruleProvenance(state, renderCell(state, facts, layout).iptables, resourceSources(loaded)),
+  );
   if (!live.ok) return `explain: ${live.error}`;
   const dataplane = live.value;
   const query = resolveQuery(pair, {
@@ -48,6 +55,11 @@ export async function explainDenied(loaded: LoadedState, cell: TestbedCell, layo
   });
   if (!query.ok) return `explain: ${query.error}`;
   const result = evaluateConnection(dataplane, query.value.packet, query.value.intent);
-  const text = formatExplanationText({ result, fromLabel: query.value.fromLabel, toLabel: query.value.toLabel, rules: 'live' });
+  const text = formatExplanationText({
+    result,
+    fromLabel: query.value.fromLabel,
+    toLabel: query.value.toLabel,
+    rules: 'live',
+  });
   return `Why ${pair.from} cannot reach ${pair.to}: pic-reconciler explain --from ${pair.from} --to ${pair.to}\n${text}`;
 }

@@ -10,7 +10,12 @@ import type { MatrixRow, Mismatch } from '../testbed/probe-matrix.js';
  * from what the desired state implies.
  */
 export function formatMatrix(state: DesiredState, rows: readonly MatrixRow[], mismatches: readonly Mismatch[]): string {
-  const columns = [...state.cell.services.map((s) => s.name), ...state.peers.map((p) => `peer:${p.name}`), 'internet', 'api'];
+  const columns = [
+    ...state.cell.services.map((s) => s.name),
+    ...state.peers.map((p) => `peer:${p.name}`),
+    'internet',
+    'api',
+  ];
   const headers = columns.map((c) => c.replace(/^peer:/, ''));
   const wrong = new Set(mismatches.map((m) => `${m.source}\u0000${m.column}`));
   const cellText = (row: MatrixRow, column: string): string => {

@@ -25,7 +25,10 @@ export interface Screen {
 export function formatScreen(screen: Screen): string {
   const { state, status } = screen;
   const last = status.lastReconcile;
-  const outcome = last === null ? 'no reconcile yet' : `reconcile ${last.id} ${last.converged ? 'converged' : 'NOT converged'} in ${Math.round(last.durationMs)} ms`;
+  const outcome =
+    last === null
+      ? 'no reconcile yet'
+      : `reconcile ${last.id} ${last.converged ? 'converged' : 'NOT converged'} in ${Math.round(last.durationMs)} ms`;
   const lines = [
     `pic-reconciler demo: cell "${state.cell.name}" (domain ${state.cell.domain}), ${state.peers.length} peers, ${state.links.length} linked cells, built of ${screen.namespaces} network namespaces`,
     `controller: ${outcome}; state from ${screen.stateDir}/; status at http://${screen.listen}/status`,
@@ -40,7 +43,9 @@ export function formatScreen(screen: Screen): string {
       : `${screen.mismatches.length} cell(s) differ from the desired state (marked !).`,
     '',
     ...(screen.explain == null ? [] : [screen.explain]),
-    ...(screen.once ? [`Run it without --once (sudo npm run demo) to edit ${screen.stateDir}/ and watch this table follow.`] : tryNext(screen)),
+    ...(screen.once
+      ? [`Run it without --once (sudo npm run demo) to edit ${screen.stateDir}/ and watch this table follow.`]
+      : tryNext(screen)),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -30,7 +30,11 @@ const REFRESH_MS = 3_000;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { once: { type: 'boolean', default: false }, state: { type: 'string', default: 'state' }, listen: { type: 'string', default: '127.0.0.1:9470' } },
+    options: {
+      once: { type: 'boolean', default: false },
+      state: { type: 'string', default: 'state' },
+      listen: { type: 'string', default: '127.0.0.1:9470' },
+    },
   });
   const problem = ensureDemoPrerequisites();
   if (problem !== null) {
@@ -87,7 +91,14 @@ async function main(): Promise<number> {
     await firstPass;
     // One explain, of the rules as the first pass left them: why a denied pair is denied.
     const explain = await explainDenied(await loadState(stateDir), cell, layoutOf(config));
-    const screen = (once: boolean) => snapshot(controller as Controller, cell, { stateDir, stateName: values.state, listen: values.listen, once, explain });
+    const screen = (once: boolean) =>
+      snapshot(controller as Controller, cell, {
+        stateDir,
+        stateName: values.state,
+        listen: values.listen,
+        once,
+        explain,
+      });
     if (values.once) {
       const { text, matches } = await screen(true);
       process.stdout.write(text);
@@ -122,9 +133,14 @@ interface SnapshotOptions {
 }
 
 /** Probes the matrix for the state on disk now and lays out the screen. */
-async function snapshot(controller: Controller, cell: TestbedCell, options: SnapshotOptions): Promise<{ text: string; matches: boolean }> {
+async function snapshot(
+  controller: Controller,
+  cell: TestbedCell,
+  options: SnapshotOptions,
+): Promise<{ text: string; matches: boolean }> {
   const loaded = await loadState(options.stateDir);
-  if (loaded.state === null) return { text: `state is invalid:\n${loaded.issues.map(formatIssue).join('\n')}\n`, matches: false };
+  if (loaded.state === null)
+    return { text: `state is invalid:\n${loaded.issues.map(formatIssue).join('\n')}\n`, matches: false };
   const state = loaded.state;
   const rows = await probeMatrix(state, cell);
   const mismatches = compareMatrix(state, rows);

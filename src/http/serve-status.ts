@@ -33,7 +33,9 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     const address = server.address();
     if (!hostAllowed(req.headers.host, host, typeof address === 'object' && address !== null ? address.port : port)) {
-      res.writeHead(421, { 'content-type': 'text/plain', connection: 'close' }).end('misdirected request: this Host is not served here\n');
+      res
+        .writeHead(421, { 'content-type': 'text/plain', connection: 'close' })
+        .end('misdirected request: this Host is not served here\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -41,7 +43,12 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
       return;
     }
     const send = (code: number, type: string, body: string, headers: Readonly<Record<string, string>> = {}): void => {
-      res.writeHead(code, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.writeHead(code, {
+        ...headers,
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     const path = (req.url ?? '/').split('?')[0];
@@ -57,7 +64,11 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
         send(isReady(status) ? 200 : 503, 'text/plain', isReady(status) ? 'ready\n' : 'not ready\n');
         return;
       case '/status': {
-        const bounded = { ...status, fileErrorCount: status.fileErrors.length, fileErrors: status.fileErrors.slice(0, MAX_LISTED_ERRORS) };
+        const bounded = {
+          ...status,
+          fileErrorCount: status.fileErrors.length,
+          fileErrors: status.fileErrors.slice(0, MAX_LISTED_ERRORS),
+        };
         send(200, 'application/json', `${JSON.stringify(bounded, null, 2)}\n`);
         return;
       }

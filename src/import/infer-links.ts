@@ -10,9 +10,15 @@ export function linkNames(tagNames: readonly string[]): Map<string, string> {
   const names = new Map<string, string>();
   const used = new Set<string>();
   for (const tag of tagNames) {
-    const base = tag.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+/, '').slice(0, 32) || 'cell';
+    const base =
+      tag
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .replace(/^-+/, '')
+        .slice(0, 32) || 'cell';
     let name = base;
-    for (let n = 2; used.has(name) || !NAME_PATTERN.test(name); n++) name = `${base.slice(0, 32 - String(n).length - 1)}-${n}`;
+    for (let n = 2; used.has(name) || !NAME_PATTERN.test(name); n++)
+      name = `${base.slice(0, 32 - String(n).length - 1)}-${n}`;
     used.add(name);
     names.set(tag, name);
   }
@@ -20,7 +26,11 @@ export function linkNames(tagNames: readonly string[]): Map<string, string> {
 }
 
 /** The Corefile's forwarding block for a link: its DNS server in the link's subnet, else its zone named after it. */
-export function linkDns(name: string, vpnSubnet: string | null, corefile: SeedCorefile | null): { domain: string; dnsIp: string } | null {
+export function linkDns(
+  name: string,
+  vpnSubnet: string | null,
+  corefile: SeedCorefile | null,
+): { domain: string; dnsIp: string } | null {
   const forwards = corefile?.forwards ?? [];
   const subnet = vpnSubnet === null ? null : parseCidr(vpnSubnet);
   const inSubnet = forwards.find((f) => subnet !== null && cidrContains(subnet, parseIPv4(f.dnsIp) ?? -1));
@@ -42,25 +52,40 @@ export function inferLink(seed: SeedLink, context: LinkContext): { link: Importe
   const subject = `cells/${context.name}.json`;
   const findings: Finding[] = [];
   if (seed.vpnSubnet === null) {
-    findings.push(finding('could not', subject, `rules tagged pic-cell-${seed.tagName} name no source subnet: not imported`));
+    findings.push(
+      finding('could not', subject, `rules tagged pic-cell-${seed.tagName} name no source subnet: not imported`),
+    );
     return { link: null, findings };
   }
   const verdicts = new Map(seed.vips.map((v) => [v.vip, v.allowed]));
   const inbound: Record<string, boolean> = {};
   for (const [vip, service] of context.services) {
     const verdict = verdicts.get(vip);
-    if (verdict === undefined) findings.push(finding('could not', subject, `no rule for service ${service} (${vip}): written as not allowed`));
+    if (verdict === undefined)
+      findings.push(finding('could not', subject, `no rule for service ${service} (${vip}): written as not allowed`));
     inbound[service] = verdict === true;
   }
-  if (context.name !== seed.tagName) findings.push(finding('could not', subject, `tag name "${seed.tagName}" is no valid name: renamed "${context.name}"`));
-  if (context.dns === null) findings.push(finding('could not', subject, 'no forwarding block in the Corefile: domain and dns_ip left out'));
+  if (context.name !== seed.tagName)
+    findings.push(
+      finding('could not', subject, `tag name "${seed.tagName}" is no valid name: renamed "${context.name}"`),
+    );
+  if (context.dns === null)
+    findings.push(finding('could not', subject, 'no forwarding block in the Corefile: domain and dns_ip left out'));
   if (context.wgIp === null) {
     const why = context.isExit ? 'the exit route names no gateway' : 'no peer routes via it';
-    findings.push(finding('could not', subject, `wg_ip unknown (${why}): set it before routing a peer via ${context.name}`));
+    findings.push(
+      finding('could not', subject, `wg_ip unknown (${why}): set it before routing a peer via ${context.name}`),
+    );
   }
-  if (!seed.catchAllDrop) findings.push(finding('changed', subject, 'the seed wrote no final DROP for this cell; the new chain ends in DROP'));
-  for (const rule of seed.stray) findings.push(finding('could not', subject, `rule in none of the seed's shapes, not imported: ${rule}`));
-  const allowed = Object.entries(inbound).filter(([, v]) => v).map(([k]) => k);
+  if (!seed.catchAllDrop)
+    findings.push(
+      finding('changed', subject, 'the seed wrote no final DROP for this cell; the new chain ends in DROP'),
+    );
+  for (const rule of seed.stray)
+    findings.push(finding('could not', subject, `rule in none of the seed's shapes, not imported: ${rule}`));
+  const allowed = Object.entries(inbound)
+    .filter(([, v]) => v)
+    .map(([k]) => k);
   findings.unshift(
     finding(
       'inferred',

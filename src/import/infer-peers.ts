@@ -29,19 +29,36 @@ export function inferPeer(seed: SeedPeer, context: PeerContext): { peer: Importe
   const serviceAccess: string[] = [];
   for (const [vip, name] of context.services) {
     const verdict = allowed.get(vip);
-    if (verdict === undefined) findings.push(finding('could not', subject, `no rule for service ${name} (${vip}): written as not allowed`));
+    if (verdict === undefined)
+      findings.push(finding('could not', subject, `no rule for service ${name} (${vip}): written as not allowed`));
     if (verdict === true) serviceAccess.push(name);
     const aclBlocks = context.blocked?.get(name)?.has(seed.ip) === true;
     if (context.blocked !== null && verdict !== undefined && aclBlocks === verdict) {
-      findings.push(finding('could not', subject, `the DNS acl ${aclBlocks ? 'blocks' : 'allows'} ${name} but iptables ${verdict ? 'accepts' : 'drops'} it: kept iptables' verdict`));
+      findings.push(
+        finding(
+          'could not',
+          subject,
+          `the DNS acl ${aclBlocks ? 'blocks' : 'allows'} ${name} but iptables ${verdict ? 'accepts' : 'drops'} it: kept iptables' verdict`,
+        ),
+      );
     }
   }
   const internet = seed.internetAccess ?? true;
   const peerAccess = seed.peerAccess ?? true;
-  if (seed.internetAccess === null) findings.push(finding('could not', subject, 'no final ACCEPT or DROP rule: internet_access written as true'));
-  if (seed.internetAccess === false && seed.privateNets < 3) findings.push(finding('could not', subject, `only ${seed.privateNets} of the seed's 3 private-net ACCEPTs before the DROP: the new chain has all 3`));
-  if (seed.peerAccess === null) findings.push(finding('could not', subject, 'no rule for the peer subnet: peer_access written as true'));
-  for (const rule of seed.stray) findings.push(finding('could not', subject, `rule in none of the seed's shapes, not imported: ${rule}`));
+  if (seed.internetAccess === null)
+    findings.push(finding('could not', subject, 'no final ACCEPT or DROP rule: internet_access written as true'));
+  if (seed.internetAccess === false && seed.privateNets < 3)
+    findings.push(
+      finding(
+        'could not',
+        subject,
+        `only ${seed.privateNets} of the seed's 3 private-net ACCEPTs before the DROP: the new chain has all 3`,
+      ),
+    );
+  if (seed.peerAccess === null)
+    findings.push(finding('could not', subject, 'no rule for the peer subnet: peer_access written as true'));
+  for (const rule of seed.stray)
+    findings.push(finding('could not', subject, `rule in none of the seed's shapes, not imported: ${rule}`));
   const via = context.routeVia.get(seed.ip);
   findings.unshift(
     finding(

@@ -45,27 +45,59 @@ export function inferRouteVia(
   const peers = new Set(peerIps);
   const ordered = [...policyRules.value].sort((a, b) => a.priority - b.priority);
   for (const rule of ordered) {
-    if (!peers.has(rule.src) || routeVia.has(rule.src) || SYSTEM_TABLES.has(rule.table) || rule.suppressPrefixlength !== null) continue;
+    if (
+      !peers.has(rule.src) ||
+      routeVia.has(rule.src) ||
+      SYSTEM_TABLES.has(rule.table) ||
+      rule.suppressPrefixlength !== null
+    )
+      continue;
     const subject = `peer ${rule.src}`;
-    const gateway = routes.value.find((r) => r.table === rule.table && r.dst === 'default' && r.gateway !== '')?.gateway;
+    const gateway = routes.value.find(
+      (r) => r.table === rule.table && r.dst === 'default' && r.gateway !== '',
+    )?.gateway;
     if (gateway === undefined) {
-      findings.push(finding('could not', subject, `rule "from ${rule.src} lookup ${rule.table}" but table ${rule.table} has no default route: route_via left out`));
+      findings.push(
+        finding(
+          'could not',
+          subject,
+          `rule "from ${rule.src} lookup ${rule.table}" but table ${rule.table} has no default route: route_via left out`,
+        ),
+      );
       continue;
     }
     const link = linkFor(gateway, links);
     if (link === undefined) {
-      findings.push(finding('could not', subject, `routes via ${gateway} (table ${rule.table}), which is no linked cell's: route_via left out`));
+      findings.push(
+        finding(
+          'could not',
+          subject,
+          `routes via ${gateway} (table ${rule.table}), which is no linked cell's: route_via left out`,
+        ),
+      );
       continue;
     }
     const known = wgIp.get(link.name);
     if (known !== undefined && known !== gateway) {
-      findings.push(finding('could not', subject, `routes via ${gateway}, but other peers reach ${link.name} via ${known}: route_via left out`));
+      findings.push(
+        finding(
+          'could not',
+          subject,
+          `routes via ${gateway}, but other peers reach ${link.name} via ${known}: route_via left out`,
+        ),
+      );
       continue;
     }
     wgIp.set(link.name, gateway);
     routeVia.set(rule.src, link.name);
     if (rule.protocol !== OWNED_ROUTE_PROTOCOL) {
-      findings.push(finding('changed', subject, `the seed's rule "from ${rule.src} lookup ${rule.table}" and its exit route are replaced by the controller's own on the first apply (main table consulted first, §5.7)`));
+      findings.push(
+        finding(
+          'changed',
+          subject,
+          `the seed's rule "from ${rule.src} lookup ${rule.table}" and its exit route are replaced by the controller's own on the first apply (main table consulted first, §5.7)`,
+        ),
+      );
     }
   }
   return { routeVia, wgIp, findings };

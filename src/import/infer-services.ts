@@ -43,19 +43,28 @@ export function inferServices(evidence: ServiceEvidence): InferredServices {
   const findings: Finding[] = [];
   const vips = mergeInOrder(evidence.vipLists);
   const addresses = evidence.addresses.ok ? evidence.addresses.value : null;
-  if (!evidence.addresses.ok) findings.push(finding('could not', SUBJECT, `read caddy's addresses (${evidence.addresses.error})`));
+  if (!evidence.addresses.ok)
+    findings.push(finding('could not', SUBJECT, `read caddy's addresses (${evidence.addresses.error})`));
   const range = inferRange(vips, addresses, evidence.caddyInterface, findings);
 
   const extra = (addresses ?? [])
     .filter((a) => !vips.includes(a.address) && isVipCandidate(a, range, evidence.caddyInterface))
     .map((a) => a.address)
     .sort(compareIPv4Text);
-  for (const vip of extra) findings.push(finding('inferred', SUBJECT, `VIP ${vip} from caddy's ${evidence.caddyInterface} (no rule uses it)`));
+  for (const vip of extra)
+    findings.push(finding('inferred', SUBJECT, `VIP ${vip} from caddy's ${evidence.caddyInterface} (no rule uses it)`));
   const all = [...vips, ...extra];
   if (addresses !== null) {
     const live = new Set(addresses.map((a) => a.address));
     const missing = vips.filter((v) => !live.has(v));
-    if (missing.length > 0) findings.push(finding('could not', SUBJECT, `find VIP ${missing.join(' ')} on caddy's ${evidence.caddyInterface}: apply will add ${missing.length === 1 ? 'it' : 'them'}`));
+    if (missing.length > 0)
+      findings.push(
+        finding(
+          'could not',
+          SUBJECT,
+          `find VIP ${missing.join(' ')} on caddy's ${evidence.caddyInterface}: apply will add ${missing.length === 1 ? 'it' : 'them'}`,
+        ),
+      );
   }
 
   const names = new Map<string, string>();
@@ -68,7 +77,8 @@ export function inferServices(evidence: ServiceEvidence): InferredServices {
     entries.push(positional ? name : { name, vip });
     if (positional && name === DEFAULT_SERVICES[i]) defaults.push(`${name} ${vip}`);
   });
-  if (defaults.length > 0) findings.unshift(finding('inferred', SUBJECT, `services ${defaults.join(', ')}: the seed's names for its VIPs`));
+  if (defaults.length > 0)
+    findings.unshift(finding('inferred', SUBJECT, `services ${defaults.join(', ')}: the seed's names for its VIPs`));
   return { ipRange: formatCidr(range), entries, names, findings };
 }
 
@@ -78,17 +88,34 @@ function mergeInOrder(lists: readonly (readonly string[])[]): string[] {
   return out;
 }
 
-function inferRange(vips: readonly string[], addresses: readonly ObservedAddress[] | null, dev: string, findings: Finding[]): Cidr {
+function inferRange(
+  vips: readonly string[],
+  addresses: readonly ObservedAddress[] | null,
+  dev: string,
+  findings: Finding[],
+): Cidr {
   const onCaddy = addresses?.find((a) => vips.includes(a.address)) ?? addresses?.find((a) => a.label === `${dev}:pic`);
   if (onCaddy !== undefined) {
     const range = parseCidr(`${onCaddy.address}/${onCaddy.prefixlen}`, false) as Cidr;
-    findings.push(finding('inferred', SUBJECT, `ip_range ${formatCidr(range)} from VIP ${onCaddy.address}/${onCaddy.prefixlen} on caddy's ${dev}`));
+    findings.push(
+      finding(
+        'inferred',
+        SUBJECT,
+        `ip_range ${formatCidr(range)} from VIP ${onCaddy.address}/${onCaddy.prefixlen} on caddy's ${dev}`,
+      ),
+    );
     return range;
   }
   const first = vips[0];
   if (first !== undefined) {
     const range = parseCidr(`${first}/${SEED_PREFIX}`, false) as Cidr;
-    findings.push(finding('could not', SUBJECT, `find the VIPs on caddy's ${dev}: ip_range ${formatCidr(range)} assumes the seed's /${SEED_PREFIX}`));
+    findings.push(
+      finding(
+        'could not',
+        SUBJECT,
+        `find the VIPs on caddy's ${dev}: ip_range ${formatCidr(range)} assumes the seed's /${SEED_PREFIX}`,
+      ),
+    );
     return range;
   }
   findings.push(finding('could not', SUBJECT, `find any VIP: ip_range is the default ${SEED_DEFAULT_RANGE}`));
@@ -103,19 +130,44 @@ function isVipCandidate(address: ObservedAddress, range: Cidr, dev: string): boo
   return address.label === `${dev}:pic` || (offset >= 0 && offset < DEFAULT_SERVICES.length);
 }
 
-function nameOf(vip: string, positional: string | undefined, evidence: ServiceEvidence, used: ReadonlyMap<string, string>, findings: Finding[]): string {
+function nameOf(
+  vip: string,
+  positional: string | undefined,
+  evidence: ServiceEvidence,
+  used: ReadonlyMap<string, string>,
+  findings: Finding[],
+): string {
   const taken = new Set(used.values());
   if (positional !== undefined && !taken.has(positional)) return positional;
-  const dropped = new Set(evidence.peers.filter((p) => p.vips.some((v) => v.vip === vip && !v.allowed)).map((p) => p.ip));
+  const dropped = new Set(
+    evidence.peers.filter((p) => p.vips.some((v) => v.vip === vip && !v.allowed)).map((p) => p.ip),
+  );
   const matches = [...evidence.blocked].filter(
-    ([name, ips]) => NAME_PATTERN.test(name) && !taken.has(name) && ips.size > 0 && ips.size === dropped.size && [...ips].every((ip) => dropped.has(ip)),
+    ([name, ips]) =>
+      NAME_PATTERN.test(name) &&
+      !taken.has(name) &&
+      ips.size > 0 &&
+      ips.size === dropped.size &&
+      [...ips].every((ip) => dropped.has(ip)),
   );
   const only = matches.length === 1 ? matches[0] : undefined;
   if (only !== undefined) {
-    findings.push(finding('inferred', SUBJECT, `service "${only[0]}" for VIP ${vip}: the Corefile's acl blocks the same peers the rules drop`));
+    findings.push(
+      finding(
+        'inferred',
+        SUBJECT,
+        `service "${only[0]}" for VIP ${vip}: the Corefile's acl blocks the same peers the rules drop`,
+      ),
+    );
     return only[0];
   }
   const placeholder = `service-${vip.replaceAll('.', '-')}`;
-  findings.push(finding('could not', SUBJECT, `name the service of VIP ${vip}: called it "${placeholder}" (rename it here and in the peers' service_access)`));
+  findings.push(
+    finding(
+      'could not',
+      SUBJECT,
+      `name the service of VIP ${vip}: called it "${placeholder}" (rename it here and in the peers' service_access)`,
+    ),
+  );
   return placeholder;
 }

@@ -19,14 +19,30 @@ export interface SeedRule {
   readonly unknown: readonly string[];
 }
 
-const VALUE_OPTIONS = { '-s': 'src', '-d': 'dst', '-i': 'in', '-o': 'out', '-p': 'proto', '--dport': 'dport', '--comment': 'comment' } as const;
+const VALUE_OPTIONS = {
+  '-s': 'src',
+  '-d': 'dst',
+  '-i': 'in',
+  '-o': 'out',
+  '-p': 'proto',
+  '--dport': 'dport',
+  '--comment': 'comment',
+} as const;
 type ValueField = (typeof VALUE_OPTIONS)[keyof typeof VALUE_OPTIONS];
 /** Match modules iptables-save prints for the seed's options; they carry no meaning of their own. */
 const IMPLIED_MODULES: ReadonlySet<string> = new Set(['tcp', 'udp', 'comment']);
 
 export function parseSeedRule(text: string): SeedRule {
   const tokens = tokenizeRule(text);
-  const values: Record<ValueField, string | null> = { src: null, dst: null, in: null, out: null, proto: null, dport: null, comment: null };
+  const values: Record<ValueField, string | null> = {
+    src: null,
+    dst: null,
+    in: null,
+    out: null,
+    proto: null,
+    dport: null,
+    comment: null,
+  };
   const unknown: string[] = [];
   let target: string | null = null;
   let targetArgs: string[] = [];

@@ -15,7 +15,8 @@ export interface SeedCorefile {
   readonly blocked: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-export type ReadCorefileResult = { readonly ok: true; readonly value: SeedCorefile } | { readonly ok: false; readonly error: string };
+export type ReadCorefileResult =
+  { readonly ok: true; readonly value: SeedCorefile } | { readonly ok: false; readonly error: string };
 
 function zoneName(key: string): string {
   return key.replace(/\.$/, '').toLowerCase();

@@ -60,7 +60,14 @@ export function readSeedPeer(ip: string, rules: readonly SeedRule[]): SeedPeer {
   let privateNets = 0;
   for (const rule of rules) {
     const allowed = verdict(rule);
-    const plain = allowed !== null && rule.unknown.length === 0 && rule.src === `${ip}/32` && rule.in === null && rule.out === null && rule.proto === null && rule.dport === null;
+    const plain =
+      allowed !== null &&
+      rule.unknown.length === 0 &&
+      rule.src === `${ip}/32` &&
+      rule.in === null &&
+      rule.out === null &&
+      rule.proto === null &&
+      rule.dport === null;
     const vip = hostAddress(rule.dst);
     if (!plain || internetAccess !== null) stray.push(rule.text);
     else if (rule.dst === null) internetAccess = allowed;
@@ -78,7 +85,8 @@ export function readSeedPeer(ip: string, rules: readonly SeedRule[]): SeedPeer {
  *   -o eth0 ACCEPT when it is an exit relay; -j DROP.
  */
 export function readSeedLink(tagName: string, rules: readonly SeedRule[], layout: LayoutConfig): SeedLink {
-  const vpnSubnet = rules.map((r) => r.src).find((src): src is string => src !== null && parseCidr(src) !== null) ?? null;
+  const vpnSubnet =
+    rules.map((r) => r.src).find((src): src is string => src !== null && parseCidr(src) !== null) ?? null;
   const vips: VipVerdict[] = [];
   const stray: string[] = [];
   let apiIp: string | null = null;
@@ -87,12 +95,15 @@ export function readSeedLink(tagName: string, rules: readonly SeedRule[], layout
   for (const rule of rules) {
     const allowed = verdict(rule);
     const vip = hostAddress(rule.dst);
-    const plain = allowed !== null && rule.unknown.length === 0 && rule.src === vpnSubnet && rule.in === null && !catchAllDrop;
+    const plain =
+      allowed !== null && rule.unknown.length === 0 && rule.src === vpnSubnet && rule.in === null && !catchAllDrop;
     const tcpToApi = rule.proto === 'tcp' && rule.dport === String(layout.apiPort);
     if (!plain) stray.push(rule.text);
     else if (vip !== null && tcpToApi && allowed && rule.out === null) apiIp = vip;
-    else if (vip !== null && rule.proto === null && rule.dport === null && rule.out === null) vips.push({ vip, allowed });
-    else if (rule.dst === null && rule.out === layout.egressInterface && allowed && rule.proto === null) exitRelay = true;
+    else if (vip !== null && rule.proto === null && rule.dport === null && rule.out === null)
+      vips.push({ vip, allowed });
+    else if (rule.dst === null && rule.out === layout.egressInterface && allowed && rule.proto === null)
+      exitRelay = true;
     else if (rule.dst === null && rule.out === null && rule.proto === null && !allowed) catchAllDrop = true;
     else stray.push(rule.text);
   }

@@ -17,7 +17,12 @@ export interface SeedRules {
   /** Tagged like the seed, but not a tag the seed writes. */
   readonly oddTags: readonly string[];
   /** The untagged port-3000 rules, with why the controller does not keep them. */
-  readonly legacy: readonly { readonly table: TableName; readonly chain: string; readonly rule: string; readonly reason: string }[];
+  readonly legacy: readonly {
+    readonly table: TableName;
+    readonly chain: string;
+    readonly rule: string;
+    readonly reason: string;
+  }[];
   /** Chains the controller already owns: the cell was (partly) taken over before. */
   readonly ownedChains: readonly string[];
 }
@@ -45,14 +50,26 @@ export function readSeedRules(iptables: ObservedIptables, layout: LayoutConfig):
     else if (tag !== null && SEED_TAG.test(tag)) oddTags.add(tag);
     else addLegacy(legacy, 'filter', 'FORWARD', rule, layout);
   }
-  for (const [table, chain] of [['nat', 'PREROUTING'], ['nat', 'POSTROUTING']] as const) {
-    for (const rule of readableRules(iptables[table].chains.get(chain)?.rules ?? [])) addLegacy(legacy, table, chain, rule, layout);
+  for (const [table, chain] of [
+    ['nat', 'PREROUTING'],
+    ['nat', 'POSTROUTING'],
+  ] as const) {
+    for (const rule of readableRules(iptables[table].chains.get(chain)?.rules ?? []))
+      addLegacy(legacy, table, chain, rule, layout);
   }
-  const ownedChains = [iptables.filter, iptables.nat].flatMap((table) => [...table.chains.keys()].filter((name) => name.startsWith(OWNED_CHAIN_PREFIX)));
+  const ownedChains = [iptables.filter, iptables.nat].flatMap((table) =>
+    [...table.chains.keys()].filter((name) => name.startsWith(OWNED_CHAIN_PREFIX)),
+  );
   return { peers, cells, oddTags: [...oddTags], legacy, ownedChains };
 }
 
-function addLegacy(out: SeedRules['legacy'][number][], table: TableName, chain: string, rule: string, layout: LayoutConfig): void {
+function addLegacy(
+  out: SeedRules['legacy'][number][],
+  table: TableName,
+  chain: string,
+  rule: string,
+  layout: LayoutConfig,
+): void {
   const reason = legacySeedRuleReason(table, chain, rule, layout);
   if (reason !== null) out.push({ table, chain, rule, reason });
 }

@@ -7,7 +7,11 @@ export interface StateFileText {
 }
 
 /** The shipped JSON Schema of each kind, in the package's `schema/` folder. */
-export const SCHEMA_FILES = { Cell: 'cell.schema.json', Peer: 'peer.schema.json', CellLink: 'celllink.schema.json' } as const;
+export const SCHEMA_FILES = {
+  Cell: 'cell.schema.json',
+  Peer: 'peer.schema.json',
+  CellLink: 'celllink.schema.json',
+} as const;
 
 /**
  * `$schema` for a file: the command knows where the package's schema folder is and where
@@ -21,7 +25,10 @@ export type SchemaRef = (file: string, schemaFile: string) => string;
  * the same state always gives the same bytes.
  */
 export function stateFiles(state: ImportedState, schemaRef: SchemaRef): StateFileText[] {
-  const file = (path: string, resource: ImportedState['cell'] | ImportedState['peers'][number] | ImportedState['links'][number]): StateFileText => ({
+  const file = (
+    path: string,
+    resource: ImportedState['cell'] | ImportedState['peers'][number] | ImportedState['links'][number],
+  ): StateFileText => ({
     path,
     text: formatJson({ $schema: schemaRef(path, SCHEMA_FILES[resource.kind]), ...resource }),
   });

@@ -77,6 +77,10 @@ export function blameOne(side: Side): Finding[] {
   const issue =
     candidate.origin === 'new'
       ? stateIssue(candidate.file, candidate.pointer + toPointer(side.path), side.message)
-      : stateIssue(candidate.file, '', `last good ${resourceKey(candidate.resource)} cannot be kept: ${toPointer(side.path)}: ${side.message}`);
+      : stateIssue(
+          candidate.file,
+          '',
+          `last good ${resourceKey(candidate.resource)} cannot be kept: ${toPointer(side.path)}: ${side.message}`,
+        );
   return [{ blamed: candidate, issue }];
 }

@@ -20,9 +20,21 @@ function sourceProblem(from: string, peers: ReadonlySet<string>, links: Readonly
   return `no Peer named ${from} (from is a peer, cell:<link> or an IPv4 address)`;
 }
 
-function destinationProblem(to: string, cell: Cell, peers: ReadonlySet<string>, links: ReadonlySet<string>): string | null {
+function destinationProblem(
+  to: string,
+  cell: Cell,
+  peers: ReadonlySet<string>,
+  links: ReadonlySet<string>,
+): string | null {
   if (to.startsWith('cell:')) return links.has(to.slice(5)) ? null : `no CellLink named ${to.slice(5)}`;
-  if (to === 'api' || to === 'internet' || isAddress(to, true) || peers.has(to) || cell.services.some((s) => s.name === to)) return null;
+  if (
+    to === 'api' ||
+    to === 'internet' ||
+    isAddress(to, true) ||
+    peers.has(to) ||
+    cell.services.some((s) => s.name === to)
+  )
+    return null;
   return `no service or Peer named ${to} (to is a service, a peer, api, internet, cell:<link> or IPv4[:port])`;
 }
 
@@ -37,7 +49,10 @@ export function checkAccessTests(
   const findings: Finding[] = [];
   const seen = new Map<string, Candidate<AccessTest>>();
   for (const test of [...tests].sort((a, b) => a.order - b.order)) {
-    const at = (field: string, message: string): Finding => ({ blamed: test, issue: stateIssue(test.file, `${test.pointer}/${field}`, message) });
+    const at = (field: string, message: string): Finding => ({
+      blamed: test,
+      issue: stateIssue(test.file, `${test.pointer}/${field}`, message),
+    });
     const first = seen.get(test.resource.name);
     if (first !== undefined) findings.push(at('name', `AccessTest ${test.resource.name} is also in ${first.file}`));
     else seen.set(test.resource.name, test);

@@ -16,8 +16,16 @@ export function checkCells(cells: readonly Candidate<Cell>[]): Finding[] {
   if (first === undefined) return [];
   return others.flatMap((other) =>
     conflict(
-      { candidate: first, path: ['kind'], message: `a second Cell, ${resourceKey(other.resource)}, is in ${other.file}; there must be exactly one` },
-      { candidate: other, path: ['kind'], message: `there must be exactly one Cell; ${resourceKey(first.resource)} is in ${first.file}` },
+      {
+        candidate: first,
+        path: ['kind'],
+        message: `a second Cell, ${resourceKey(other.resource)}, is in ${other.file}; there must be exactly one`,
+      },
+      {
+        candidate: other,
+        path: ['kind'],
+        message: `there must be exactly one Cell; ${resourceKey(first.resource)} is in ${first.file}`,
+      },
     ),
   );
 }
@@ -28,15 +36,35 @@ export function checkResources(
   links: readonly Candidate<CellLink>[],
 ): Finding[] {
   return [
-    ...checkUnique<Resource>([...peers, ...links], (r) => resourceKey(r), ['name'], (v) => `name ${v} is used twice`),
-    ...checkUnique(peers, (r) => r.ip, ['ip'], (v) => `IP ${v} is used by two peers`),
+    ...checkUnique<Resource>(
+      [...peers, ...links],
+      (r) => resourceKey(r),
+      ['name'],
+      (v) => `name ${v} is used twice`,
+    ),
+    ...checkUnique(
+      peers,
+      (r) => r.ip,
+      ['ip'],
+      (v) => `IP ${v} is used by two peers`,
+    ),
     // Same-name links are reported above; only distinct names can collide here.
-    ...checkUnique(firstByName(links), (r) => cellChainName(r.name), ['name'], (v) => `chain name ${v} of two CellLinks collides`),
+    ...checkUnique(
+      firstByName(links),
+      (r) => cellChainName(r.name),
+      ['name'],
+      (v) => `chain name ${v} of two CellLinks collides`,
+    ),
     ...peers.flatMap((peer) => checkPeer(cell, peer, links)),
     ...links.flatMap((link) => checkLink(cell, link)),
     ...checkLinkOverlaps(links),
     // CoreDNS refuses a zone defined twice, and would then not start at all.
-    ...checkUnique(links.filter((l) => l.resource.domain !== null), (r) => r.domain ?? '', ['domain'], (v) => `DNS zone ${v} is forwarded twice`),
+    ...checkUnique(
+      links.filter((l) => l.resource.domain !== null),
+      (r) => r.domain ?? '',
+      ['domain'],
+      (v) => `DNS zone ${v} is forwarded twice`,
+    ),
   ];
 }
 
@@ -57,7 +85,11 @@ function checkUnique<R extends Resource>(
     }
     findings.push(
       ...conflict(
-        { candidate: earlier, path, message: `${message(value)}: also by ${resourceKey(candidate.resource)} in ${candidate.file}` },
+        {
+          candidate: earlier,
+          path,
+          message: `${message(value)}: also by ${resourceKey(candidate.resource)} in ${candidate.file}`,
+        },
         { candidate, path, message: `${message(value)}: also by ${resourceKey(earlier.resource)} in ${earlier.file}` },
       ),
     );
@@ -73,7 +105,11 @@ function checkPeer(cell: Candidate<Cell>, peer: Candidate<Peer>, links: readonly
   if (problem !== null) {
     findings.push(
       ...conflict(
-        { candidate: cell, path: ['peer_subnet'], message: `${resourceKey(peer.resource)} (${peer.file}) at ${ip} ${problem} peer_subnet ${subnetText}` },
+        {
+          candidate: cell,
+          path: ['peer_subnet'],
+          message: `${resourceKey(peer.resource)} (${peer.file}) at ${ip} ${problem} peer_subnet ${subnetText}`,
+        },
         { candidate: peer, path: ['ip'], message: `${ip} ${problem} peer_subnet ${subnetText} of the Cell` },
       ),
     );
@@ -83,8 +119,16 @@ function checkPeer(cell: Candidate<Cell>, peer: Candidate<Peer>, links: readonly
     if (services.has(name)) return;
     findings.push(
       ...conflict(
-        { candidate: cell, path: ['services'], message: `${resourceKey(peer.resource)} (${peer.file}) refers to service "${name}", which the Cell lacks` },
-        { candidate: peer, path: ['service_access', i], message: `unknown service "${name}"; the Cell has ${[...services].join(', ') || 'none'}` },
+        {
+          candidate: cell,
+          path: ['services'],
+          message: `${resourceKey(peer.resource)} (${peer.file}) refers to service "${name}", which the Cell lacks`,
+        },
+        {
+          candidate: peer,
+          path: ['service_access', i],
+          message: `unknown service "${name}"; the Cell has ${[...services].join(', ') || 'none'}`,
+        },
       ),
     );
   });
@@ -95,7 +139,11 @@ function checkPeer(cell: Candidate<Cell>, peer: Candidate<Peer>, links: readonly
     } else if (link.resource.wg_ip === null) {
       findings.push(
         ...conflict(
-          { candidate: link, path: ['wg_ip'], message: `${resourceKey(peer.resource)} (${peer.file}) routes via this link, which needs wg_ip` },
+          {
+            candidate: link,
+            path: ['wg_ip'],
+            message: `${resourceKey(peer.resource)} (${peer.file}) routes via this link, which needs wg_ip`,
+          },
           { candidate: peer, path: ['route_via'], message: `CellLink "${via}" has no wg_ip to route via` },
         ),
       );
@@ -112,7 +160,11 @@ function checkLink(cell: Candidate<Cell>, link: Candidate<CellLink>): Finding[] 
     if (!cidrsOverlap(subnet, parseCidr(own) as Cidr)) continue;
     findings.push(
       ...conflict(
-        { candidate: cell, path: [field], message: `overlaps vpn_subnet ${link.resource.vpn_subnet} of ${resourceKey(link.resource)} (${link.file})` },
+        {
+          candidate: cell,
+          path: [field],
+          message: `overlaps vpn_subnet ${link.resource.vpn_subnet} of ${resourceKey(link.resource)} (${link.file})`,
+        },
         { candidate: link, path: ['vpn_subnet'], message: `overlaps ${field} ${own} of the Cell` },
       ),
     );
@@ -121,15 +173,27 @@ function checkLink(cell: Candidate<Cell>, link: Candidate<CellLink>): Finding[] 
   if (wgIp !== null && cidrContains(parseCidr(cell.resource.peer_subnet) as Cidr, wgIp)) {
     findings.push(
       ...conflict(
-        { candidate: cell, path: ['peer_subnet'], message: `holds wg_ip ${link.resource.wg_ip ?? ''} of ${resourceKey(link.resource)} (${link.file}), which must be a remote next hop` },
-        { candidate: link, path: ['wg_ip'], message: `${link.resource.wg_ip ?? ''} is inside the Cell's peer_subnet ${cell.resource.peer_subnet}: it cannot be a next hop` },
+        {
+          candidate: cell,
+          path: ['peer_subnet'],
+          message: `holds wg_ip ${link.resource.wg_ip ?? ''} of ${resourceKey(link.resource)} (${link.file}), which must be a remote next hop`,
+        },
+        {
+          candidate: link,
+          path: ['wg_ip'],
+          message: `${link.resource.wg_ip ?? ''} is inside the Cell's peer_subnet ${cell.resource.peer_subnet}: it cannot be a next hop`,
+        },
       ),
     );
   }
   if (link.resource.domain === cell.resource.domain) {
     findings.push(
       ...conflict(
-        { candidate: cell, path: ['domain'], message: `is also the domain of ${resourceKey(link.resource)} (${link.file})` },
+        {
+          candidate: cell,
+          path: ['domain'],
+          message: `is also the domain of ${resourceKey(link.resource)} (${link.file})`,
+        },
         { candidate: link, path: ['domain'], message: `${link.resource.domain} is the Cell's own zone` },
       ),
     );
@@ -139,7 +203,11 @@ function checkLink(cell: Candidate<Cell>, link: Candidate<CellLink>): Finding[] 
     if (services.has(name)) continue;
     findings.push(
       ...conflict(
-        { candidate: cell, path: ['services'], message: `${resourceKey(link.resource)} (${link.file}) grants service "${name}", which the Cell lacks` },
+        {
+          candidate: cell,
+          path: ['services'],
+          message: `${resourceKey(link.resource)} (${link.file}) grants service "${name}", which the Cell lacks`,
+        },
         { candidate: link, path: ['permissions', 'inbound', name], message: `unknown service "${name}"` },
       ),
     );
@@ -155,8 +223,16 @@ function checkLinkOverlaps(links: readonly Candidate<CellLink>[]): Finding[] {
       const b = later.resource.vpn_subnet;
       if (!cidrsOverlap(parseCidr(a) as Cidr, parseCidr(b) as Cidr)) return [];
       return conflict(
-        { candidate: earlier, path: ['vpn_subnet'], message: `overlaps vpn_subnet ${b} of ${resourceKey(later.resource)} (${later.file})` },
-        { candidate: later, path: ['vpn_subnet'], message: `overlaps vpn_subnet ${a} of ${resourceKey(earlier.resource)} (${earlier.file})` },
+        {
+          candidate: earlier,
+          path: ['vpn_subnet'],
+          message: `overlaps vpn_subnet ${b} of ${resourceKey(later.resource)} (${later.file})`,
+        },
+        {
+          candidate: later,
+          path: ['vpn_subnet'],
+          message: `overlaps vpn_subnet ${a} of ${resourceKey(earlier.resource)} (${earlier.file})`,
+        },
       );
     }),
   );

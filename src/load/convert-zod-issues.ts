@@ -31,9 +31,15 @@ function convert(file: string, path: Path, issue: ZodIssue): StateIssue[] {
     case 'invalid_value':
       return at(`must be ${issue.values.map((v) => echo(v)).join(' or ')}, got ${echo(issue.input)}`);
     case 'too_small':
-      return at(issue.origin === 'array' ? `must have at least ${issue.minimum} item(s)` : `too small (minimum ${issue.minimum})`);
+      return at(
+        issue.origin === 'array'
+          ? `must have at least ${issue.minimum} item(s)`
+          : `too small (minimum ${issue.minimum})`,
+      );
     case 'too_big':
-      return at(issue.origin === 'array' ? `must have at most ${issue.maximum} item(s)` : `too big (maximum ${issue.maximum})`);
+      return at(
+        issue.origin === 'array' ? `must have at most ${issue.maximum} item(s)` : `too big (maximum ${issue.maximum})`,
+      );
     case 'invalid_key':
       return at(`invalid key: ${issue.issues[0]?.message ?? 'not allowed'}`);
     case 'invalid_union':

@@ -37,6 +37,7 @@ export interface LoadedState {
 export function resourcesByKey(state: DesiredState | null): Map<ResourceKey, Resource> {
   const map = new Map<ResourceKey, Resource>();
   if (state === null) return map;
-  for (const resource of [state.cell, ...state.peers, ...state.links, ...(state.tests ?? [])]) map.set(resourceKey(resource), resource);
+  for (const resource of [state.cell, ...state.peers, ...state.links, ...(state.tests ?? [])])
+    map.set(resourceKey(resource), resource);
   return map;
 }

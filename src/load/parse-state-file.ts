@@ -15,7 +15,9 @@ export interface ParsedItem {
   readonly resource: ParsedResource;
 }
 
-export type ParsedFile = { readonly ok: true; readonly items: readonly ParsedItem[] } | { readonly ok: false; readonly issues: readonly StateIssue[] };
+export type ParsedFile =
+  | { readonly ok: true; readonly items: readonly ParsedItem[] }
+  | { readonly ok: false; readonly issues: readonly StateIssue[] };
 
 const UTF8_BOM = '\ufeff';
 
@@ -32,7 +34,11 @@ export function parseStateFile(file: string, text: string): ParsedFile {
   let entries: { path: (string | number)[]; value: unknown }[];
   if (Array.isArray(value)) entries = value.map((item, i) => ({ path: [i], value: item }));
   else if (isPlainObject(value)) entries = [{ path: [], value }];
-  else return { ok: false, issues: [stateIssue(file, '', `must hold a resource object or an array of them, got ${describeType(value)}`)] };
+  else
+    return {
+      ok: false,
+      issues: [stateIssue(file, '', `must hold a resource object or an array of them, got ${describeType(value)}`)],
+    };
 
   const issues: StateIssue[] = [];
   const items: ParsedItem[] = [];
@@ -45,11 +51,14 @@ export function parseStateFile(file: string, text: string): ParsedFile {
 }
 
 function parseItem(file: string, path: (string | number)[], value: unknown): ParsedItem | { issues: StateIssue[] } {
-  const fail = (where: (string | number)[], message: string) => ({ issues: [stateIssue(file, toPointer(where), message)] });
+  const fail = (where: (string | number)[], message: string) => ({
+    issues: [stateIssue(file, toPointer(where), message)],
+  });
   if (!isPlainObject(value)) return fail(path, `expected a resource object, got ${describeType(value)}`);
   const kind = value['kind'];
   if (kind === undefined) return fail([...path, 'kind'], 'required field is missing');
-  if (!isFileKind(kind)) return fail([...path, 'kind'], `unknown kind ${echo(kind)}; expected "Cell", "Peer", "CellLink" or "AccessTest"`);
+  if (!isFileKind(kind))
+    return fail([...path, 'kind'], `unknown kind ${echo(kind)}; expected "Cell", "Peer", "CellLink" or "AccessTest"`);
 
   const pointer = toPointer(path);
   const problemsAt = (problems: readonly { path: readonly (string | number)[]; message: string }[]) => ({

@@ -58,7 +58,9 @@ export function deserializeLoadedState(text: string): { ok: true; value: LoadedS
   };
   if (files === null) return { ok: true, value: { state: null, fileResources: new Map(), ...extras } };
 
-  const revalidated = validateState(Object.entries(files).map(([file, resources]) => ({ file, text: JSON.stringify(resources) })));
+  const revalidated = validateState(
+    Object.entries(files).map(([file, resources]) => ({ file, text: JSON.stringify(resources) })),
+  );
   const [first] = revalidated.issues;
   if (first !== undefined || revalidated.state === null) {
     return { ok: false, error: `invalid saved state: ${first === undefined ? 'no state' : formatIssue(first)}` };

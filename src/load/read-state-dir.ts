@@ -55,7 +55,11 @@ export async function listStateDir(dir: string): Promise<StateDirListing> {
  * reported) and those it could not read. A file in a folder the listing walked is read again, or dropped when gone; anything
  * the listing cannot place this way (a folder added or removed, the root moved) is read in full.
  */
-export async function relistStateDir(dir: string, listing: StateDirListing, changed: Iterable<string>): Promise<StateDirListing> {
+export async function relistStateDir(
+  dir: string,
+  listing: StateDirListing,
+  changed: Iterable<string>,
+): Promise<StateDirListing> {
   const root = await openRoot(dir);
   if (!root.ok || root.key !== listing.root) return listStateDir(dir);
   const files = new Map(listing.files.map((entry) => [entry.file, entry]));
@@ -80,7 +84,9 @@ function byFile(a: StateFile, b: StateFile): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
 }
 
-async function openRoot(dir: string): Promise<{ ok: true; real: string; key: string } | { ok: false; error: StateFile }> {
+async function openRoot(
+  dir: string,
+): Promise<{ ok: true; real: string; key: string } | { ok: false; error: StateFile }> {
   try {
     const real = await realpath(dir);
     const info = await stat(real);

@@ -36,7 +36,11 @@ export function resolveCell(file: FileCell): { cell: Cell } | { problems: FieldP
     const address = typeof entry === 'string' ? ipRange.network + FIRST_VIP_OFFSET + i : (parseIPv4(entry.vip) ?? 0);
     const vip = formatIPv4(Math.min(address, MAX_IPV4));
     const path = typeof entry === 'string' ? ['services', i] : ['services', i, 'vip'];
-    if (names.has(name)) problems.push({ path: typeof entry === 'string' ? path : ['services', i, 'name'], message: `duplicate service "${name}"` });
+    if (names.has(name))
+      problems.push({
+        path: typeof entry === 'string' ? path : ['services', i, 'name'],
+        message: `duplicate service "${name}"`,
+      });
     const hostProblem = hostAddressProblem(ipRange, address);
     if (hostProblem !== null) problems.push({ path, message: `VIP ${vip} ${hostProblem} ip_range ${file.ip_range}` });
     const other = vips.get(vip);

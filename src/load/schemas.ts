@@ -13,7 +13,8 @@ import { hostAddressProblem } from './host-address.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Lowercase labels of letters, digits and inner dashes, joined by dots; at most 253 characters. */
-export const DOMAIN_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const DOMAIN_PATTERN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 /** For editors only: the same language as parseIPv4, which stays the authority. */
@@ -23,9 +24,9 @@ export const CIDR_PATTERN = `^${OCTET}(?:\\.${OCTET}){3}/(?:3[0-2]|[12]?[0-9])$`
 
 export const DEFAULT_SERVICES = ['calendar', 'files', 'mail', 'webdav'] as const;
 
-const name = z
-  .string()
-  .regex(NAME_PATTERN, { error: 'must match [a-z0-9][a-z0-9-]{0,31}: lowercase letters, digits and dashes, at most 32' });
+const name = z.string().regex(NAME_PATTERN, {
+  error: 'must match [a-z0-9][a-z0-9-]{0,31}: lowercase letters, digits and dashes, at most 32',
+});
 
 const domain = z.string().regex(DOMAIN_PATTERN, {
   error: 'must be a DNS name of lowercase labels [a-z0-9-] separated by dots, without a trailing dot',
@@ -46,10 +47,7 @@ const cidr = z
 /** Every file may point at its JSON Schema. */
 const schemaRef = z.string().optional().describe('The JSON Schema of this file, for editors');
 
-const service = z.union([
-  name,
-  z.strictObject({ name, vip: ipv4.describe('The service VIP inside ip_range') }),
-]);
+const service = z.union([name, z.strictObject({ name, vip: ipv4.describe('The service VIP inside ip_range') })]);
 
 export const fileCellSchema = z
   .strictObject({
@@ -76,7 +74,12 @@ export const fileCellSchema = z
     const gateway = range.network + 1;
     cell.services.forEach((entry, i) => {
       if (typeof entry !== 'string' && parseIPv4(entry.vip) === gateway) {
-        context.addIssue({ code: 'custom', input: undefined, path: ['services', i, 'vip'], message: `VIP ${entry.vip} is the first host address of ip_range ${cell.ip_range}, Docker's gateway` });
+        context.addIssue({
+          code: 'custom',
+          input: undefined,
+          path: ['services', i, 'vip'],
+          message: `VIP ${entry.vip} is the first host address of ip_range ${cell.ip_range}, Docker's gateway`,
+        });
       }
     });
   })
@@ -87,9 +90,13 @@ export const filePeerSchema = z
     $schema: schemaRef,
     kind: z.literal('Peer'),
     name,
-    ip: ipv4.describe('Inside the cell\'s peer_subnet'),
+    ip: ipv4.describe("Inside the cell's peer_subnet"),
     internet_access: z.boolean().default(true),
-    service_access: z.array(name).max(64).optional().describe("Services this peer may reach; default: all the cell's services"),
+    service_access: z
+      .array(name)
+      .max(64)
+      .optional()
+      .describe("Services this peer may reach; default: all the cell's services"),
     peer_access: z.boolean().default(true),
     route_via: name.nullable().default(null).describe("A CellLink whose cell is this peer's internet exit"),
   })
@@ -109,11 +116,20 @@ export const fileCellLinkSchema = z
         inbound: z.record(name, z.boolean()).default({}).describe('Which of our services the remote cell may reach'),
       })
       .default({ inbound: {} }),
-    remote_exit_relay_active: z.boolean().default(false).describe("We are the internet exit for the remote cell's peers"),
+    remote_exit_relay_active: z
+      .boolean()
+      .default(false)
+      .describe("We are the internet exit for the remote cell's peers"),
   })
   .superRefine((link, context) => {
     const problem = link.wg_ip === null ? null : nextHopProblem(link.wg_ip, link.vpn_subnet);
-    if (problem !== null) context.addIssue({ code: 'custom', input: undefined, path: ['wg_ip'], message: `${link.wg_ip ?? ''} ${problem}: it cannot be a next hop` });
+    if (problem !== null)
+      context.addIssue({
+        code: 'custom',
+        input: undefined,
+        path: ['wg_ip'],
+        message: `${link.wg_ip ?? ''} ${problem}: it cannot be a next hop`,
+      });
   })
   .meta({ title: 'pic-reconciler CellLink' });
 
@@ -133,9 +149,9 @@ function nextHopProblem(text: string, vpnSubnet: string): string | null {
 
 /** `from`/`to` of an AccessTest: a name, `cell:<name>`, or an IPv4 address (`to` also `IPv4:port`). */
 export const ACCESS_ENDPOINT_PATTERN = `^(?:(?:cell:)?[a-z0-9][a-z0-9-]{0,31}|${OCTET}(?:\\.${OCTET}){3}(?::[0-9]{1,5})?)$`;
-const accessEndpoint = z
-  .string()
-  .regex(new RegExp(ACCESS_ENDPOINT_PATTERN), { error: 'must be a peer or service name, cell:<link>, api, internet, or an IPv4 address' });
+const accessEndpoint = z.string().regex(new RegExp(ACCESS_ENDPOINT_PATTERN), {
+  error: 'must be a peer or service name, cell:<link>, api, internet, or an IPv4 address',
+});
 
 export const fileAccessTestSchema = z
   .strictObject({

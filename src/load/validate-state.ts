@@ -67,13 +67,17 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
       if (!failed.has(file)) {
         return (parsed.get(file) ?? []).flatMap((item, i) => {
           const resource = resolveItem(item.resource, cell);
-          return resource === null ? [] : [newCandidate(file, base + i, item.pointer, resource, previousByKey, previousFiles)];
+          return resource === null
+            ? []
+            : [newCandidate(file, base + i, item.pointer, resource, previousByKey, previousFiles)];
         });
       }
       if (dropped.has(file)) return [];
       return (previousFiles.get(file) ?? []).flatMap((key, i) => {
         const resource = previousByKey.get(key);
-        return resource === undefined ? [] : [{ resource, file, pointer: '', origin: 'previous' as const, changed: false, order: base + i }];
+        return resource === undefined
+          ? []
+          : [{ resource, file, pointer: '', origin: 'previous' as const, changed: false, order: base + i }];
       });
     });
 
@@ -88,7 +92,12 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
         ? checkCells(cells)
         : [
             ...checkResources(cell, candidates.filter(isKind('Peer')), candidates.filter(isKind('CellLink'))),
-            ...checkAccessTests(cell, candidates.filter(isKind('Peer')), candidates.filter(isKind('CellLink')), candidates.filter(isKind('AccessTest'))),
+            ...checkAccessTests(
+              cell,
+              candidates.filter(isKind('Peer')),
+              candidates.filter(isKind('CellLink')),
+              candidates.filter(isKind('AccessTest')),
+            ),
           ];
     if (findings.length === 0) {
       result = { cell, candidates };
@@ -118,8 +127,12 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
   }
   const fallbacks = [...failed].filter((file) => !unresolved.has(file));
   // A file that contributes nothing (an empty array) is still known, so it is not "unresolved" next time.
-  for (const file of [...parsed.keys(), ...fallbacks]) if (!unresolved.has(file) && !fileResources.has(file)) fileResources.set(file, []);
-  return { ...finish(assemble(result.candidates, previous?.state ?? null), issues, fileResources, fallbacks, unresolved), resourcePointers };
+  for (const file of [...parsed.keys(), ...fallbacks])
+    if (!unresolved.has(file) && !fileResources.has(file)) fileResources.set(file, []);
+  return {
+    ...finish(assemble(result.candidates, previous?.state ?? null), issues, fileResources, fallbacks, unresolved),
+    resourcePointers,
+  };
 }
 
 function assemble(candidates: readonly Candidate[], previous: DesiredState | null): DesiredState {
@@ -169,7 +182,15 @@ function newCandidate(
   // Blame compares fields with the version this same file held: a resource renamed into another
   // file's name is new here, not an edit of that other resource.
   const own = previousFiles.get(file)?.includes(key) === true ? before : undefined;
-  return { resource, file, pointer, origin: 'new', changed: resource !== before, order, ...(own === undefined ? {} : { before: own }) };
+  return {
+    resource,
+    file,
+    pointer,
+    origin: 'new',
+    changed: resource !== before,
+    order,
+    ...(own === undefined ? {} : { before: own }),
+  };
 }
 
 /**

@@ -64,12 +64,18 @@ export async function classifyEntry(abs: string, rel: string, name: string, type
       isFile = target.isFile();
     } catch (error) {
       // A dangling link named like a state file may be an editor's save in flight: keep its last good version.
-      return isJson ? { kind: 'error', entry: { file: rel, error: `cannot follow symlink: ${reason(error)}` } } : { kind: 'skip' };
+      return isJson
+        ? { kind: 'error', entry: { file: rel, error: `cannot follow symlink: ${reason(error)}` } }
+        : { kind: 'skip' };
     }
   }
   // A FIFO, socket, device or folder where a state file is expected (a botched mount or copy):
   // never open it (a FIFO blocks), and keep the file's last good version.
-  if (isJson && !isFile) return { kind: 'error', entry: { file: rel, error: isDir ? 'is a folder, expected a file' : 'is not a regular file' } };
+  if (isJson && !isFile)
+    return {
+      kind: 'error',
+      entry: { file: rel, error: isDir ? 'is a folder, expected a file' : 'is not a regular file' },
+    };
   if (isDir) return { kind: 'dir' };
   return isJson ? { kind: 'file', symlink } : { kind: 'skip' };
 }
@@ -123,6 +129,7 @@ export function dirError(file: string, error: string): StateFile {
 }
 
 export function reason(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
   return error instanceof Error ? error.message : 'unknown error';
 }

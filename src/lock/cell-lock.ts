@@ -33,9 +33,15 @@ export function cellLockName(locator: string): string {
 }
 
 /** Takes the cell's lock, or says (one line) who holds it. Never waits. */
-export async function acquireCellLock(locator: string): Promise<{ ok: true; lock: CellLock } | { ok: false; error: string }> {
+export async function acquireCellLock(
+  locator: string,
+): Promise<{ ok: true; lock: CellLock } | { ok: false; error: string }> {
   const name = cellLockName(locator);
-  const holder: Holder = { pid: process.pid, command: process.argv.slice(1).join(' '), since: new Date().toISOString() };
+  const holder: Holder = {
+    pid: process.pid,
+    command: process.argv.slice(1).join(' '),
+    since: new Date().toISOString(),
+  };
   const server = createServer((socket) => socket.end(`${JSON.stringify(holder)}\n`));
   const bound = await new Promise<NodeJS.ErrnoException | null>((done) => {
     server.once('error', done);
@@ -49,10 +55,17 @@ export async function acquireCellLock(locator: string): Promise<{ ok: true; lock
     server.unref();
     return { ok: true, lock: { release: () => close(server) } };
   }
-  if (bound.code !== 'EADDRINUSE') return { ok: false, error: `${locator}: cannot take the cell lock: ${bound.message}` };
+  if (bound.code !== 'EADDRINUSE')
+    return { ok: false, error: `${locator}: cannot take the cell lock: ${bound.message}` };
   const other = await askHolder(name);
-  const who = other === null ? 'another process (it did not say which)' : `pid ${other.pid} (${other.command}) since ${other.since}`;
-  return { ok: false, error: `${locator}: another writer holds this cell: ${who}; only one of run, apply and import may change a cell at a time` };
+  const who =
+    other === null
+      ? 'another process (it did not say which)'
+      : `pid ${other.pid} (${other.command}) since ${other.since}`;
+  return {
+    ok: false,
+    error: `${locator}: another writer holds this cell: ${who}; only one of run, apply and import may change a cell at a time`,
+  };
 }
 
 /** Takes the lock of the cell whose wireguard role lives at `wireguard` for the rest of the process's life; returns the refusal line, or null once held. */
@@ -81,7 +94,8 @@ function askHolder(name: string): Promise<Holder | null> {
 function parseHolder(text: string): Holder | null {
   try {
     const value = JSON.parse(text) as Partial<Holder>;
-    if (typeof value.pid !== 'number' || typeof value.command !== 'string' || typeof value.since !== 'string') return null;
+    if (typeof value.pid !== 'number' || typeof value.command !== 'string' || typeof value.since !== 'string')
+      return null;
     return { pid: value.pid, command: value.command.slice(0, 300), since: value.since.slice(0, 40) };
   } catch {
     return null;

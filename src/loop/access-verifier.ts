@@ -3,7 +3,13 @@
  * desired state, the api's address, the live rules that are not ours, the other backend. A resync
  * of an untouched cell costs one key, not a matrix.
  */
-import { accessDivergence, accessMatrixView, divergenceKey, type AccessCheck, type LiveTables } from '../access/access-divergence.js';
+import {
+  accessDivergence,
+  accessMatrixView,
+  divergenceKey,
+  type AccessCheck,
+  type LiveTables,
+} from '../access/access-divergence.js';
 import type { AccessMatrixView } from '../model/access-matrix-view.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
@@ -20,7 +26,10 @@ export interface AccessReport {
 }
 
 /** The live tables after the pass: apply's read-back when it wrote, else what the pass observed. */
-function liveAfter(result: Pick<ReconcileResult, 'apply'>, observed: Pick<ObservedCell, 'iptables' | 'backend'>): Pick<ObservedCell, 'iptables' | 'backend'> | null {
+function liveAfter(
+  result: Pick<ReconcileResult, 'apply'>,
+  observed: Pick<ObservedCell, 'iptables' | 'backend'>,
+): Pick<ObservedCell, 'iptables' | 'backend'> | null {
   if (result.apply?.touched.iptables === true) {
     const { iptables, backend } = result.apply.readback;
     return iptables === undefined ? null : { iptables, ...(backend === undefined ? {} : { backend }) };
@@ -34,7 +43,12 @@ export class AccessVerifier {
   constructor(private readonly layout: LayoutConfig) {}
 
   /** null when the pass left nothing to judge (not converged, tables not read back). */
-  check(state: DesiredState, facts: Facts, result: Pick<ReconcileResult, 'converged' | 'apply'>, observed: Pick<ObservedCell, 'iptables' | 'backend'>): AccessReport | null {
+  check(
+    state: DesiredState,
+    facts: Facts,
+    result: Pick<ReconcileResult, 'converged' | 'apply'>,
+    observed: Pick<ObservedCell, 'iptables' | 'backend'>,
+  ): AccessReport | null {
     if (!result.converged) return null;
     const tables = liveAfter(result, observed);
     if (tables === null || !tables.iptables.ok) return null;
@@ -46,7 +60,11 @@ export class AccessVerifier {
     };
     const key = `${facts.apiIp ?? ''}\n${divergenceKey(live)}`;
     if (this.last !== null && this.last.state === state && this.last.key === key) return this.last.report;
-    const report: AccessReport = { check: accessDivergence(state, facts, this.layout, live), backend, matrix: accessMatrixView(state, facts, this.layout, live) };
+    const report: AccessReport = {
+      check: accessDivergence(state, facts, this.layout, live),
+      backend,
+      matrix: accessMatrixView(state, facts, this.layout, live),
+    };
     this.last = { state, key, report };
     return report;
   }

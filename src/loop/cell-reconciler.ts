@@ -1,6 +1,5 @@
 import { failingAccessTests } from '../access/evaluate-access-tests.js';
 import { resourceSources } from '../access/rule-provenance.js';
-import type { ApplyResult } from '../apply/apply-plan.js';
 import type { ControllerConfig } from '../config/controller-config.js';
 import { layoutOf } from '../config/controller-config.js';
 import type { LoadedState } from '../load/loaded-state.js';
@@ -15,13 +14,23 @@ import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.j
 import type { DesiredCounts } from './controller-status.js';
 import type { ControllerClock } from './controller-clock.js';
 import type { LastGoodMemory } from './last-good-store.js';
-import { accountFor, describeHeldBack, heldByFallbacks, holdBackUnresolved, NO_ACCOUNTING, type Accounting } from '../pass/held-back.js';
+import {
+  accountFor,
+  describeHeldBack,
+  heldByFallbacks,
+  holdBackUnresolved,
+  NO_ACCOUNTING,
+  type Accounting,
+} from '../pass/held-back.js';
 import { collapseDaemonErrors } from './collapse-daemon-errors.js';
 import { EMPTY_STATE_GUARD, massDeleteGuard } from '../pass/mass-delete-guard.js';
 import { ownNothing } from '../pass/own-nothing.js';
-import { reconcileCell, type ReconcileOptions, type ReconcileResult, type ReconcileTimings } from '../pass/reconcile-cell.js';
+import { reconcileCell, type ReconcileOptions, type ReconcileResult } from '../pass/reconcile-cell.js';
 import type { StateFileCache } from './state-file-cache.js';
-import { AccessVerifier, type AccessReport } from './access-verifier.js';
+import { AccessVerifier } from './access-verifier.js';
+import type { LoadSummary, ReconcileReport, ReconcileRequest } from './reconcile-report.js';
+
+export type { LoadSummary, ReconcileReport, ReconcileRequest };
 
 export interface ReconcilerDeps {
   readonly config: ControllerConfig;
@@ -32,54 +41,15 @@ export interface ReconcilerDeps {
   readonly clock: Pick<ControllerClock, 'date' | 'monotonicMs'>;
 }
 
-export type LoadSummary = Pick<LoadedState, 'issues' | 'fallbackFiles' | 'unresolvedFiles'>;
-
-export interface ReconcileRequest {
-  readonly id: string;
-  readonly triggers: readonly string[];
-}
-
-/** Everything one pass found and did, as data: the reporter turns it into metrics, /status and log lines. */
-export interface ReconcileReport extends ReconcileRequest {
-  readonly startedAt: Date;
-  readonly durationMs: number;
-  /** The Cell's name in the last state that had one; null before any. */
-  readonly cell: string | null;
-  readonly result: PassResult;
-  /** Why the cell is not ready (the guard's words, the first errors); empty when converged. */
-  readonly message: string;
-  /** Parts that could not be observed; null when nothing was observed. */
-  readonly unreachable: readonly string[] | null;
-  /** The desired resource counts; null when there is no desired state. */
-  readonly counts: DesiredCounts | null;
-  readonly guard: string | null;
-  /** What broken files held back this pass; null when nothing was planned (the previous list stays). */
-  readonly heldBack: readonly HeldBack[] | null;
-  /** What the load step found (file errors, files on their last good version, files whose resources are unknown); null when the pass failed before it loaded anything. */
-  readonly load: LoadSummary | null;
-  /** The actions that count as applied (see appliedActions). */
-  readonly applied: readonly Action[];
-  /** True when they were applied for the desired state the cell last converged to: live drift repaired. */
-  readonly driftRepaired: boolean;
-  readonly errors: readonly string[];
-  /** Live entries not ours that could not be read exactly and were left as they are. */
-  readonly warnings: readonly string[];
-  /** The last-good store could not be written (the pass went on). */
-  readonly storeError: string | null;
-  /** The Corefile this pass rendered, null when it rendered none. */
-  readonly renderedCorefile: string | null;
-  /** Plan size, write counts and step timings, when reconcileCell ran. */
-  readonly work: { readonly planned: number; readonly writes: ApplyResult['counts'] | null; readonly timings: ReconcileTimings } | null;
-  /** The effective-access check of a converged pass (AccessDiverged); absent when none ran (the previous verdict stays). */
-  readonly access?: AccessReport;
-}
-
 const NO_COUNTS: DesiredCounts = { peers: 0, links: 0, services: 0 };
 /** The desired state of a confirmed empty folder, for drift accounting. */
 const NOTHING = Symbol('nothing desired');
 type Desired = DesiredState | typeof NOTHING;
 
-type Outcome = Omit<ReconcileReport, keyof ReconcileRequest | 'startedAt' | 'durationMs' | 'cell' | 'load' | 'storeError'>;
+type Outcome = Omit<
+  ReconcileReport,
+  keyof ReconcileRequest | 'startedAt' | 'durationMs' | 'cell' | 'load' | 'storeError'
+>;
 type LoadFields = Pick<ReconcileReport, 'load' | 'storeError'>;
 
 /** The actions of a pass that count as applied: those apply reports as really written. */
@@ -91,8 +61,26 @@ function countsOf(state: DesiredState): DesiredCounts {
   return { peers: state.peers.length, links: state.links.length, services: state.cell.services.length };
 }
 
-function stopped(result: PassResult, message: string, counts: DesiredCounts | null, guard: string | null = null): Outcome {
-  return { result, message, unreachable: null, counts, guard, heldBack: null, applied: [], driftRepaired: false, errors: [message], warnings: [], renderedCorefile: null, work: null };
+function stopped(
+  result: PassResult,
+  message: string,
+  counts: DesiredCounts | null,
+  guard: string | null = null,
+): Outcome {
+  return {
+    result,
+    message,
+    unreachable: null,
+    counts,
+    guard,
+    heldBack: null,
+    applied: [],
+    driftRepaired: false,
+    errors: [message],
+    warnings: [],
+    renderedCorefile: null,
+    work: null,
+  };
 }
 
 /**
@@ -135,7 +123,13 @@ export class CellReconciler {
       const message = error instanceof Error ? error.message : String(error);
       outcome = { ...stopped('error', message, null), load: null, storeError: null };
     }
-    return { ...request, startedAt, durationMs: Math.round(clock.monotonicMs() - t0), cell: this.previous?.state?.cell.name ?? null, ...outcome };
+    return {
+      ...request,
+      startedAt,
+      durationMs: Math.round(clock.monotonicMs() - t0),
+      cell: this.previous?.state?.cell.name ?? null,
+      ...outcome,
+    };
   }
 
   private async run(): Promise<Outcome & LoadFields> {
@@ -143,16 +137,33 @@ export class CellReconciler {
     // Reading the cell does not depend on the state files: both go at once; only the api lookup
     // waits for the Cell's ip_range. (observeCell never rejects.)
     let ipRangeLoaded: (ipRange: string | null) => void = () => undefined;
-    const observation = observeCell(targets, layoutOf(config), ALL_PARTS, new Promise((resolve) => (ipRangeLoaded = resolve)));
+    const observation = observeCell(
+      targets,
+      layoutOf(config),
+      ALL_PARTS,
+      new Promise((resolve) => (ipRangeLoaded = resolve)),
+    );
     const { loaded, empty } = await this.load().catch((error: unknown) => {
       ipRangeLoaded(null);
       throw error;
     });
     ipRangeLoaded((loaded.state ?? this.previous?.state ?? null)?.cell.ip_range ?? null);
-    const load: LoadSummary = { issues: loaded.issues, fallbackFiles: loaded.fallbackFiles, unresolvedFiles: loaded.unresolvedFiles };
+    const load: LoadSummary = {
+      issues: loaded.issues,
+      fallbackFiles: loaded.fallbackFiles,
+      unresolvedFiles: loaded.unresolvedFiles,
+    };
     if (empty) return { ...(await this.reconcileEmptied(observation)), load, storeError: null };
     if (loaded.state === null) {
-      return { ...stopped('invalid_state', 'no valid Cell resource in the state directory and none remembered; nothing applied', null), load, storeError: null };
+      return {
+        ...stopped(
+          'invalid_state',
+          'no valid Cell resource in the state directory and none remembered; nothing applied',
+          null,
+        ),
+        load,
+        storeError: null,
+      };
     }
     // The AccessTest gate: a state whose tests fail is neither applied nor remembered as last good.
     const failingTests = failingAccessTests(loaded.state, resourceSources(loaded), layoutOf(config)).map(formatIssue);
@@ -174,19 +185,29 @@ export class CellReconciler {
     const heldBack = [...heldByFallbacks(loaded), ...(unresolved?.held() ?? [])];
     const { observed, facts } = await observation;
     const access = this.access.check(state, facts, result, observed);
-    return { ...this.outcomeOf(result, state, countsOf(state), heldBack), ...(access === null ? {} : { access }), load, storeError };
+    return {
+      ...this.outcomeOf(result, state, countsOf(state), heldBack),
+      ...(access === null ? {} : { access }),
+      load,
+      storeError,
+    };
   }
 
   /** The load step: the state files now, validated against the last good versions. */
   private async load(): Promise<{ readonly loaded: LoadedState; readonly empty: boolean }> {
     const { files } = await this.deps.files.read();
-    return { loaded: validateState(files, this.previous === null ? {} : { previous: this.previous }), empty: files.length === 0 };
+    return {
+      loaded: validateState(files, this.previous === null ? {} : { previous: this.previous }),
+      empty: files.length === 0,
+    };
   }
 
   /** The mass-delete guard, unless mass deletes are allowed. */
   private guard(): Pick<ReconcileOptions, 'guard'> {
     const { config } = this.deps;
-    return this.deps.allowMassDelete ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) };
+    return this.deps.allowMassDelete
+      ? {}
+      : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) };
   }
 
   /** An empty folder looks like an unmounted volume: applied only when confirmed, and then it removes everything we own. */
@@ -194,19 +215,41 @@ export class CellReconciler {
     if (!this.deps.allowMassDelete) return stopped('refused', EMPTY_STATE_GUARD, NO_COUNTS, EMPTY_STATE_GUARD);
     // reconcileCell renders a state; the last good one is only a carrier here, ownNothing replaces the whole target.
     const carrier = this.previous?.state ?? null;
-    if (carrier === null) return stopped('invalid_state', 'the state directory is empty and nothing is remembered; nothing applied', NO_COUNTS);
-    const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), { adjust: ownNothing, observation, now: () => this.deps.clock.monotonicMs() });
+    if (carrier === null)
+      return stopped(
+        'invalid_state',
+        'the state directory is empty and nothing is remembered; nothing applied',
+        NO_COUNTS,
+      );
+    const result = await reconcileCell(carrier, this.deps.targets, layoutOf(this.deps.config), {
+      adjust: ownNothing,
+      observation,
+      now: () => this.deps.clock.monotonicMs(),
+    });
     return this.outcomeOf(result, NOTHING, NO_COUNTS, []);
   }
 
-  private outcomeOf(result: ReconcileResult, desired: Desired, counts: DesiredCounts, heldBack: readonly HeldBack[]): Outcome {
+  private outcomeOf(
+    result: ReconcileResult,
+    desired: Desired,
+    counts: DesiredCounts,
+    heldBack: readonly HeldBack[],
+  ): Outcome {
     const applied = appliedActions(result);
     const driftRepaired = desired === this.lastConverged && applied.length > 0;
     if (result.converged) this.lastConverged = desired;
-    const label: PassResult = result.refused !== null ? 'refused' : !result.converged ? 'not_converged' : heldBack.length > 0 ? 'degraded' : 'converged';
+    const label: PassResult =
+      result.refused !== null
+        ? 'refused'
+        : !result.converged
+          ? 'not_converged'
+          : heldBack.length > 0
+            ? 'degraded'
+            : 'converged';
     return {
       result: label,
-      message: result.refused ?? (label === 'degraded' ? describeHeldBack(heldBack) : result.errors.slice(0, 5).join('; ')),
+      message:
+        result.refused ?? (label === 'degraded' ? describeHeldBack(heldBack) : result.errors.slice(0, 5).join('; ')),
       unreachable: result.plan.skipped.map((s) => s.error),
       counts,
       guard: result.refused,

@@ -36,7 +36,12 @@ function stateRelPath(folderRel: string, name: string): string {
  * `change` one modified in place (MODIFY, ATTRIB); the watched folder itself deleted or moved
  * comes as `rename` with its own name.
  */
-export function classifyRawEvent(plan: WatchPlan, event: string, name: string | null, watchedPath: string | null): WatchEventOutcome {
+export function classifyRawEvent(
+  plan: WatchPlan,
+  event: string,
+  name: string | null,
+  watchedPath: string | null,
+): WatchEventOutcome {
   if (name === null || watchedPath === null) return UNKNOWN;
   // A `*.json` symlink's own watch: chokidar's change/unlink events name it.
   if (plan.links.has(watchedPath)) return NOTHING;
@@ -91,7 +96,10 @@ export class ChangeCollector {
 }
 
 /** What to tell `onChange` after a burst, or null when nothing in the state changed. */
-export function changeReport(burst: { paths: ReadonlySet<string>; all: boolean }, reshaped: boolean): StateChanges | null {
+export function changeReport(
+  burst: { paths: ReadonlySet<string>; all: boolean },
+  reshaped: boolean,
+): StateChanges | null {
   if (burst.all || reshaped) return 'all';
   return burst.paths.size > 0 ? burst.paths : null;
 }

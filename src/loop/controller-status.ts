@@ -63,7 +63,11 @@ export interface AccessStatus {
   readonly totalPairs: number;
   readonly diverged: readonly string[];
   /** The iptables backend our rules are in (null: the target has one), the other one, and every rule it holds, as `table -A CHAIN rule`. */
-  readonly backend: { readonly writes: string | null; readonly other: string | null; readonly otherRules: readonly string[] };
+  readonly backend: {
+    readonly writes: string | null;
+    readonly other: string | null;
+    readonly otherRules: readonly string[];
+  };
 }
 
 /** Pairs and rules listed in /status; the counts say how many in all. */
@@ -91,9 +95,15 @@ export const INITIAL_STATUS: ControllerStatus = {
 };
 
 /** Sets one condition, keeping its lastTransitionTime unless the status changed. */
-export function setCondition(conditions: readonly Condition[], next: Omit<Condition, 'lastTransitionTime'>, now: Date): Condition[] {
+export function setCondition(
+  conditions: readonly Condition[],
+  next: Omit<Condition, 'lastTransitionTime'>,
+  now: Date,
+): Condition[] {
   return conditions.map((c) =>
-    c.type !== next.type ? c : { ...next, lastTransitionTime: c.status === next.status ? c.lastTransitionTime : now.toISOString() },
+    c.type !== next.type
+      ? c
+      : { ...next, lastTransitionTime: c.status === next.status ? c.lastTransitionTime : now.toISOString() },
   );
 }
 
@@ -114,7 +124,12 @@ export function withLoadResult(status: ControllerStatus, issues: readonly StateI
       status.conditions,
       valid
         ? { type: 'StateValid', status: 'True', reason: 'Valid', message: 'every state file is valid' }
-        : { type: 'StateValid', status: 'False', reason: 'FileErrors', message: `${issues.length} error(s); the resources of broken files keep their last good version` },
+        : {
+            type: 'StateValid',
+            status: 'False',
+            reason: 'FileErrors',
+            message: `${issues.length} error(s); the resources of broken files keep their last good version`,
+          },
       now,
     ),
     fileErrors: issues,
@@ -167,7 +182,12 @@ export function withPassReport(status: ControllerStatus, report: PassReport, now
     conditions,
     heldBack.length === 0
       ? { type: 'Degraded', status: 'False', reason: 'NothingHeldBack', message: 'no broken file holds back a change' }
-      : { type: 'Degraded', status: 'True', reason: 'HeldBack', message: heldBack.map((h) => `${h.file}: ${h.resources.join(', ')}`).join('; ') },
+      : {
+          type: 'Degraded',
+          status: 'True',
+          reason: 'HeldBack',
+          message: heldBack.map((h) => `${h.file}: ${h.resources.join(', ')}`).join('; '),
+        },
     now,
   );
   return {
@@ -187,14 +207,30 @@ export function withPassReport(status: ControllerStatus, report: PassReport, now
  * Ready False would only back the loop off from work it has done; this condition and the
  * pic_access_diverged_pairs gauge are what an operator alerts on.
  */
-export function withAccessCheck(status: ControllerStatus, check: AccessCheck, backend: AccessStatus['backend'], now: Date): ControllerStatus {
+export function withAccessCheck(
+  status: ControllerStatus,
+  check: AccessCheck,
+  backend: AccessStatus['backend'],
+  now: Date,
+): ControllerStatus {
   const diverged = check.diverged.map(describeDivergence);
-  const coverage = check.checked === check.total ? `all ${check.total} pairs` : `${check.checked} of ${check.total} pairs`;
+  const coverage =
+    check.checked === check.total ? `all ${check.total} pairs` : `${check.checked} of ${check.total} pairs`;
   const conditions = setCondition(
     status.conditions,
     diverged.length === 0
-      ? { type: 'AccessDiverged', status: 'False', reason: 'AccessMatches', message: `the live rules give the access the desired state implies (${coverage} checked)` }
-      : { type: 'AccessDiverged', status: 'True', reason: 'ForeignRuleDecides', message: `${diverged.length} pair(s) differ (${coverage} checked): ${diverged.slice(0, 5).join('; ')}` },
+      ? {
+          type: 'AccessDiverged',
+          status: 'False',
+          reason: 'AccessMatches',
+          message: `the live rules give the access the desired state implies (${coverage} checked)`,
+        }
+      : {
+          type: 'AccessDiverged',
+          status: 'True',
+          reason: 'ForeignRuleDecides',
+          message: `${diverged.length} pair(s) differ (${coverage} checked): ${diverged.slice(0, 5).join('; ')}`,
+        },
     now,
   );
   return {

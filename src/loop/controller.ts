@@ -76,8 +76,13 @@ export class Controller {
     const clock = deps.clock ?? SYSTEM_CONTROLLER_CLOCK;
     this.newId = deps.newId ?? randomReconcileId;
     this.files = new StateFileCache(deps.stateDir);
-    this.reporter = new PassReporter(deps.logger, clock, (previous, next, repairs) => this.notifier?.listener(previous, next, repairs));
-    this.notifier = deps.config.notify === null ? null : createPassNotifier(deps.config.notify.webhook, this.reporter.metrics.registry, deps.logger, clock);
+    this.reporter = new PassReporter(deps.logger, clock, (previous, next, repairs) =>
+      this.notifier?.listener(previous, next, repairs),
+    );
+    this.notifier =
+      deps.config.notify === null
+        ? null
+        : createPassNotifier(deps.config.notify.webhook, this.reporter.metrics.registry, deps.logger, clock);
     this.store = deps.store ?? new LastGoodStore(deps.config.status_dir ?? join(resolve(deps.stateDir), '.status'));
     this.reconciler = new CellReconciler({
       config: deps.config,

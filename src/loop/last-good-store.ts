@@ -36,7 +36,8 @@ export class LastGoodStore implements LastGoodMemory {
     try {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.readError = `${this.file}: cannot be read: ${(error as Error).message}`;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.readError = `${this.file}: cannot be read: ${(error as Error).message}`;
       return null;
     }
     const parsed = deserializeLoadedState(text);

@@ -9,7 +9,10 @@ export const ESCAPE_FOR_TERMINAL: Pick<LoggerOptions, 'formatters' | 'hooks'> = 
   formatters: { log: (record) => escapeDeep(record) as Record<string, unknown> },
   hooks: {
     logMethod(args, method) {
-      method.apply(this, args.map((arg) => (typeof arg === 'string' ? escapeUntrusted(arg) : arg)) as Parameters<typeof method>);
+      method.apply(
+        this,
+        args.map((arg) => (typeof arg === 'string' ? escapeUntrusted(arg) : arg)) as Parameters<typeof method>,
+      );
     },
   },
 };
@@ -20,7 +23,15 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   return pino({
     name: 'pic-reconciler',
     level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
-    ...(pretty ? { ...ESCAPE_FOR_TERMINAL, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' } } } : {}),
+    ...(pretty
+      ? {
+          ...ESCAPE_FOR_TERMINAL,
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' },
+          },
+        }
+      : {}),
   });
 }
 

@@ -5,12 +5,22 @@ import type { ReconcileReport, ReconcileRequest } from './cell-reconciler.js';
 import type { ControllerClock } from './controller-clock.js';
 import { otherBackendRules } from '../access/format-access-matrix.js';
 import { ownBackend } from '../observe/parse-iptables-backends.js';
-import { INITIAL_STATUS, withAccessCheck, withLoadResult, withPassReport, type ControllerStatus } from './controller-status.js';
+import {
+  INITIAL_STATUS,
+  withAccessCheck,
+  withLoadResult,
+  withPassReport,
+  type ControllerStatus,
+} from './controller-status.js';
 import type { Logger } from './logger.js';
 import { restoredRules, withRecentActivity, type DriftRepair } from './recent-activity.js';
 
 /** Told after each recorded pass: the status before and after it, and the drift repairs by kind (the notifier listens). */
-export type PassListener = (previous: ControllerStatus, next: ControllerStatus, driftRepairs: Readonly<Record<string, number>>) => void;
+export type PassListener = (
+  previous: ControllerStatus,
+  next: ControllerStatus,
+  driftRepairs: Readonly<Record<string, number>>,
+) => void;
 
 /** Errors listed in /status and in a log line for one reconcile; the count is in the message. */
 const MAX_PASS_ERRORS = 20;
@@ -41,7 +51,9 @@ export function subjectOf(action: Action): string {
 }
 
 function boundedErrors(errors: readonly string[]): readonly string[] {
-  return errors.length <= MAX_PASS_ERRORS ? errors : [...errors.slice(0, MAX_PASS_ERRORS), `… and ${errors.length - MAX_PASS_ERRORS} more`];
+  return errors.length <= MAX_PASS_ERRORS
+    ? errors
+    : [...errors.slice(0, MAX_PASS_ERRORS), `… and ${errors.length - MAX_PASS_ERRORS} more`];
 }
 
 /**
@@ -122,18 +134,46 @@ export class PassReporter {
         counts: report.counts,
         guard: report.guard,
         heldBack: report.heldBack,
-        reconcile: { id: report.id, triggers: report.triggers, startedAt: report.startedAt.toISOString(), durationMs: report.durationMs, converged, actions, errors },
+        reconcile: {
+          id: report.id,
+          triggers: report.triggers,
+          startedAt: report.startedAt.toISOString(),
+          durationMs: report.durationMs,
+          converged,
+          actions,
+          errors,
+        },
       },
       now,
     );
     if (report.access !== undefined) this.noteAccess(report, log, now);
-    const summary = { id: report.id, triggers: report.triggers, startedAt: report.startedAt.toISOString(), durationMs: report.durationMs, result, actions };
-    this.current = { ...this.current, cell: report.cell ?? this.current.cell, ...withRecentActivity(this.current, summary, repairs) };
+    const summary = {
+      id: report.id,
+      triggers: report.triggers,
+      startedAt: report.startedAt.toISOString(),
+      durationMs: report.durationMs,
+      result,
+      actions,
+    };
+    this.current = {
+      ...this.current,
+      cell: report.cell ?? this.current.cell,
+      ...withRecentActivity(this.current, summary, repairs),
+    };
     this.listener?.(previous, this.current, report.driftRepaired ? actions : {});
-    const line = { trigger: report.triggers, durationMs: report.durationMs, result, converged, actions, ...report.work };
+    const line = {
+      trigger: report.triggers,
+      durationMs: report.durationMs,
+      result,
+      converged,
+      actions,
+      ...report.work,
+    };
     if (converged) log.info(line, 'reconcile converged');
-    else if (result === 'degraded') log.warn({ ...line, heldBack: report.heldBack }, `reconcile degraded: ${report.message}`);
-    else if (result === 'refused' && report.guard !== null) log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
+    else if (result === 'degraded')
+      log.warn({ ...line, heldBack: report.heldBack }, `reconcile degraded: ${report.message}`);
+    else if (result === 'refused' && report.guard !== null)
+      log.warn({ ...line, refused: report.guard }, 'reconcile held back by the mass-delete guard');
     else if (result === 'refused') log.warn({ ...line, errors }, `reconcile refused: ${report.message}`);
     else log.error({ ...line, errors }, 'reconcile not converged');
   }
@@ -145,18 +185,32 @@ export class PassReporter {
     const { check, backend } = access;
     this.metrics.accessDiverged.set(check.diverged.length);
     const other = backend?.other ?? null;
-    this.current = withAccessCheck(this.current, check, { writes: backend === null ? null : ownBackend(backend), other: other?.name ?? null, otherRules: other === null ? [] : otherBackendRules(other.iptables) }, now);
+    this.current = withAccessCheck(
+      this.current,
+      check,
+      {
+        writes: backend === null ? null : ownBackend(backend),
+        other: other?.name ?? null,
+        otherRules: other === null ? [] : otherBackendRules(other.iptables),
+      },
+      now,
+    );
     this.current = { ...this.current, matrix: access.matrix };
     const key = this.current.access?.diverged.join('\n') ?? '';
     if (key === this.loggedDivergence) return;
     this.loggedDivergence = key;
-    if (check.diverged.length > 0) log.warn({ diverged: this.current.access?.diverged }, `access diverged: ${check.diverged.length} pair(s) decided by rules the controller does not own`);
+    if (check.diverged.length > 0)
+      log.warn(
+        { diverged: this.current.access?.diverged },
+        `access diverged: ${check.diverged.length} pair(s) decided by rules the controller does not own`,
+      );
     else log.info('access matches the desired state');
   }
 
   /** Logs each warning once while it lasts; one that goes away and comes back is logged again. */
   private noteWarnings(warnings: readonly string[], log: Logger): void {
-    for (const warning of warnings) if (!this.loggedWarnings.has(warning)) log.warn({ warning }, `left as it is: ${warning}`);
+    for (const warning of warnings)
+      if (!this.loggedWarnings.has(warning)) log.warn({ warning }, `left as it is: ${warning}`);
     this.loggedWarnings = new Set(warnings);
   }
 
@@ -165,7 +219,8 @@ export class PassReporter {
     const key = issues.map(formatIssue).join('\n');
     if (key === this.loggedIssues) return;
     this.loggedIssues = key;
-    for (const issue of issues) log.warn({ file: issue.file, pointer: issue.pointer }, `state error: ${formatIssue(issue)}`);
+    for (const issue of issues)
+      log.warn({ file: issue.file, pointer: issue.pointer }, `state error: ${formatIssue(issue)}`);
     if (issues.length === 0) log.info('state errors cleared');
   }
 }

@@ -47,7 +47,11 @@ export function restoredRules(action: Action): readonly string[] {
   }
 }
 
-export function withRecentActivity(activity: RecentActivity, pass: PassSummary, repairs: readonly DriftRepair[]): RecentActivity {
+export function withRecentActivity(
+  activity: RecentActivity,
+  pass: PassSummary,
+  repairs: readonly DriftRepair[],
+): RecentActivity {
   return {
     recentPasses: [pass, ...activity.recentPasses].slice(0, RECENT_PASSES),
     recentRepairs: [...[...repairs].reverse(), ...activity.recentRepairs].slice(0, RECENT_REPAIRS),

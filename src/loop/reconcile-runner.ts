@@ -36,7 +36,11 @@ export interface RunnerOptions {
 export const RETRY_TRIGGER = 'retry';
 
 /** The delay before retry number `failures` (1 = first retry), for a random draw in [0, 1). */
-export function backoffDelay(failures: number, draw: number, options: Pick<RunnerOptions, 'backoffBaseMs' | 'backoffMaxMs'>): number {
+export function backoffDelay(
+  failures: number,
+  draw: number,
+  options: Pick<RunnerOptions, 'backoffBaseMs' | 'backoffMaxMs'>,
+): number {
   if (failures <= 0) return 0;
   const ceiling = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** (failures - 1));
   return Math.round(ceiling / 2 + (draw * ceiling) / 2);
@@ -95,10 +99,13 @@ export class ReconcileRunner {
       this.clock.clearTimeout(this.timer);
     }
     this.timerDue = due;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.start();
-    }, Math.max(0, due - now));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.start();
+      },
+      Math.max(0, due - now),
+    );
   }
 
   private start(): void {

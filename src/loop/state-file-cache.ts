@@ -29,7 +29,10 @@ export class StateFileCache {
     const changes = this.pending;
     this.pending = new Set();
     try {
-      this.listing = changes === 'all' || this.listing === null ? await listStateDir(this.dir) : await relistStateDir(this.dir, this.listing, changes);
+      this.listing =
+        changes === 'all' || this.listing === null
+          ? await listStateDir(this.dir)
+          : await relistStateDir(this.dir, this.listing, changes);
       return this.listing;
     } catch (error) {
       this.pending = 'all';

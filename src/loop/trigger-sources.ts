@@ -73,7 +73,9 @@ export class TriggerSources {
         containers: this.deps.containers,
         onEvent: (reason) => sink.trigger(reason),
         onConnectionChange: (connected, error) =>
-          connected ? logger.info('docker events connected') : logger.warn({ error }, 'docker events disconnected; reconnecting with backoff'),
+          connected
+            ? logger.info('docker events connected')
+            : logger.warn({ error }, 'docker events disconnected; reconnecting with backoff'),
       });
     }
     this.resyncTimer = setInterval(() => {

@@ -10,7 +10,10 @@ export interface CorefileWatcher {
 const RETRY_MS = 1_000;
 
 async function inodeOf(folder: string): Promise<number | null> {
-  return stat(folder).then((info) => info.ino, () => null);
+  return stat(folder).then(
+    (info) => info.ino,
+    () => null,
+  );
 }
 
 /**
@@ -20,7 +23,11 @@ async function inodeOf(folder: string): Promise<number | null> {
  * folder itself goes away or is replaced (a remounted volume), the watch is opened again as
  * soon as it can be, and `onChange` called, since the file may have changed meanwhile.
  */
-export async function watchCorefile(path: string, onChange: () => void, onError: (error: unknown) => void): Promise<CorefileWatcher> {
+export async function watchCorefile(
+  path: string,
+  onChange: () => void,
+  onError: (error: unknown) => void,
+): Promise<CorefileWatcher> {
   const file = resolve(path);
   const folder = dirname(file);
   const name = basename(file);

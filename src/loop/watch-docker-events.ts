@@ -115,22 +115,24 @@ export function watchDockerEvents(docker: Docker, options: DockerEventsOptions):
   const connect = (): void => {
     timer = null;
     if (closed) return;
-    docker.getEvents({ filters: { type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] } }).then(
-      (response) => {
-        // dockerode types the stream as a plain ReadableStream; it is the http.IncomingMessage.
-        const events = response as Readable;
-        if (closed) {
-          events.destroy();
-          return;
-        }
-        stream = events;
-        attempt = 0;
-        follow(events);
-        learnIds();
-        setConnected(true, null);
-      },
-      (error: Error) => retry(error.message),
-    );
+    docker
+      .getEvents({ filters: { type: ['container', 'network'], event: [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] } })
+      .then(
+        (response) => {
+          // dockerode types the stream as a plain ReadableStream; it is the http.IncomingMessage.
+          const events = response as Readable;
+          if (closed) {
+            events.destroy();
+            return;
+          }
+          stream = events;
+          attempt = 0;
+          follow(events);
+          learnIds();
+          setConnected(true, null);
+        },
+        (error: Error) => retry(error.message),
+      );
   };
 
   connect();

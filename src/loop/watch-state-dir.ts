@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { debounce } from './debounce.js';
-import { ChangeCollector, changeReport, classifyLinkEvent, classifyRawEvent, RESCAN, UNKNOWN, type StateChanges, type WatchEventOutcome } from './classify-watch-event.js';
+import {
+  ChangeCollector,
+  changeReport,
+  classifyLinkEvent,
+  classifyRawEvent,
+  RESCAN,
+  UNKNOWN,
+  type StateChanges,
+  type WatchEventOutcome,
+} from './classify-watch-event.js';
 import { EMPTY_PLAN, ignoredBy, planStateWatches, type WatchPlan } from './plan-state-watches.js';
 import { scanAnchors, scanStateTree } from './scan-state-tree.js';
 import { AnchorWatches } from './watch-anchors.js';
@@ -21,7 +30,10 @@ const READY_TIMEOUT_MS = 2_000;
 
 /** The raw event's third argument: chokidar's `{ watchedPath }` for fs.watch, other shapes when polling. */
 function watchedPathOf(details: unknown): string | null {
-  return typeof details === 'object' && details !== null && 'watchedPath' in details && typeof details.watchedPath === 'string'
+  return typeof details === 'object' &&
+    details !== null &&
+    'watchedPath' in details &&
+    typeof details.watchedPath === 'string'
     ? details.watchedPath
     : null;
 }
@@ -92,7 +104,8 @@ export async function watchStateDir(
     let ready = false;
     let failed = false;
     started.on('raw', (event, name, details) => record(classifyRawEvent(next, event, name, watchedPathOf(details))));
-    for (const event of ['add', 'change', 'unlink'] as const) started.on(event, (path) => record(classifyLinkEvent(next, path)));
+    for (const event of ['add', 'change', 'unlink'] as const)
+      started.on(event, (path) => record(classifyLinkEvent(next, path)));
     started.on('addDir', () => record(UNKNOWN));
     started.on('unlinkDir', () => record(UNKNOWN));
     // An error before ready (out of inotify watches, say) waits for the retry poll, so it cannot spin.
@@ -130,7 +143,11 @@ export async function watchStateDir(
 
   // One flush at a time, so two bursts can never leave two watchers behind. A throwing
   // onChange must not break the chain (every later burst would be lost) nor crash the process.
-  const burst = debounce(() => void (flushing = flushing.then(flush).catch(() => undefined)), options.quietMs, options.maxWaitMs);
+  const burst = debounce(
+    () => void (flushing = flushing.then(flush).catch(() => undefined)),
+    options.quietMs,
+    options.maxWaitMs,
+  );
 
   await rescan(true);
 

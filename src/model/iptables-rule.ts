@@ -27,7 +27,16 @@ export interface TokenizeError {
 }
 
 /** Options whose value iptables-save prints bare, never quoted: an interface may be named `"`. */
-const BARE_VALUE_OPTIONS: ReadonlySet<string> = new Set(['-i', '-o', '--in-interface', '--out-interface', '--physdev-in', '--physdev-out', '-j', '-g']);
+const BARE_VALUE_OPTIONS: ReadonlySet<string> = new Set([
+  '-i',
+  '-o',
+  '--in-interface',
+  '--out-interface',
+  '--physdev-in',
+  '--physdev-out',
+  '-j',
+  '-g',
+]);
 
 /**
  * Split a rule line into tokens as iptables-save writes them: a `"` opens a quoted argument
@@ -57,7 +66,8 @@ export function tokenizeRule(text: string): RuleToken[] | TokenizeError {
       }
       if (i >= n) return { error: `unterminated quote in rule: ${text}`, unterminated: true };
       i++;
-      if (i < n && !isSeparator(text[i])) return { error: `text right after a closing quote in rule: ${text}`, unterminated: false };
+      if (i < n && !isSeparator(text[i]))
+        return { error: `text right after a closing quote in rule: ${text}`, unterminated: false };
       tokens.push({ value, quoted: true });
       continue;
     }

@@ -48,7 +48,7 @@ export function formatCidr(cidr: Cidr): string {
 }
 
 export function cidrContains(cidr: Cidr, address: number): boolean {
-  return ((address & maskOf(cidr.prefixlen)) >>> 0) === cidr.network;
+  return (address & maskOf(cidr.prefixlen)) >>> 0 === cidr.network;
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {

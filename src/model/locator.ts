@@ -23,7 +23,8 @@ export interface LocatorByRole {
   readonly api: ApiLocator;
 }
 
-export type LocatorResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type LocatorResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 // Container and namespace names go into argv and API paths; keep them to Docker's own name alphabet.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -55,7 +56,8 @@ export function parseLocator<R extends LocatorRole>(text: string, role: R): Loca
     return fail(`unknown target locator "${text}" for ${role}; expected ${expected(allowed)}`);
   }
   const locator = argumentOf(known, rest ?? '');
-  if (typeof locator === 'string') return fail(`bad ${locator} in target locator "${text}" for ${role}; ${HINT[locator]}`);
+  if (typeof locator === 'string')
+    return fail(`bad ${locator} in target locator "${text}" for ${role}; ${HINT[locator]}`);
   // `known` is one of the role's kinds, so the locator is one the role admits.
   return { ok: true, value: locator as LocatorByRole[R] };
 }

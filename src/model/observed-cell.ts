@@ -6,8 +6,7 @@ import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from './netwo
  * chose not to read (verify re-reads only what apply wrote): no value, but no failure either.
  */
 export type Observation<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: string; readonly unread?: true };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly unread?: true };
 
 /** A part left unread on purpose in this pass. */
 export const NOT_READ: Observation<never> = { ok: false, error: 'not observed in this pass', unread: true };

@@ -12,13 +12,43 @@ export type ChainEdit =
   | { readonly op: 'insert'; readonly index: number; readonly rule: string };
 
 export type IptablesAction =
-  | { readonly kind: 'create-chain'; readonly table: TableName; readonly chain: string; readonly rules: readonly string[]; readonly reason: string }
-  | { readonly kind: 'update-chain'; readonly table: TableName; readonly chain: string; readonly edits: readonly ChainEdit[]; readonly reason: string }
-  | { readonly kind: 'delete-chain'; readonly table: TableName; readonly chain: string; readonly rules: readonly string[]; readonly reason: string }
+  | {
+      readonly kind: 'create-chain';
+      readonly table: TableName;
+      readonly chain: string;
+      readonly rules: readonly string[];
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'update-chain';
+      readonly table: TableName;
+      readonly chain: string;
+      readonly edits: readonly ChainEdit[];
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'delete-chain';
+      readonly table: TableName;
+      readonly chain: string;
+      readonly rules: readonly string[];
+      readonly reason: string;
+    }
   /** Insert a jump rule at position 1 of a built-in chain. */
-  | { readonly kind: 'insert-jump'; readonly table: TableName; readonly chain: string; readonly rule: string; readonly reason: string }
+  | {
+      readonly kind: 'insert-jump';
+      readonly table: TableName;
+      readonly chain: string;
+      readonly rule: string;
+      readonly reason: string;
+    }
   /** Delete one rule by its spec from a built-in chain: a misplaced jump, or a legacy rule of the seed. */
-  | { readonly kind: 'delete-rule'; readonly table: TableName; readonly chain: string; readonly rule: string; readonly reason: string };
+  | {
+      readonly kind: 'delete-rule';
+      readonly table: TableName;
+      readonly chain: string;
+      readonly rule: string;
+      readonly reason: string;
+    };
 
 export type AddressAction =
   | { readonly kind: 'add-address'; readonly dev: string; readonly address: AddressSpec; readonly reason: string }
@@ -27,9 +57,19 @@ export type AddressAction =
 export type RoutingAction =
   | { readonly kind: 'add-policy-rule'; readonly rule: PolicyRuleSpec; readonly reason: string }
   /** `protocol` is set only for a legacy entry we did not create (the seed's route_via; null: none); ours carry 252. */
-  | { readonly kind: 'delete-policy-rule'; readonly rule: PolicyRuleSpec; readonly reason: string; readonly protocol?: number | null }
+  | {
+      readonly kind: 'delete-policy-rule';
+      readonly rule: PolicyRuleSpec;
+      readonly reason: string;
+      readonly protocol?: number | null;
+    }
   | { readonly kind: 'add-route'; readonly route: RouteSpec; readonly reason: string }
-  | { readonly kind: 'delete-route'; readonly route: RouteSpec; readonly reason: string; readonly protocol?: number | null };
+  | {
+      readonly kind: 'delete-route';
+      readonly route: RouteSpec;
+      readonly reason: string;
+      readonly protocol?: number | null;
+    };
 
 export interface CorefileAction {
   readonly kind: 'write-corefile';
@@ -43,8 +83,18 @@ export type Action = IptablesAction | AddressAction | RoutingAction | CorefileAc
 
 /** Every action kind (metrics start a counter for each at zero); a type test holds it equal to `Action['kind']`. */
 export const ACTION_KINDS = [
-  'create-chain', 'update-chain', 'delete-chain', 'insert-jump', 'delete-rule',
-  'add-address', 'delete-address', 'add-policy-rule', 'delete-policy-rule', 'add-route', 'delete-route', 'write-corefile',
+  'create-chain',
+  'update-chain',
+  'delete-chain',
+  'insert-jump',
+  'delete-rule',
+  'add-address',
+  'delete-address',
+  'add-policy-rule',
+  'delete-policy-rule',
+  'add-route',
+  'delete-route',
+  'write-corefile',
 ] as const satisfies readonly Action['kind'][];
 
 export interface Plan {

@@ -1,5 +1,12 @@
 /** The events a webhook receives, one JSON object per POST. */
-export const NOTIFY_EVENTS = ['drift_repaired', 'not_converged', 'file_broken', 'file_recovered', 'access_diverged', 'deletion_held_back'] as const;
+export const NOTIFY_EVENTS = [
+  'drift_repaired',
+  'not_converged',
+  'file_broken',
+  'file_recovered',
+  'access_diverged',
+  'deletion_held_back',
+] as const;
 
 export type NotifyEventName = (typeof NOTIFY_EVENTS)[number];
 

@@ -17,7 +17,9 @@ export interface PassNotifier {
 
 function inputOf(status: ControllerStatus, driftRepairs: Readonly<Record<string, number>> = {}): NotifyInput {
   // Access is compared only while a matrix is computed: no matrix is "not checked", not "no difference".
-  return status.matrix === null ? { status, driftRepairs } : { status, driftRepairs, accessDifferences: matrixDifferences(status.matrix) };
+  return status.matrix === null
+    ? { status, driftRepairs }
+    : { status, driftRepairs, accessDifferences: matrixDifferences(status.matrix) };
 }
 
 /**
@@ -25,7 +27,12 @@ function inputOf(status: ControllerStatus, driftRepairs: Readonly<Record<string,
  * after it go to the notifier's queue. Publishing returns at once, so a slow or dead receiver
  * never delays a pass; failures are logged as warnings.
  */
-export function createPassNotifier(webhook: string, registry: Registry, logger: Logger, clock: Pick<ControllerClock, 'date'>): PassNotifier {
+export function createPassNotifier(
+  webhook: string,
+  registry: Registry,
+  logger: Logger,
+  clock: Pick<ControllerClock, 'date'>,
+): PassNotifier {
   const notifier = createWebhookNotifier({ webhook, registry, onError: (message) => logger.warn(message) });
   return {
     listener(previous, next, driftRepairs) {

@@ -36,8 +36,17 @@ export function createWebhookNotifier(options: NotifierOptions): Notifier {
   const timeoutMs = options.timeoutMs ?? NOTIFY_DEFAULTS.timeoutMs;
   const attempts = options.attempts ?? NOTIFY_DEFAULTS.attempts;
   const backoffMs = options.backoffMs ?? NOTIFY_DEFAULTS.backoffMs;
-  const sent = new Counter({ name: 'pic_notify_events_sent_total', help: 'Events delivered to the webhook', registers: [options.registry] });
-  const dropped = new Counter({ name: 'pic_notify_events_dropped_total', help: 'Events not delivered, by reason (queue_full, failed, closed)', labelNames: ['reason'], registers: [options.registry] });
+  const sent = new Counter({
+    name: 'pic_notify_events_sent_total',
+    help: 'Events delivered to the webhook',
+    registers: [options.registry],
+  });
+  const dropped = new Counter({
+    name: 'pic_notify_events_dropped_total',
+    help: 'Events not delivered, by reason (queue_full, failed, closed)',
+    labelNames: ['reason'],
+    registers: [options.registry],
+  });
   for (const reason of ['queue_full', 'failed', 'closed']) dropped.inc({ reason }, 0);
 
   const queue: NotifyEvent[] = [];
@@ -57,7 +66,9 @@ export function createWebhookNotifier(options: NotifierOptions): Notifier {
       await response.body?.cancel();
       return response.ok ? null : `HTTP ${response.status}`;
     } catch (error) {
-      return error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+      return error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (error as Error).message;
     }
   };
 

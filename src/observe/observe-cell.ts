@@ -86,11 +86,18 @@ async function observeFacts(targets: CellTargets, ipRange: IpRange): Promise<{ f
   try {
     const apiIp = await targets.api.address(await ipRange);
     // It goes into iptables-restore input: only a strict dotted quad may.
-    if (apiIp !== null && parseIPv4(apiIp) === null) return { facts: { apiIp: null }, error: `${targets.api.locator}: not an IPv4 address: ${JSON.stringify(apiIp.slice(0, 64))}` };
+    if (apiIp !== null && parseIPv4(apiIp) === null)
+      return {
+        facts: { apiIp: null },
+        error: `${targets.api.locator}: not an IPv4 address: ${JSON.stringify(apiIp.slice(0, 64))}`,
+      };
     return { facts: { apiIp, dnsIp: await dnsIp }, error: null };
   } catch (error) {
     const message = (error as Error).message;
-    return { facts: { apiIp: null }, error: message.startsWith(targets.api.locator) ? message : `${targets.api.locator}: ${message}` };
+    return {
+      facts: { apiIp: null },
+      error: message.startsWith(targets.api.locator) ? message : `${targets.api.locator}: ${message}`,
+    };
   }
 }
 
@@ -107,7 +114,12 @@ export interface Observed {
  * one shell printing both iptables backends and one `ip -batch` in the wireguard target, one `ip addr` in caddy,
  * one file read, one api address lookup. The parts are read concurrently.
  */
-export async function observeCell(targets: CellTargets, layout: LayoutConfig, parts: ObserveParts = ALL_PARTS, ipRange: IpRange = null): Promise<Observed> {
+export async function observeCell(
+  targets: CellTargets,
+  layout: LayoutConfig,
+  parts: ObserveParts = ALL_PARTS,
+  ipRange: IpRange = null,
+): Promise<Observed> {
   const [iptables, routing, addresses, corefile, facts] = await Promise.all([
     parts.iptables ? observeIptables(targets.wireguard) : UNREAD_IPTABLES,
     parts.routing ? observeRouting(targets.wireguard) : { policyRules: NOT_READ, routes: NOT_READ },
@@ -121,7 +133,11 @@ export async function observeCell(targets: CellTargets, layout: LayoutConfig, pa
     observed: {
       iptables: facts.error === null ? iptables.iptables : { ok: false, error: facts.error },
       ...(iptables.backend === undefined ? {} : { backend: iptables.backend }),
-      policyRules: routing.policyRules, routes: routing.routes, addresses, corefile },
+      policyRules: routing.policyRules,
+      routes: routing.routes,
+      addresses,
+      corefile,
+    },
     facts: facts.facts,
   };
 }

@@ -35,17 +35,30 @@ async function readOptional(dir: string, name: string): Promise<string | null> {
   }
 }
 
-function named<T>(file: string, result: { ok: true; value: T } | { ok: false; error: string }): { ok: true; value: T } | { ok: false; error: string } {
+function named<T>(
+  file: string,
+  result: { ok: true; value: T } | { ok: false; error: string },
+): { ok: true; value: T } | { ok: false; error: string } {
   return result.ok ? result : { ok: false, error: `${file}: ${result.error}` };
 }
 
 export async function observeSaved(dir: string, layout: LayoutConfig): Promise<Observed> {
-  const [iptablesText = null, rulesText = null, routesText = null, addrText = null, corefile = null, apiIpText = null] = await Promise.all(
-    [SAVED_FILES.iptables, SAVED_FILES.rules, SAVED_FILES.routes, SAVED_FILES.addresses, SAVED_FILES.corefile, SAVED_FILES.apiIp].map((name) => readOptional(dir, name)),
-  );
+  const [iptablesText = null, rulesText = null, routesText = null, addrText = null, corefile = null, apiIpText = null] =
+    await Promise.all(
+      [
+        SAVED_FILES.iptables,
+        SAVED_FILES.rules,
+        SAVED_FILES.routes,
+        SAVED_FILES.addresses,
+        SAVED_FILES.corefile,
+        SAVED_FILES.apiIp,
+      ].map((name) => readOptional(dir, name)),
+    );
   const iptables = parseIptablesSave(iptablesText ?? '');
   const observed: ObservedCell = {
-    iptables: iptables.ok ? { ok: true, value: iptables.value } : { ok: false, error: `${SAVED_FILES.iptables}: ${iptables.error}` },
+    iptables: iptables.ok
+      ? { ok: true, value: iptables.value }
+      : { ok: false, error: `${SAVED_FILES.iptables}: ${iptables.error}` },
     policyRules: named(SAVED_FILES.rules, parseIpRules(rulesText ?? '[]')),
     routes: named(SAVED_FILES.routes, parseIpRoutes(routesText ?? '[]')),
     addresses: named(SAVED_FILES.addresses, parseIpAddr(addrText ?? '[]', layout.caddyInterface)),

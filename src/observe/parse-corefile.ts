@@ -25,7 +25,8 @@ export interface Corefile {
   readonly serverBlocks: readonly CorefileServerBlock[];
 }
 
-export type ParseCorefileResult = { readonly ok: true; readonly value: Corefile } | { readonly ok: false; readonly error: string };
+export type ParseCorefileResult =
+  { readonly ok: true; readonly value: Corefile } | { readonly ok: false; readonly error: string };
 
 interface Token {
   readonly text: string;
@@ -98,7 +99,8 @@ class Parser {
   serverBlocks(): CorefileServerBlock[] | string {
     const blocks: CorefileServerBlock[] = [];
     for (let first = this.peek(); first !== undefined; first = this.peek()) {
-      if (first.text === '{' || first.text === '}') return `line ${first.line}: expected a server block key, found '${first.text}'`;
+      if (first.text === '{' || first.text === '}')
+        return `line ${first.line}: expected a server block key, found '${first.text}'`;
       const keys = this.keys();
       const open = this.peek();
       const braced = open?.text === '{';
@@ -149,7 +151,8 @@ class Parser {
     for (let tok = this.peek(); tok !== undefined; tok = this.peek()) {
       // Like Caddy, a `{` opens the directive's block even on the next line.
       if (tok.text === '{') {
-        if (this.depth >= MAX_COREFILE_NESTING) return `line ${tok.line}: blocks nested deeper than ${MAX_COREFILE_NESTING}`;
+        if (this.depth >= MAX_COREFILE_NESTING)
+          return `line ${tok.line}: blocks nested deeper than ${MAX_COREFILE_NESTING}`;
         this.i++;
         this.depth++;
         const nested = this.directives(true);

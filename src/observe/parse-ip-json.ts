@@ -13,7 +13,15 @@ const AddrShow = z.array(
   z.object({
     ifname: z.string(),
     addr_info: z
-      .array(z.object({ family: z.string(), local: z.string().optional(), prefixlen: z.number().int().min(0).max(128).optional(), label: z.string().optional(), secondary: z.boolean().optional() }))
+      .array(
+        z.object({
+          family: z.string(),
+          local: z.string().optional(),
+          prefixlen: z.number().int().min(0).max(128).optional(),
+          label: z.string().optional(),
+          secondary: z.boolean().optional(),
+        }),
+      )
       .default([]),
   }),
 );
@@ -50,13 +58,37 @@ const RouteShow = z.array(
 
 /** iproute2's default /etc/iproute2/rt_protos: the names `ip` prints instead of numbers. */
 const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map([
-  ['unspec', 0], ['redirect', 1], ['kernel', 2], ['boot', 3], ['static', 4], ['gated', 8], ['ra', 9],
-  ['mrt', 10], ['zebra', 11], ['bird', 12], ['dnrouted', 13], ['xorp', 14], ['ntk', 15], ['dhcp', 16],
-  ['keepalived', 18], ['babel', 42], ['openr', 99], ['bgp', 186], ['isis', 187], ['ospf', 188], ['rip', 189], ['eigrp', 192],
+  ['unspec', 0],
+  ['redirect', 1],
+  ['kernel', 2],
+  ['boot', 3],
+  ['static', 4],
+  ['gated', 8],
+  ['ra', 9],
+  ['mrt', 10],
+  ['zebra', 11],
+  ['bird', 12],
+  ['dnrouted', 13],
+  ['xorp', 14],
+  ['ntk', 15],
+  ['dhcp', 16],
+  ['keepalived', 18],
+  ['babel', 42],
+  ['openr', 99],
+  ['bgp', 186],
+  ['isis', 187],
+  ['ospf', 188],
+  ['rip', 189],
+  ['eigrp', 192],
 ]);
 
 /** Reserved table names (rt_tables) and their ids. */
-const TABLE_IDS: ReadonlyMap<string, string> = new Map([['main', '254'], ['local', '255'], ['default', '253'], ['unspec', '0']]);
+const TABLE_IDS: ReadonlyMap<string, string> = new Map([
+  ['main', '254'],
+  ['local', '255'],
+  ['default', '253'],
+  ['unspec', '0'],
+]);
 
 /**
  * `ip -j addr show dev <dev>` → the device's IPv4 addresses; an unlabelled address reads as
@@ -71,10 +103,20 @@ export function parseIpAddr(json: string, dev: string): Observation<readonly Obs
   const addresses: ObservedAddress[] = [];
   for (const info of link.addr_info) {
     if (info.family !== 'inet') continue;
-    if (info.local === undefined || parseIPv4(info.local) === null || info.prefixlen === undefined || info.prefixlen > 32) {
+    if (
+      info.local === undefined ||
+      parseIPv4(info.local) === null ||
+      info.prefixlen === undefined ||
+      info.prefixlen > 32
+    ) {
       return { ok: false, error: `device ${dev}: malformed IPv4 address ${JSON.stringify(info)}` };
     }
-    addresses.push({ address: info.local, prefixlen: info.prefixlen, label: info.label ?? dev, ...(info.secondary === true ? { secondary: true } : {}) });
+    addresses.push({
+      address: info.local,
+      prefixlen: info.prefixlen,
+      label: info.label ?? dev,
+      ...(info.secondary === true ? { secondary: true } : {}),
+    });
   }
   return { ok: true, value: addresses };
 }
@@ -92,7 +134,8 @@ export function parseIpRules(json: string): Observation<readonly ObservedPolicyR
   for (const rule of parsed.value) {
     if (rule.table === undefined) continue;
     const src = ruleSource(rule.src, rule.srclen);
-    if (src === null) return { ok: false, error: `rule ${rule.priority}: malformed source ${JSON.stringify(rule.src)}` };
+    if (src === null)
+      return { ok: false, error: `rule ${rule.priority}: malformed source ${JSON.stringify(rule.src)}` };
     const table = tableId(rule.table);
     rules.push({
       priority: rule.priority,

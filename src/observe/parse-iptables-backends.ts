@@ -40,14 +40,19 @@ function ruleCount(tables: ObservedIptables): number {
 function holdsJump(tables: ObservedIptables): boolean {
   for (const table of TABLES) {
     for (const chain of tables[table].chains.values()) {
-      if (chain.builtin && chain.rules.some((rule) => typeof rule === 'string' && rule.includes(JUMP_COMMENT))) return true;
+      if (chain.builtin && chain.rules.some((rule) => typeof rule === 'string' && rule.includes(JUMP_COMMENT)))
+        return true;
     }
   }
   return false;
 }
 
 /** Felix's choice, with a fresh target keeping its default. */
-export function chooseBackend(legacy: ObservedIptables, nft: ObservedIptables, fallback: IptablesBackend): IptablesBackend {
+export function chooseBackend(
+  legacy: ObservedIptables,
+  nft: ObservedIptables,
+  fallback: IptablesBackend,
+): IptablesBackend {
   const [jumpLegacy, jumpNft] = [holdsJump(legacy), holdsJump(nft)];
   if (jumpLegacy !== jumpNft) return jumpLegacy ? 'legacy' : 'nft';
   const [inLegacy, inNft] = [ruleCount(legacy), ruleCount(nft)];
@@ -64,7 +69,12 @@ export function hasBackendMarks(output: string): boolean {
 export function parseBackendsOutput(locator: string, output: string): BackendsRead {
   if (!hasBackendMarks(output)) {
     const parsed = parseIptablesSave(output);
-    return { iptables: parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` }, backend: SINGLE };
+    return {
+      iptables: parsed.ok
+        ? { ok: true, value: parsed.value }
+        : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` },
+      backend: SINGLE,
+    };
   }
   const parts = new Map<string, string>();
   let fallback: IptablesBackend = 'nft';
@@ -76,13 +86,18 @@ export function parseBackendsOutput(locator: string, output: string): BackendsRe
   }
   const legacy = parseIptablesSave(parts.get('legacy') ?? '');
   const nft = parseIptablesSave(parts.get('nft') ?? '');
-  if (!legacy.ok) return { iptables: { ok: false, error: `${locator}: iptables-legacy-save: ${legacy.error}` }, backend: SINGLE };
-  if (!nft.ok) return { iptables: { ok: false, error: `${locator}: iptables-nft-save: ${nft.error}` }, backend: SINGLE };
+  if (!legacy.ok)
+    return { iptables: { ok: false, error: `${locator}: iptables-legacy-save: ${legacy.error}` }, backend: SINGLE };
+  if (!nft.ok)
+    return { iptables: { ok: false, error: `${locator}: iptables-nft-save: ${nft.error}` }, backend: SINGLE };
   const chosen = chooseBackend(legacy.value, nft.value, fallback);
   const [ours, other] = chosen === 'legacy' ? [legacy.value, nft.value] : [nft.value, legacy.value];
   // The default `iptables-restore` already is the chosen backend: nothing changes for such a target.
   const writes = chosen === fallback ? null : chosen;
-  return { iptables: { ok: true, value: ours }, backend: { writes, other: { name: chosen === 'legacy' ? 'nft' : 'legacy', iptables: other } } };
+  return {
+    iptables: { ok: true, value: ours },
+    backend: { writes, other: { name: chosen === 'legacy' ? 'nft' : 'legacy', iptables: other } },
+  };
 }
 
 /** The backend the cell's tables were read from, for reports: null when the target has one. */

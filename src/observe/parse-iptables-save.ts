@@ -117,7 +117,9 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
         if (chainName === '') fail(n, '-A without a chain name');
         const read = readRule(lines, i, space < 0 ? '' : rest.slice(space + 1));
         if ('reason' in read) {
-          warnings.push(`line ${n}: table ${open.name} chain ${chainName}: unreadable rule kept as it is: ${read.reason}`);
+          warnings.push(
+            `line ${n}: table ${open.name} chain ${chainName}: unreadable rule kept as it is: ${read.reason}`,
+          );
           addRule(open, chainName, { kind: 'opaque', text: read.text, reason: read.reason }, n, warnings);
           strayChain = read.unterminated ? { name: chainName, line: n } : null;
         } else {
@@ -129,10 +131,20 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
       }
       default:
         if (!open || strayChain === null) fail(n, `unexpected line ${quoteText(line)}`);
-        addRule(open, strayChain.name, { kind: 'opaque', text: raw, reason: `continues the unreadable rule of line ${strayChain.line}` }, n, warnings);
+        addRule(
+          open,
+          strayChain.name,
+          { kind: 'opaque', text: raw, reason: `continues the unreadable rule of line ${strayChain.line}` },
+          n,
+          warnings,
+        );
     }
   }
-  if (open) fail(lines.at(-1) === '' ? lines.length - 1 : lines.length, `table ${open.name} (line ${open.line}) has no COMMIT: truncated dump`);
+  if (open)
+    fail(
+      lines.at(-1) === '' ? lines.length - 1 : lines.length,
+      `table ${open.name} (line ${open.line}) has no COMMIT: truncated dump`,
+    );
 
   const table = (name: TableName): ObservedTable => ({ chains: tables.get(name) ?? emptyTable(name) });
   return { ok: true, value: { filter: table('filter'), nat: table('nat') }, warnings };
@@ -154,7 +166,8 @@ type ReadRule =
 function readRule(lines: readonly string[], first: number, start: string): ReadRule {
   const alone = canonical(start);
   if (typeof alone === 'string') return { rule: alone, last: first };
-  if (!alone.unterminated) return { text: start, reason: 'text right after a closing quote', unterminated: false, last: first };
+  if (!alone.unterminated)
+    return { text: start, reason: 'text right after a closing quote', unterminated: false, last: first };
   let text = start;
   for (let last = first + 1; last < lines.length && text.length <= MAX_RULE_SPAN; last++) {
     text = `${text}\n${lines[last] as string}`;
@@ -166,7 +179,12 @@ function readRule(lines: readonly string[], first: number, start: string): ReadR
   while (last + 1 < lines.length && (lines[last + 1] as string).trim() !== 'COMMIT') last++;
   const rest = lines.slice(first + 1, last + 1).join('\n');
   if (rest === '') return { text: start, reason: 'a quote that never closes', unterminated: false, last };
-  return { text: `${start}\n${rest}`, reason: 'a quote that spans lines and never closes cleanly: the rest of the table is kept as this one rule', unterminated: false, last };
+  return {
+    text: `${start}\n${rest}`,
+    reason: 'a quote that spans lines and never closes cleanly: the rest of the table is kept as this one rule',
+    unterminated: false,
+    last,
+  };
 }
 
 /** `:NAME POLICY [packets:bytes]`; user chains have policy `-`. */

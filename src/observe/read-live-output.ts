@@ -30,7 +30,9 @@ function jsonDocuments(output: string): string[] {
 /** One backend's iptables-save output as an observation (the rollback snapshot keeps it raw). */
 export function parseIptablesOutput(locator: string, output: string): Observation<ObservedIptables> {
   const parsed = parseIptablesSave(output);
-  return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` };
+  return parsed.ok
+    ? { ok: true, value: parsed.value }
+    : { ok: false, error: `${locator}: iptables-save: ${parsed.error}` };
 }
 
 export function parseRoutingOutput(locator: string, output: string): RoutingObservation {
@@ -43,7 +45,11 @@ export function parseRoutingOutput(locator: string, output: string): RoutingObse
   };
 }
 
-export function parseAddressOutput(locator: string, output: string, dev: string): Observation<readonly ObservedAddress[]> {
+export function parseAddressOutput(
+  locator: string,
+  output: string,
+  dev: string,
+): Observation<readonly ObservedAddress[]> {
   const parsed = parseIpAddr(jsonDocuments(output).join('\n'), dev);
   return parsed.ok ? parsed : { ok: false, error: `${locator}: ip addr: ${parsed.error}` };
 }

@@ -60,7 +60,11 @@ export function heldByFallbacks(loaded: LoadedState): HeldBack[] {
  * a chain no known file accounts for, every file never seen valid. Anything else was deleted
  * on purpose and goes: the result is then empty.
  */
-export function holdersOf(chain: string, unresolved: readonly string[], accounting: Accounting): { files: readonly string[]; reason: HeldBack['reason'] } {
+export function holdersOf(
+  chain: string,
+  unresolved: readonly string[],
+  accounting: Accounting,
+): { files: readonly string[]; reason: HeldBack['reason'] } {
   const last = accounting.chains.get(chain);
   if (last !== undefined) return { files: unresolved.includes(last.file) ? [last.file] : [], reason: 'last-good' };
   return { files: unresolved.filter((file) => !accounting.files.has(file)), reason: 'unattributed' };
@@ -70,7 +74,10 @@ export function holdersOf(chain: string, unresolved: readonly string[], accounti
  * The adjust step of a pass with unresolved files, and what it ended up holding back.
  * `held` is filled once the pass has observed the cell.
  */
-export function holdBackUnresolved(loaded: LoadedState, accounting: Accounting): { adjust: (rendered: RenderedCell, observed: ObservedCell) => RenderedCell; held: () => HeldBack[] } {
+export function holdBackUnresolved(
+  loaded: LoadedState,
+  accounting: Accounting,
+): { adjust: (rendered: RenderedCell, observed: ObservedCell) => RenderedCell; held: () => HeldBack[] } {
   const byFile = new Map<string, { reason: HeldBack['reason']; resources: string[] }>();
   const adjust = (rendered: RenderedCell, observed: ObservedCell): RenderedCell => {
     byFile.clear();
@@ -81,7 +88,8 @@ export function holdBackUnresolved(loaded: LoadedState, accounting: Accounting):
       return files.length > 0;
     });
   };
-  const held = (): HeldBack[] => [...byFile].map(([file, { reason, resources }]) => ({ file, reason, resources: [...resources].sort() }));
+  const held = (): HeldBack[] =>
+    [...byFile].map(([file, { reason, resources }]) => ({ file, reason, resources: [...resources].sort() }));
   return { adjust, held };
 }
 

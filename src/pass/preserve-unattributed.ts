@@ -23,30 +23,62 @@ export function preserveUnattributed(rendered: RenderedCell, observed: ObservedC
  * and the live Corefile while anything is kept. Without a readable iptables nothing can be
  * attributed, so every live policy rule and route stays.
  */
-export function keepLive(rendered: RenderedCell, observed: ObservedCell, keep: (chain: string) => boolean): RenderedCell {
-  if (!observed.iptables.ok) return { ...rendered, policyRules: livePolicy(rendered, observed, () => true), routes: liveRoutes(rendered, observed, () => true), corefile: liveCorefileOr(rendered, observed) };
+export function keepLive(
+  rendered: RenderedCell,
+  observed: ObservedCell,
+  keep: (chain: string) => boolean,
+): RenderedCell {
+  if (!observed.iptables.ok)
+    return {
+      ...rendered,
+      policyRules: livePolicy(rendered, observed, () => true),
+      routes: liveRoutes(rendered, observed, () => true),
+      corefile: liveCorefileOr(rendered, observed),
+    };
   const { iptables, kept } = keepLiveChains(rendered.iptables, observed.iptables.value, keep);
   if (kept.length === 0) return rendered;
-  const keptIps = new Set(kept.filter((c) => c.startsWith(PEER_CHAIN_PREFIX)).map((c) => c.slice(PEER_CHAIN_PREFIX.length).replaceAll('-', '.')));
+  const keptIps = new Set(
+    kept
+      .filter((c) => c.startsWith(PEER_CHAIN_PREFIX))
+      .map((c) => c.slice(PEER_CHAIN_PREFIX.length).replaceAll('-', '.')),
+  );
   const policyRules = livePolicy(rendered, observed, (src) => keptIps.has(src));
   const tables = new Set(policyRules.map((r) => r.table));
-  return { ...rendered, iptables, policyRules, routes: liveRoutes(rendered, observed, (table) => tables.has(table)), corefile: liveCorefileOr(rendered, observed) };
+  return {
+    ...rendered,
+    iptables,
+    policyRules,
+    routes: liveRoutes(rendered, observed, (table) => tables.has(table)),
+    corefile: liveCorefileOr(rendered, observed),
+  };
 }
 
-function livePolicy(rendered: RenderedCell, observed: ObservedCell, keep: (src: string) => boolean): RenderedCell['policyRules'] {
+function livePolicy(
+  rendered: RenderedCell,
+  observed: ObservedCell,
+  keep: (src: string) => boolean,
+): RenderedCell['policyRules'] {
   if (!observed.policyRules.ok) return rendered.policyRules;
   return unionBy(
     rendered.policyRules,
-    observed.policyRules.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && keep(r.src)).map(({ priority, src, table, suppressPrefixlength }) => ({ priority, src, table, suppressPrefixlength })),
+    observed.policyRules.value
+      .filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && keep(r.src))
+      .map(({ priority, src, table, suppressPrefixlength }) => ({ priority, src, table, suppressPrefixlength })),
     (r) => `${r.priority} ${r.src} ${r.table} ${r.suppressPrefixlength}`,
   );
 }
 
-function liveRoutes(rendered: RenderedCell, observed: ObservedCell, keep: (table: string) => boolean): RenderedCell['routes'] {
+function liveRoutes(
+  rendered: RenderedCell,
+  observed: ObservedCell,
+  keep: (table: string) => boolean,
+): RenderedCell['routes'] {
   if (!observed.routes.ok) return rendered.routes;
   return unionBy(
     rendered.routes,
-    observed.routes.value.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && r.opaque === undefined && keep(r.table)).map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
+    observed.routes.value
+      .filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && r.opaque === undefined && keep(r.table))
+      .map(({ table, dst, gateway, dev }) => ({ table, dst, gateway, dev })),
     (r) => `${r.table} ${r.dst}`,
   );
 }
@@ -56,17 +88,31 @@ export function liveCorefileOr(rendered: RenderedCell, observed: ObservedCell): 
   return (observed.corefile.ok ? observed.corefile.value : null) ?? rendered.corefile;
 }
 
-function keepLiveChains(desired: IptablesModel, live: ObservedIptables, keep: (chain: string) => boolean): { iptables: IptablesModel; kept: string[] } {
+function keepLiveChains(
+  desired: IptablesModel,
+  live: ObservedIptables,
+  keep: (chain: string) => boolean,
+): { iptables: IptablesModel; kept: string[] } {
   const named = new Set(desired.filter.chains.map((c) => c.name));
   const kept: ChainModel[] = [...live.filter.chains.values()]
-    .filter((c) => (c.name.startsWith(PEER_CHAIN_PREFIX) || c.name.startsWith(CELL_CHAIN_PREFIX)) && !named.has(c.name) && keep(c.name))
+    .filter(
+      (c) =>
+        (c.name.startsWith(PEER_CHAIN_PREFIX) || c.name.startsWith(CELL_CHAIN_PREFIX)) &&
+        !named.has(c.name) &&
+        keep(c.name),
+    )
     .map((c) => ({ name: c.name, rules: readableRules(c.rules) }));
   if (kept.length === 0) return { iptables: desired, kept: [] };
   const keptNames = new Set(kept.map((c) => c.name));
   const liveForward = readableRules(live.filter.chains.get(FORWARD_CHAIN)?.rules ?? []);
   const keptJumps = new Set(liveForward.filter((r) => keptNames.has(ruleTarget(r) ?? '')));
-  const chains = desired.filter.chains.map((chain) => (chain.name === FORWARD_CHAIN ? { name: chain.name, rules: mergeKept(chain.rules, liveForward, keptJumps) } : chain));
-  return { iptables: { ...desired, filter: { ...desired.filter, chains: [...chains, ...kept] } }, kept: [...keptNames] };
+  const chains = desired.filter.chains.map((chain) =>
+    chain.name === FORWARD_CHAIN ? { name: chain.name, rules: mergeKept(chain.rules, liveForward, keptJumps) } : chain,
+  );
+  return {
+    iptables: { ...desired, filter: { ...desired.filter, chains: [...chains, ...kept] } },
+    kept: [...keptNames],
+  };
 }
 
 /**
@@ -85,7 +131,11 @@ function mergeKept(desired: readonly string[], live: readonly string[], kept: Re
     if (kept.has(rule)) after.set(anchor, [...(after.get(anchor) ?? []), rule]);
     else if (wanted.has(rule)) anchor = rule;
   }
-  return [...(after.get(null) ?? []), ...head.flatMap((rule) => [rule, ...(after.get(rule) ?? [])]), ...(drop === null ? [] : [drop])];
+  return [
+    ...(after.get(null) ?? []),
+    ...head.flatMap((rule) => [rule, ...(after.get(rule) ?? [])]),
+    ...(drop === null ? [] : [drop]),
+  ];
 }
 
 function unionBy<T>(desired: readonly T[], live: readonly T[], key: (item: T) => string): T[] {

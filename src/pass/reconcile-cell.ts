@@ -45,17 +45,28 @@ export interface ReconcileResult {
 }
 
 /** One pass: observe → render → plan → apply → verify. Never throws for a failing target. */
-export async function reconcileCell(state: DesiredState, targets: CellTargets, layout: LayoutConfig, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+export async function reconcileCell(
+  state: DesiredState,
+  targets: CellTargets,
+  layout: LayoutConfig,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const now = options.now ?? (() => performance.now());
   const t0 = now();
-  const { observed, facts } = await (options.observation ?? observeCell(targets, layout, ALL_PARTS, state.cell.ip_range));
+  const { observed, facts } = await (options.observation ??
+    observeCell(targets, layout, ALL_PARTS, state.cell.ip_range));
   const t1 = now();
   const plain = renderCell(state, facts, layout);
   const rendered = options.adjust ? options.adjust(plain, observed) : plain;
   const plan = planCell(rendered, observed, layout, claimsOf(state, facts));
   const t2 = now();
   const errors = plan.skipped.map((s) => s.error);
-  const timings = (applyMs: number, verifyMs: number): ReconcileTimings => ({ observeMs: t1 - t0, planMs: t2 - t1, applyMs, verifyMs });
+  const timings = (applyMs: number, verifyMs: number): ReconcileTimings => ({
+    observeMs: t1 - t0,
+    planMs: t2 - t1,
+    applyMs,
+    verifyMs,
+  });
 
   const refused = options.guard?.(plan, observed) ?? null;
   // A CoreDNS reload that failed earlier is still owed, even when the plan is empty.
@@ -63,7 +74,11 @@ export async function reconcileCell(state: DesiredState, targets: CellTargets, l
   if (options.dryRun || refused !== null || nothingToDo) {
     const pendingReload = targets.dns.reloadPending ? [`${targets.dns.locator}: CoreDNS reload still pending`] : [];
     return {
-      rendered, plan, apply: null, residual: null, refused,
+      rendered,
+      plan,
+      apply: null,
+      residual: null,
+      refused,
       converged: refused === null && nothingToDo && errors.length === 0,
       errors: [...errors, ...(refused === null ? [] : [refused]), ...(options.dryRun ? pendingReload : [])],
       timings: timings(0, 0),
@@ -74,10 +89,20 @@ export async function reconcileCell(state: DesiredState, targets: CellTargets, l
   const t3 = now();
   const residual = await verifyConverged(rendered, targets, layout, apply);
   const t4 = now();
-  const residualErrors = residual.actions.length > 0 ? [`not converged: ${residual.actions.length} actions still pending after apply`] : [];
-  const allErrors = [...errors, ...apply.failures.map((f) => f.error), ...residual.skipped.map((s) => s.error), ...residualErrors];
+  const residualErrors =
+    residual.actions.length > 0 ? [`not converged: ${residual.actions.length} actions still pending after apply`] : [];
+  const allErrors = [
+    ...errors,
+    ...apply.failures.map((f) => f.error),
+    ...residual.skipped.map((s) => s.error),
+    ...residualErrors,
+  ];
   return {
-    rendered, plan, apply, residual, refused: null,
+    rendered,
+    plan,
+    apply,
+    residual,
+    refused: null,
     converged: allErrors.length === 0,
     errors: allErrors,
     timings: timings(t3 - t2, t4 - t3),

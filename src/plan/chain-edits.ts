@@ -23,7 +23,8 @@ export function computeChainEdits(from: readonly string[], to: readonly string[]
     const hunk = hunks[h] as Hunk;
     const index = hunk.fromStart + 1;
     for (let k = hunk.fromStart; k < hunk.fromEnd; k++) edits.push({ op: 'delete', index, rule: from[k] as string });
-    for (let k = hunk.toStart; k < hunk.toEnd; k++) edits.push({ op: 'insert', index: index + k - hunk.toStart, rule: to[k] as string });
+    for (let k = hunk.toStart; k < hunk.toEnd; k++)
+      edits.push({ op: 'insert', index: index + k - hunk.toStart, rule: to[k] as string });
   }
   return edits;
 }

@@ -23,7 +23,8 @@ export function matchSequences(a: readonly string[], b: readonly string[]): Arra
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < head; i++) pairs.push([i, i]);
   if (head < a.length - tail && head < b.length - tail) {
-    for (const [i, j] of matchMiddle(a.slice(head, a.length - tail), b.slice(head, b.length - tail))) pairs.push([head + i, head + j]);
+    for (const [i, j] of matchMiddle(a.slice(head, a.length - tail), b.slice(head, b.length - tail)))
+      pairs.push([head + i, head + j]);
   }
   for (let k = tail; k > 0; k--) pairs.push([a.length - k, b.length - k]);
   return pairs;
@@ -71,7 +72,15 @@ function matchMiddle(a: readonly string[], b: readonly string[]): Array<[number,
   return pairs.map(([i, j]) => [aIndex[i] as number, bIndex[j] as number]);
 }
 
-function lcs(a: Int32Array, aLo: number, aHi: number, b: Int32Array, bLo: number, bHi: number, out: Array<[number, number]>): void {
+function lcs(
+  a: Int32Array,
+  aLo: number,
+  aHi: number,
+  b: Int32Array,
+  bLo: number,
+  bHi: number,
+  out: Array<[number, number]>,
+): void {
   while (aLo < aHi && bLo < bHi && a[aLo] === b[bLo]) out.push([aLo++, bLo++]);
   const suffix: Array<[number, number]> = [];
   while (aLo < aHi && bLo < bHi && a[aHi - 1] === b[bHi - 1]) suffix.push([--aHi, --bHi]);

@@ -27,8 +27,20 @@ export function summarizePlan(plan: Plan): PlanSummary {
   return { add, change, destroy };
 }
 
-export function planToJson(plan: Plan): { format_version: 1; summary: PlanSummary; actions: readonly Action[]; skipped: Plan['skipped']; warnings: readonly string[] } {
-  return { format_version: 1, summary: summarizePlan(plan), actions: plan.actions, skipped: plan.skipped, warnings: plan.warnings ?? [] };
+export function planToJson(plan: Plan): {
+  format_version: 1;
+  summary: PlanSummary;
+  actions: readonly Action[];
+  skipped: Plan['skipped'];
+  warnings: readonly string[];
+} {
+  return {
+    format_version: 1,
+    summary: summarizePlan(plan),
+    actions: plan.actions,
+    skipped: plan.skipped,
+    warnings: plan.warnings ?? [],
+  };
 }
 
 const GROUPS = ['wireguard iptables', 'wireguard routing', 'caddy addresses', 'dns Corefile'] as const;
@@ -42,10 +54,18 @@ export function formatPlanText(plan: Plan): string {
     out.push(`${group}:`, ...actions.flatMap(formatAction), '');
   }
   const warnings = plan.warnings ?? [];
-  if (warnings.length > 0) out.push('Left as they are (live entries that cannot be read exactly):', ...warnings.map((w) => `  ! ${w}`), '');
-  if (plan.skipped.length > 0) out.push(`Not planned (could not observe, or could not read exactly): ${plan.skipped.map((s) => s.part).join(', ')}.`);
+  if (warnings.length > 0)
+    out.push('Left as they are (live entries that cannot be read exactly):', ...warnings.map((w) => `  ! ${w}`), '');
+  if (plan.skipped.length > 0)
+    out.push(
+      `Not planned (could not observe, or could not read exactly): ${plan.skipped.map((s) => s.part).join(', ')}.`,
+    );
   if (plan.actions.length === 0) {
-    out.push(plan.skipped.length === 0 ? 'No changes. The cell matches the desired state.' : 'No changes in the parts observed.');
+    out.push(
+      plan.skipped.length === 0
+        ? 'No changes. The cell matches the desired state.'
+        : 'No changes in the parts observed.',
+    );
   } else {
     const { add, change, destroy } = summarizePlan(plan);
     out.push(`Plan: ${add} to add, ${change} to change, ${destroy} to destroy.`);
@@ -101,11 +121,22 @@ function formatAction(action: Action): string[] {
   const head = (what: string): string => `  ${effectOf(action)} ${what}  # ${action.reason}`;
   switch (action.kind) {
     case 'create-chain':
-      return [head(`chain ${action.table} ${action.chain}`), ...action.rules.map((r) => `${DETAIL}+ ${ruleLine(action.chain, r)}`)];
+      return [
+        head(`chain ${action.table} ${action.chain}`),
+        ...action.rules.map((r) => `${DETAIL}+ ${ruleLine(action.chain, r)}`),
+      ];
     case 'delete-chain':
-      return [head(`chain ${action.table} ${action.chain}`), ...action.rules.map((r) => `${DETAIL}- ${ruleLine(action.chain, r)}`)];
+      return [
+        head(`chain ${action.table} ${action.chain}`),
+        ...action.rules.map((r) => `${DETAIL}- ${ruleLine(action.chain, r)}`),
+      ];
     case 'update-chain':
-      return [head(`chain ${action.table} ${action.chain}`), ...inReadingOrder(action.edits).map((e) => `${DETAIL}${e.op === 'insert' ? '+' : '-'} ${ruleLine(action.chain, e.rule)}`)];
+      return [
+        head(`chain ${action.table} ${action.chain}`),
+        ...inReadingOrder(action.edits).map(
+          (e) => `${DETAIL}${e.op === 'insert' ? '+' : '-'} ${ruleLine(action.chain, e.rule)}`,
+        ),
+      ];
     case 'insert-jump':
       return [head(`${action.table} -I ${action.chain} 1 ${action.rule}`)];
     case 'delete-rule':
@@ -118,7 +149,9 @@ function formatAction(action: Action): string[] {
       return [head(`ip route ${routeText(action.route)}`)];
     case 'add-address':
     case 'delete-address':
-      return [head(`${action.address.address}/${action.address.prefixlen} dev ${action.dev} label ${action.address.label}`)];
+      return [
+        head(`${action.address.address}/${action.address.prefixlen} dev ${action.dev} label ${action.address.label}`),
+      ];
     case 'write-corefile':
       return [head('Corefile'), ...lineDiff(action.previous ?? '', action.text).map((l) => `${DETAIL}${l}`)];
   }
@@ -172,7 +205,12 @@ function lineDiff(from: string, to: string): string[] {
     i = mi + 1;
     j = mj + 1;
   }
-  const near = (k: number): boolean => rows[k]?.mark !== ' ' || rows[k - 1]?.mark === '-' || rows[k - 1]?.mark === '+' || rows[k + 1]?.mark === '-' || rows[k + 1]?.mark === '+';
+  const near = (k: number): boolean =>
+    rows[k]?.mark !== ' ' ||
+    rows[k - 1]?.mark === '-' ||
+    rows[k - 1]?.mark === '+' ||
+    rows[k + 1]?.mark === '-' ||
+    rows[k + 1]?.mark === '+';
   const out: string[] = [];
   let gap = false;
   rows.forEach((row, k) => {

@@ -14,14 +14,25 @@ const REASON = 'legacy seed route_via entry (replaced by ours)';
  * only route is a default via a gateway out of the WireGuard interface. Anything else not ours
  * (an operator's rule, wg-quick's tables) stays untouched.
  */
-export function planLegacySeedRouting(rules: readonly ObservedPolicyRule[], routes: readonly ObservedRoute[], peerSubnet: string, layout: LayoutConfig): RoutingAction[] {
+export function planLegacySeedRouting(
+  rules: readonly ObservedPolicyRule[],
+  routes: readonly ObservedRoute[],
+  peerSubnet: string,
+  layout: LayoutConfig,
+): RoutingAction[] {
   const subnet = parseCidr(peerSubnet);
   const routesPerTable = new Map<string, number>();
   for (const r of routes) routesPerTable.set(r.table, (routesPerTable.get(r.table) ?? 0) + 1);
   const exitRoutes = routes.filter(
     (r) =>
-      r.protocol !== OWNED_ROUTE_PROTOCOL && r.opaque === undefined && r.dst === 'default' && r.gateway !== '' && r.dev === layout.wireguardInterface &&
-      r.table !== MAIN_TABLE && /^\d+$/.test(r.table) && routesPerTable.get(r.table) === 1,
+      r.protocol !== OWNED_ROUTE_PROTOCOL &&
+      r.opaque === undefined &&
+      r.dst === 'default' &&
+      r.gateway !== '' &&
+      r.dev === layout.wireguardInterface &&
+      r.table !== MAIN_TABLE &&
+      /^\d+$/.test(r.table) &&
+      routesPerTable.get(r.table) === 1,
   );
   const exitTables = new Set(exitRoutes.map((r) => r.table));
   const inPeerSubnet = (src: string): boolean => {
@@ -29,7 +40,11 @@ export function planLegacySeedRouting(rules: readonly ObservedPolicyRule[], rout
     return subnet !== null && address !== null && cidrContains(subnet, address);
   };
   const legacyRules = rules.filter(
-    (r) => r.protocol !== OWNED_ROUTE_PROTOCOL && r.suppressPrefixlength === null && inPeerSubnet(r.src) && exitTables.has(r.table),
+    (r) =>
+      r.protocol !== OWNED_ROUTE_PROTOCOL &&
+      r.suppressPrefixlength === null &&
+      inPeerSubnet(r.src) &&
+      exitTables.has(r.table),
   );
   const usedTables = new Set(legacyRules.map((r) => r.table));
   return [

@@ -15,7 +15,12 @@ import { parseIPv4 } from '../model/ipv4.js';
 const SEED_TAG = /^pic-(peer|cell)-/;
 
 /** Why a rule in a built-in chain is a leftover of the seed, or null when it is not. */
-export function legacySeedRuleReason(table: TableName, chain: string, rule: string, layout: LayoutConfig): string | null {
+export function legacySeedRuleReason(
+  table: TableName,
+  chain: string,
+  rule: string,
+  layout: LayoutConfig,
+): string | null {
   const shapes = seedShapes(layout);
   if (table === 'filter' && chain === 'FORWARD') {
     const tag = ruleComment(rule);

@@ -16,17 +16,28 @@ const NO_CLAIMS: AddressClaims = { services: [], taken: [] };
  * and planned for no change; the others are planned as usual. Actions come in a fixed
  * order: iptables, policy rules, routes, addresses, Corefile.
  */
-export function planCell(desired: RenderedCell, observed: ObservedCell, layout: LayoutConfig, claims: AddressClaims = NO_CLAIMS): Plan {
+export function planCell(
+  desired: RenderedCell,
+  observed: ObservedCell,
+  layout: LayoutConfig,
+  claims: AddressClaims = NO_CLAIMS,
+): Plan {
   const actions: Action[] = [];
   const skipped: Plan['skipped'][number][] = [];
   const part = <T>(name: string, observation: Observation<T>, plan: (value: T) => readonly Action[]): void => {
     if (observation.ok) actions.push(...plan(observation.value));
-    else skipped.push(observation.unread === true ? { part: name, error: observation.error, unread: true } : { part: name, error: observation.error });
+    else
+      skipped.push(
+        observation.unread === true
+          ? { part: name, error: observation.error, unread: true }
+          : { part: name, error: observation.error },
+      );
   };
   part('iptables', observed.iptables, (value) => planIptables(desired.iptables, value, layout));
   const warnings: string[] = [];
   if (observed.iptables.ok) {
-    for (const { table, error } of unreadableOwnedRules(observed.iptables.value)) skipped.push({ part: `iptables ${table}`, error });
+    for (const { table, error } of unreadableOwnedRules(observed.iptables.value))
+      skipped.push({ part: `iptables ${table}`, error });
     warnings.push(...unreadableForeignRules(observed.iptables.value));
   }
   part('policy rules', observed.policyRules, (value) => planPolicyRules(desired.policyRules, value));
@@ -36,11 +47,18 @@ export function planCell(desired: RenderedCell, observed: ObservedCell, layout: 
     skipped.push(...held.skipped);
     warnings.push(...held.warnings);
   }
-  if (observed.policyRules.ok && observed.routes.ok) actions.push(...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, desired.peerSubnet, layout));
+  if (observed.policyRules.ok && observed.routes.ok)
+    actions.push(
+      ...planLegacySeedRouting(observed.policyRules.value, observed.routes.value, desired.peerSubnet, layout),
+    );
   part('addresses', observed.addresses, (value) => {
     const vips = refuseTakenVips(desired.addresses, value, layout.caddyInterface, claims);
     skipped.push(...vips.errors);
-    return planAddresses(vips.addresses, value.filter((a) => !vips.refused.has(a.address)), layout.caddyInterface);
+    return planAddresses(
+      vips.addresses,
+      value.filter((a) => !vips.refused.has(a.address)),
+      layout.caddyInterface,
+    );
   });
   part('corefile', observed.corefile, (value) => planCorefile(desired.corefile, value));
   return warnings.length === 0 ? { actions, skipped } : { actions, skipped, warnings };

@@ -4,7 +4,14 @@ import { matchSequences } from './diff-sequence.js';
 /** Rewrite the Corefile when its text differs from the rendered one, or it does not exist yet. */
 export function planCorefile(desired: string, observed: string | null): CorefileAction[] {
   if (observed === desired) return [];
-  return [{ kind: 'write-corefile', text: desired, previous: observed, reason: observed === null ? 'file missing' : linesReason(observed, desired) }];
+  return [
+    {
+      kind: 'write-corefile',
+      text: desired,
+      previous: observed,
+      reason: observed === null ? 'file missing' : linesReason(observed, desired),
+    },
+  ];
 }
 
 function linesReason(from: string, to: string): string {

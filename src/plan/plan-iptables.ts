@@ -31,7 +31,11 @@ import { legacySeedRuleReason } from './legacy-seed-rules.js';
  * A table with an unreadable (opaque) rule of ours gets no action at all (unreadableOwnedRules
  * says why); an opaque foreign rule only holds its position in its chain.
  */
-export function planIptables(desired: IptablesModel, observed: ObservedIptables, layout: LayoutConfig = DEFAULT_LAYOUT): IptablesAction[] {
+export function planIptables(
+  desired: IptablesModel,
+  observed: ObservedIptables,
+  layout: LayoutConfig = DEFAULT_LAYOUT,
+): IptablesAction[] {
   const blocked = new Set(unreadableOwnedRules(observed).map((u) => u.table));
   return TABLES.filter((table) => !blocked.has(table)).flatMap((table) => {
     const chains = planChains(table, desired[table], observed[table]);
@@ -40,15 +44,23 @@ export function planIptables(desired: IptablesModel, observed: ObservedIptables,
 }
 
 /** An opaque rule the controller could own: in a `PIC-*` chain, or a line naming our jump comment. */
-export function unreadableOwnedRules(observed: ObservedIptables): { readonly table: TableName; readonly error: string }[] {
+export function unreadableOwnedRules(
+  observed: ObservedIptables,
+): { readonly table: TableName; readonly error: string }[] {
   return TABLES.flatMap((table) =>
     [...observed[table].chains.values()].flatMap((chain) =>
       chain.rules
         .filter(isOpaqueRule)
         // Text that names our chains or our jump may hold a rule of ours (an unreadable rule can swallow the lines after it).
-        .filter((rule) => isOwnedChain(chain.name) || rule.text.includes(JUMP_COMMENT) || rule.text.includes(OWNED_CHAIN_PREFIX))
+        .filter(
+          (rule) =>
+            isOwnedChain(chain.name) || rule.text.includes(JUMP_COMMENT) || rule.text.includes(OWNED_CHAIN_PREFIX),
+        )
         .slice(0, 1)
-        .map((rule) => ({ table, error: `table ${table} chain ${chain.name}: our rule cannot be read (${rule.reason}): ${JSON.stringify(rule.text.slice(0, 80))}; nothing planned for table ${table}` })),
+        .map((rule) => ({
+          table,
+          error: `table ${table} chain ${chain.name}: our rule cannot be read (${rule.reason}): ${JSON.stringify(rule.text.slice(0, 80))}; nothing planned for table ${table}`,
+        })),
     ),
   );
 }
@@ -60,7 +72,10 @@ export function unreadableForeignRules(observed: ObservedIptables): string[] {
       chain.rules
         .filter(isOpaqueRule)
         .filter((rule) => !isOwnedChain(chain.name) && !rule.text.includes(JUMP_COMMENT))
-        .map((rule) => `table ${table} chain ${chain.name}: a foreign rule cannot be read (${rule.reason}) and is left as it is: ${JSON.stringify(rule.text.slice(0, 80))}`),
+        .map(
+          (rule) =>
+            `table ${table} chain ${chain.name}: a foreign rule cannot be read (${rule.reason}) and is left as it is: ${JSON.stringify(rule.text.slice(0, 80))}`,
+        ),
     ),
   );
 }
@@ -69,7 +84,11 @@ function isOwnedChain(name: string): boolean {
   return name.startsWith(OWNED_CHAIN_PREFIX);
 }
 
-function planChains(table: TableName, desired: TableModel, observed: ObservedTable): { upserts: IptablesAction[]; deletes: IptablesAction[] } {
+function planChains(
+  table: TableName,
+  desired: TableModel,
+  observed: ObservedTable,
+): { upserts: IptablesAction[]; deletes: IptablesAction[] } {
   const creates: IptablesAction[] = [];
   const updates: IptablesAction[] = [];
   const wanted = new Set<string>();
@@ -82,12 +101,19 @@ function planChains(table: TableName, desired: TableModel, observed: ObservedTab
       continue;
     }
     const edits = computeChainEdits(readableRules(live.rules), chain.rules);
-    if (edits.length > 0) updates.push({ kind: 'update-chain', table, chain: chain.name, edits, reason: editReason(edits) });
+    if (edits.length > 0)
+      updates.push({ kind: 'update-chain', table, chain: chain.name, edits, reason: editReason(edits) });
   }
   const deletes: IptablesAction[] = [];
   for (const live of observed.chains.values()) {
     if (live.builtin || !isOwnedChain(live.name) || wanted.has(live.name)) continue;
-    deletes.push({ kind: 'delete-chain', table, chain: live.name, rules: readableRules(live.rules), reason: 'chain not in desired state' });
+    deletes.push({
+      kind: 'delete-chain',
+      table,
+      chain: live.name,
+      rules: readableRules(live.rules),
+      reason: 'chain not in desired state',
+    });
   }
   return { upserts: [...creates, ...updates], deletes };
 }
@@ -98,11 +124,20 @@ function editReason(edits: readonly { op: 'insert' | 'delete' }[]): string {
   return `${edits.length} ${edits.length === 1 ? 'rule differs' : 'rules differ'} (${inserts} to insert, ${deletes} to delete)`;
 }
 
-function planBuiltins(table: TableName, desired: TableModel, observed: ObservedTable, layout: LayoutConfig): IptablesAction[] {
+function planBuiltins(
+  table: TableName,
+  desired: TableModel,
+  observed: ObservedTable,
+  layout: LayoutConfig,
+): IptablesAction[] {
   const removals: IptablesAction[] = [];
   const inserts: IptablesAction[] = [];
   for (const chain of BUILTIN_CHAINS[table]) {
-    const wanted = [...new Set(desired.jumps.filter((j) => j.chain === chain && ruleComment(j.rule) === JUMP_COMMENT).map((j) => j.rule))];
+    const wanted = [
+      ...new Set(
+        desired.jumps.filter((j) => j.chain === chain && ruleComment(j.rule) === JUMP_COMMENT).map((j) => j.rule),
+      ),
+    ];
     const wantedSet = new Set(wanted);
     // The chain as it will be once the rules deleted by spec below are gone.
     const kept: ObservedRule[] = [];
@@ -113,7 +148,8 @@ function planBuiltins(table: TableName, desired: TableModel, observed: ObservedT
       }
       const legacy = legacySeedRuleReason(table, chain, rule, layout);
       if (legacy !== null) removals.push({ kind: 'delete-rule', table, chain, rule, reason: legacy });
-      else if (ruleComment(rule) === JUMP_COMMENT && !wantedSet.has(rule)) removals.push({ kind: 'delete-rule', table, chain, rule, reason: 'jump not in desired state' });
+      else if (ruleComment(rule) === JUMP_COMMENT && !wantedSet.has(rule))
+        removals.push({ kind: 'delete-rule', table, chain, rule, reason: 'jump not in desired state' });
       else kept.push(rule);
     }
     const problems = wanted.map((rule, i) => jumpProblem(kept, rule, i + 1));
@@ -125,7 +161,13 @@ function planBuiltins(table: TableName, desired: TableModel, observed: ObservedT
     // Each insert goes to position 1, so the first desired jump is inserted last.
     for (let i = wanted.length - 1; i >= 0; i--) {
       const rule = wanted[i] as string;
-      inserts.push({ kind: 'insert-jump', table, chain, rule, reason: problems[i] ?? `re-inserted to keep the order of the jumps in ${chain}` });
+      inserts.push({
+        kind: 'insert-jump',
+        table,
+        chain,
+        rule,
+        reason: problems[i] ?? `re-inserted to keep the order of the jumps in ${chain}`,
+      });
     }
   }
   return [...removals, ...inserts];

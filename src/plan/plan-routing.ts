@@ -1,4 +1,10 @@
-import { OWNED_ROUTE_PROTOCOL, type ObservedPolicyRule, type ObservedRoute, type PolicyRuleSpec, type RouteSpec } from '../model/network.js';
+import {
+  OWNED_ROUTE_PROTOCOL,
+  type ObservedPolicyRule,
+  type ObservedRoute,
+  type PolicyRuleSpec,
+  type RouteSpec,
+} from '../model/network.js';
 import type { RoutingAction } from '../model/plan.js';
 
 /**
@@ -6,11 +12,18 @@ import type { RoutingAction } from '../model/plan.js';
  * ours; an entry is identified by all of its spec fields, so a changed field is a delete
  * of the old entry and an add of the new one.
  */
-export function planPolicyRules(desired: readonly PolicyRuleSpec[], observed: readonly ObservedPolicyRule[]): RoutingAction[] {
+export function planPolicyRules(
+  desired: readonly PolicyRuleSpec[],
+  observed: readonly ObservedPolicyRule[],
+): RoutingAction[] {
   const ours = observed.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL).map(policyRuleSpec);
   const { missing, extra } = setDifference(desired, ours, policyRuleKey);
   return [
-    ...extra.map((rule): RoutingAction => ({ kind: 'delete-policy-rule', rule, reason: 'policy rule not in desired state' })),
+    ...extra.map((rule): RoutingAction => ({
+      kind: 'delete-policy-rule',
+      rule,
+      reason: 'policy rule not in desired state',
+    })),
     ...missing.map((rule): RoutingAction => ({ kind: 'add-policy-rule', rule, reason: 'policy rule missing' })),
   ];
 }
@@ -24,7 +37,11 @@ export function planRoutes(desired: readonly RouteSpec[], observed: readonly Obs
   const owned = observed.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL);
   const held = new Set(owned.filter((r) => unwritable(r) !== null).map(routeSlot));
   const ours = owned.filter((r) => unwritable(r) === null).map(routeSpec);
-  const { missing, extra } = setDifference(desired.filter((r) => !held.has(routeSlot(r))), ours, routeKey);
+  const { missing, extra } = setDifference(
+    desired.filter((r) => !held.has(routeSlot(r))),
+    ours,
+    routeKey,
+  );
   return [
     ...extra.map((route): RoutingAction => ({ kind: 'delete-route', route, reason: 'route not in desired state' })),
     ...missing.map((route): RoutingAction => ({ kind: 'add-route', route, reason: 'route missing' })),
@@ -32,14 +49,23 @@ export function planRoutes(desired: readonly RouteSpec[], observed: readonly Obs
 }
 
 /** Our opaque routes: a warning each, and a skipped entry for each desired route they hold back. */
-export function opaqueRoutes(desired: readonly RouteSpec[], observed: readonly ObservedRoute[]): { skipped: { part: string; error: string }[]; warnings: string[] } {
+export function opaqueRoutes(
+  desired: readonly RouteSpec[],
+  observed: readonly ObservedRoute[],
+): { skipped: { part: string; error: string }[]; warnings: string[] } {
   const opaque = observed.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL && unwritable(r) !== null);
   const slots = new Set(opaque.map(routeSlot));
   return {
-    warnings: opaque.map((r) => `route ${r.dst} table ${r.table} (protocol ${OWNED_ROUTE_PROTOCOL}): ${unwritable(r) ?? ''}, which the plan cannot write exactly, so it is left as it is`),
+    warnings: opaque.map(
+      (r) =>
+        `route ${r.dst} table ${r.table} (protocol ${OWNED_ROUTE_PROTOCOL}): ${unwritable(r) ?? ''}, which the plan cannot write exactly, so it is left as it is`,
+    ),
     skipped: desired
       .filter((r) => slots.has(routeSlot(r)))
-      .map((r) => ({ part: `route ${r.dst} table ${r.table}`, error: `route ${r.dst} table ${r.table}: the live route there cannot be read exactly and is left as it is; route via ${r.gateway} not applied` })),
+      .map((r) => ({
+        part: `route ${r.dst} table ${r.table}`,
+        error: `route ${r.dst} table ${r.table}: the live route there cannot be read exactly and is left as it is; route via ${r.gateway} not applied`,
+      })),
   };
 }
 
@@ -70,7 +96,11 @@ function routeKey(route: RouteSpec): string {
 }
 
 /** Desired entries not observed, and observed entries not desired, each once, in input order. */
-function setDifference<T>(desired: readonly T[], observed: readonly T[], key: (item: T) => string): { missing: T[]; extra: T[] } {
+function setDifference<T>(
+  desired: readonly T[],
+  observed: readonly T[],
+  key: (item: T) => string,
+): { missing: T[]; extra: T[] } {
   const desiredKeys = new Set(desired.map(key));
   const observedKeys = new Set(observed.map(key));
   const unique = (items: readonly T[], skip: Set<string>): T[] => {

@@ -28,17 +28,26 @@ export interface VipRefusals {
  * primary address on its interface) would put two hosts on one address: that VIP is refused
  * with a one-line error naming its service, and gets no change at all. The others go on.
  */
-export function refuseTakenVips(desired: readonly AddressSpec[], live: readonly ObservedAddress[], dev: string, claims: AddressClaims): VipRefusals {
+export function refuseTakenVips(
+  desired: readonly AddressSpec[],
+  live: readonly ObservedAddress[],
+  dev: string,
+  claims: AddressClaims,
+): VipRefusals {
   const taken = new Map<string, string>();
   for (const { address, holder } of claims.taken) taken.set(address, holder);
-  for (const a of live) if (a.secondary !== true && a.label !== `${dev}:pic`) taken.set(a.address, `caddy's own address on ${dev}`);
+  for (const a of live)
+    if (a.secondary !== true && a.label !== `${dev}:pic`) taken.set(a.address, `caddy's own address on ${dev}`);
   const errors: { part: string; error: string }[] = [];
   const refused = new Set<string>();
   for (const service of claims.services) {
     const holder = taken.get(service.vip);
     if (holder === undefined) continue;
     refused.add(service.vip);
-    errors.push({ part: `service ${service.name}`, error: `service "${service.name}": VIP ${service.vip} is ${holder}; VIP not changed` });
+    errors.push({
+      part: `service ${service.name}`,
+      error: `service "${service.name}": VIP ${service.vip} is ${holder}; VIP not changed`,
+    });
   }
   return { addresses: desired.filter((a) => !refused.has(a.address)), refused, errors };
 }
@@ -47,6 +56,7 @@ export function refuseTakenVips(desired: readonly AddressSpec[], live: readonly 
 export function claimsOf(state: DesiredState, facts: Facts): AddressClaims {
   const taken: TakenAddress[] = [];
   if (facts.apiIp !== null) taken.push({ address: facts.apiIp, holder: "the api container's address" });
-  if (facts.dnsIp !== undefined && facts.dnsIp !== null) taken.push({ address: facts.dnsIp, holder: "the dns container's address" });
+  if (facts.dnsIp !== undefined && facts.dnsIp !== null)
+    taken.push({ address: facts.dnsIp, holder: "the dns container's address" });
   return { services: state.cell.services, taken };
 }

@@ -53,7 +53,8 @@ export function buildRule(spec: RuleSpec): string {
   if (spec.in !== undefined) text += ` -i ${spec.in}`;
   if (spec.out !== undefined) text += ` -o ${spec.out}`;
   if (spec.proto !== undefined) text += ` -p ${spec.proto}`;
-  for (const match of spec.matches ?? []) text += ` -m ${match.module}${match.args.length > 0 ? ` ${match.args.join(' ')}` : ''}`;
+  for (const match of spec.matches ?? [])
+    text += ` -m ${match.module}${match.args.length > 0 ? ` ${match.args.join(' ')}` : ''}`;
   text += ` -m comment --comment ${quotedComment(spec.comment)} -j ${spec.target}`;
   if (spec.targetArgs !== undefined && spec.targetArgs.length > 0) text += ` ${spec.targetArgs.join(' ')}`;
   return text.slice(1);

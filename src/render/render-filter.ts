@@ -2,7 +2,14 @@ import type { Cell, DesiredState, Peer } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { JUMP_COMMENT, type ChainModel, type TableModel } from '../model/iptables.js';
 import { buildRule, host } from './build-rule.js';
-import { cellChainName, cellTag, FORWARD_CHAIN, peerChainName, peerTag, UNKNOWN_PEERS_TAG } from '../model/chain-names.js';
+import {
+  cellChainName,
+  cellTag,
+  FORWARD_CHAIN,
+  peerChainName,
+  peerTag,
+  UNKNOWN_PEERS_TAG,
+} from '../model/chain-names.js';
 import { renderLinkChain } from './render-link-chain.js';
 import { renderPeerChain } from './render-peer-chain.js';
 
@@ -21,7 +28,13 @@ interface RenderedPeer {
 const renderedPeers = new WeakMap<Peer, RenderedPeer>();
 
 function isFrozenInput(cell: Cell, peer: Peer): boolean {
-  return Object.isFrozen(peer) && Object.isFrozen(peer.service_access) && Object.isFrozen(cell) && Object.isFrozen(cell.services) && cell.services.every(Object.isFrozen);
+  return (
+    Object.isFrozen(peer) &&
+    Object.isFrozen(peer.service_access) &&
+    Object.isFrozen(cell) &&
+    Object.isFrozen(cell.services) &&
+    cell.services.every(Object.isFrozen)
+  );
 }
 
 function renderPeer(cell: Cell, peer: Peer): RenderedPeer {

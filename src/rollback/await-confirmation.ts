@@ -60,7 +60,8 @@ export function awaitConfirmation(options: AwaitOptions): Promise<WindowEnd> {
       else if (/[yY]/.test(text)) finish('confirmed');
     };
     // `confirm` refuses once the window has closed; one that wrote just before still counts.
-    const expire = (): void => void isConfirmed(options.statusDir, options.id).then((yes) => finish(yes ? 'confirmed' : 'expired'));
+    const expire = (): void =>
+      void isConfirmed(options.statusDir, options.id).then((yes) => finish(yes ? 'confirmed' : 'expired'));
     const deadline = setTimeout(expire, Math.max(0, options.closesAt - now()));
     const recheck = setInterval(check, RECHECK_MS);
     try {

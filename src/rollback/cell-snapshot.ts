@@ -3,7 +3,13 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import type { Observation } from '../model/observed-cell.js';
 import type { Target } from '../model/target.js';
-import { addressShow, parseAddressOutput, parseIptablesOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
+import {
+  addressShow,
+  parseAddressOutput,
+  parseIptablesOutput,
+  parseRoutingOutput,
+  ROUTING_SHOW,
+} from '../observe/read-live-output.js';
 import type { SnapshotCell } from './plan-restore.js';
 
 /**
@@ -23,7 +29,10 @@ export interface CellSnapshot {
 
 async function output(target: Target, argv: readonly string[], stdin?: string): Promise<string> {
   const result = await target.exec(argv, stdin === undefined ? {} : { stdin });
-  if (result.exitCode !== 0) throw new Error(`${target.locator}: ${argv.join(' ')}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `${target.locator}: ${argv.join(' ')}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
+    );
   return result.stdout;
 }
 
@@ -36,7 +45,12 @@ async function corefileText(path: string): Promise<string | null> {
 }
 
 /** Throws when any part cannot be read: a window must not open without a way back. */
-export async function takeSnapshot(targets: CellTargets, layout: LayoutConfig, peerSubnet: string, now: () => Date = () => new Date()): Promise<CellSnapshot> {
+export async function takeSnapshot(
+  targets: CellTargets,
+  layout: LayoutConfig,
+  peerSubnet: string,
+  now: () => Date = () => new Date(),
+): Promise<CellSnapshot> {
   const [iptablesSave, routing, addresses, corefile] = await Promise.all([
     output(targets.wireguard, ['iptables-save']),
     output(targets.wireguard, ['ip', '-4', '-j', '-batch', '-'], ROUTING_SHOW),
@@ -49,11 +63,21 @@ export async function takeSnapshot(targets: CellTargets, layout: LayoutConfig, p
 }
 
 /** The snapshot as observations; throws on a part the parsers refuse (a damaged marker file). */
-export function parseSnapshot(snapshot: CellSnapshot, targets: Pick<CellTargets, 'wireguard' | 'caddy'>, layout: LayoutConfig): SnapshotCell {
+export function parseSnapshot(
+  snapshot: CellSnapshot,
+  targets: Pick<CellTargets, 'wireguard' | 'caddy'>,
+  layout: LayoutConfig,
+): SnapshotCell {
   const iptables = parseIptablesOutput(targets.wireguard.locator, snapshot.iptablesSave);
   const routing = parseRoutingOutput(targets.wireguard.locator, snapshot.routing);
   const addresses = parseAddressOutput(targets.caddy.locator, snapshot.addresses, layout.caddyInterface);
-  return { iptables: must(iptables), policyRules: must(routing.policyRules), routes: must(routing.routes), addresses: must(addresses), corefile: snapshot.corefile };
+  return {
+    iptables: must(iptables),
+    policyRules: must(routing.policyRules),
+    routes: must(routing.routes),
+    addresses: must(addresses),
+    corefile: snapshot.corefile,
+  };
 }
 
 function must<T>(part: Observation<T>): T {

@@ -50,7 +50,13 @@ export interface ConfirmWindow {
 export async function openConfirmWindow(options: OpenWindowOptions): Promise<ConfirmWindow> {
   const now = options.now ?? Date.now;
   const guard = guardSignals(options.signals ?? process, options.print);
-  const base = { id: randomBytes(16).toString('hex'), pid: process.pid, cell: options.targets.wireguard.locator, opened: new Date(now()).toISOString(), snapshot: options.snapshot };
+  const base = {
+    id: randomBytes(16).toString('hex'),
+    pid: process.pid,
+    cell: options.targets.wireguard.locator,
+    opened: new Date(now()).toISOString(),
+    snapshot: options.snapshot,
+  };
   const marker = (closes: string | null): WindowMarker => ({ ...base, closes });
   try {
     await writeMarker(options.statusDir, marker(null));
@@ -64,7 +70,11 @@ export async function openConfirmWindow(options: OpenWindowOptions): Promise<Con
     try {
       const restore = await restoreSnapshot(options.snapshot, options.targets, options.layout);
       if (restore.restored) await removeMarker(options.statusDir);
-      options.print(restore.restored ? 'restored and verified: the cell is as it was before the apply' : `rollback incomplete (the next run or apply tries again): ${restore.errors.join('; ')}`);
+      options.print(
+        restore.restored
+          ? 'restored and verified: the cell is as it was before the apply'
+          : `rollback incomplete (the next run or apply tries again): ${restore.errors.join('; ')}`,
+      );
       return { end, restore };
     } finally {
       guard.release();
@@ -79,9 +89,16 @@ export async function openConfirmWindow(options: OpenWindowOptions): Promise<Con
       await writeMarker(options.statusDir, marker(closes));
       const terminal = wait.stdin?.isTTY === true ? ', or type y here' : '';
       const end = await awaitConfirmation({
-        statusDir: options.statusDir, id: base.id, closesAt, now, guard,
+        statusDir: options.statusDir,
+        id: base.id,
+        closesAt,
+        now,
+        guard,
         ...(wait.stdin === undefined ? {} : { stdin: wait.stdin }),
-        onOpen: () => options.print(`applied; confirm within ${wait.seconds} s with \`${wait.confirmCommand}\`${terminal}. The window closes at ${closes}; then the previous state is restored.`),
+        onOpen: () =>
+          options.print(
+            `applied; confirm within ${wait.seconds} s with \`${wait.confirmCommand}\`${terminal}. The window closes at ${closes}; then the previous state is restored.`,
+          ),
       });
       if (end === 'confirmed') {
         await removeMarker(options.statusDir);

@@ -1,6 +1,19 @@
 import type { LayoutConfig } from '../model/facts.js';
-import { BUILTIN_CHAINS, isOpaqueRule, OWNED_CHAIN_PREFIX, readableRules, TABLES, type IptablesModel, type ObservedIptables } from '../model/iptables.js';
-import { OWNED_ROUTE_PROTOCOL, type ObservedAddress, type ObservedPolicyRule, type ObservedRoute } from '../model/network.js';
+import {
+  BUILTIN_CHAINS,
+  isOpaqueRule,
+  OWNED_CHAIN_PREFIX,
+  readableRules,
+  TABLES,
+  type IptablesModel,
+  type ObservedIptables,
+} from '../model/iptables.js';
+import {
+  OWNED_ROUTE_PROTOCOL,
+  type ObservedAddress,
+  type ObservedPolicyRule,
+  type ObservedRoute,
+} from '../model/network.js';
 import type { ObservedCell } from '../model/observed-cell.js';
 import type { Action, Plan } from '../model/plan.js';
 import { planAddresses } from '../plan/plan-addresses.js';
@@ -34,7 +47,12 @@ export interface RestorePlan {
  * `<dev>:pic` addresses and the Corefile. Anything else changed in the window (another writer's
  * rule, route or address) is someone else's and stays as it is now.
  */
-export function planRestore(snapshot: SnapshotCell, current: ObservedCell, peerSubnet: string, layout: LayoutConfig): RestorePlan {
+export function planRestore(
+  snapshot: SnapshotCell,
+  current: ObservedCell,
+  peerSubnet: string,
+  layout: LayoutConfig,
+): RestorePlan {
   const actions: Action[] = [];
   const skipped: { part: string; error: string }[] = [];
   const unrestorable: string[] = [];
@@ -46,7 +64,9 @@ export function planRestore(snapshot: SnapshotCell, current: ObservedCell, peerS
   else if (current.iptables.ok) {
     const live = current.iptables.value;
     // Owned chains: the planner's own diff, with the snapshot's chains as the desired ones.
-    const chains = planIptables(owned.model, live, layout).filter((a) => a.kind !== 'delete-rule' && a.kind !== 'insert-jump');
+    const chains = planIptables(owned.model, live, layout).filter(
+      (a) => a.kind !== 'delete-rule' && a.kind !== 'insert-jump',
+    );
     const builtins = TABLES.flatMap((table) =>
       BUILTIN_CHAINS[table].flatMap((chain) => {
         const before = snapshot.iptables[table].chains.get(chain)?.rules ?? [];
@@ -65,13 +85,35 @@ export function planRestore(snapshot: SnapshotCell, current: ObservedCell, peerS
     actions.push(...chains, ...builtins);
   } else skipped.push({ part: 'iptables', error: current.iptables.error });
 
-  if (current.policyRules.ok) actions.push(...planPolicyRules(snapshot.policyRules.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL), current.policyRules.value));
+  if (current.policyRules.ok)
+    actions.push(
+      ...planPolicyRules(
+        snapshot.policyRules.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL),
+        current.policyRules.value,
+      ),
+    );
   else skipped.push({ part: 'policy rules', error: current.policyRules.error });
-  if (current.routes.ok) actions.push(...planRoutes(snapshot.routes.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL), current.routes.value));
+  if (current.routes.ok)
+    actions.push(
+      ...planRoutes(
+        snapshot.routes.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL),
+        current.routes.value,
+      ),
+    );
   else skipped.push({ part: 'routes', error: current.routes.error });
-  if (current.policyRules.ok && current.routes.ok) unrestorable.push(...missingLegacyRouting(snapshot, current.policyRules.value, current.routes.value, peerSubnet, layout));
+  if (current.policyRules.ok && current.routes.ok)
+    unrestorable.push(
+      ...missingLegacyRouting(snapshot, current.policyRules.value, current.routes.value, peerSubnet, layout),
+    );
 
-  if (current.addresses.ok) actions.push(...planAddresses(snapshot.addresses.filter((a) => a.label === `${layout.caddyInterface}:pic`), current.addresses.value, layout.caddyInterface));
+  if (current.addresses.ok)
+    actions.push(
+      ...planAddresses(
+        snapshot.addresses.filter((a) => a.label === `${layout.caddyInterface}:pic`),
+        current.addresses.value,
+        layout.caddyInterface,
+      ),
+    );
   else skipped.push({ part: 'addresses', error: current.addresses.error });
 
   if (!current.corefile.ok) skipped.push({ part: 'corefile', error: current.corefile.error });
@@ -82,7 +124,10 @@ export function planRestore(snapshot: SnapshotCell, current: ObservedCell, peerS
 }
 
 /** The snapshot's own chains as a desired model; one holding a rule that cannot be read exactly is named instead. */
-function ownedChains(iptables: ObservedIptables): { readonly model: IptablesModel; readonly unreadable: readonly string[] } {
+function ownedChains(iptables: ObservedIptables): {
+  readonly model: IptablesModel;
+  readonly unreadable: readonly string[];
+} {
   const unreadable: string[] = [];
   const table = (name: 'filter' | 'nat') => ({
     chains: [...iptables[name].chains.values()]
@@ -101,13 +146,28 @@ function ownedChains(iptables: ObservedIptables): { readonly model: IptablesMode
  * The seed's route_via entries the take-over deleted carry no protocol of ours; `ip -batch` adds
  * only ours, so they are named for the operator to re-add rather than re-created with another protocol.
  */
-function missingLegacyRouting(snapshot: SnapshotCell, rules: readonly ObservedPolicyRule[], routes: readonly ObservedRoute[], peerSubnet: string, layout: LayoutConfig): string[] {
+function missingLegacyRouting(
+  snapshot: SnapshotCell,
+  rules: readonly ObservedPolicyRule[],
+  routes: readonly ObservedRoute[],
+  peerSubnet: string,
+  layout: LayoutConfig,
+): string[] {
   const legacy = planLegacySeedRouting(snapshot.policyRules, snapshot.routes, peerSubnet, layout);
   const ruleKeys = new Set(rules.map((r) => `${r.priority} ${r.src} ${r.table}`));
   const routeKeys = new Set(routes.map((r) => `${r.table} ${r.dst} ${r.gateway} ${r.dev}`));
   return legacy.flatMap((a) => {
-    if (a.kind === 'delete-policy-rule' && !ruleKeys.has(`${a.rule.priority} ${a.rule.src} ${a.rule.table}`)) return [`policy rule priority ${a.rule.priority} from ${a.rule.src} lookup ${a.rule.table} (the seed's) is gone; not re-created`];
-    if (a.kind === 'delete-route' && !routeKeys.has(`${a.route.table} ${a.route.dst} ${a.route.gateway} ${a.route.dev}`)) return [`route ${a.route.dst} via ${a.route.gateway} dev ${a.route.dev} table ${a.route.table} (the seed's) is gone; not re-created`];
+    if (a.kind === 'delete-policy-rule' && !ruleKeys.has(`${a.rule.priority} ${a.rule.src} ${a.rule.table}`))
+      return [
+        `policy rule priority ${a.rule.priority} from ${a.rule.src} lookup ${a.rule.table} (the seed's) is gone; not re-created`,
+      ];
+    if (
+      a.kind === 'delete-route' &&
+      !routeKeys.has(`${a.route.table} ${a.route.dst} ${a.route.gateway} ${a.route.dev}`)
+    )
+      return [
+        `route ${a.route.dst} via ${a.route.gateway} dev ${a.route.dev} table ${a.route.table} (the seed's) is gone; not re-created`,
+      ];
     return [];
   });
 }

@@ -27,11 +27,20 @@ export function isOursInBuiltin(table: TableName, chain: string, rule: string, l
  * run first in the transaction, so the spec deletions must then still hit our old copies: the
  * result is simulated, and a chain where it would not is reported instead of written).
  */
-export function restoreBuiltinChain(table: TableName, chain: string, snapshot: readonly string[], current: readonly string[], layout: LayoutConfig): BuiltinRestore {
+export function restoreBuiltinChain(
+  table: TableName,
+  chain: string,
+  snapshot: readonly string[],
+  current: readonly string[],
+  layout: LayoutConfig,
+): BuiltinRestore {
   const ours = (rule: string): boolean => isOursInBuiltin(table, chain, rule, layout);
   const foreign = current.filter((r) => !ours(r));
   const gaps = snapshotGaps(snapshot, new Set(foreign), ours);
-  const target = [...(gaps.get(null) ?? []), ...foreign.flatMap((f, i) => (firstIndex(foreign, f) === i ? [f, ...(gaps.get(f) ?? [])] : [f]))];
+  const target = [
+    ...(gaps.get(null) ?? []),
+    ...foreign.flatMap((f, i) => (firstIndex(foreign, f) === i ? [f, ...(gaps.get(f) ?? [])] : [f])),
+  ];
   if (same(target, current)) return { actions: [], unrestorable: null };
 
   const reason = 'restored from the snapshot';
@@ -58,17 +67,32 @@ export function restoreBuiltinChain(table: TableName, chain: string, snapshot: r
   const simulated = [...working];
   for (const rule of deletes) simulated.splice(simulated.indexOf(rule), 1);
   simulated.unshift(...top);
-  if (!same(simulated, target)) return { actions: [], unrestorable: `${table} ${chain}: the order of our rules cannot be restored by rule spec; left as it is` };
+  if (!same(simulated, target))
+    return {
+      actions: [],
+      unrestorable: `${table} ${chain}: the order of our rules cannot be restored by rule spec; left as it is`,
+    };
 
   const actions: IptablesAction[] = [];
-  if (middle.length > 0) actions.push({ kind: 'update-chain', table, chain, edits: middle.map((m) => ({ op: 'insert', index: m.index, rule: m.rule })), reason });
+  if (middle.length > 0)
+    actions.push({
+      kind: 'update-chain',
+      table,
+      chain,
+      edits: middle.map((m) => ({ op: 'insert', index: m.index, rule: m.rule })),
+      reason,
+    });
   for (const rule of deletes) actions.push({ kind: 'delete-rule', table, chain, rule, reason });
   for (const rule of [...top].reverse()) actions.push({ kind: 'insert-jump', table, chain, rule, reason });
   return { actions, unrestorable: null };
 }
 
 /** The snapshot's rules of ours, grouped by the foreign rule (still present) that precedes them; null: the top. */
-function snapshotGaps(snapshot: readonly string[], present: ReadonlySet<string>, ours: (rule: string) => boolean): Map<string | null, string[]> {
+function snapshotGaps(
+  snapshot: readonly string[],
+  present: ReadonlySet<string>,
+  ours: (rule: string) => boolean,
+): Map<string | null, string[]> {
   const gaps = new Map<string | null, string[]>();
   let anchor: string | null = null;
   for (const rule of snapshot) {

@@ -22,7 +22,11 @@ const PARTS = { iptables: true, routing: true, addresses: true, corefile: true, 
  * `ip -batch` per target, the Corefile by atomic rename (or removed, when there was none) and
  * one reload; then observes again and plans against the snapshot: restored means nothing is left.
  */
-export async function restoreSnapshot(snapshot: CellSnapshot, targets: CellTargets, layout: LayoutConfig): Promise<RestoreResult> {
+export async function restoreSnapshot(
+  snapshot: CellSnapshot,
+  targets: CellTargets,
+  layout: LayoutConfig,
+): Promise<RestoreResult> {
   const saved = parseSnapshot(snapshot, targets, layout);
   const { observed } = await observeCell(targets, layout, PARTS);
   const restore = planRestore(saved, observed, snapshot.peerSubnet, layout);

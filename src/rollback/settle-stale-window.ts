@@ -17,11 +17,18 @@ export type StaleWindow =
  * window is the previous state, restored before anything else (like Junos' rollback of a `commit
  * confirmed` after a reboot); the marker goes only once the rollback verified.
  */
-export async function settleStaleWindow(statusDir: string, targets: CellTargets, layout: LayoutConfig): Promise<StaleWindow> {
+export async function settleStaleWindow(
+  statusDir: string,
+  targets: CellTargets,
+  layout: LayoutConfig,
+): Promise<StaleWindow> {
   const marker = await readMarker(statusDir);
   if (marker === null) return { kind: 'none' };
   if (marker.cell !== targets.wireguard.locator) {
-    return { kind: 'other-cell', message: `${statusDir}: holds a confirm window of cell ${marker.cell}, not ${targets.wireguard.locator}: give each cell its own status_dir` };
+    return {
+      kind: 'other-cell',
+      message: `${statusDir}: holds a confirm window of cell ${marker.cell}, not ${targets.wireguard.locator}: give each cell its own status_dir`,
+    };
   }
   const restore = await restoreSnapshot(marker.snapshot, targets, layout);
   if (restore.restored) await removeMarker(statusDir);

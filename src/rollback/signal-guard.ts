@@ -22,7 +22,8 @@ export function guardSignals(signals: EventEmitter, onHangup: (message: string) 
     terminated = true;
     for (const listener of listeners.splice(0)) listener();
   };
-  const hangup = (): void => onHangup('SIGHUP: the terminal is gone; the window stays open and rolls back unless confirmed');
+  const hangup = (): void =>
+    onHangup('SIGHUP: the terminal is gone; the window stays open and rolls back unless confirmed');
   signals.on('SIGTERM', terminate);
   signals.on('SIGINT', terminate);
   signals.on('SIGHUP', hangup);

@@ -79,7 +79,10 @@ export async function readMarker(statusDir: string): Promise<WindowMarker | null
     throw new Error(`${path}: /: invalid JSON: ${(error as Error).message}`);
   }
   const parsed = markerSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${path}: /${parsed.error.issues[0]?.path.join('/') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new Error(
+      `${path}: /${parsed.error.issues[0]?.path.join('/') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   return parsed.data;
 }
 

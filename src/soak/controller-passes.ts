@@ -19,7 +19,10 @@ export async function waitConverged(controller: Controller, since: number, timeo
     controller.trigger('state');
     // The deadline timer is cleared once the pass comes, so the soak's own waits never look like leaked timers.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([next, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    await Promise.race([
+      next,
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+    ]);
     clearTimeout(timer);
   }
   return false;

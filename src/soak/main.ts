@@ -18,17 +18,22 @@ const MAX_RSS_GROWTH_MB = 32;
 function numberOption(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function failures(burst: BurstReport, soak: SoakReport): string[] {
   const problems: string[] = [];
-  if (!burst.converged || burst.residualActions !== 0) problems.push(`burst did not converge (${burst.residualActions} actions left)`);
-  if (!soak.convergedAtEnd || soak.residualActions !== 0) problems.push(`soak did not converge at the end (${soak.residualActions} actions left)`);
+  if (!burst.converged || burst.residualActions !== 0)
+    problems.push(`burst did not converge (${burst.residualActions} actions left)`);
+  if (!soak.convergedAtEnd || soak.residualActions !== 0)
+    problems.push(`soak did not converge at the end (${soak.residualActions} actions left)`);
   if (soak.rssGrowthMb > MAX_RSS_GROWTH_MB) problems.push(`RSS grew by ${soak.rssGrowthMb} MB`);
-  if (Object.keys(soak.leakedResources).length > 0) problems.push(`handles left after stop: ${JSON.stringify(soak.leakedResources)}`);
-  if (soak.childrenAfterStop.length > 0) problems.push(`child processes left after stop: ${soak.childrenAfterStop.join(', ')}`);
+  if (Object.keys(soak.leakedResources).length > 0)
+    problems.push(`handles left after stop: ${JSON.stringify(soak.leakedResources)}`);
+  if (soak.childrenAfterStop.length > 0)
+    problems.push(`child processes left after stop: ${soak.childrenAfterStop.join(', ')}`);
   return problems;
 }
 

@@ -23,7 +23,10 @@ export function peerJson(i: number, version: number): string {
 /** A cell with `peers` peers, one file each. */
 export async function writeCellState(dir: string, peers: number): Promise<void> {
   await mkdir(join(dir, 'peers'), { recursive: true });
-  await writeFile(join(dir, 'cell.json'), JSON.stringify({ kind: 'Cell', name: 'soak', peer_subnet: '10.8.0.0/16', services: ['calendar', 'files'] }));
+  await writeFile(
+    join(dir, 'cell.json'),
+    JSON.stringify({ kind: 'Cell', name: 'soak', peer_subnet: '10.8.0.0/16', services: ['calendar', 'files'] }),
+  );
   for (let i = 0; i < peers; i++) await writeFile(join(dir, 'peers', `${peerName(i)}.json`), peerJson(i, 0));
 }
 

@@ -42,7 +42,10 @@ export async function runBurst(cell: BareCell, options: BurstOptions): Promise<B
     const started = Date.now();
     await controller.start();
     const initial = await waitConverged(controller, started, 120_000);
-    if (!initial) throw new Error(`the initial ${peers} peers did not converge: ${JSON.stringify(controller.status().lastReconcile?.errors)}`);
+    if (!initial)
+      throw new Error(
+        `the initial ${peers} peers did not converge: ${JSON.stringify(controller.status().lastReconcile?.errors)}`,
+      );
     const initialConvergeMs = Date.now() - started;
 
     const before = await reconcileCount(controller);
@@ -60,7 +63,10 @@ export async function runBurst(cell: BareCell, options: BurstOptions): Promise<B
     const reconciles = (await reconcileCount(controller)) - before;
 
     const loaded = await loadState(cell.stateDir);
-    const check = loaded.state === null ? null : await reconcileCell(loaded.state, cell.targets, layoutOf(cell.config), { dryRun: true });
+    const check =
+      loaded.state === null
+        ? null
+        : await reconcileCell(loaded.state, cell.targets, layoutOf(cell.config), { dryRun: true });
     return {
       peers,
       changes,

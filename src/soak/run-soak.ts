@@ -67,7 +67,8 @@ export async function runSoak(cell: BareCell, options: SoakOptions): Promise<Soa
   let convergedAtEnd = false;
   try {
     await controller.start();
-    if (!(await waitConverged(controller, startedAt, 120_000))) throw new Error('the soak cell did not converge at start');
+    if (!(await waitConverged(controller, startedAt, 120_000)))
+      throw new Error('the soak cell did not converge at start');
     const before = await reconcileCount(controller);
     const next = indexes(options.peers);
     const end = startedAt + options.minutes * 60_000;
@@ -99,7 +100,10 @@ export async function runSoak(cell: BareCell, options: SoakOptions): Promise<Soa
     await controller.stop();
   }
   const loaded = await loadState(cell.stateDir);
-  const check = loaded.state === null ? null : await reconcileCell(loaded.state, cell.targets, layoutOf(cell.config), { dryRun: true });
+  const check =
+    loaded.state === null
+      ? null
+      : await reconcileCell(loaded.state, cell.targets, layoutOf(cell.config), { dryRun: true });
   // Let the last closed handles be collected before counting what is left.
   await sleep(500);
   const third = Math.max(1, Math.floor(samples.length / 3));
@@ -109,7 +113,10 @@ export async function runSoak(cell: BareCell, options: SoakOptions): Promise<Soa
     wipes,
     reconciles,
     samples,
-    rssGrowthMb: Math.round((median(samples.slice(-third).map((s) => s.rssMb)) - median(samples.slice(0, third).map((s) => s.rssMb))) * 10) / 10,
+    rssGrowthMb:
+      Math.round(
+        (median(samples.slice(-third).map((s) => s.rssMb)) - median(samples.slice(0, third).map((s) => s.rssMb))) * 10,
+      ) / 10,
     convergedAtEnd,
     residualActions: check === null ? Number.NaN : check.plan.actions.length,
     leakedResources: grownResources(resourcesBefore, activeResources()),

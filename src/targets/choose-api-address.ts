@@ -15,8 +15,14 @@ export interface NetworkAddress {
  * rules are refused for the pass and what is live stays. Without an `ip_range` (import, before
  * a Cell exists) the first network by name, as before. Pure.
  */
-export function chooseApiAddress(locator: string, networks: readonly NetworkAddress[], ipRange: string | null): string | null {
-  const assigned = networks.filter((n) => n.address !== '').sort((a, b) => (a.network < b.network ? -1 : a.network > b.network ? 1 : 0));
+export function chooseApiAddress(
+  locator: string,
+  networks: readonly NetworkAddress[],
+  ipRange: string | null,
+): string | null {
+  const assigned = networks
+    .filter((n) => n.address !== '')
+    .sort((a, b) => (a.network < b.network ? -1 : a.network > b.network ? 1 : 0));
   if (assigned.length === 0) return null;
   if (ipRange === null) return assigned[0]?.address ?? null;
   const range = parseCidr(ipRange, false);
@@ -27,5 +33,7 @@ export function chooseApiAddress(locator: string, networks: readonly NetworkAddr
   if (inside.length === 1) return inside[0]?.address ?? null;
   const listed = assigned.map((n) => `${n.network} ${n.address}`).join(', ');
   const count = inside.length === 0 ? 'no address' : `${inside.length} addresses`;
-  throw new Error(`${locator}: ${count} inside the Cell's ip_range ${ipRange} (networks: ${listed}); api rules left as they are`);
+  throw new Error(
+    `${locator}: ${count} inside the Cell's ip_range ${ipRange} (networks: ${listed}); api rules left as they are`,
+  );
 }

@@ -35,7 +35,11 @@ export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => v
  * withDeadline for work that can be cancelled: `work` gets a signal that aborts when the deadline
  * passes, so requests still in flight are dropped, not left open.
  */
-export function withAbortableDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>, onTimeout: () => void = () => undefined): Promise<T> {
+export function withAbortableDeadline<T>(
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  onTimeout: () => void = () => undefined,
+): Promise<T> {
   const controller = new AbortController();
   return withDeadline(work(controller.signal), ms, () => {
     controller.abort();

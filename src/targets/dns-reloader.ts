@@ -10,7 +10,8 @@ import type { TargetOptions } from './exec-defaults.js';
  */
 export function createDnsReloader(locator: DnsLocator, options?: TargetOptions): DnsReloader {
   const text = locatorText(locator);
-  if (locator.kind === 'docker') return trackingReloads(text, () => dockerSignal(locator.name, 'SIGUSR1', options?.timeoutMs));
+  if (locator.kind === 'docker')
+    return trackingReloads(text, () => dockerSignal(locator.name, 'SIGUSR1', options?.timeoutMs));
   return trackingReloads(text, () => Promise.resolve());
 }
 

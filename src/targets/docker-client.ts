@@ -30,7 +30,14 @@ export function createDockerClient(endpoint: DockerEndpoint): Docker {
   if (endpoint.tls === null) return new Docker({ host: endpoint.host, port: endpoint.port, protocol: 'http' });
   const { caFile, certFile, keyFile } = endpoint.tls;
   // Read once, here: a missing file is an error at startup, not at the first exec.
-  return new Docker({ host: endpoint.host, port: endpoint.port, protocol: 'https', ca: readPem(caFile), cert: readPem(certFile), key: readPem(keyFile) });
+  return new Docker({
+    host: endpoint.host,
+    port: endpoint.port,
+    protocol: 'https',
+    ca: readPem(caFile),
+    cert: readPem(certFile),
+    key: readPem(keyFile),
+  });
 }
 
 function nameOf(endpoint: DockerEndpoint): string {
@@ -41,7 +48,9 @@ function readPem(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new Error(`cannot read the Docker TLS file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Error(
+      `cannot read the Docker TLS file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -68,16 +77,24 @@ export const SOCKET_CAUSES: Readonly<Record<string, string>> = {
  * errors carry `statusCode` and the daemon's JSON reply; socket errors carry Node's `code`.
  * `endpoint` names the socket in an unreachable daemon's detail (default: the client's own).
  */
-export function classifyDockerFailure(error: unknown, endpoint = endpointName || '/var/run/docker.sock'): DockerFailure {
+export function classifyDockerFailure(
+  error: unknown,
+  endpoint = endpointName || '/var/run/docker.sock',
+): DockerFailure {
   if (error instanceof DeadlineExceeded) return { kind: 'timeout', detail: error.message };
   if (!(error instanceof Error)) return { kind: 'other', detail: String(error) };
   const details = error as Error & { statusCode?: number; code?: string; json?: unknown };
   const message = daemonMessage(details.json) ?? error.message.trim();
-  if (details.statusCode === 404 && /no such container/i.test(message)) return { kind: 'no-container', detail: 'no such container' };
-  if (details.statusCode === 409 || /is not running/i.test(message)) return { kind: 'not-running', detail: 'container is not running' };
+  if (details.statusCode === 404 && /no such container/i.test(message))
+    return { kind: 'no-container', detail: 'no such container' };
+  if (details.statusCode === 409 || /is not running/i.test(message))
+    return { kind: 'not-running', detail: 'container is not running' };
   const cause = details.code === undefined ? undefined : SOCKET_CAUSES[details.code];
   if (cause !== undefined) return { kind: 'unreachable', detail: `${endpoint}: ${cause}` };
-  return { kind: 'other', detail: details.statusCode === undefined ? message : `${message} (HTTP ${details.statusCode})` };
+  return {
+    kind: 'other',
+    detail: details.statusCode === undefined ? message : `${message} (HTTP ${details.statusCode})`,
+  };
 }
 
 /** The daemon's `{"message": …}`, when its reply was JSON. */

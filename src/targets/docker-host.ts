@@ -24,7 +24,8 @@ export interface DockerEnvironment {
   readonly DOCKER_CERT_PATH?: string | undefined;
 }
 
-export type DockerEndpointResult = { readonly ok: true; readonly value: DockerEndpoint } | { readonly ok: false; readonly error: string };
+export type DockerEndpointResult =
+  { readonly ok: true; readonly value: DockerEndpoint } | { readonly ok: false; readonly error: string };
 
 /**
  * DOCKER_HOST as `unix://PATH` or `tcp://HOST[:PORT]`, default the local socket. Like the docker
@@ -37,11 +38,16 @@ export function dockerEndpointOf(env: DockerEnvironment, home: string): DockerEn
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(host)?.[1]?.toLowerCase();
   const rest = host.slice((scheme?.length ?? 0) + 3);
   if (scheme === 'unix') {
-    return rest === '' ? { ok: false, error: `DOCKER_HOST=${host}: no socket path` } : { ok: true, value: { kind: 'unix', socketPath: rest } };
+    return rest === ''
+      ? { ok: false, error: `DOCKER_HOST=${host}: no socket path` }
+      : { ok: true, value: { kind: 'unix', socketPath: rest } };
   }
   if (scheme === 'tcp') return tcpEndpoint(host, rest, env, home);
   if (scheme === 'ssh') {
-    return { ok: false, error: `DOCKER_HOST=${host}: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT` };
+    return {
+      ok: false,
+      error: `DOCKER_HOST=${host}: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT`,
+    };
   }
   return { ok: false, error: `DOCKER_HOST=${host}: expected unix://PATH or tcp://HOST:PORT` };
 }
@@ -51,7 +57,8 @@ function tcpEndpoint(host: string, rest: string, env: DockerEnvironment, home: s
   // HOST, HOST:PORT or [IPv6]:PORT; a trailing path (tcp://h:2375/) is ignored like the CLI does.
   const match = /^(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(rest);
   const name = match?.[1];
-  if (match === null || name === undefined) return { ok: false, error: `DOCKER_HOST=${host}: expected tcp://HOST:PORT` };
+  if (match === null || name === undefined)
+    return { ok: false, error: `DOCKER_HOST=${host}: expected tcp://HOST:PORT` };
   const port = match[2] === undefined ? (tls === null ? DEFAULT_TCP_PORT : DEFAULT_TLS_PORT) : Number(match[2]);
   if (port < 1 || port > 65_535) return { ok: false, error: `DOCKER_HOST=${host}: port out of range` };
   return { ok: true, value: { kind: 'tcp', host: name.replace(/^\[|\]$/g, ''), port, tls } };

@@ -51,7 +51,9 @@ async function runExec(
   abort: AbortSignal,
 ): Promise<ExecResult> {
   const withStdin = stdin !== undefined;
-  const exec = await docker.getContainer(name).exec({ Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, abortSignal: abort });
+  const exec = await docker
+    .getContainer(name)
+    .exec({ Cmd: [...argv], AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, abortSignal: abort });
   // With stdin the connection is hijacked (Upgrade: tcp), so it can be half-closed after the input.
   const stream = (await exec.start({ hijack: withStdin, stdin: withStdin, abortSignal: abort })) as Duplex;
   connection.stream = stream;

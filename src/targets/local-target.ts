@@ -8,7 +8,13 @@ export function createLocalTarget(options?: TargetOptions): Target {
   return {
     locator,
     exec(argv: readonly string[], call?: ExecOptions): Promise<ExecResult> {
-      return spawnCommand({ locator, command: argv, argv, stdin: call?.stdin, timeoutMs: timeoutOf(call?.timeoutMs, options) });
+      return spawnCommand({
+        locator,
+        command: argv,
+        argv,
+        stdin: call?.stdin,
+        timeoutMs: timeoutOf(call?.timeoutMs, options),
+      });
     },
   };
 }

@@ -23,7 +23,13 @@ export function createNetnsTarget(name: string, options?: TargetOptions): Target
         throw new ExecError(locator, argv, result.exitCode, result.stderr, 'no such network namespace');
       }
       if (result.exitCode !== 0 && MISSING_COMMAND.test(result.stderr)) {
-        throw new ProgramNotFoundError(locator, argv, result.exitCode, result.stderr, `${argv[0] ?? ''} not found in ${locator}`);
+        throw new ProgramNotFoundError(
+          locator,
+          argv,
+          result.exitCode,
+          result.stderr,
+          `${argv[0] ?? ''} not found in ${locator}`,
+        );
       }
       return result;
     },

@@ -48,7 +48,9 @@ export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
       const failure =
-        error.code === 'ENOENT' ? new ProgramNotFoundError(locator, command, null, text(stderr), `${program} not found`) : new ExecError(locator, command, null, text(stderr), error.message);
+        error.code === 'ENOENT'
+          ? new ProgramNotFoundError(locator, command, null, text(stderr), `${program} not found`)
+          : new ExecError(locator, command, null, text(stderr), error.message);
       finish(() => reject(failure));
     });
     child.on('close', (code, signal) => {

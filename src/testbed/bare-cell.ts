@@ -33,7 +33,11 @@ export interface BareCell {
 }
 
 /** Config for a cell whose wireguard and caddy roles live at `locators`; the api is `ip:`, dns `none`. */
-export function bareCellConfig(locators: { readonly wireguard: string; readonly caddy: string }, workDir: string, options: BareCellOptions = {}): ControllerConfig {
+export function bareCellConfig(
+  locators: { readonly wireguard: string; readonly caddy: string },
+  workDir: string,
+  options: BareCellOptions = {},
+): ControllerConfig {
   return controllerConfigSchema.parse({
     targets: { ...locators, api: `ip:${BARE_API_IP}`, dns: 'none' },
     corefile: join(workDir, 'Corefile'),
@@ -51,14 +55,26 @@ export async function createBareCell(options: BareCellOptions = {}): Promise<Bar
     await Promise.all([deleteNamespace(wg), deleteNamespace(caddy), rm(workDir, { recursive: true, force: true })]);
   };
   try {
-    await connectVeth({ ns: wg, dev: 'eth0', cidr: '172.20.0.1/16' }, { ns: caddy, dev: 'eth0', cidr: '172.20.0.2/16' });
+    await connectVeth(
+      { ns: wg, dev: 'eth0', cidr: '172.20.0.1/16' },
+      { ns: caddy, dev: 'eth0', cidr: '172.20.0.2/16' },
+    );
     await connectVeth({ ns: wg, dev: 'wg0', cidr: '10.8.0.1/16' }, { ns: caddy, dev: 'tun0' });
   } catch (error) {
     await dispose();
     throw error;
   }
   const config = bareCellConfig({ wireguard: `netns:${wg}`, caddy: `netns:${caddy}` }, workDir, options);
-  return { wg, caddy, workDir, stateDir: join(workDir, 'state'), config, layout: layoutOf(config), targets: openCellTargets(config), dispose };
+  return {
+    wg,
+    caddy,
+    workDir,
+    stateDir: join(workDir, 'state'),
+    config,
+    layout: layoutOf(config),
+    targets: openCellTargets(config),
+    dispose,
+  };
 }
 
 /** A controller on the cell (not started): silent, no HTTP. */

@@ -14,7 +14,8 @@ export interface ExpectedRow {
 
 function peerRow(state: DesiredState, peer: Peer, apiKnown: boolean): Record<string, Expected> {
   const cells: Record<string, Expected> = {};
-  for (const service of state.cell.services) cells[service.name] = peer.service_access.includes(service.name) ? 'caddy' : null;
+  for (const service of state.cell.services)
+    cells[service.name] = peer.service_access.includes(service.name) ? 'caddy' : null;
   for (const other of state.peers) {
     if (other.name === peer.name) continue;
     // The answer travels back through the other peer's chain, so both need peer access.
@@ -28,7 +29,8 @@ function peerRow(state: DesiredState, peer: Peer, apiKnown: boolean): Record<str
 
 function linkRow(state: DesiredState, link: CellLink, apiKnown: boolean): Record<string, Expected> {
   const cells: Record<string, Expected> = {};
-  for (const service of state.cell.services) cells[service.name] = link.permissions.inbound[service.name] === true ? 'caddy' : null;
+  for (const service of state.cell.services)
+    cells[service.name] = link.permissions.inbound[service.name] === true ? 'caddy' : null;
   for (const peer of state.peers) cells[`peer:${peer.name}`] = null;
   cells['internet'] = link.remote_exit_relay_active ? 'internet' : null;
   cells['api'] = apiKnown ? 'api' : null;

@@ -136,11 +136,20 @@ for (const e of endpoints) {
 }`;
 
 /** One node process in the namespace listening on every endpoint; resolves once all are bound. */
-export function startListener(ns: string, endpoints: readonly Endpoint[], label = ns, readyTimeoutMs = 5_000): Promise<Listener> {
+export function startListener(
+  ns: string,
+  endpoints: readonly Endpoint[],
+  label = ns,
+  readyTimeoutMs = 5_000,
+): Promise<Listener> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', LISTENER_SCRIPT, JSON.stringify(endpoints), label], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '-e', LISTENER_SCRIPT, JSON.stringify(endpoints), label],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     listeners.add(child);
     let stderr = '';
     const timer = setTimeout(() => fail(`listener in ${ns} not ready after ${readyTimeoutMs} ms`), readyTimeoutMs);

@@ -1,8 +1,16 @@
 import type { DesiredState } from '../model/desired-state.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../model/ipv4.js';
 import {
-  addAddress, addRoute, connectVeth, createNamespace, enableForwarding, nsRunOk, runOk, startListener,
-  type Endpoint, type Listener,
+  addAddress,
+  addRoute,
+  connectVeth,
+  createNamespace,
+  enableForwarding,
+  nsRunOk,
+  runOk,
+  startListener,
+  type Endpoint,
+  type Listener,
 } from './netns.js';
 
 /**
@@ -83,13 +91,23 @@ export async function buildTestbedCell(state: DesiredState): Promise<TestbedCell
   const caddyIp = hostOf(cell.ip_range, 5);
 
   const [wg, tun, lan, inet] = [await ns(), await ns(), await ns(), await ns()];
-  await connectVeth({ ns: wg, dev: 'wg0', cidr: `${wgAddress}/${peerPrefix}` }, { ns: tun, dev: 'towg', cidr: `${tunAddress}/${peerPrefix}` });
-  await connectVeth({ ns: wg, dev: 'eth0', cidr: `${wgEth}/${prefix}` }, { ns: lan, dev: 'eth0', cidr: `${gateway}/${prefix}` });
-  await connectVeth({ ns: lan, dev: 'uplink', cidr: '198.18.0.1/24' }, { ns: inet, dev: 'eth0', cidr: `${INTERNET_IP}/24` });
+  await connectVeth(
+    { ns: wg, dev: 'wg0', cidr: `${wgAddress}/${peerPrefix}` },
+    { ns: tun, dev: 'towg', cidr: `${tunAddress}/${peerPrefix}` },
+  );
+  await connectVeth(
+    { ns: wg, dev: 'eth0', cidr: `${wgEth}/${prefix}` },
+    { ns: lan, dev: 'eth0', cidr: `${gateway}/${prefix}` },
+  );
+  await connectVeth(
+    { ns: lan, dev: 'uplink', cidr: '198.18.0.1/24' },
+    { ns: inet, dev: 'eth0', cidr: `${INTERNET_IP}/24` },
+  );
   await addAddress(lan, 'eth0', `${apiIp}/${prefix}`);
   await addAddress(lan, 'eth0', `${caddyIp}/${prefix}`);
   for (const router of [wg, tun, lan]) await enableForwarding(router);
-  for (const each of [wg, tun, lan, inet]) await sysctls(each, ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+  for (const each of [wg, tun, lan, inet])
+    await sysctls(each, ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
   await addRoute(wg, ['default', 'via', gateway, 'dev', 'eth0']);
   await addRoute(inet, ['default', 'via', '198.18.0.1']);
   await addRoute(tun, ['default', 'via', wgAddress, 'dev', 'towg']);
@@ -157,7 +175,10 @@ function unusedPeerAddress(state: DesiredState): string {
 }
 
 /** The endpoints a reachability matrix probes: services, other peers, the internet, the api through the DNAT. */
-export function matrixEndpoints(state: DesiredState, cell: TestbedCell): { readonly label: string; readonly endpoint: Endpoint }[] {
+export function matrixEndpoints(
+  state: DesiredState,
+  cell: TestbedCell,
+): { readonly label: string; readonly endpoint: Endpoint }[] {
   return [
     ...state.cell.services.map((s) => ({ label: s.name, endpoint: { ip: s.vip, port: SERVICE_PORT } })),
     ...state.peers.map((p) => ({ label: `peer:${p.name}`, endpoint: { ip: p.ip, port: PEER_PORT } })),

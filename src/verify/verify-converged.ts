@@ -14,7 +14,12 @@ import { planCell } from '../plan/plan-cell.js';
  * An empty residual plan means the cell converged; anything left is reported as is,
  * never hidden by a looser comparison.
  */
-export async function verifyConverged(rendered: RenderedCell, targets: CellTargets, layout: LayoutConfig, apply: Pick<ApplyResult, 'touched' | 'readback'>): Promise<Plan> {
+export async function verifyConverged(
+  rendered: RenderedCell,
+  targets: CellTargets,
+  layout: LayoutConfig,
+  apply: Pick<ApplyResult, 'touched' | 'readback'>,
+): Promise<Plan> {
   const { touched, readback } = apply;
   const { observed } = await observeCell(targets, layout, {
     iptables: touched.iptables && readback.iptables === undefined,

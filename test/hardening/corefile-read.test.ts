@@ -29,7 +29,10 @@ describe('reading a Corefile the dns container may have replaced', () => {
     await writeFile(secret, 'root:$6$hash');
     await symlink(secret, path);
     const read = await readCorefile(path);
-    expect(read).toEqual({ ok: false, error: `${path}: is a symbolic link; refusing to read through it (make it a regular file)` });
+    expect(read).toEqual({
+      ok: false,
+      error: `${path}: is a symbolic link; refusing to read through it (make it a regular file)`,
+    });
   });
 
   it('a FIFO neither hangs the read nor passes for a Corefile', async () => {
@@ -40,6 +43,9 @@ describe('reading a Corefile the dns container may have replaced', () => {
 
   it('a file past the size bound is refused, not read into memory', async () => {
     await writeFile(path, Buffer.alloc(MAX_COREFILE_BYTES + 1, 0x61));
-    expect(await readCorefile(path)).toEqual({ ok: false, error: `${path}: is larger than ${MAX_COREFILE_BYTES} bytes` });
+    expect(await readCorefile(path)).toEqual({
+      ok: false,
+      error: `${path}: is larger than ${MAX_COREFILE_BYTES} bytes`,
+    });
   });
 });

@@ -5,7 +5,21 @@
  * and must leave no temp file behind, now or after an interrupted run.
  */
 import { execFileSync } from 'node:child_process';
-import { chown, lstat, lutimes, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  lstat,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,7 +63,13 @@ describe('the atomic Corefile write', () => {
     const names = new Set(Array.from({ length: 1_000 }, () => tempFileName('Corefile')));
     expect(names.size).toBe(1_000);
     for (const name of names) expect(isTempFileName('Corefile', name)).toBe(true);
-    for (const other of ['.Corefile.123.456.tmp', `.Corefile.${'a'.repeat(32)}.tmpx`, `.Corefile.${'A'.repeat(32)}.tmp`, `.Other.${'a'.repeat(32)}.tmp`, 'Corefile'])
+    for (const other of [
+      '.Corefile.123.456.tmp',
+      `.Corefile.${'a'.repeat(32)}.tmpx`,
+      `.Corefile.${'A'.repeat(32)}.tmp`,
+      `.Other.${'a'.repeat(32)}.tmp`,
+      'Corefile',
+    ])
       expect(isTempFileName('Corefile', other)).toBe(false);
   });
 
@@ -76,7 +96,9 @@ describe('the atomic Corefile write', () => {
 
   it('a Corefile that is a symbolic link is refused with one line naming it; neither link nor target changes', async () => {
     await symlink(victim, corefile);
-    await expect(writeFileAtomic(corefile, TEXT)).rejects.toThrow(`${corefile}: is a symbolic link; refusing to replace it (make it a regular file)`);
+    await expect(writeFileAtomic(corefile, TEXT)).rejects.toThrow(
+      `${corefile}: is a symbolic link; refusing to replace it (make it a regular file)`,
+    );
     expect(await readlink(corefile)).toBe(victim);
     expect(await readFile(victim, 'utf8')).toBe('precious\n');
     expect(await entries()).toEqual(['Corefile']);

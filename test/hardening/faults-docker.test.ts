@@ -25,10 +25,16 @@ import { faultyTarget, isRestore, type Fault } from './target-decorators.js';
 
 const ready = requirePrerequisites(['root', 'dockerd', 'docker', 'busybox', 'iptables', 'ip']);
 
-const STATE = buildState({ peers: [{ name: 'alice' }, { name: 'bob', internet_access: false }, { name: 'carol', service_access: ['files'] }] });
+const STATE = buildState({
+  peers: [{ name: 'alice' }, { name: 'bob', internet_access: false }, { name: 'carol', service_access: ['files'] }],
+});
 
 /** Polls the status (without triggering anything) until `done`, or fails after `ms`. */
-async function statusUntil(controller: Controller, done: (s: ControllerStatus) => boolean, ms: number): Promise<ControllerStatus> {
+async function statusUntil(
+  controller: Controller,
+  done: (s: ControllerStatus) => boolean,
+  ms: number,
+): Promise<ControllerStatus> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (done(controller.status())) return controller.status();
@@ -71,7 +77,11 @@ describe('a container stopped during apply', () => {
     });
     const started = Date.now();
     await controller.start();
-    await statusUntil(controller, (s) => s.lastReconcile?.converged === true && Date.parse(s.lastReconcile.startedAt) >= started, 30_000);
+    await statusUntil(
+      controller,
+      (s) => s.lastReconcile?.converged === true && Date.parse(s.lastReconcile.startedAt) >= started,
+      30_000,
+    );
   });
   afterAll(async () => {
     sw.fault = null;
@@ -91,8 +101,15 @@ describe('a container stopped during apply', () => {
       return running;
     };
     const editedAt = Date.now();
-    await writeFile(join(work, 'state', 'peers', 'bob.json'), JSON.stringify({ ...STATE.peers[1], internet_access: true }));
-    const failed = await statusUntil(controller, (s) => s.lastReconcile?.converged === false && Date.parse(s.lastReconcile.startedAt) >= editedAt, 30_000);
+    await writeFile(
+      join(work, 'state', 'peers', 'bob.json'),
+      JSON.stringify({ ...STATE.peers[1], internet_access: true }),
+    );
+    const failed = await statusUntil(
+      controller,
+      (s) => s.lastReconcile?.converged === false && Date.parse(s.lastReconcile.startedAt) >= editedAt,
+      30_000,
+    );
     expect(failed.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
     expect(failed.lastReconcile?.errors.length).toBeGreaterThan(0);
     for (const error of failed.lastReconcile?.errors ?? []) expect(error).not.toMatch(/\n/);
@@ -105,10 +122,24 @@ describe('a container stopped during apply', () => {
 
     const restartedAt = Date.now();
     await startContainer(dockerClient(), name);
-    const back = await statusUntil(controller, (s) => s.lastReconcile?.converged === true && Date.parse(s.lastReconcile.startedAt) >= restartedAt, 30_000);
+    const back = await statusUntil(
+      controller,
+      (s) => s.lastReconcile?.converged === true && Date.parse(s.lastReconcile.startedAt) >= restartedAt,
+      30_000,
+    );
     expect(back.lastReconcile?.triggers.some((t) => t.startsWith('docker') || t === 'retry')).toBe(true);
     const loaded = await loadState(join(work, 'state'));
-    const check = await reconcileCell(loaded.state as DesiredState, openCellTargets(controllerConfigSchema.parse({ targets: { wireguard: `docker:${name}`, caddy: `docker:${name}`, api: 'ip:172.20.0.3', dns: 'none' }, corefile: join(work, 'Corefile') })), layoutOf(controllerConfigSchema.parse({})), { dryRun: true });
+    const check = await reconcileCell(
+      loaded.state as DesiredState,
+      openCellTargets(
+        controllerConfigSchema.parse({
+          targets: { wireguard: `docker:${name}`, caddy: `docker:${name}`, api: 'ip:172.20.0.3', dns: 'none' },
+          corefile: join(work, 'Corefile'),
+        }),
+      ),
+      layoutOf(controllerConfigSchema.parse({})),
+      { dryRun: true },
+    );
     expect(check.plan.actions).toEqual([]);
   });
 });

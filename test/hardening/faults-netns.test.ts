@@ -102,7 +102,10 @@ describe('faults on a namespace cell', () => {
   }
 
   /** Runs one iptables fault; returns the live rules before, during and after. `outcome`: what the faulty pass may end as. */
-  async function iptablesFault(fault: Fault, outcome = failed): Promise<{ before: string; during: string; after: string; status: ControllerStatus }> {
+  async function iptablesFault(
+    fault: Fault,
+    outcome = failed,
+  ): Promise<{ before: string; during: string; after: string; status: ControllerStatus }> {
     const before = await liveRules(bed.cell.wg);
     sw.fault = fault;
     await editBob('internet');
@@ -142,10 +145,16 @@ describe('faults on a namespace cell', () => {
       // its mark, then the read-back died): the restore counts, verify reads the tables itself.
       const { during, before, after } = await iptablesFault(
         (argv, options, inner) =>
-          isRestore(argv) ? inner.exec(['timeout', '-s', 'KILL', delay, ...argv], options).then((r) => (r.exitCode === 0 ? { ...r, exitCode: 137 } : r)) : inner.exec(argv, options),
+          isRestore(argv)
+            ? inner
+                .exec(['timeout', '-s', 'KILL', delay, ...argv], options)
+                .then((r) => (r.exitCode === 0 ? { ...r, exitCode: 137 } : r))
+            : inner.exec(argv, options),
         (s) => failed(s) || converged(s),
       );
-      console.log(`killed after ${delay} s: live rules were the ${during === before ? 'old' : during === after ? 'new' : 'MIXED'} ones`);
+      console.log(
+        `killed after ${delay} s: live rules were the ${during === before ? 'old' : during === after ? 'new' : 'MIXED'} ones`,
+      );
     });
   }
 
@@ -191,7 +200,11 @@ describe('faults on a namespace cell', () => {
   });
 
   describe('the state dir goes away', () => {
-    async function stateFault(breakIt: () => Promise<void>, restore: () => Promise<void>, held: (s: ControllerStatus) => boolean): Promise<ControllerStatus> {
+    async function stateFault(
+      breakIt: () => Promise<void>,
+      restore: () => Promise<void>,
+      held: (s: ControllerStatus) => boolean,
+    ): Promise<ControllerStatus> {
       const before = await liveRules(bed.cell.wg);
       await breakIt();
       let status: ControllerStatus;
@@ -226,7 +239,10 @@ describe('faults on a namespace cell', () => {
           await rename(`${stateDir}.away`, stateDir);
         },
         // Either refusal holds: no Cell to reconcile, or the guard against an emptied folder.
-        (s) => s.conditions.some((c) => c.type === 'Ready' && (c.reason === 'NoValidState' || c.reason === 'MassDeleteGuard')),
+        (s) =>
+          s.conditions.some(
+            (c) => c.type === 'Ready' && (c.reason === 'NoValidState' || c.reason === 'MassDeleteGuard'),
+          ),
       );
       expect(ready_(status)).toBe('False');
     });

@@ -20,7 +20,10 @@ import { fuzzParams } from './fuzz-settings.js';
 function toFiles(state: DesiredState): StateFile[] {
   const { cell } = state;
   return [
-    { file: 'cell.json', text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }) },
+    {
+      file: 'cell.json',
+      text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }),
+    },
     ...state.peers.map((p) => ({ file: `peers/${p.name}.json`, text: JSON.stringify(p) })),
     ...state.links.map((l) => ({ file: `cells/${l.name}.json`, text: JSON.stringify(l) })),
   ];
@@ -35,7 +38,9 @@ describe('held-back deletions (property)', () => {
         const files = toFiles(state);
         // Deleting a link a kept peer routes via would make the peer invalid: only delete links nobody uses.
         const used = new Set(state.peers.map((p) => p.route_via));
-        const deletable = files.filter((f) => f.file.startsWith('peers/') || (f.file.startsWith('cells/') && !used.has(f.file.slice(6, -5))));
+        const deletable = files.filter(
+          (f) => f.file.startsWith('peers/') || (f.file.startsWith('cells/') && !used.has(f.file.slice(6, -5))),
+        );
         const deleted = new Set(deletable.filter(() => coin.next().value === true).map((f) => f.file));
         const first = validateState(files);
         fc.pre(first.issues.length === 0 && first.state !== null);
@@ -48,12 +53,23 @@ describe('held-back deletions (property)', () => {
         const deletedChains = (known: boolean) => {
           const loaded = validateState(next, known ? { previous: first } : {});
           expect(loaded.unresolvedFiles).toEqual([BROKEN.file]);
-          const hold = holdBackUnresolved(loaded, accountFor(known ? accountFor(NO_ACCOUNTING, first) : NO_ACCOUNTING, loaded));
+          const hold = holdBackUnresolved(
+            loaded,
+            accountFor(known ? accountFor(NO_ACCOUNTING, first) : NO_ACCOUNTING, loaded),
+          );
           const plan = planCell(hold.adjust(render(loaded.state as DesiredState), observed), observed, DEFAULT_LAYOUT);
-          return { chains: plan.actions.flatMap((a) => (a.kind === 'delete-chain' && a.table === 'filter' ? [a.chain] : [])).sort(), held: hold.held() };
+          return {
+            chains: plan.actions
+              .flatMap((a) => (a.kind === 'delete-chain' && a.table === 'filter' ? [a.chain] : []))
+              .sort(),
+            held: hold.held(),
+          };
         };
         expect(deletedChains(true)).toEqual({ chains: gone, held: [] });
-        expect(deletedChains(false)).toEqual({ chains: [], held: gone.length === 0 ? [] : [{ file: BROKEN.file, reason: 'unattributed', resources: gone }] });
+        expect(deletedChains(false)).toEqual({
+          chains: [],
+          held: gone.length === 0 ? [] : [{ file: BROKEN.file, reason: 'unattributed', resources: gone }],
+        });
       }),
       fuzzParams(200),
     );

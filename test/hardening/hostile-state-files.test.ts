@@ -66,23 +66,68 @@ describe('hostile state files keep the last good version', () => {
   const bob = (dir: string) => join(dir, 'peers', 'bob.json');
 
   const contents: readonly { name: string; bytes: () => Buffer }[] = [
-    { name: 'random binary', bytes: () => Buffer.from(fc.sample(fc.uint8Array({ minLength: 4096, maxLength: 4096 }), { seed: 1, numRuns: 1 })[0] ?? []) },
-    { name: 'invalid UTF-8 in a string', bytes: () => Buffer.concat([Buffer.from('{"kind":"Peer","name":"b'), Buffer.from([0xc3, 0x28]), Buffer.from('b","ip":"10.0.0.3"}')]) },
+    {
+      name: 'random binary',
+      bytes: () =>
+        Buffer.from(fc.sample(fc.uint8Array({ minLength: 4096, maxLength: 4096 }), { seed: 1, numRuns: 1 })[0] ?? []),
+    },
+    {
+      name: 'invalid UTF-8 in a string',
+      bytes: () =>
+        Buffer.concat([
+          Buffer.from('{"kind":"Peer","name":"b'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('b","ip":"10.0.0.3"}'),
+        ]),
+    },
     { name: 'one byte over the size limit', bytes: () => Buffer.alloc(MAX_STATE_FILE_BYTES + 1, 0x20) },
-    { name: 'arrays nested half a million deep', bytes: () => Buffer.from(`${'['.repeat(500_000)}${']'.repeat(500_000)}`) },
-    { name: 'objects nested deep inside a field', bytes: () => Buffer.from(`{"kind":"Peer","name":"bob","ip":"10.0.0.3","route_via":${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}}`) },
+    {
+      name: 'arrays nested half a million deep',
+      bytes: () => Buffer.from(`${'['.repeat(500_000)}${']'.repeat(500_000)}`),
+    },
+    {
+      name: 'objects nested deep inside a field',
+      bytes: () =>
+        Buffer.from(
+          `{"kind":"Peer","name":"bob","ip":"10.0.0.3","route_via":${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}}`,
+        ),
+    },
     { name: 'a BOM inside the JSON', bytes: () => Buffer.from(`{"kind":\ufeff"Peer","name":"bob","ip":"10.0.0.3"}`) },
-    { name: 'a BOM before an invalid edit', bytes: () => Buffer.from(`\ufeff${JSON.stringify({ ...BOB, ip: '10.0.0.300' })}`) },
-    { name: 'UTF-16 with its BOM', bytes: () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(BOB), 'utf16le')]) },
+    {
+      name: 'a BOM before an invalid edit',
+      bytes: () => Buffer.from(`\ufeff${JSON.stringify({ ...BOB, ip: '10.0.0.300' })}`),
+    },
+    {
+      name: 'UTF-16 with its BOM',
+      bytes: () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(BOB), 'utf16le')]),
+    },
     { name: 'a NUL byte after the JSON', bytes: () => Buffer.from(`${JSON.stringify(BOB)}\u0000`) },
     { name: 'two documents', bytes: () => Buffer.from(`${JSON.stringify(BOB)}\n${JSON.stringify(BOB)}`) },
     { name: 'an empty file', bytes: () => Buffer.alloc(0) },
     { name: 'only whitespace', bytes: () => Buffer.from(' \n\t\r\n') },
-    { name: '__proto__ pollution', bytes: () => Buffer.from('{"kind":"Peer","name":"bob","ip":"10.0.0.3","__proto__":{"internet_access":true}}') },
-    { name: 'constructor.prototype keys', bytes: () => Buffer.from('{"kind":"CellLink","name":"bob","vpn_subnet":"10.9.0.0/24","permissions":{"inbound":{"constructor":true,"__proto__":true}}}') },
-    { name: 'a duplicated key whose last value is invalid', bytes: () => Buffer.from('{"kind":"Peer","name":"bob","ip":"10.0.0.3","ip":"10.0.0.3 -j ACCEPT"}') },
-    { name: 'a huge number', bytes: () => Buffer.from(`{"kind":"Peer","name":"bob","ip":"10.0.0.3","internet_access":1${'0'.repeat(400)}}`) },
-    { name: '10,000 items', bytes: () => Buffer.from(JSON.stringify(Array.from({ length: 10_000 }, (_, i) => peer(`p${i}`, '10.0.0.3')))) },
+    {
+      name: '__proto__ pollution',
+      bytes: () => Buffer.from('{"kind":"Peer","name":"bob","ip":"10.0.0.3","__proto__":{"internet_access":true}}'),
+    },
+    {
+      name: 'constructor.prototype keys',
+      bytes: () =>
+        Buffer.from(
+          '{"kind":"CellLink","name":"bob","vpn_subnet":"10.9.0.0/24","permissions":{"inbound":{"constructor":true,"__proto__":true}}}',
+        ),
+    },
+    {
+      name: 'a duplicated key whose last value is invalid',
+      bytes: () => Buffer.from('{"kind":"Peer","name":"bob","ip":"10.0.0.3","ip":"10.0.0.3 -j ACCEPT"}'),
+    },
+    {
+      name: 'a huge number',
+      bytes: () => Buffer.from(`{"kind":"Peer","name":"bob","ip":"10.0.0.3","internet_access":1${'0'.repeat(400)}}`),
+    },
+    {
+      name: '10,000 items',
+      bytes: () => Buffer.from(JSON.stringify(Array.from({ length: 10_000 }, (_, i) => peer(`p${i}`, '10.0.0.3')))),
+    },
   ];
   for (const content of contents) {
     it(`${content.name}`, async () => {
@@ -97,7 +142,9 @@ describe('hostile state files keep the last good version', () => {
     const handle = await open(bob(dir), 'w');
     await handle.truncate(4 * 1024 ** 3);
     await handle.close();
-    expect(await expectKept(dir, previous)).toContain(`peers/bob.json: /: file is larger than ${MAX_STATE_FILE_BYTES} bytes`);
+    expect(await expectKept(dir, previous)).toContain(
+      `peers/bob.json: /: file is larger than ${MAX_STATE_FILE_BYTES} bytes`,
+    );
   });
 
   it('a FIFO named like a state file is never opened (it would block forever)', async () => {
@@ -153,7 +200,10 @@ describe('hostile state files keep the last good version', () => {
 
   it('a valid edit through a BOM or a duplicated key is still an edit (JSON.parse: the last key wins)', async () => {
     const { dir, previous } = await goodDir();
-    await writeFile(bob(dir), `\ufeff{"kind":"Peer","name":"bob","ip":"10.0.0.3","internet_access":false,"internet_access":true}`);
+    await writeFile(
+      bob(dir),
+      `\ufeff{"kind":"Peer","name":"bob","ip":"10.0.0.3","internet_access":false,"internet_access":true}`,
+    );
     const loaded = await loadState(dir, { previous });
     expect(loaded.issues).toEqual([]);
     expect(loaded.state?.peers.find((p) => p.name === 'bob')?.internet_access).toBe(true);
@@ -167,11 +217,13 @@ describe('hostile state files keep the last good version', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)),
           // A good file with a few bytes flipped: close to valid, the hardest case.
-          fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }).map((flips) => {
-            const copy = Buffer.from(valid);
-            for (const [at, xor] of flips) copy[at] = (copy[at] ?? 0) ^ xor;
-            return copy;
-          }),
+          fc
+            .array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 })
+            .map((flips) => {
+              const copy = Buffer.from(valid);
+              for (const [at, xor] of flips) copy[at] = (copy[at] ?? 0) ^ xor;
+              return copy;
+            }),
         ),
         async (bytes) => {
           await writeFile(bob(dir), bytes);
@@ -180,7 +232,9 @@ describe('hostile state files keep the last good version', () => {
           // A rejected file changes nothing; a flip that still validates is an edit of bob's file only.
           if (loaded.issues.length > 0) expect(loaded.state).toEqual(previous.state);
           expect(loaded.state?.cell).toEqual(previous.state?.cell);
-          expect(loaded.state?.peers.find((p) => p.name === 'alice')).toEqual(previous.state?.peers.find((p) => p.name === 'alice'));
+          expect(loaded.state?.peers.find((p) => p.name === 'alice')).toEqual(
+            previous.state?.peers.find((p) => p.name === 'alice'),
+          );
         },
       ),
       fuzzParams(150),

@@ -15,7 +15,9 @@ import { INITIAL_STATUS, type ControllerStatus } from '../../src/loop/controller
 /** A status as large as a hostile state dir can make it: 20,000 errors with long file names. */
 const HUGE_STATUS: ControllerStatus = {
   ...INITIAL_STATUS,
-  fileErrors: Array.from({ length: 20_000 }, (_, i) => stateIssue(`peers/${'x'.repeat(200)}${i}.json`, '/name', 'm'.repeat(1_000))),
+  fileErrors: Array.from({ length: 20_000 }, (_, i) =>
+    stateIssue(`peers/${'x'.repeat(200)}${i}.json`, '/name', 'm'.repeat(1_000)),
+  ),
 };
 
 interface RawAnswer {
@@ -54,14 +56,18 @@ function refused(answer: RawAnswer, statuses: readonly number[]): boolean {
   return answer.status === null ? answer.closedByServer : statuses.includes(answer.status);
 }
 
-const get = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+const get = (path: string, method = 'GET') =>
+  `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
 
 describe('HTTP surface under attack', () => {
   let server: Server;
   let port: number;
 
   beforeAll(async () => {
-    server = await serveStatus('127.0.0.1:0', { status: () => HUGE_STATUS, metrics: new ControllerMetrics(['write-corefile']) });
+    server = await serveStatus('127.0.0.1:0', {
+      status: () => HUGE_STATUS,
+      metrics: new ControllerMetrics(['write-corefile']),
+    });
     port = (server.address() as AddressInfo).port;
   });
   afterAll(async () => {
@@ -72,7 +78,10 @@ describe('HTTP surface under attack', () => {
   it('listens on loopback by default', async () => {
     const listen = controllerConfigSchema.parse({}).listen;
     expect(listen).toMatch(/^127\.0\.0\.1:\d+$/);
-    const own = await serveStatus(listen.replace(/:\d+$/, ':0'), { status: () => INITIAL_STATUS, metrics: new ControllerMetrics([]) });
+    const own = await serveStatus(listen.replace(/:\d+$/, ':0'), {
+      status: () => INITIAL_STATUS,
+      metrics: new ControllerMetrics([]),
+    });
     expect((own.address() as AddressInfo).address).toBe('127.0.0.1');
     await new Promise<void>((done) => own.close(() => done()));
   });
@@ -80,7 +89,10 @@ describe('HTTP surface under attack', () => {
   it('answers 405 to every method but GET and HEAD, on every path', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL']) {
       for (const path of ['/status', '/healthz', '/metrics', '/apply', '/']) {
-        const answer = await raw(port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`);
+        const answer = await raw(
+          port,
+          `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
+        );
         expect(answer.status, `${method} ${path}`).toBe(405);
         expect(answer.text).toMatch(/allow: GET, HEAD/i);
       }
@@ -107,8 +119,17 @@ describe('HTTP surface under attack', () => {
 
   it('never serves a file, whatever the path', async () => {
     const paths = [
-      '/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd', '//etc/passwd', '/status/../../etc/passwd',
-      '/status%00.json', '/static/../../etc/shadow', '/\\..\\..\\etc\\passwd', 'http://evil.example/status', '*', '/status?x=../../etc/passwd',
+      '/../../../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/..%2f..%2fetc%2fpasswd',
+      '//etc/passwd',
+      '/status/../../etc/passwd',
+      '/status%00.json',
+      '/static/../../etc/shadow',
+      '/\\..\\..\\etc\\passwd',
+      'http://evil.example/status',
+      '*',
+      '/status?x=../../etc/passwd',
     ];
     for (const path of paths) {
       const answer = await raw(port, get(path));
@@ -124,13 +145,21 @@ describe('HTTP surface under attack', () => {
       const answer = await raw(port, get(`/status?${'a'.repeat(size)}`));
       expect(refused(answer, [431, 414, 400]), `${size}: ${answer.status ?? 'no answer'}`).toBe(true);
     }
-    const header = await raw(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(1_000_000)}\r\n\r\n`);
+    const header = await raw(
+      port,
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(1_000_000)}\r\n\r\n`,
+    );
     expect(refused(header, [431]), `header: ${header.status ?? 'no answer'}`).toBe(true);
     expect((await raw(port, get('/healthz'))).status).toBe(200);
   });
 
   it('binary garbage and a bad request line get 400, and the server keeps answering', async () => {
-    for (const junk of [Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10]), 'GET\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n']) {
+    for (const junk of [
+      Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10]),
+      'GET\r\n\r\n',
+      'GET / HTTP/9.9\r\n\r\n',
+      'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n',
+    ]) {
       const answer = await raw(port, junk, 1_000);
       // Small requests, fully sent: an answer must arrive.
       expect([400, 505], JSON.stringify(String(junk))).toContain(answer.status);

@@ -26,7 +26,12 @@ function send(port: number, host: string, request: string): Promise<string> {
 const request = (path: string, hostHeader: string | null): string =>
   `GET ${path} HTTP/1.1\r\n${hostHeader === null ? '' : `Host: ${hostHeader}\r\n`}Connection: close\r\n\r\n`;
 
-async function statusLine(port: number, connectTo: string, path: string, hostHeader: string | null): Promise<{ code: number; body: string }> {
+async function statusLine(
+  port: number,
+  connectTo: string,
+  path: string,
+  hostHeader: string | null,
+): Promise<{ code: number; body: string }> {
   const text = await send(port, connectTo, request(path, hostHeader));
   const match = /^HTTP\/1\.1 (\d{3})/.exec(text);
   if (match === null) throw new Error(`no HTTP answer: ${JSON.stringify(text.slice(0, 80))}`);
@@ -61,7 +66,17 @@ describe('HTTP Host check (DNS rebinding)', () => {
   });
 
   it('refuses any other Host with 421 and no status, on every path', async () => {
-    const hostile = ['evil.example', `evil.example:${port4}`, 'localhost.evil.example', '127.0.0.1.nip.io', `127.0.0.1:${port4 + 1}`, '10.9.8.7', 'localhost.', '[::1', 'a b'];
+    const hostile = [
+      'evil.example',
+      `evil.example:${port4}`,
+      'localhost.evil.example',
+      '127.0.0.1.nip.io',
+      `127.0.0.1:${port4 + 1}`,
+      '10.9.8.7',
+      'localhost.',
+      '[::1',
+      'a b',
+    ];
     for (const host of hostile) {
       for (const path of ['/status', '/metrics', '/readyz', '/healthz']) {
         const answer = await statusLine(port4, '127.0.0.1', path, host);

@@ -83,10 +83,30 @@ const SLOTS: readonly Slot[] = [
   { name: 'peer-route', resource: (p, i) => ({ kind: 'Peer', name: `h${i}`, ip: peerIp(i), route_via: p }) },
   { name: 'link-name', resource: (p) => ({ kind: 'CellLink', name: p, vpn_subnet: '10.77.0.0/24' }) },
   { name: 'link-subnet', resource: (p, i) => ({ kind: 'CellLink', name: `l${i}`, vpn_subnet: p }) },
-  { name: 'link-domain', resource: (p, i) => ({ kind: 'CellLink', name: `l${i}`, vpn_subnet: '10.77.0.0/24', domain: p, dns_ip: '10.77.0.1' }) },
-  { name: 'link-dns', resource: (p, i) => ({ kind: 'CellLink', name: `l${i}`, vpn_subnet: '10.77.0.0/24', domain: 'x.cell', dns_ip: p }) },
+  {
+    name: 'link-domain',
+    resource: (p, i) => ({
+      kind: 'CellLink',
+      name: `l${i}`,
+      vpn_subnet: '10.77.0.0/24',
+      domain: p,
+      dns_ip: '10.77.0.1',
+    }),
+  },
+  {
+    name: 'link-dns',
+    resource: (p, i) => ({ kind: 'CellLink', name: `l${i}`, vpn_subnet: '10.77.0.0/24', domain: 'x.cell', dns_ip: p }),
+  },
   { name: 'link-wg', resource: (p, i) => ({ kind: 'CellLink', name: `l${i}`, vpn_subnet: '10.77.0.0/24', wg_ip: p }) },
-  { name: 'link-inbound', resource: (p, i) => ({ kind: 'CellLink', name: `l${i}`, vpn_subnet: '10.77.0.0/24', permissions: { inbound: { [p]: true } } }) },
+  {
+    name: 'link-inbound',
+    resource: (p, i) => ({
+      kind: 'CellLink',
+      name: `l${i}`,
+      vpn_subnet: '10.77.0.0/24',
+      permissions: { inbound: { [p]: true } },
+    }),
+  },
   { name: 'cell-domain', resource: (p) => ({ kind: 'Cell', name: 'home', domain: p }) },
   { name: 'cell-service', resource: (p) => ({ kind: 'Cell', name: 'home', services: [p] }) },
   { name: 'cell-vip', resource: (p) => ({ kind: 'Cell', name: 'home', services: [{ name: 'calendar', vip: p }] }) },
@@ -170,7 +190,8 @@ describe('hostile strings are rejected at load', () => {
       { listen: '0.0.0.0:9470\n' },
       { listen: 'localhost:9470' },
     ];
-    for (const config of hostile) expect(controllerConfigSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
+    for (const config of hostile)
+      expect(controllerConfigSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
   });
 });
 
@@ -196,7 +217,9 @@ describe('no hostile byte reaches a target', () => {
       dns: { locator: 'none', reloadPending: false, reload: () => Promise.resolve() },
       corefilePath,
     };
-    const result = await reconcileCell(loaded.state as DesiredState, targets, DEFAULT_LAYOUT, { adjust: preserveUnattributed });
+    const result = await reconcileCell(loaded.state as DesiredState, targets, DEFAULT_LAYOUT, {
+      adjust: preserveUnattributed,
+    });
     expect(result.apply?.counts.restores).toBe(1);
     expect(log.some((r) => isRestoreCommand(r.argv) && r.stdin.includes('PIC-PEER-10-0-0-2'))).toBe(true);
     expectClean(allBytes(log));
@@ -218,8 +241,14 @@ describe('no hostile byte reaches a target', () => {
     it('converges the good resources, and nothing hostile is sent or ends up live', async () => {
       const { loaded } = await hostileState('real');
       const log: RecordedExec[] = [];
-      const targets: CellTargets = { ...bed.targets, wireguard: recordingTarget(bed.targets.wireguard, log), caddy: recordingTarget(bed.targets.caddy, log) };
-      const result = await reconcileCell(loaded.state as DesiredState, targets, bed.layout, { adjust: preserveUnattributed });
+      const targets: CellTargets = {
+        ...bed.targets,
+        wireguard: recordingTarget(bed.targets.wireguard, log),
+        caddy: recordingTarget(bed.targets.caddy, log),
+      };
+      const result = await reconcileCell(loaded.state as DesiredState, targets, bed.layout, {
+        adjust: preserveUnattributed,
+      });
       expect(result.errors).toEqual([]);
       expect(result.converged).toBe(true);
       expectClean(allBytes(log));

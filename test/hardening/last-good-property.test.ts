@@ -21,7 +21,10 @@ const FACTS = { apiIp: '172.20.0.3' };
 function toFiles(state: DesiredState): StateFile[] {
   const { cell } = state;
   return [
-    { file: 'cell.json', text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }) },
+    {
+      file: 'cell.json',
+      text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }),
+    },
     ...state.peers.map((p) => ({ file: `peers/${p.name}.json`, text: JSON.stringify(p) })),
     ...state.links.map((l) => ({ file: `cells/${l.name}.json`, text: JSON.stringify(l) })),
   ];
@@ -35,16 +38,50 @@ type Corruption =
   | { readonly kind: 'wrap'; readonly extra: unknown };
 
 const hostileValue = fc.constantFrom<unknown>(
-  '10.0.0.300', '', '10.0.0.2 -j ACCEPT', 'Bad', '-x', 'a'.repeat(40), 'x"\n-A FORWARD -j ACCEPT', '}\nimport /etc', 'аlice', '10.0.0.0/33', 'UPPER.case', null, 7, [], {}, true,
+  '10.0.0.300',
+  '',
+  '10.0.0.2 -j ACCEPT',
+  'Bad',
+  '-x',
+  'a'.repeat(40),
+  'x"\n-A FORWARD -j ACCEPT',
+  '}\nimport /etc',
+  'аlice',
+  '10.0.0.0/33',
+  'UPPER.case',
+  null,
+  7,
+  [],
+  {},
+  true,
 );
 
 const corruption: fc.Arbitrary<Corruption> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 80 }).map((text) => ({ kind: 'bytes' as const, text })),
   fc.nat().map((at) => ({ kind: 'truncate' as const, at })),
   fc
-    .record({ field: fc.constantFrom('kind', 'name', 'ip', 'vpn_subnet', 'peer_subnet', 'ip_range', 'domain', 'wg_ip', 'internet_access', 'unknown_peers', 'service_access', 'route_via', 'surprise'), value: hostileValue })
+    .record({
+      field: fc.constantFrom(
+        'kind',
+        'name',
+        'ip',
+        'vpn_subnet',
+        'peer_subnet',
+        'ip_range',
+        'domain',
+        'wg_ip',
+        'internet_access',
+        'unknown_peers',
+        'service_access',
+        'route_via',
+        'surprise',
+      ),
+      value: hostileValue,
+    })
     .map((c) => ({ kind: 'field' as const, ...c })),
-  fc.record({ field: fc.constantFrom('ip' as const, 'name' as const), other: fc.nat() }).map((c) => ({ kind: 'clash' as const, ...c })),
+  fc
+    .record({ field: fc.constantFrom('ip' as const, 'name' as const), other: fc.nat() })
+    .map((c) => ({ kind: 'clash' as const, ...c })),
   fc.jsonValue({ maxDepth: 2 }).map((extra) => ({ kind: 'wrap' as const, extra })),
 );
 
@@ -103,7 +140,9 @@ describe('a corrupted file never changes live rules', () => {
         );
         expect(loaded.issues.length).toBeGreaterThan(0);
         expect(loaded.fallbackFiles).toContain(target.file);
-        expect(renderCell(loaded.state as DesiredState, FACTS, DEFAULT_LAYOUT)).toEqual(renderCell(previous.state as DesiredState, FACTS, DEFAULT_LAYOUT));
+        expect(renderCell(loaded.state as DesiredState, FACTS, DEFAULT_LAYOUT)).toEqual(
+          renderCell(previous.state as DesiredState, FACTS, DEFAULT_LAYOUT),
+        );
         const before = byKey(previous.state);
         const after = byKey(loaded.state);
         for (const key of keysOf(previous, target.file)) expect(after.get(key)).toBe(before.get(key));
@@ -126,10 +165,19 @@ describe('a corrupted file never changes live rules', () => {
         const text = corrupt(f, how, state);
         fc.pre(text !== null);
         const gPeer = JSON.parse(g.text) as { internet_access: boolean; peer_access: boolean };
-        const gEdited = { file: g.file, text: JSON.stringify({ ...gPeer, internet_access: !gPeer.internet_access, peer_access: !gPeer.peer_access }) };
-        const expected = validateState(files.map((x) => (x === g ? gEdited : x)), { previous });
+        const gEdited = {
+          file: g.file,
+          text: JSON.stringify({ ...gPeer, internet_access: !gPeer.internet_access, peer_access: !gPeer.peer_access }),
+        };
+        const expected = validateState(
+          files.map((x) => (x === g ? gEdited : x)),
+          { previous },
+        );
         expect(expected.issues).toEqual([]);
-        const loaded = validateState(files.map((x) => (x === g ? gEdited : x === f ? { file: f.file, text } : x)), { previous });
+        const loaded = validateState(
+          files.map((x) => (x === g ? gEdited : x === f ? { file: f.file, text } : x)),
+          { previous },
+        );
         expect(loaded.state).toEqual(expected.state);
       }),
       fuzzParams(300),

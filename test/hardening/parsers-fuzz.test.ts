@@ -90,7 +90,11 @@ describe('iptables-save parser under attack', () => {
   });
 
   it('huge input: 100,000 rules parse in bounded time; a 4 MB line is one short error', () => {
-    const rules = Array.from({ length: 100_000 }, (_, i) => `-A PIC-PEER-X -d 172.20.${i >> 8 & 255}.${i & 255}/32 -m comment --comment "pic-peer-x/32" -j ACCEPT`);
+    const rules = Array.from(
+      { length: 100_000 },
+      (_, i) =>
+        `-A PIC-PEER-X -d 172.20.${(i >> 8) & 255}.${i & 255}/32 -m comment --comment "pic-peer-x/32" -j ACCEPT`,
+    );
     const big = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:PIC-PEER-X - [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
     const started = performance.now();
     const result = parseIptablesSave(big);
@@ -99,7 +103,9 @@ describe('iptables-save parser under attack', () => {
     expect(result.ok && result.value.filter.chains.get('PIC-PEER-X')?.rules.length).toBe(100_000);
     expect(ms).toBeLessThan(5_000);
     const opaque = parseIptablesSave(`*filter\n-A X --comment "${'a'.repeat(4_000_000)}\nCOMMIT\n`);
-    expect(opaque.ok && opaque.value.filter.chains.get('X')?.rules.map((r) => typeof r !== 'string' && r.reason)).toEqual(['a quote that never closes']);
+    expect(
+      opaque.ok && opaque.value.filter.chains.get('X')?.rules.map((r) => typeof r !== 'string' && r.reason),
+    ).toEqual(['a quote that never closes']);
     expect(opaque.ok && opaque.warnings.every((w) => w.length < 200)).toBe(true);
     const broken = parseIptablesSave(`*filter\n${'x'.repeat(4_000_000)}\nCOMMIT\n`);
     expect(broken.ok).toBe(false);
@@ -111,14 +117,49 @@ describe('iptables-save parser under attack', () => {
  * Foreign rules of the shapes iptables-nft-save and iptables-save (legacy) print, `raw` as the
  * dump has them and `rule` as the parser must read them (null: it cannot, and keeps it opaque).
  */
-const commentText = fc.string({ unit: fc.oneof(fc.constantFrom('\n', '"', "'", '\\', ' ', '\t', '\r', '\x01', 'COMMIT', '*nat', '-A PIC-FORWARD -j ACCEPT', ':PIC-X - [0:0]'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 12 });
+const commentText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom(
+      '\n',
+      '"',
+      "'",
+      '\\',
+      ' ',
+      '\t',
+      '\r',
+      '\x01',
+      'COMMIT',
+      '*nat',
+      '-A PIC-FORWARD -j ACCEPT',
+      ':PIC-X - [0:0]',
+    ),
+    fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+  ),
+  minLength: 1,
+  maxLength: 12,
+});
 const foreignRule: fc.Arbitrary<{ raw: string; rule: string | null }> = fc.oneof(
   commentText.map((c) => `-m comment --comment ${quoteSaveString(c)} -j ACCEPT`).map((r) => ({ raw: r, rule: r })),
-  fc.constant('-m u32 --u32 "0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0&0xff000000=0x17000000" -j DROP').map((r) => ({ raw: r, rule: r })),
-  commentText.filter((c) => !/[\n\r]/.test(c)).map((c) => `-j LOG --log-prefix ${quoteSaveString(`pre ${c}: `)}`).map((r) => ({ raw: r, rule: r })),
-  fc.constantFrom('-m frobnicate --frob 1:2 -j ACCEPT', '! -s 10.9.0.0/16 ! -i wg0 -p tcp -m tcp ! --dport 22 -j REJECT --reject-with icmp-port-unreachable', '-m set --match-set blocked src -j DROP').map((r) => ({ raw: r, rule: r })),
-  fc.constantFrom(`-i a"b -j ACCEPT`, `-o a'b -j DROP`, '-i " -j ACCEPT', '! -o "x -j ACCEPT').map((r) => ({ raw: r, rule: r })),
-  fc.constantFrom('-m comment --comment "x"y -j DROP', '-m comment --comment "x" "y"z -j DROP').map((r) => ({ raw: r, rule: null })),
+  fc
+    .constant('-m u32 --u32 "0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0&0xff000000=0x17000000" -j DROP')
+    .map((r) => ({ raw: r, rule: r })),
+  commentText
+    .filter((c) => !/[\n\r]/.test(c))
+    .map((c) => `-j LOG --log-prefix ${quoteSaveString(`pre ${c}: `)}`)
+    .map((r) => ({ raw: r, rule: r })),
+  fc
+    .constantFrom(
+      '-m frobnicate --frob 1:2 -j ACCEPT',
+      '! -s 10.9.0.0/16 ! -i wg0 -p tcp -m tcp ! --dport 22 -j REJECT --reject-with icmp-port-unreachable',
+      '-m set --match-set blocked src -j DROP',
+    )
+    .map((r) => ({ raw: r, rule: r })),
+  fc
+    .constantFrom(`-i a"b -j ACCEPT`, `-o a'b -j DROP`, '-i " -j ACCEPT', '! -o "x -j ACCEPT')
+    .map((r) => ({ raw: r, rule: r })),
+  fc
+    .constantFrom('-m comment --comment "x"y -j DROP', '-m comment --comment "x" "y"z -j DROP')
+    .map((r) => ({ raw: r, rule: null })),
 );
 const placement = fc.record({
   table: fc.constantFrom('filter', 'nat', 'mangle'),
@@ -128,15 +169,22 @@ const placement = fc.record({
 
 /** A rendered cell's own chains and jumps, with foreign rules appended to built-in and foreign chains. */
 function dumpWith(owned: string, foreign: readonly { table: string; chain: string; rule: { raw: string } }[]): string {
-  const sections = owned.trimEnd().split('\nCOMMIT').filter((part) => part.trim() !== '');
+  const sections = owned
+    .trimEnd()
+    .split('\nCOMMIT')
+    .filter((part) => part.trim() !== '');
   const tables = new Map(sections.map((part) => [part.trim().split('\n')[0]?.slice(1) ?? '', part.trim()]));
   tables.set('mangle', '*mangle');
-  return [...tables].map(([table, body]) => {
-    const mine = foreign.filter((f) => f.table === table);
-    const declare = [':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':FOREIGN - [0:0]'];
-    const [header, ...rest] = body.split('\n');
-    return [header, ...declare, ...rest, ...mine.map((f) => `-A ${f.chain} ${f.rule.raw}`), 'COMMIT'].join('\n');
-  }).join('\n') + '\n';
+  return (
+    [...tables]
+      .map(([table, body]) => {
+        const mine = foreign.filter((f) => f.table === table);
+        const declare = [':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':FOREIGN - [0:0]'];
+        const [header, ...rest] = body.split('\n');
+        return [header, ...declare, ...rest, ...mine.map((f) => `-A ${f.chain} ${f.rule.raw}`), 'COMMIT'].join('\n');
+      })
+      .join('\n') + '\n'
+  );
 }
 
 describe('iptables-save parser: foreign rules never block the chains we own', () => {
@@ -151,11 +199,15 @@ describe('iptables-save parser: foreign rules never block the chains we own', ()
         for (const table of TABLES) {
           for (const chain of ['INPUT', 'OUTPUT', 'FOREIGN']) {
             const rules = result.value[table].chains.get(chain)?.rules ?? [];
-            const expected = foreign.filter((f) => f.table === table && f.chain === chain).map((f) => f.rule.rule ?? { kind: 'opaque', text: f.rule.raw, reason: expect.any(String) });
+            const expected = foreign
+              .filter((f) => f.table === table && f.chain === chain)
+              .map((f) => f.rule.rule ?? { kind: 'opaque', text: f.rule.raw, reason: expect.any(String) });
             expect(rules.slice(rules.length - expected.length)).toEqual(expected);
           }
         }
-        expect(result.warnings.filter((w) => w.includes('unreadable'))).toHaveLength(foreign.filter((f) => f.rule.rule === null).length);
+        expect(result.warnings.filter((w) => w.includes('unreadable'))).toHaveLength(
+          foreign.filter((f) => f.rule.rule === null).length,
+        );
       }),
       fuzzParams(300),
     );
@@ -165,7 +217,28 @@ describe('iptables-save parser: foreign rules never block the chains we own', ()
 describe('Corefile parser under attack', () => {
   const hostile = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 300 }),
-    fc.array(fc.constantFrom('{', '}', '"', '\\"', '#', '\n', ' ', '.', 'import', 'acl', 'a,', ',', '\ufeff', '\u0000', 'forward . 1.1.1.1'), { maxLength: 80 }).map((parts) => parts.join('')),
+    fc
+      .array(
+        fc.constantFrom(
+          '{',
+          '}',
+          '"',
+          '\\"',
+          '#',
+          '\n',
+          ' ',
+          '.',
+          'import',
+          'acl',
+          'a,',
+          ',',
+          '\ufeff',
+          '\u0000',
+          'forward . 1.1.1.1',
+        ),
+        { maxLength: 80 },
+      )
+      .map((parts) => parts.join('')),
   );
 
   it('random and token-soup input never throws; errors are one line with a line number', () => {
@@ -193,15 +266,23 @@ describe('Corefile parser under attack', () => {
   it('deep nesting is refused with a line number instead of overflowing the stack', () => {
     for (const depth of [MAX_COREFILE_NESTING + 1, 10_000, 1_000_000]) {
       const result = parseCorefile(`. {\n${'a {\n'.repeat(depth)}${'}\n'.repeat(depth)}}\n`);
-      expect(result).toEqual({ ok: false, error: `line ${MAX_COREFILE_NESTING + 2}: blocks nested deeper than ${MAX_COREFILE_NESTING}` });
+      expect(result).toEqual({
+        ok: false,
+        error: `line ${MAX_COREFILE_NESTING + 2}: blocks nested deeper than ${MAX_COREFILE_NESTING}`,
+      });
     }
-    expect(parseCorefile(`. {\n${'a {\n'.repeat(MAX_COREFILE_NESTING - 1)}${'}\n'.repeat(MAX_COREFILE_NESTING - 1)}}\n`).ok).toBe(true);
+    expect(
+      parseCorefile(`. {\n${'a {\n'.repeat(MAX_COREFILE_NESTING - 1)}${'}\n'.repeat(MAX_COREFILE_NESTING - 1)}}\n`).ok,
+    ).toBe(true);
   });
 
   it('a 4 MB token and a 4 MB unterminated quote are handled in bounded time', () => {
     const started = performance.now();
     expect(parseCorefile(`. {\n  log ${'x'.repeat(4_000_000)}\n}\n`).ok).toBe(true);
-    expect(parseCorefile(`. {\n  log "${'x'.repeat(4_000_000)}\n}\n`)).toEqual({ ok: false, error: 'line 2: unterminated quoted string' });
+    expect(parseCorefile(`. {\n  log "${'x'.repeat(4_000_000)}\n}\n`)).toEqual({
+      ok: false,
+      error: 'line 2: unterminated quoted string',
+    });
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

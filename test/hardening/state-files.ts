@@ -22,14 +22,20 @@ export const SILENT = pino({ level: 'silent' });
  * Triggers passes until the status satisfies `done` (at most `maxPasses`): a pass already in
  * flight, or one started before an edit was seen, is simply followed by another.
  */
-export async function passUntil(controller: Controller, done: (status: ControllerStatus) => boolean, maxPasses = 6): Promise<ControllerStatus> {
+export async function passUntil(
+  controller: Controller,
+  done: (status: ControllerStatus) => boolean,
+  maxPasses = 6,
+): Promise<ControllerStatus> {
   for (let i = 0; i < maxPasses; i++) {
     const next = controller.nextPass();
     controller.trigger('state');
     await next;
     if (done(controller.status())) return controller.status();
   }
-  throw new Error(`no pass reached the expected status: ${JSON.stringify(controller.status().lastReconcile)} ${JSON.stringify(controller.status().conditions)}`);
+  throw new Error(
+    `no pass reached the expected status: ${JSON.stringify(controller.status().lastReconcile)} ${JSON.stringify(controller.status().conditions)}`,
+  );
 }
 
 export const converged = (s: ControllerStatus): boolean => s.lastReconcile?.converged === true;

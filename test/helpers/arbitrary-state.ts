@@ -32,10 +32,12 @@ export const arbitraryState: fc.Arbitrary<DesiredState> = fc
     domain: fc.constantFrom('cell', 'home.example'),
     services: fc.subarray(SERVICE_POOL, { minLength: 1 }),
     unknownPeers: fc.constantFrom('drop' as const, 'accept' as const),
-    links: fc.uniqueArray(linkShape, {
-      maxLength: 5,
-      selector: (l) => l.name,
-    }).map((links) => links.filter((l, i) => links.findIndex((m) => m.octet === l.octet) === i)),
+    links: fc
+      .uniqueArray(linkShape, {
+        maxLength: 5,
+        selector: (l) => l.name,
+      })
+      .map((links) => links.filter((l, i) => links.findIndex((m) => m.octet === l.octet) === i)),
   })
   .chain((base) => {
     const wide = base.peerSubnet.endsWith('/16');

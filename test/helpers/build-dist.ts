@@ -32,7 +32,10 @@ export function builtEntry(entry: string): string {
   const path = join(REPO_ROOT, 'dist', entry);
   if (mtimeOf(path) <= newestMtime(join(REPO_ROOT, 'src'))) {
     const build = spawnSync('npm', ['run', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    if (mtimeOf(path) === 0) throw new Error(`npm run build did not produce dist/${entry} (exit ${build.status}): ${build.stdout}${build.stderr}`);
+    if (mtimeOf(path) === 0)
+      throw new Error(
+        `npm run build did not produce dist/${entry} (exit ${build.status}): ${build.stdout}${build.stderr}`,
+      );
   }
   return path;
 }

@@ -16,6 +16,12 @@ const window = await openConfirmWindow({
   statusDir: config.status_dir,
   print: (line) => process.stderr.write(`${line}\n`),
 });
-const result = await window.wait({ seconds: Number(seconds), confirmCommand: 'pic-reconciler confirm', stdin: process.stdin });
-process.stdout.write(`${JSON.stringify({ end: result.end, restored: result.restore?.restored ?? null, errors: result.restore?.errors ?? [] })}\n`);
+const result = await window.wait({
+  seconds: Number(seconds),
+  confirmCommand: 'pic-reconciler confirm',
+  stdin: process.stdin,
+});
+process.stdout.write(
+  `${JSON.stringify({ end: result.end, restored: result.restore?.restored ?? null, errors: result.restore?.errors ?? [] })}\n`,
+);
 process.exit(result.end === 'confirmed' || result.restore?.restored ? 0 : 1);

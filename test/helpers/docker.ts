@@ -33,7 +33,10 @@ async function daemonAnswers(): Promise<boolean> {
 export async function ensureDockerDaemon(): Promise<void> {
   if (await daemonAnswers()) return;
   if (process.env.DOCKER_HOST !== undefined) throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer`);
-  await ensureSuiteDaemon(inject('pictRunDir'), { argv: ['dockerd', '--iptables=false', '--ip6tables=false'], answers: daemonAnswers });
+  await ensureSuiteDaemon(inject('pictRunDir'), {
+    argv: ['dockerd', '--iptables=false', '--ip6tables=false'],
+    answers: daemonAnswers,
+  });
 }
 
 /** Builds (or finds) the `pic-test-cell:<hash>` image and returns its reference. */
@@ -90,7 +93,11 @@ export async function startTestContainer(spec: ContainerSpec): Promise<string> {
   const name = containerName(spec.role);
   containers.add(name);
   const network = await testCellNetwork();
-  await runContainer(dockerClient(), name, { Image: spec.image, Cmd: [...(spec.cmd ?? IDLE)], HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: network } });
+  await runContainer(dockerClient(), name, {
+    Image: spec.image,
+    Cmd: [...(spec.cmd ?? IDLE)],
+    HostConfig: { CapAdd: ['NET_ADMIN'], NetworkMode: network },
+  });
   return name;
 }
 
@@ -109,7 +116,10 @@ export async function removeTestContainers(): Promise<void> {
   );
   await Promise.all(
     [...networks].map(async (name) => {
-      await dockerClient().getNetwork(name).remove().catch(() => undefined);
+      await dockerClient()
+        .getNetwork(name)
+        .remove()
+        .catch(() => undefined);
       networks.delete(name);
     }),
   );

@@ -62,7 +62,11 @@ function isPresent(item: Prerequisite): boolean {
 }
 
 function describe(item: Prerequisite): string {
-  return item === 'root' ? 'root (uid 0)' : item === 'dockerd' ? 'dockerd (no daemon socket, no binary)' : `${BINARIES[item]} (not on PATH)`;
+  return item === 'root'
+    ? 'root (uid 0)'
+    : item === 'dockerd'
+      ? 'dockerd (no daemon socket, no binary)'
+      : `${BINARIES[item]} (not on PATH)`;
 }
 
 function onPath(program: string): boolean {

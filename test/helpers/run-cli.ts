@@ -10,15 +10,25 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs the built CLI (`node dist/cli/main.js ARGS`) with extra environment variables; resolves whatever the exit code. */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<RunResult> {
   return runProgram([process.execPath, builtEntry('cli/main.js'), ...args], options);
 }
 
-export function runProgram(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+export function runProgram(
+  argv: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<RunResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new Error('empty command'));
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: { ...cleanEnv(), ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      env: { ...cleanEnv(), ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

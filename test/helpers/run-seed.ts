@@ -26,7 +26,12 @@ export const SEED_DIR = resolve(REPO_ROOT, '..', 'shared', 'seed');
 const SEED_MODULE = join(SEED_DIR, 'firewall_manager.py');
 
 /** The seed's hard-coded layout (SERVICE_IPS, the 10.0.0.0/24 in apply_peer_rules, the /16 in ensure_caddy_virtual_ips). */
-const SEED_SERVICES: readonly [string, string][] = [['calendar', '172.20.0.21'], ['files', '172.20.0.22'], ['mail', '172.20.0.23'], ['webdav', '172.20.0.24']];
+const SEED_SERVICES: readonly [string, string][] = [
+  ['calendar', '172.20.0.21'],
+  ['files', '172.20.0.22'],
+  ['mail', '172.20.0.23'],
+  ['webdav', '172.20.0.24'],
+];
 const SEED_PEER_SUBNET = '10.0.0.0/24';
 const SEED_IP_RANGE = '172.20.0.0/16';
 /** The seed's commit names no table for route_via; one per exit cell from here on. */
@@ -48,8 +53,14 @@ export function requireSeed(): { readonly ok: boolean; readonly reason: string |
 /** The seed's registry entries (peer_registry, cell links) for a desired state. */
 export function seedRegistry(state: DesiredState): { peers: object[]; links: object[] } {
   const services = state.cell.services.map((s) => [s.name, s.vip]);
-  if (JSON.stringify(services) !== JSON.stringify(SEED_SERVICES) || state.cell.peer_subnet !== SEED_PEER_SUBNET || state.cell.ip_range !== SEED_IP_RANGE) {
-    throw new Error(`the seed hard-codes services ${JSON.stringify(SEED_SERVICES)}, peer subnet ${SEED_PEER_SUBNET} and ip_range ${SEED_IP_RANGE}; this state differs`);
+  if (
+    JSON.stringify(services) !== JSON.stringify(SEED_SERVICES) ||
+    state.cell.peer_subnet !== SEED_PEER_SUBNET ||
+    state.cell.ip_range !== SEED_IP_RANGE
+  ) {
+    throw new Error(
+      `the seed hard-codes services ${JSON.stringify(SEED_SERVICES)}, peer subnet ${SEED_PEER_SUBNET} and ip_range ${SEED_IP_RANGE}; this state differs`,
+    );
   }
   return {
     peers: state.peers.map((p) => ({
@@ -141,7 +152,21 @@ export async function runSeedOnTestbed(cell: TestbedCell, state: DesiredState, c
     for (const [i, link] of exits.entries()) {
       const table = String(SEED_ROUTE_TABLE_BASE + i);
       // onlink: here wg0 is a veth, and the exit's address is routed via the tunnel router rather than on the link as with WireGuard.
-      dockerShim(shim, env, ['exec', 'cell-wireguard', 'ip', 'route', 'add', 'default', 'via', link.wg_ip ?? '', 'dev', 'wg0', 'table', table, 'onlink']);
+      dockerShim(shim, env, [
+        'exec',
+        'cell-wireguard',
+        'ip',
+        'route',
+        'add',
+        'default',
+        'via',
+        link.wg_ip ?? '',
+        'dev',
+        'wg0',
+        'table',
+        table,
+        'onlink',
+      ]);
       for (const peer of state.peers.filter((p) => p.route_via === link.name)) {
         dockerShim(shim, env, ['exec', 'cell-wireguard', 'ip', 'rule', 'add', 'from', peer.ip, 'lookup', table]);
       }

@@ -1,4 +1,11 @@
-import { BUILTIN_CHAINS, TABLES, type ObservedChain, type ObservedIptables, type ObservedRule, type TableName } from '../../src/model/iptables.js';
+import {
+  BUILTIN_CHAINS,
+  TABLES,
+  type ObservedChain,
+  type ObservedIptables,
+  type ObservedRule,
+  type TableName,
+} from '../../src/model/iptables.js';
 import { ruleTarget } from '../../src/model/iptables-rule.js';
 
 /**
@@ -10,7 +17,18 @@ import { ruleTarget } from '../../src/model/iptables-rule.js';
  */
 
 /** Targets that are extensions, not chains. */
-const EXTENSION_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'LOG', 'MARK', 'REDIRECT']);
+const EXTENSION_TARGETS = new Set([
+  'ACCEPT',
+  'DROP',
+  'RETURN',
+  'REJECT',
+  'DNAT',
+  'SNAT',
+  'MASQUERADE',
+  'LOG',
+  'MARK',
+  'REDIRECT',
+]);
 
 interface MutableChain {
   name: string;
@@ -23,7 +41,8 @@ export function simulateRestore(observed: ObservedIptables, input: string): Obse
   const tables = new Map<TableName, Map<string, MutableChain>>();
   for (const table of TABLES) {
     const chains = new Map<string, MutableChain>();
-    for (const builtin of BUILTIN_CHAINS[table]) chains.set(builtin, { name: builtin, builtin: true, policy: 'ACCEPT', rules: [] });
+    for (const builtin of BUILTIN_CHAINS[table])
+      chains.set(builtin, { name: builtin, builtin: true, policy: 'ACCEPT', rules: [] });
     for (const chain of observed[table].chains.values()) chains.set(chain.name, { ...chain, rules: [...chain.rules] });
     tables.set(table, chains);
   }
@@ -95,7 +114,8 @@ export function simulateRestore(observed: ObservedIptables, input: string): Obse
         if (chain.builtin) fail('cannot delete built-in chain');
         if (chain.rules.length > 0) fail('Directory not empty');
         for (const other of chains.values()) {
-          if (other.rules.some((r) => typeof r === 'string' && ruleTarget(r) === chain.name)) fail(`Device or resource busy (referenced from ${other.name})`);
+          if (other.rules.some((r) => typeof r === 'string' && ruleTarget(r) === chain.name))
+            fail(`Device or resource busy (referenced from ${other.name})`);
         }
         chains.delete(chain.name);
         return;
@@ -108,7 +128,8 @@ export function simulateRestore(observed: ObservedIptables, input: string): Obse
   const result = {} as Record<TableName, { chains: Map<string, ObservedChain> }>;
   for (const table of TABLES) {
     const chains = new Map<string, ObservedChain>();
-    for (const chain of tables.get(table)?.values() ?? []) chains.set(chain.name, { name: chain.name, builtin: chain.builtin, policy: chain.policy, rules: chain.rules });
+    for (const chain of tables.get(table)?.values() ?? [])
+      chains.set(chain.name, { name: chain.name, builtin: chain.builtin, policy: chain.policy, rules: chain.rules });
     result[table] = { chains };
   }
   return result;

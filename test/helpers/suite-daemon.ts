@@ -53,10 +53,14 @@ export async function ensureSuiteDaemon(runDir: string, spec: DaemonSpec): Promi
   });
   if (lock === null) {
     let failure: string | null = null;
-    await waitFor('the dockerd another test file starts', async () => {
-      failure = await readFile(files.failed, 'utf8').catch(() => null);
-      return failure !== null || (await spec.answers());
-    }, READY_MS + STOP_MS);
+    await waitFor(
+      'the dockerd another test file starts',
+      async () => {
+        failure = await readFile(files.failed, 'utf8').catch(() => null);
+        return failure !== null || (await spec.answers());
+      },
+      READY_MS + STOP_MS,
+    );
     if (failure !== null) throw new Error(failure);
     return;
   }
@@ -71,7 +75,8 @@ export async function ensureSuiteDaemon(runDir: string, spec: DaemonSpec): Promi
     daemon.once('error', resolve);
   });
   const error = await spawned;
-  if (error !== null || daemon.pid === undefined) return fail(files.failed, `cannot start dockerd: ${error?.message ?? 'no pid'}`);
+  if (error !== null || daemon.pid === undefined)
+    return fail(files.failed, `cannot start dockerd: ${error?.message ?? 'no pid'}`);
   await writeFile(files.pid, `${daemon.pid} ${startTime(daemon.pid)}\n`);
   try {
     await waitFor('dockerd to answer', async () => daemon.exitCode !== null || (await spec.answers()), READY_MS);

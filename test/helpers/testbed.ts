@@ -23,7 +23,8 @@ export interface TestbedFixture {
 
 export async function loadValidState(dir: string): Promise<DesiredState> {
   const loaded = await loadState(dir);
-  if (loaded.state === null || loaded.issues.length > 0) throw new Error(`state ${dir} is invalid: ${JSON.stringify(loaded.issues)}`);
+  if (loaded.state === null || loaded.issues.length > 0)
+    throw new Error(`state ${dir} is invalid: ${JSON.stringify(loaded.issues)}`);
   return loaded.state;
 }
 
@@ -40,7 +41,11 @@ export async function createTestbed(state: DesiredState): Promise<TestbedFixture
     min_interval_ms: 50,
   });
   const plain = openCellTargets(config);
-  const targets = { ...plain, wireguard: createCountingTarget(plain.wireguard), caddy: createCountingTarget(plain.caddy) };
+  const targets = {
+    ...plain,
+    wireguard: createCountingTarget(plain.wireguard),
+    caddy: createCountingTarget(plain.caddy),
+  };
   return {
     cell,
     config,

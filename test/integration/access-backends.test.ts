@@ -38,7 +38,14 @@ async function bothBackends(bed: TestbedFixture): Promise<Dataplane> {
   };
   const routing = liveRouting(ipRule, ipRoute);
   if (!routing.ok) throw new Error(routing.error);
-  return { rulesets: [{ name: 'legacy', iptables: parse(legacy) }, { name: 'nft', iptables: parse(nft) }], routing: routing.value, sourceOf: () => null };
+  return {
+    rulesets: [
+      { name: 'legacy', iptables: parse(legacy) },
+      { name: 'nft', iptables: parse(nft) },
+    ],
+    routing: routing.value,
+    sourceOf: () => null,
+  };
 }
 
 /**
@@ -68,7 +75,10 @@ describe('two iptables backends in one wireguard namespace', () => {
     await nsRunOk(bed.cell.wg, ['iptables-legacy', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth+', '-j', 'MASQUERADE']);
     const seen: string[][] = [];
     const inner = bed.targets.wireguard;
-    const wireguard: Target = { locator: inner.locator, exec: (argv, options) => (seen.push([...argv]), inner.exec(argv, options)) };
+    const wireguard: Target = {
+      locator: inner.locator,
+      exec: (argv, options) => (seen.push([...argv]), inner.exec(argv, options)),
+    };
     expect((await reconcileCell(state, { ...bed.targets, wireguard }, bed.layout)).converged).toBe(true);
     const restores = seen.filter((argv) => isRestoreCommand(argv));
     expect(restores).toHaveLength(1);
@@ -77,12 +87,14 @@ describe('two iptables backends in one wireguard namespace', () => {
     expect(await nsRunOk(bed.cell.wg, ['iptables-nft-save'])).not.toContain('PIC-');
 
     // More rules in nft now, but the legacy tables hold our jump: the next pass has nothing to do.
-    for (const port of ['1', '2', '3']) await nsRunOk(bed.cell.wg, ['iptables-nft', '-A', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
+    for (const port of ['1', '2', '3'])
+      await nsRunOk(bed.cell.wg, ['iptables-nft', '-A', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
     const again = await reconcileCell(state, bed.targets, bed.layout);
     expect(again.plan.actions).toEqual([]);
     expect(again.converged).toBe(true);
     expect(await nsRunOk(bed.cell.wg, ['iptables-nft-save'])).not.toContain('PIC-');
-    for (const port of ['1', '2', '3']) await nsRunOk(bed.cell.wg, ['iptables-nft', '-D', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
+    for (const port of ['1', '2', '3'])
+      await nsRunOk(bed.cell.wg, ['iptables-nft', '-D', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
   });
 
   it('reports a foreign DROP in the nft backend as AccessDiverged, in the gauge and in the matrix', async () => {
@@ -103,34 +115,119 @@ describe('two iptables backends in one wireguard namespace', () => {
     const calendar = diverged.filter((d) => d.to === 'calendar');
     // Everyone the state lets use calendar loses it to the other backend's DROP.
     expect(calendar.map((d) => d.from).sort()).toEqual(['alice', 'bob', 'cell:lyon', 'cell:paris', 'erin-laptop']);
-    expect(calendar[0]).toMatchObject({ live: false, desired: true, decidedBy: { ruleset: 'nft', chain: 'FORWARD', index: 1, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' } });
+    expect(calendar[0]).toMatchObject({
+      live: false,
+      desired: true,
+      decidedBy: { ruleset: 'nft', chain: 'FORWARD', index: 1, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' },
+    });
     reporter.record(report);
     const status = reporter.status();
     expect(conditionOf(status, 'AccessDiverged')).toMatchObject({ status: 'True', reason: 'ForeignRuleDecides' });
-    expect(conditionOf(status, 'AccessDiverged')?.message).toContain('decided by filter FORWARD rule 1 (foreign, nft): -d 172.20.0.21/32 -j DROP');
+    expect(conditionOf(status, 'AccessDiverged')?.message).toContain(
+      'decided by filter FORWARD rule 1 (foreign, nft): -d 172.20.0.21/32 -j DROP',
+    );
     expect(conditionOf(status, 'Ready')?.status).toBe('True');
-    expect(status.access?.backend).toMatchObject({ writes: 'legacy', other: 'nft', otherRules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'] });
-    expect(await reporter.metrics.registry.getSingleMetricAsString('pic_access_diverged_pairs')).toContain(`pic_access_diverged_pairs ${diverged.length}`);
+    expect(status.access?.backend).toMatchObject({
+      writes: 'legacy',
+      other: 'nft',
+      otherRules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'],
+    });
+    expect(await reporter.metrics.registry.getSingleMetricAsString('pic_access_diverged_pairs')).toContain(
+      `pic_access_diverged_pairs ${diverged.length}`,
+    );
 
     const config = join(bed.workDir, 'config.json');
     await writeFile(config, JSON.stringify({ targets: bed.config.targets, corefile: bed.corefilePath }));
-    const cli = await run([process.execPath, builtEntry('cli/main.js'), 'access', '--state', 'state', '--config', config, '--json']);
+    const cli = await run([
+      process.execPath,
+      builtEntry('cli/main.js'),
+      'access',
+      '--state',
+      'state',
+      '--config',
+      config,
+      '--json',
+    ]);
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
-    const matrix = JSON.parse(cli.stdout) as { rulesets: string[]; cells: { from: string; to: string; reaches: boolean; desired: boolean; differs: boolean; decided_by: { ruleset: string } | null }[]; other_backend: { name: string; rules: string[] } };
+    const matrix = JSON.parse(cli.stdout) as {
+      rulesets: string[];
+      cells: {
+        from: string;
+        to: string;
+        reaches: boolean;
+        desired: boolean;
+        differs: boolean;
+        decided_by: { ruleset: string } | null;
+      }[];
+      other_backend: { name: string; rules: string[] };
+    };
     expect(matrix.rulesets).toEqual(['legacy', 'nft']);
-    expect(matrix.cells.find((c) => c.from === 'bob' && c.to === 'calendar')).toMatchObject({ reaches: false, desired: true, differs: true, decided_by: { ruleset: 'nft' } });
-    expect(matrix.cells.find((c) => c.from === 'bob' && c.to === 'mail')).toMatchObject({ reaches: true, desired: true, differs: false });
+    expect(matrix.cells.find((c) => c.from === 'bob' && c.to === 'calendar')).toMatchObject({
+      reaches: false,
+      desired: true,
+      differs: true,
+      decided_by: { ruleset: 'nft' },
+    });
+    expect(matrix.cells.find((c) => c.from === 'bob' && c.to === 'mail')).toMatchObject({
+      reaches: true,
+      desired: true,
+      differs: false,
+    });
     expect(matrix.other_backend).toEqual({ name: 'nft', rules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'] });
     // explain reads both backends too: the DROP in the one the cell does not live in decides.
-    const explain = await run([process.execPath, builtEntry('cli/main.js'), 'explain', '--state', 'state', '--config', config, '--from', 'bob', '--to', 'calendar', '--json']);
+    const explain = await run([
+      process.execPath,
+      builtEntry('cli/main.js'),
+      'explain',
+      '--state',
+      'state',
+      '--config',
+      config,
+      '--from',
+      'bob',
+      '--to',
+      'calendar',
+      '--json',
+    ]);
     expect(explain.code).toBe(0);
-    expect(JSON.parse(explain.stdout)).toMatchObject({ verdict: 'drop', reaches: false, decided_by: { chain: 'FORWARD', index: 1, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' } });
+    expect(JSON.parse(explain.stdout)).toMatchObject({
+      verdict: 'drop',
+      reaches: false,
+      decided_by: { chain: 'FORWARD', index: 1, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' },
+    });
     // …and our chains in the legacy tables: bob may not use files (nft alone would accept it by policy).
-    const files = await run([process.execPath, builtEntry('cli/main.js'), 'explain', '--state', 'state', '--config', config, '--from', 'bob', '--to', 'files', '--json']);
-    expect(JSON.parse(files.stdout)).toMatchObject({ verdict: 'drop', reaches: false, decided_by: { chain: 'PIC-PEER-10-0-0-3', owner: 'pic' } });
-    const text = await run([process.execPath, builtEntry('cli/main.js'), 'access', '--state', 'state', '--config', config]);
-    expect(text.stdout).toContain('bob → calendar: live no, desired yes, decided by nft filter FORWARD rule 1 (foreign): -d 172.20.0.21/32 -j DROP');
+    const files = await run([
+      process.execPath,
+      builtEntry('cli/main.js'),
+      'explain',
+      '--state',
+      'state',
+      '--config',
+      config,
+      '--from',
+      'bob',
+      '--to',
+      'files',
+      '--json',
+    ]);
+    expect(JSON.parse(files.stdout)).toMatchObject({
+      verdict: 'drop',
+      reaches: false,
+      decided_by: { chain: 'PIC-PEER-10-0-0-3', owner: 'pic' },
+    });
+    const text = await run([
+      process.execPath,
+      builtEntry('cli/main.js'),
+      'access',
+      '--state',
+      'state',
+      '--config',
+      config,
+    ]);
+    expect(text.stdout).toContain(
+      'bob → calendar: live no, desired yes, decided by nft filter FORWARD rule 1 (foreign): -d 172.20.0.21/32 -j DROP',
+    );
   });
 
   it("the model's reaches over both backends equals real TCP for every probed pair", async () => {
@@ -142,10 +239,22 @@ describe('two iptables backends in one wireguard namespace', () => {
       if (source === undefined) throw new Error(`no source ${row.source}`);
       for (const { label, endpoint } of matrixEndpoints(state, bed.cell)) {
         if (endpoint.ip === source.ip || !(label in row.cells)) continue;
-        const packet = { src: source.ip, dst: endpoint.ip, proto: 'tcp' as const, dport: endpoint.port, sport: null, inIface: 'wg0' };
-        const reaches = evaluateConnection(dataplane, packet, label === 'api' ? { expectDestination: bed.cell.apiIp } : {}).reaches;
+        const packet = {
+          src: source.ip,
+          dst: endpoint.ip,
+          proto: 'tcp' as const,
+          dport: endpoint.port,
+          sport: null,
+          inIface: 'wg0',
+        };
+        const reaches = evaluateConnection(
+          dataplane,
+          packet,
+          label === 'api' ? { expectDestination: bed.cell.apiIp } : {},
+        ).reaches;
         const tcp = row.cells[label] ?? null;
-        if (reaches !== (tcp !== null)) wrong.push(`${row.source} → ${label}: model ${String(reaches)}, TCP ${tcp ?? 'no answer'}`);
+        if (reaches !== (tcp !== null))
+          wrong.push(`${row.source} → ${label}: model ${String(reaches)}, TCP ${tcp ?? 'no answer'}`);
       }
     }
     expect(probed.flatMap((r) => Object.keys(r.cells)).length).toBeGreaterThan(40);

@@ -26,7 +26,10 @@ const dump = async (bed: TestbedFixture) => ({
 });
 
 /** source → column → the model's reaches, for the same pairs probeMatrix connects. */
-async function modelMatrix(bed: TestbedFixture, state: DesiredState): Promise<Map<string, Map<string, boolean | null>>> {
+async function modelMatrix(
+  bed: TestbedFixture,
+  state: DesiredState,
+): Promise<Map<string, Map<string, boolean | null>>> {
   const live = liveDataplane(await dump(bed), () => null);
   if (!live.ok) throw new Error(live.error);
   const rows = new Map<string, Map<string, boolean | null>>();
@@ -34,8 +37,19 @@ async function modelMatrix(bed: TestbedFixture, state: DesiredState): Promise<Ma
     const cells = new Map<string, boolean | null>();
     for (const { label, endpoint } of matrixEndpoints(state, bed.cell)) {
       if (endpoint.ip === source.ip) continue;
-      const packet = { src: source.ip, dst: endpoint.ip, proto: 'tcp' as const, dport: endpoint.port, sport: null, inIface: 'wg0' };
-      const result = evaluateConnection(live.value, packet, label === 'api' ? { expectDestination: bed.cell.apiIp } : {});
+      const packet = {
+        src: source.ip,
+        dst: endpoint.ip,
+        proto: 'tcp' as const,
+        dport: endpoint.port,
+        sport: null,
+        inIface: 'wg0',
+      };
+      const result = evaluateConnection(
+        live.value,
+        packet,
+        label === 'api' ? { expectDestination: bed.cell.apiIp } : {},
+      );
       cells.set(label, result.reaches);
     }
     rows.set(source.kind === 'link' ? `cell:${source.name}` : source.name, cells);
@@ -44,18 +58,18 @@ async function modelMatrix(bed: TestbedFixture, state: DesiredState): Promise<Ma
 }
 
 async function disagreements(bed: TestbedFixture, state: DesiredState): Promise<string[]> {
-const [model, probed] = await Promise.all([modelMatrix(bed, state), probeMatrix(state, bed.cell, PROBE_TIMEOUT_MS)]);
+  const [model, probed] = await Promise.all([modelMatrix(bed, state), probeMatrix(state, bed.cell, PROBE_TIMEOUT_MS)]);
   const out: string[] = [];
   for (const row of probed) {
     for (const [column, answer] of Object.entries(row.cells)) {
       const reaches = model.get(row.source)?.get(column);
-      if (reaches !== (answer !== null)) out.push(`${row.source} → ${column}: model ${String(reaches)}, TCP ${answer ?? 'no answer'}`);
+      if (reaches !== (answer !== null))
+        out.push(`${row.source} → ${column}: model ${String(reaches)}, TCP ${answer ?? 'no answer'}`);
     }
   }
   expect(probed.flatMap((r) => Object.keys(r.cells)).length).toBeGreaterThan(40);
   return out;
 }
-
 
 /**
  * The packet model's truth is real TCP: on the namespace cell, for every pair the testbed
@@ -84,7 +98,18 @@ describe('the packet model against real connections on a namespace cell', () => 
 
   it('agrees after a foreign DROP is inserted above our jump in FORWARD', async () => {
     await nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-d', '172.20.0.21/32', '-j', 'DROP']);
-    await nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-s', '10.0.0.2/32', '-d', '10.0.0.0/24', '-j', 'DROP']);
+    await nsRunOk(bed.cell.wg, [
+      'iptables',
+      '-I',
+      'FORWARD',
+      '1',
+      '-s',
+      '10.0.0.2/32',
+      '-d',
+      '10.0.0.0/24',
+      '-j',
+      'DROP',
+    ]);
     expect(await disagreements(bed, state)).toEqual([]);
     const model = await modelMatrix(bed, state);
     expect(model.get('alice')?.get('calendar')).toBe(false);
@@ -95,12 +120,36 @@ describe('the packet model against real connections on a namespace cell', () => 
   it('explain, through the built CLI, names the foreign rule that decides, live and from a saved dump', async () => {
     const cli = builtEntry('cli/main.js');
     const config = join(bed.workDir, 'config.json');
-    await writeFile(config, JSON.stringify({ targets: configFileJson(bed.config).targets, corefile: bed.corefilePath }));
-    const live = await run([process.execPath, cli, 'explain', '--state', 'state', '--config', config, '--from', 'bob', '--to', 'calendar', '--json']);
+    await writeFile(
+      config,
+      JSON.stringify({ targets: configFileJson(bed.config).targets, corefile: bed.corefilePath }),
+    );
+    const live = await run([
+      process.execPath,
+      cli,
+      'explain',
+      '--state',
+      'state',
+      '--config',
+      config,
+      '--from',
+      'bob',
+      '--to',
+      'calendar',
+      '--json',
+    ]);
     expect(live.stderr).toBe('');
     expect(live.code).toBe(0);
-    const answer = JSON.parse(live.stdout) as { verdict: string; reaches: boolean; decided_by: { chain: string; index: number; owner: string; rule: string } };
-    expect(answer).toMatchObject({ verdict: 'drop', reaches: false, decided_by: { chain: 'FORWARD', index: 2, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' } });
+    const answer = JSON.parse(live.stdout) as {
+      verdict: string;
+      reaches: boolean;
+      decided_by: { chain: string; index: number; owner: string; rule: string };
+    };
+    expect(answer).toMatchObject({
+      verdict: 'drop',
+      reaches: false,
+      decided_by: { chain: 'FORWARD', index: 2, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' },
+    });
 
     const saved = join(bed.workDir, 'saved');
     await mkdir(saved);
@@ -111,20 +160,57 @@ describe('the packet model against real connections on a namespace cell', () => 
       writeFile(join(saved, 'ip-route.json'), d.ipRoute),
       writeFile(join(saved, 'api-ip.txt'), `${bed.cell.apiIp}\n`),
     ]);
-    const fromDump = await run([process.execPath, cli, 'explain', '--state', 'state', '--from-dump', saved, '--from', 'bob', '--to', 'mail']);
+    const fromDump = await run([
+      process.execPath,
+      cli,
+      'explain',
+      '--state',
+      'state',
+      '--from-dump',
+      saved,
+      '--from',
+      'bob',
+      '--to',
+      'mail',
+    ]);
     expect(fromDump.code).toBe(0);
     expect(fromDump.stdout).toContain('filter PIC-PEER-10-0-0-3 #3');
     expect(fromDump.stdout).toContain('(peers/bob.json /service_access/1)');
     expect(fromDump.stdout).toMatch(/reaches: yes/);
-    const api = await run([process.execPath, cli, 'explain', '--state', 'state', '--from-dump', saved, '--from', 'cell:paris', '--to', 'api', '--json']);
+    const api = await run([
+      process.execPath,
+      cli,
+      'explain',
+      '--state',
+      'state',
+      '--from-dump',
+      saved,
+      '--from',
+      'cell:paris',
+      '--to',
+      'api',
+      '--json',
+    ]);
     expect(JSON.parse(api.stdout)).toMatchObject({ reaches: true, out: { dst: bed.cell.apiIp, dport: 3000 } });
-    const bad = await run([process.execPath, cli, 'explain', '--state', 'state', '--from-dump', saved, '--from', 'nobody', '--to', 'mail']);
+    const bad = await run([
+      process.execPath,
+      cli,
+      'explain',
+      '--state',
+      'state',
+      '--from-dump',
+      saved,
+      '--from',
+      'nobody',
+      '--to',
+      'mail',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('from: "nobody" is no peer');
   });
 });
 
-describe('the packet model against real connections while the seed\'s rules are in place', () => {
+describe("the packet model against real connections while the seed's rules are in place", () => {
   let state: DesiredState;
   let bed: TestbedFixture;
 
@@ -133,11 +219,43 @@ describe('the packet model against real connections while the seed\'s rules are 
     state = await loadValidState('state');
     bed = await createTestbed(state);
     // What the seed leaves before the take-over: tagged rules straight in FORWARD, the port-3000 hole, the DNAT without a destination match.
-    for (const command of seedCommands(state, bed.cell.apiIp).filter((c) => c[0] === 'iptables')) await nsRunOk(bed.cell.wg, command);
-    await nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '-i', 'wg0', '-o', 'eth0', '-p', 'tcp', '--dport', '3000', '-j', 'ACCEPT']);
-    await nsRunOk(bed.cell.wg, ['iptables', '-t', 'nat', '-A', 'PREROUTING', '-i', 'wg0', '-p', 'tcp', '--dport', '3000', '-j', 'DNAT', '--to-destination', `${bed.cell.apiIp}:3000`]);
+    for (const command of seedCommands(state, bed.cell.apiIp).filter((c) => c[0] === 'iptables'))
+      await nsRunOk(bed.cell.wg, command);
+    await nsRunOk(bed.cell.wg, [
+      'iptables',
+      '-I',
+      'FORWARD',
+      '-i',
+      'wg0',
+      '-o',
+      'eth0',
+      '-p',
+      'tcp',
+      '--dport',
+      '3000',
+      '-j',
+      'ACCEPT',
+    ]);
+    await nsRunOk(bed.cell.wg, [
+      'iptables',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-i',
+      'wg0',
+      '-p',
+      'tcp',
+      '--dport',
+      '3000',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${bed.cell.apiIp}:3000`,
+    ]);
     // The seed's VIPs, unlabelled, on caddy's side: the model sees only the wireguard target, so they must exist for TCP to be its truth.
-    for (const service of state.cell.services) await nsRunOk(bed.cell.lan, ['ip', 'addr', 'add', `${service.vip}/16`, 'dev', 'eth0']);
+    for (const service of state.cell.services)
+      await nsRunOk(bed.cell.lan, ['ip', 'addr', 'add', `${service.vip}/16`, 'dev', 'eth0']);
   });
   afterAll(async () => {
     await bed?.dispose();
@@ -149,7 +267,14 @@ describe('the packet model against real connections while the seed\'s rules are 
     // The seed's DNAT hijacks every port-3000 connection from the tunnel (DESIGN §5.2): the model sees it too.
     const live = liveDataplane(await dump(bed), () => null);
     if (!live.ok) throw new Error(live.error);
-    const hijacked = evaluateConnection(live.value, { src: '10.0.0.3', dst: '198.18.0.10', proto: 'tcp', dport: 3000, sport: null, inIface: 'wg0' });
+    const hijacked = evaluateConnection(live.value, {
+      src: '10.0.0.3',
+      dst: '198.18.0.10',
+      proto: 'tcp',
+      dport: 3000,
+      sport: null,
+      inIface: 'wg0',
+    });
     expect(hijacked.first.out?.dst).toBe(bed.cell.apiIp);
   });
 

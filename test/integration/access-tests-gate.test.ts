@@ -49,7 +49,13 @@ describe('AccessTests gate every apply', () => {
   it('validate reports a test naming a missing peer or service as a validation error', async () => {
     const ghost = join(dir, 'ghost');
     await cp(join(REPO, 'state'), ghost, { recursive: true });
-    await writeFile(join(ghost, 'tests', 'ghost.json'), JSON.stringify([{ kind: 'AccessTest', name: 'g', from: 'bob', to: 'ftp', expect: 'deny' }, { kind: 'AccessTest', name: 'h', from: 'cell:rome', to: 'mail', expect: 'deny' }]));
+    await writeFile(
+      join(ghost, 'tests', 'ghost.json'),
+      JSON.stringify([
+        { kind: 'AccessTest', name: 'g', from: 'bob', to: 'ftp', expect: 'deny' },
+        { kind: 'AccessTest', name: 'h', from: 'cell:rome', to: 'mail', expect: 'deny' },
+      ]),
+    );
     const result = await run([process.execPath, cli, 'validate', '--state', ghost]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('tests/ghost.json: /0/to: no service or Peer named ftp');
@@ -57,7 +63,15 @@ describe('AccessTests gate every apply', () => {
   });
 
   it('plan refuses the state (exit 1)', async () => {
-    const result = await run([process.execPath, cli, 'plan', '--state', stateDir, '--from-dump', join(REPO, 'test/fixtures/access/foreign-cell')]);
+    const result = await run([
+      process.execPath,
+      cli,
+      'plan',
+      '--state',
+      stateDir,
+      '--from-dump',
+      join(REPO, 'test/fixtures/access/foreign-cell'),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(FAILURES[0]);

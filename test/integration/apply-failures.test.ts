@@ -10,7 +10,12 @@ import { ProgramNotFoundError, type Target } from '../../src/model/target.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';
 import {
-  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, stopTestContainer,
+  buildTestImage,
+  containerName,
+  ensureDockerDaemon,
+  removeTestContainers,
+  startTestContainer,
+  stopTestContainer,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
@@ -49,9 +54,18 @@ describe('apply failures on a namespace cell', () => {
   const without = (name: string): DesiredState => ({ ...state, peers: state.peers.filter((p) => p.name !== name) });
   // Without the banners (they carry a timestamp) and the chain counters (stray IGMP/ND packets move them).
   const ruleset = async (): Promise<string> =>
-    (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
+    (await nsRunOk(bed.cell.wg, ['iptables-save']))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+      .join('\n');
   const caddyAt = (locator: string): CellTargets =>
-    openCellTargets(controllerConfigSchema.parse({ ...configFileJson(bed.config), targets: { ...configFileJson(bed.config).targets, caddy: locator } }));
+    openCellTargets(
+      controllerConfigSchema.parse({
+        ...configFileJson(bed.config),
+        targets: { ...configFileJson(bed.config).targets, caddy: locator },
+      }),
+    );
 
   it('a transaction the kernel refuses leaves the old ruleset intact, and the error names the failing line', async () => {
     // An operator's rule still jumps to dave's chain, so deleting that chain fails at COMMIT
@@ -62,7 +76,11 @@ describe('apply failures on a namespace cell', () => {
     expect(result.converged).toBe(false);
     expect(result.apply?.failures.map((f) => f.part)).toEqual(['iptables']);
     const error = result.apply?.failures[0]?.error ?? '';
-    expect(error).toMatch(new RegExp(`^netns:${bed.cell.wg}: iptables-restore exit \\d+: .*busy.* \\(input line \\d+: -X ${DAVE_CHAIN}\\)$`));
+    expect(error).toMatch(
+      new RegExp(
+        `^netns:${bed.cell.wg}: iptables-restore exit \\d+: .*busy.* \\(input line \\d+: -X ${DAVE_CHAIN}\\)$`,
+      ),
+    );
     expect(result.errors).toContain(error);
     // The other parts of the same transaction (chain edits, flushes) were rolled back with it.
     expect(await ruleset()).toBe(before);
@@ -79,16 +97,29 @@ describe('apply failures on a namespace cell', () => {
   it('verify catches an apply that changed nothing: not converged, with the residual plan', async () => {
     await nsRunOk(bed.cell.lan, ['ip', 'addr', 'del', '172.20.0.22/16', 'dev', 'eth0']);
     // Caddy's `ip -batch` "succeeds" without writing, like a command that exits 0 and does nothing: only its read-back runs.
-    const readOnly = (stdin = ''): string => `${stdin.split('\n').filter((line) => line.startsWith('address show')).join('\n')}\n`;
+    const readOnly = (stdin = ''): string =>
+      `${stdin
+        .split('\n')
+        .filter((line) => line.startsWith('address show'))
+        .join('\n')}\n`;
     const silent: Target = {
       locator: bed.targets.caddy.locator,
-      exec: (argv, options) => bed.targets.caddy.exec(argv, argv.includes('-batch') ? { ...options, stdin: readOnly(options?.stdin) } : options),
+      exec: (argv, options) =>
+        bed.targets.caddy.exec(
+          argv,
+          argv.includes('-batch') ? { ...options, stdin: readOnly(options?.stdin) } : options,
+        ),
     };
     const result = await reconcileCell(state, { ...bed.targets, caddy: silent }, bed.layout);
     expect(result.apply?.failures).toEqual([]);
     expect(result.apply?.counts.ipBatches).toBe(1);
     expect(result.converged).toBe(false);
-    expect(result.residual?.actions).toEqual([expect.objectContaining({ kind: 'add-address', address: { address: '172.20.0.22', prefixlen: 16, label: 'eth0:pic' } })]);
+    expect(result.residual?.actions).toEqual([
+      expect.objectContaining({
+        kind: 'add-address',
+        address: { address: '172.20.0.22', prefixlen: 16, label: 'eth0:pic' },
+      }),
+    ]);
     expect(result.errors).toEqual(['not converged: 1 actions still pending after apply']);
 
     const repaired = await reconcileCell(state, bed.targets, bed.layout);
@@ -102,7 +133,10 @@ describe('apply failures on a namespace cell', () => {
       locator: bed.targets.wireguard.locator,
       exec: (argv, options) => {
         calls.push(argv[0] ?? '');
-        if (argv[0] === 'sh') return Promise.reject(new ProgramNotFoundError(bed.targets.wireguard.locator, argv, 127, '', 'sh not found in container'));
+        if (argv[0] === 'sh')
+          return Promise.reject(
+            new ProgramNotFoundError(bed.targets.wireguard.locator, argv, 127, '', 'sh not found in container'),
+          );
         return bed.targets.wireguard.exec(argv, options);
       },
     };

@@ -51,7 +51,8 @@ describe('built-in chains are never edited by rule number', () => {
         locator: wg.locator,
         async exec(argv: readonly string[], options?: ExecOptions) {
           const restore = isRestoreCommand(argv) || argv.join(' ').includes('iptables-restore');
-          if (restore && interposed++ === 0) await nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-s', '203.0.113.9/32', '-j', 'DROP']);
+          if (restore && interposed++ === 0)
+            await nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-s', '203.0.113.9/32', '-j', 'DROP']);
           return wg.exec(argv, options);
         },
       },
@@ -69,18 +70,48 @@ describe('built-in chains are never edited by rule number', () => {
   });
 
   it('the restore input deletes from built-in chains only by rule specification, and refuses a delete by number there', () => {
-    const builtins = (Object.entries(BUILTIN_CHAINS) as [TableName, readonly string[]][]).flatMap(([table, chains]) => chains.map((chain) => ({ table, chain })));
+    const builtins = (Object.entries(BUILTIN_CHAINS) as [TableName, readonly string[]][]).flatMap(([table, chains]) =>
+      chains.map((chain) => ({ table, chain })),
+    );
     for (const { table, chain } of builtins) {
-      const update: IptablesAction = { kind: 'update-chain', table, chain, edits: [{ op: 'delete', index: 3, rule: '-j ACCEPT' }], reason: 'test' };
-      expect(() => compileRestoreInput([update])).toThrow(`${table}/${chain}: refusing to delete from a built-in chain by rule number`);
+      const update: IptablesAction = {
+        kind: 'update-chain',
+        table,
+        chain,
+        edits: [{ op: 'delete', index: 3, rule: '-j ACCEPT' }],
+        reason: 'test',
+      };
+      expect(() => compileRestoreInput([update])).toThrow(
+        `${table}/${chain}: refusing to delete from a built-in chain by rule number`,
+      );
       // An insert at a number removes nothing of anyone's (a rollback puts ours back among theirs).
-      const insert: IptablesAction = { kind: 'update-chain', table, chain, edits: [{ op: 'insert', index: 3, rule: '-j ACCEPT' }], reason: 'test' };
+      const insert: IptablesAction = {
+        kind: 'update-chain',
+        table,
+        chain,
+        edits: [{ op: 'insert', index: 3, rule: '-j ACCEPT' }],
+        reason: 'test',
+      };
       expect(compileRestoreInput([insert])).toContain(`-I ${chain} 3 -j ACCEPT`);
     }
     const moved = compileRestoreInput([
-      { kind: 'delete-rule', table: 'filter', chain: 'FORWARD', rule: '-m comment --comment pic:jump -j PIC-FORWARD', reason: 'test' },
-      { kind: 'insert-jump', table: 'filter', chain: 'FORWARD', rule: '-m comment --comment pic:jump -j PIC-FORWARD', reason: 'test' },
+      {
+        kind: 'delete-rule',
+        table: 'filter',
+        chain: 'FORWARD',
+        rule: '-m comment --comment pic:jump -j PIC-FORWARD',
+        reason: 'test',
+      },
+      {
+        kind: 'insert-jump',
+        table: 'filter',
+        chain: 'FORWARD',
+        rule: '-m comment --comment pic:jump -j PIC-FORWARD',
+        reason: 'test',
+      },
     ]);
-    expect(moved).toBe('*filter\n-D FORWARD -m comment --comment pic:jump -j PIC-FORWARD\n-I FORWARD 1 -m comment --comment pic:jump -j PIC-FORWARD\nCOMMIT\n');
+    expect(moved).toBe(
+      '*filter\n-D FORWARD -m comment --comment pic:jump -j PIC-FORWARD\n-I FORWARD 1 -m comment --comment pic:jump -j PIC-FORWARD\nCOMMIT\n',
+    );
   });
 });

@@ -33,12 +33,20 @@ async function cli(entry: string, args: readonly string[]): Promise<Finished> {
     return { code: 0, stdout, stderr, ms: performance.now() - t0 };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '', ms: performance.now() - t0 };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : null,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+      ms: performance.now() - t0,
+    };
   }
 }
 
 /** `run` as a child process; resolves `converged` on its first converged pass. */
-function startRun(entry: string, args: readonly string[]): { child: ChildProcess; converged: Promise<void>; exited: Promise<number | null> } {
+function startRun(
+  entry: string,
+  args: readonly string[],
+): { child: ChildProcess; converged: Promise<void>; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [entry, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -71,7 +79,15 @@ describe('one writer per cell', () => {
     const config = join(bed.workDir, 'config.json');
     configPath = config;
     // Port 0: each run listens where it can; the lock, not the port, must keep the second one out.
-    await writeFile(config, JSON.stringify({ ...configFileJson(bed.config), listen: '127.0.0.1:0', resync_seconds: 3_600, status_dir: join(bed.workDir, 'status-a') }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        ...configFileJson(bed.config),
+        listen: '127.0.0.1:0',
+        resync_seconds: 3_600,
+        status_dir: join(bed.workDir, 'status-a'),
+      }),
+    );
     args = ['--state', stateDir, '--config', config];
   });
   afterAll(async () => {
@@ -87,7 +103,14 @@ describe('one writer per cell', () => {
 
     // Another state and status folder, same cell: still refused.
     const otherConfig = join(bed.workDir, 'config-b.json');
-    await writeFile(otherConfig, JSON.stringify({ ...configFileJson(bed.config), listen: '127.0.0.1:0', status_dir: join(bed.workDir, 'status-b') }));
+    await writeFile(
+      otherConfig,
+      JSON.stringify({
+        ...configFileJson(bed.config),
+        listen: '127.0.0.1:0',
+        status_dir: join(bed.workDir, 'status-b'),
+      }),
+    );
     const second = await cli(entry, ['run', '--state', 'state', '--config', otherConfig]);
     expect(second.code).toBe(1);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
@@ -122,7 +145,10 @@ describe('one writer per cell', () => {
     const held = await acquireCellLock(locator);
     if (!held.ok) throw new Error(held.error);
     const again = await acquireCellLock(locator);
-    expect(again).toEqual({ ok: false, error: expect.stringContaining(`${locator}: another writer holds this cell: pid ${process.pid} (`) });
+    expect(again).toEqual({
+      ok: false,
+      error: expect.stringContaining(`${locator}: another writer holds this cell: pid ${process.pid} (`),
+    });
     const other = await acquireCellLock(`${locator}-other`);
     if (!other.ok) throw new Error(other.error);
     await Promise.all([held.lock.release(), other.lock.release()]);

@@ -47,11 +47,25 @@ describe('CLI apply and plan on a namespace cell', () => {
     run([process.execPath, cli, command, '--state', STATE, '--config', configFile, ...flags]);
   // Without the banners (they carry a timestamp) and the chain counters (stray IGMP/ND packets move them).
   const ruleset = async (): Promise<string> =>
-    (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n');
+    (await nsRunOk(bed.cell.wg, ['iptables-save']))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+      .join('\n');
   const addresses = (): Promise<string> => nsRunOk(bed.cell.lan, ['ip', '-4', '-br', 'addr', 'show', 'dev', 'eth0']);
-  const routing = async (): Promise<string> => `${await nsRunOk(bed.cell.wg, ['ip', '-4', 'rule'])}${await nsRunOk(bed.cell.wg, ['ip', '-4', 'route', 'show', 'table', 'all'])}`;
-  const corefileTime = (): Promise<number | null> => stat(bed.corefilePath).then((s) => s.mtimeMs, () => null);
-  const snapshot = async () => ({ ruleset: await ruleset(), addresses: await addresses(), routing: await routing(), corefile: await corefileTime() });
+  const routing = async (): Promise<string> =>
+    `${await nsRunOk(bed.cell.wg, ['ip', '-4', 'rule'])}${await nsRunOk(bed.cell.wg, ['ip', '-4', 'route', 'show', 'table', 'all'])}`;
+  const corefileTime = (): Promise<number | null> =>
+    stat(bed.corefilePath).then(
+      (s) => s.mtimeMs,
+      () => null,
+    );
+  const snapshot = async () => ({
+    ruleset: await ruleset(),
+    addresses: await addresses(),
+    routing: await routing(),
+    corefile: await corefileTime(),
+  });
 
   it('apply --dry-run prints the plan and changes nothing; plan exits 2', async () => {
     const before = await snapshot();
@@ -77,7 +91,9 @@ describe('CLI apply and plan on a namespace cell', () => {
     expect(first.stderr).toBe(`config: ${configFile} (--config)\n`);
     expect(first.code).toBe(0);
     // One restore, one ip batch each for wireguard routes and caddy VIPs, the Corefile and its reload.
-    expect(first.stdout).toMatch(/reconcile [0-9a-f]{8}: converged \(1 restore, 2 ip batch, 1 file write, 1 signal\)\n$/);
+    expect(first.stdout).toMatch(
+      /reconcile [0-9a-f]{8}: converged \(1 restore, 2 ip batch, 1 file write, 1 signal\)\n$/,
+    );
     expect(compareMatrix(state, await probeMatrix(state, bed.cell))).toEqual([]);
 
     const after = await snapshot();
@@ -88,7 +104,9 @@ describe('CLI apply and plan on a namespace cell', () => {
     const second = await pic('apply');
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('No changes.');
-    expect(second.stdout.trimEnd().split('\n').at(-1)).toMatch(/^reconcile [0-9a-f]{8}: converged \(0 restore, 0 ip batch, 0 file write, 0 signal\)$/);
+    expect(second.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^reconcile [0-9a-f]{8}: converged \(0 restore, 0 ip batch, 0 file write, 0 signal\)$/,
+    );
     // Nothing changed on the live cell either: same rules, addresses, routes, and the Corefile not rewritten.
     expect(await snapshot()).toEqual(after);
 
@@ -114,7 +132,10 @@ describe('CLI apply and plan on a namespace cell', () => {
     await nsRunOk(bed.cell.wg, ['iptables', '-F', 'PIC-FORWARD']);
     const dry = await pic('apply', '--dry-run', '--json');
     expect(dry.code).toBe(0);
-    const document = JSON.parse(dry.stdout) as { dryRun: boolean; plan: { actions: { kind: string; chain?: string }[] } };
+    const document = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      plan: { actions: { kind: string; chain?: string }[] };
+    };
     expect(document.dryRun).toBe(true);
     expect(document.plan.actions).toEqual([expect.objectContaining({ kind: 'update-chain', chain: 'PIC-FORWARD' })]);
     expect((await pic('apply')).code).toBe(0);
@@ -122,13 +143,21 @@ describe('CLI apply and plan on a namespace cell', () => {
 
   it('status --json asks the running controller and prints its status as one document', async () => {
     const listen = `127.0.0.1:${await freePort()}`;
-    const controller = spawn(process.execPath, [cli, 'run', '--state', STATE, '--config', configFile, '--listen', listen], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const controller = spawn(
+      process.execPath,
+      [cli, 'run', '--state', STATE, '--config', configFile, '--listen', listen],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const exited = new Promise<number | null>((resolve) => controller.once('exit', resolve));
     try {
-      const status = await waitFor('a ready controller', async () => {
-        const result = await run([process.execPath, cli, 'status', '--listen', listen, '--json']);
-        return result.code === 0 ? result : null;
-      }, 20_000);
+      const status = await waitFor(
+        'a ready controller',
+        async () => {
+          const result = await run([process.execPath, cli, 'status', '--listen', listen, '--json']);
+          return result.code === 0 ? result : null;
+        },
+        20_000,
+      );
       expect(status.stderr).toBe('');
       const document = JSON.parse(status.stdout) as { conditions: { type: string; status: string }[] };
       expect(document.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
@@ -137,7 +166,11 @@ describe('CLI apply and plan on a namespace cell', () => {
     }
     expect(await exited).toBe(0);
     const gone = await run([process.execPath, cli, 'status', '--listen', listen, '--json']);
-    expect(gone).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(new RegExp(`^pic-reconciler: no controller answers on ${listen}: `)) });
+    expect(gone).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(new RegExp(`^pic-reconciler: no controller answers on ${listen}: `)),
+    });
   });
 });
 

@@ -33,7 +33,8 @@ describe('CLI config discovery, colour and --json', () => {
   });
   afterAll(() => rm(work, { recursive: true, force: true }));
 
-  const plan = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['plan', '--state', STATE, '--from-dump', dump, ...args], { env });
+  const plan = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runCli(['plan', '--state', STATE, '--from-dump', dump, ...args], { env });
 
   it('without --config or $PIC_CONFIG: the system file if present, else the built-in defaults', async () => {
     const result = await plan([]);
@@ -56,14 +57,22 @@ describe('CLI config discovery, colour and --json', () => {
 
     const missing = join(work, 'absent.json');
     expect((await plan(['--config', config], { PIC_CONFIG: missing })).code).toBe(2);
-    expect(await plan([], { PIC_CONFIG: missing })).toEqual({ code: 1, stdout: '', stderr: `pic-reconciler: ${missing}: /: cannot read: ENOENT\n` });
+    expect(await plan([], { PIC_CONFIG: missing })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `pic-reconciler: ${missing}: /: cannot read: ENOENT\n`,
+    });
   });
 
   it('plan --json prints one JSON document on stdout; the config line stays on stderr', async () => {
     const result = await plan(['--json', '--config', config]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`config: ${config} (--config)\n`);
-    const document = JSON.parse(result.stdout) as { format_version: number; actions: unknown[]; summary: { add: number } };
+    const document = JSON.parse(result.stdout) as {
+      format_version: number;
+      actions: unknown[];
+      summary: { add: number };
+    };
     expect(document.format_version).toBe(1);
     expect(document.summary.add).toBeGreaterThan(0);
     expect(document.actions.length).toBeGreaterThan(0);
@@ -72,7 +81,12 @@ describe('CLI config discovery, colour and --json', () => {
   it('plan --from still reads a saved cell, with a deprecation note', async () => {
     const old = await runCli(['plan', '--state', STATE, '--from', dump]);
     expect(old.code).toBe(2);
-    expect(old.stderr).toBe('pic-reconciler: --from is deprecated; use --from-dump\nconfig: built-in defaults\n'.replace('built-in defaults', existsSync(SYSTEM_CONFIG_FILE) ? SYSTEM_CONFIG_FILE : 'built-in defaults'));
+    expect(old.stderr).toBe(
+      'pic-reconciler: --from is deprecated; use --from-dump\nconfig: built-in defaults\n'.replace(
+        'built-in defaults',
+        existsSync(SYSTEM_CONFIG_FILE) ? SYSTEM_CONFIG_FILE : 'built-in defaults',
+      ),
+    );
     expect(old.stdout).toBe((await plan([])).stdout);
     const notDir = await runCli(['plan', '--state', STATE, '--from-dump', join(work, 'absent')]);
     expect(notDir.code).toBe(1);
@@ -82,7 +96,15 @@ describe('CLI config discovery, colour and --json', () => {
   it('colours + - ~ on a terminal only, and never with NO_COLOR', async () => {
     // `script` gives the CLI a pseudo-terminal as stdout; -e passes its exit code on.
     const onTerminal = (env: NodeJS.ProcessEnv) =>
-      runProgram(['script', '-qec', `'${process.execPath}' '${builtEntry('cli/main.js')}' plan --state '${STATE}' --from-dump '${dump}'`, '/dev/null'], { env });
+      runProgram(
+        [
+          'script',
+          '-qec',
+          `'${process.execPath}' '${builtEntry('cli/main.js')}' plan --state '${STATE}' --from-dump '${dump}'`,
+          '/dev/null',
+        ],
+        { env },
+      );
     const coloured = await onTerminal({ TERM: 'xterm' });
     expect(coloured.code).toBe(2);
     expect(coloured.stdout).toContain(`${ESC}32m  + chain filter PIC-FORWARD`);

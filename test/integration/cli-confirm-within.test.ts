@@ -48,7 +48,9 @@ function start(entry: string, args: readonly string[], stdin: 'ignore' | 'pipe' 
     stderr += chunk.toString('utf8');
     for (const w of waiting.filter((x) => x.pattern.test(stderr))) w.done();
   });
-  const exited = new Promise<Exit>((done) => child.once('close', (code, signal) => done({ code, signal, stdout, stderr })));
+  const exited = new Promise<Exit>((done) =>
+    child.once('close', (code, signal) => done({ code, signal, stdout, stderr })),
+  );
   return {
     child,
     exited,
@@ -62,7 +64,8 @@ function start(entry: string, args: readonly string[], stdin: 'ignore' | 'pipe' 
 }
 
 /** The announcement of a window of `seconds`. */
-const windowLine = (seconds: number): RegExp => new RegExp(`confirm within ${seconds} s with \`[^\`]+\`\\. The window closes at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z`);
+const windowLine = (seconds: number): RegExp =>
+  new RegExp(`confirm within ${seconds} s with \`[^\`]+\`\\. The window closes at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z`);
 /** Tests that wait the window out use the shortest one; tests that end it themselves a long one, so load cannot close it first. */
 const SHORT = 5;
 const LONG = 60;
@@ -85,15 +88,27 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
    * IPv4 only: the kernel's IPv6 link-local addresses finish duplicate address detection on their own clock.
    */
   const live = async (): Promise<Record<string, string | null>> => ({
-    iptables: (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
+    iptables: (await nsRunOk(bed.cell.wg, ['iptables-save']))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+      .join('\n'),
     rules: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
     routes: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
     addresses: await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
     corefile: await readFile(bed.corefilePath, 'utf8').catch(() => null),
   });
-  const markerExists = (): Promise<boolean> => access(join(statusDir, MARKER_FILE)).then(() => true, () => false);
+  const markerExists = (): Promise<boolean> =>
+    access(join(statusDir, MARKER_FILE)).then(
+      () => true,
+      () => false,
+    );
   const applyWindow = (stdin: 'ignore' | 'pipe' = 'ignore', seconds = SHORT): Started => {
-    const s = start(entry, ['apply', '--state', newDir, '--config', configPath, '--confirm-within', String(seconds)], stdin);
+    const s = start(
+      entry,
+      ['apply', '--state', newDir, '--config', configPath, '--confirm-within', String(seconds)],
+      stdin,
+    );
     started.push(s.child);
     return s;
   };
@@ -118,7 +133,10 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     await edit('cell.json', (j) => (j.services = [...(j.services as string[]), 'photos']));
     statusDir = join(bed.workDir, 'status');
     configPath = join(bed.workDir, 'config.json');
-    await writeFile(configPath, JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, resync_seconds: 3_600 }));
+    await writeFile(
+      configPath,
+      JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, resync_seconds: 3_600 }),
+    );
   }, 120_000);
   afterAll(async () => {
     for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -135,7 +153,8 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     const w = applyWindow();
     await w.line(WINDOW_LINE);
     const during = await live();
-    for (const part of ['iptables', 'rules', 'routes', 'addresses', 'corefile']) expect(during[part], part).not.toBe(before[part]);
+    for (const part of ['iptables', 'rules', 'routes', 'addresses', 'corefile'])
+      expect(during[part], part).not.toBe(before[part]);
     expect(await markerExists()).toBe(true);
     const { code, stderr } = await w.exited;
     expect(stderr).toContain(`\`pic-reconciler confirm --state ${newDir} --config ${configPath}\``);
@@ -204,16 +223,27 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     await w.line(LONG_WINDOW_LINE);
     const run = await runCli(['run', '--state', oldDir, '--config', configPath]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^pic-reconciler: a confirm window is open \\(pid ${w.child.pid}, closes at [^)]+\\)`));
+    expect(run.stderr).toMatch(
+      new RegExp(`^pic-reconciler: a confirm window is open \\(pid ${w.child.pid}, closes at [^)]+\\)`),
+    );
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     const apply = await runCli(['apply', '--state', oldDir, '--config', configPath]);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(`a confirm window is open (pid ${w.child.pid}`);
     const otherConfig = join(bed.workDir, 'config-other.json');
-    await writeFile(otherConfig, JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, targets: { ...configFileJson(bed.config).targets, wireguard: `netns:pict-${process.pid}-other` } }));
+    await writeFile(
+      otherConfig,
+      JSON.stringify({
+        ...configFileJson(bed.config),
+        status_dir: statusDir,
+        targets: { ...configFileJson(bed.config).targets, wireguard: `netns:pict-${process.pid}-other` },
+      }),
+    );
     const other = await runCli(['confirm', '--state', newDir, '--config', otherConfig]);
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain(`nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${locatorText(bed.config.targets.wireguard)}`);
+    expect(other.stderr).toContain(
+      `nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${locatorText(bed.config.targets.wireguard)}`,
+    );
     w.child.kill('SIGTERM');
     expect((await w.exited).code).toBe(3);
     expect(await live()).toEqual(before);
@@ -223,7 +253,12 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     const run = start(entry, ['run', '--state', oldDir, '--config', configPath]);
     started.push(run.child);
     let out = '';
-    await new Promise<void>((done) => run.child.stdout?.on('data', (chunk: Buffer) => /"msg":"reconcile converged"/.test((out += chunk.toString())) && done()));
+    await new Promise<void>((done) =>
+      run.child.stdout?.on(
+        'data',
+        (chunk: Buffer) => /"msg":"reconcile converged"/.test((out += chunk.toString())) && done(),
+      ),
+    );
     const apply = await runCli(['apply', '--state', newDir, '--config', configPath, '--confirm-within', String(LONG)]);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(`another writer holds this cell: pid ${run.child.pid} (`);
@@ -261,7 +296,14 @@ describe('apply --confirm-within: bad values', () => {
     work = await mkdtemp(join(tmpdir(), 'pict-confirm-flags-'));
     config = join(work, 'config.json');
     const absent = `netns:pict-${process.pid}-absent`;
-    await writeFile(config, JSON.stringify({ targets: { wireguard: absent, caddy: absent, api: 'ip:172.20.0.3', dns: 'none' }, corefile: join(work, 'Corefile'), status_dir: work }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        targets: { wireguard: absent, caddy: absent, api: 'ip:172.20.0.3', dns: 'none' },
+        corefile: join(work, 'Corefile'),
+        status_dir: work,
+      }),
+    );
   });
   afterAll(async () => {
     await rm(work, { recursive: true, force: true });
@@ -275,6 +317,8 @@ describe('apply --confirm-within: bad values', () => {
     const result = await runCli(['apply', '--state', 'state', '--config', config, ...flags]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(new RegExp(`^pic-reconciler: ${message.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}[^\n]*\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^pic-reconciler: ${message.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}[^\n]*\n$`),
+    );
   });
 });

@@ -20,7 +20,9 @@ const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as
 
 /** Every visible long flag of a command, as its declaration names it. */
 const flagsOf = (name: string): string[] =>
-  (ALL_COMMANDS.find((c) => c.name === name)?.options ?? []).filter((o) => o.deprecatedFor === undefined).map((o) => `--${new Option(o.flags).name()}`);
+  (ALL_COMMANDS.find((c) => c.name === name)?.options ?? [])
+    .filter((o) => o.deprecatedFor === undefined)
+    .map((o) => `--${new Option(o.flags).name()}`);
 
 describe('CLI conventions', () => {
   let work = '';
@@ -37,7 +39,10 @@ describe('CLI conventions', () => {
     expect(help.code).toBe(0);
     expect(help.stderr).toBe('');
     expect(help.stdout).toMatch(/^Usage: pic-reconciler /);
-    for (const command of ALL_COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${command.name}\\b.*${command.summary.slice(0, 20).replace(/[()]/g, '\\$&')}`, 'm'));
+    for (const command of ALL_COMMANDS)
+      expect(help.stdout).toMatch(
+        new RegExp(`^  ${command.name}\\b.*${command.summary.slice(0, 20).replace(/[()]/g, '\\$&')}`, 'm'),
+      );
     expect(help.stdout).toContain('pic-reconciler run --state');
     expect(help.stdout).toMatch(/^  plan +0 nothing to do, 2 changes pending, 1 error$/m);
   });
@@ -57,29 +62,41 @@ describe('CLI conventions', () => {
 
   it('plan --help names its flags and hides the old --from', async () => {
     const help = (await runCli(['plan', '--help'])).stdout;
-    for (const flag of ['--state <dir>', '--config <file>', '--from-dump <dir>', '--json', '$PIC_STATE', '$PIC_CONFIG']) expect(help).toContain(flag);
+    for (const flag of ['--state <dir>', '--config <file>', '--from-dump <dir>', '--json', '$PIC_STATE', '$PIC_CONFIG'])
+      expect(help).toContain(flag);
     expect(help).not.toMatch(/--from </);
   });
 
   it('apply --help explains --confirm-within and its exit 3; confirm --help its exit codes', async () => {
     const apply = (await runCli(['apply', '--help'])).stdout.replace(/\s+/g, ' ');
-    expect(apply).toContain('--confirm-within <seconds> apply, then keep the new state only if `pic-reconciler confirm` (another shell) or y (this terminal) comes within SECONDS (5-3600)');
+    expect(apply).toContain(
+      '--confirm-within <seconds> apply, then keep the new state only if `pic-reconciler confirm` (another shell) or y (this terminal) comes within SECONDS (5-3600)',
+    );
     expect(apply).toContain('e.g. apply --state ./state --confirm-within 120');
-    expect(apply).toMatch(/Exit codes: 0 converged \(with --confirm-within: confirmed\), 3 not confirmed: rolled back and verified, 1 error/);
+    expect(apply).toMatch(
+      /Exit codes: 0 converged \(with --confirm-within: confirmed\), 3 not confirmed: rolled back and verified, 1 error/,
+    );
     const confirm = (await runCli(['confirm', '--help'])).stdout.replace(/\s+/g, ' ');
     expect(confirm).toContain('Usage: pic-reconciler confirm [options]');
     expect(confirm).toMatch(/Exit codes: 0 confirmed, 1 nothing to confirm/);
   });
 
   it('--version and version print the package version and exit 0', async () => {
-    for (const args of [['--version'], ['-V'], ['version']]) expect(await runCli(args)).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    for (const args of [['--version'], ['-V'], ['version']])
+      expect(await runCli(args)).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
   });
 
   it('an unknown flag, a flag of another command and a stray argument are one-line errors, exit 1', async () => {
     const cases: [string[], RegExp][] = [
-      [['validate', '--state', STATE, '--out', 'x'], /^pic-reconciler: unknown option '--out' \(see pic-reconciler validate --help\)\n$/],
+      [
+        ['validate', '--state', STATE, '--out', 'x'],
+        /^pic-reconciler: unknown option '--out' \(see pic-reconciler validate --help\)\n$/,
+      ],
       [['validate', 'extra', '--state', STATE], /^pic-reconciler: too many arguments for 'validate'\. .*\n$/],
-      [['validate', 'extra', '--state', STATE, '--out', 'x', '--dry-run', '--json'], /^pic-reconciler: unknown option '--out'.*\n$/],
+      [
+        ['validate', 'extra', '--state', STATE, '--out', 'x', '--dry-run', '--json'],
+        /^pic-reconciler: unknown option '--out'.*\n$/,
+      ],
       [['plan', '--stat', STATE], /^pic-reconciler: unknown option '--stat' \(Did you mean --state\?\).*\n$/],
       [['--frob'], /^pic-reconciler: unknown option '--frob' \(see pic-reconciler --help\)\n$/],
       [['frob'], /^pic-reconciler: unknown command 'frob'.*\n$/],
@@ -99,9 +116,17 @@ describe('CLI conventions', () => {
     expect(result.stderr.split('\n')[0]).toBe(`${missing}: /: cannot open the state directory: ENOENT`);
     expect(result.stderr).not.toMatch(/^\.: /m);
 
-    expect(await runCli(['validate'])).toEqual({ code: 1, stdout: '', stderr: 'pic-reconciler: --state is required (or set PIC_STATE)\n' });
+    expect(await runCli(['validate'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'pic-reconciler: --state is required (or set PIC_STATE)\n',
+    });
     const fromEnv = await runCli(['validate'], { env: { PIC_STATE: STATE } });
-    expect(fromEnv).toEqual({ code: 0, stdout: `${STATE}: valid: cell home, 5 peers, 2 cell links, 6 access tests pass\n`, stderr: '' });
+    expect(fromEnv).toEqual({
+      code: 0,
+      stdout: `${STATE}: valid: cell home, 5 peers, 2 cell links, 6 access tests pass\n`,
+      stderr: '',
+    });
     // The flag wins over the variable.
     expect((await runCli(['validate', '--state', STATE], { env: { PIC_STATE: missing } })).code).toBe(0);
   });
@@ -109,13 +134,25 @@ describe('CLI conventions', () => {
   it('validate --json prints one document, valid or not', async () => {
     const valid = await runCli(['validate', '--state', STATE, '--json']);
     expect(valid.code).toBe(0);
-    expect(JSON.parse(valid.stdout)).toEqual({ state: STATE, valid: true, cell: 'home', peers: 5, links: 2, tests: 6, issues: [] });
+    expect(JSON.parse(valid.stdout)).toEqual({
+      state: STATE,
+      valid: true,
+      cell: 'home',
+      peers: 5,
+      links: 2,
+      tests: 6,
+      issues: [],
+    });
     const missing = join(work, 'gone');
     const invalid = await runCli(['validate', '--state', missing, '--json']);
     expect(invalid.code).toBe(1);
     const document = JSON.parse(invalid.stdout) as { valid: boolean; issues: { file: string }[] };
     expect(document.valid).toBe(false);
-    expect(document.issues[0]).toMatchObject({ file: missing, pointer: '', message: 'cannot open the state directory: ENOENT' });
+    expect(document.issues[0]).toMatchObject({
+      file: missing,
+      pointer: '',
+      message: 'cannot open the state directory: ENOENT',
+    });
     expect(invalid.stderr).toContain(`${missing}: invalid (2 errors)`);
   });
 
@@ -128,7 +165,9 @@ describe('CLI conventions', () => {
       expect(result.stderr).toBe('');
       return result.stdout.split('\n').filter((w) => w !== '');
     };
-    expect(await complete(['pic-reconciler', ''])).toEqual(expect.arrayContaining([...ALL_COMMANDS.map((c) => c.name), 'help', '--version']));
+    expect(await complete(['pic-reconciler', ''])).toEqual(
+      expect.arrayContaining([...ALL_COMMANDS.map((c) => c.name), 'help', '--version']),
+    );
     expect(await complete(['pic-reconciler', 'pl'])).toEqual(['plan']);
     expect((await complete(['pic-reconciler', 'plan', '--'])).sort()).toEqual([...flagsOf('plan'), '--help'].sort());
     expect(await complete(['pic-reconciler', 'apply', '--d'])).toEqual(['--dry-run']);
@@ -145,6 +184,8 @@ describe('CLI conventions', () => {
       expect(script.stdout).toContain(`'${command.name}:`);
       for (const flag of flagsOf(command.name)) expect(script.stdout).toContain(`'${flag}[`);
     }
-    expect(script.stdout).toContain("'--state[the desired-state folder (cell.json, peers/, cells/) (default\\: $PIC_STATE)]:dir:_files -/'");
+    expect(script.stdout).toContain(
+      "'--state[the desired-state folder (cell.json, peers/, cells/) (default\\: $PIC_STATE)]:dir:_files -/'",
+    );
   });
 });

@@ -17,11 +17,17 @@ const EVIL = '\u001b[2J\u001b]0;pwned\u0007\u202eevil\u200b';
 
 async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [builtEntry('cli/main.js'), ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [builtEntry('cli/main.js'), ...args], {
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    };
   }
 }
 
@@ -34,11 +40,21 @@ describe('CLI output escapes text it did not write', () => {
     fileErrors: [{ file: `peers/${EVIL}.json`, pointer: '/ip', message: EVIL }],
     heldBack: [{ file: `peers/${EVIL}.json`, reason: 'unattributed', resources: [EVIL] }],
     lastGoodError: EVIL,
-    lastReconcile: { id: EVIL, triggers: [EVIL], startedAt: EVIL, durationMs: 1, converged: false, actions: { [EVIL]: 1 }, errors: [`iptables-restore: ${EVIL}`] },
+    lastReconcile: {
+      id: EVIL,
+      triggers: [EVIL],
+      startedAt: EVIL,
+      durationMs: 1,
+      converged: false,
+      actions: { [EVIL]: 1 },
+      errors: [`iptables-restore: ${EVIL}`],
+    },
   };
 
   beforeAll(async () => {
-    server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(hostile)));
+    server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(hostile)),
+    );
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     listen = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

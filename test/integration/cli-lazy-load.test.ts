@@ -18,18 +18,29 @@ describe('CLI start-up loads only what the command uses', () => {
     builtEntry('cli/main.js');
     work = await mkdtemp(join(tmpdir(), `pict-${process.pid}-cli-lazy-`));
     const hooks = join(work, 'hooks.mjs');
-    await writeFile(hooks, 'export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process._rawDebug(`loaded ${r.url}`); return r; }\n');
+    await writeFile(
+      hooks,
+      'export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith("file:")) process._rawDebug(`loaded ${r.url}`); return r; }\n',
+    );
     hook = join(work, 'register.mjs');
-    await writeFile(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    await writeFile(
+      hook,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
   });
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   const loaded = async (args: string[]): Promise<string[]> => {
-    const result = await runProgram([process.execPath, '--import', hook, builtEntry('cli/main.js'), ...args], { cwd: REPO_ROOT });
+    const result = await runProgram([process.execPath, '--import', hook, builtEntry('cli/main.js'), ...args], {
+      cwd: REPO_ROOT,
+    });
     const root = pathToFileURL(REPO_ROOT).href;
-    return result.stderr.split('\n').flatMap((line) => (line.startsWith('loaded ') ? [line.slice('loaded '.length).replace(`${root}/`, '')] : []));
+    return result.stderr
+      .split('\n')
+      .flatMap((line) => (line.startsWith('loaded ') ? [line.slice('loaded '.length).replace(`${root}/`, '')] : []));
   };
-  const packages = (files: string[]): string[] => [...new Set(files.flatMap((f) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1] ?? []))].sort();
+  const packages = (files: string[]): string[] =>
+    [...new Set(files.flatMap((f) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1] ?? []))].sort();
 
   it('--version and help load the entry alone', async () => {
     expect(await loaded(['--version'])).toEqual(['dist/cli/main.js']);

@@ -34,7 +34,12 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     if (!ready.ok) return;
     dist = dirname(dirname(builtEntry('rollback/confirm-window.js')));
     state = await loadValidState('state');
-    changed = { ...state, peers: state.peers.map((p) => (p.name === 'bob' ? { ...p, internet_access: !p.internet_access, service_access: [] } : p)) };
+    changed = {
+      ...state,
+      peers: state.peers.map((p) =>
+        p.name === 'bob' ? { ...p, internet_access: !p.internet_access, service_access: [] } : p,
+      ),
+    };
     bed = await createTestbed(state);
   }, 120_000);
   afterAll(async () => {
@@ -44,7 +49,11 @@ describe('a confirm window in its own process, on a namespace cell', () => {
 
   const live = async (): Promise<string> =>
     [
-      (await nsRunOk(bed.cell.wg, ['iptables-save'])).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
+      (await nsRunOk(bed.cell.wg, ['iptables-save']))
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+        .join('\n'),
       await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
       await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
       await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
@@ -57,7 +66,11 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     const snapshotFile = join(bed.workDir, 'snapshot.json');
     await writeFile(snapshotFile, JSON.stringify(await takeSnapshot(bed.targets, bed.layout, state.cell.peer_subnet)));
     expect((await reconcileCell(changed, bed.targets, bed.layout)).converged).toBe(true);
-    const child = spawn(process.execPath, [CHILD, dist, JSON.stringify(configFileJson(bed.config)), snapshotFile, String(seconds)], { stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CHILD, dist, JSON.stringify(configFileJson(bed.config)), snapshotFile, String(seconds)],
+      { stdio: [stdin, 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -67,7 +80,9 @@ describe('a confirm window in its own process, on a namespace cell', () => {
         if (stderr.includes('confirm within')) resolve();
       });
     });
-    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
     return { child, opened, exited };
   }
 
@@ -106,12 +121,16 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     const w = await openWindow(60);
     await w.opened;
     const during = await live();
-    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({ ok: true });
+    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({
+      ok: true,
+    });
     const { code, stdout } = await w.exited;
     expect(JSON.parse(stdout)).toMatchObject({ end: 'confirmed' });
     expect(code).toBe(0);
     expect(await live()).toBe(during);
-    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({ ok: false });
+    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({
+      ok: false,
+    });
   });
 
   it('after SIGKILL the window stays open on disk, and the next settle rolls it back', async () => {
@@ -119,7 +138,10 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     await w.opened;
     w.child.kill('SIGKILL');
     await w.exited;
-    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({ ok: false, message: expect.stringContaining('process is gone') });
+    expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('process is gone'),
+    });
     const settled = await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout);
     expect(settled).toMatchObject({ kind: 'rolled-back', restore: { restored: true, errors: [] } });
     expect(await live()).toBe(before);

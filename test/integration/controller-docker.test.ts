@@ -14,7 +14,13 @@ import { removeContainer } from '../../src/targets/docker-container-lifecycle.js
 import { restartContainer } from '../helpers/restart-container.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
-import { buildTestImage, createTestNetwork, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
+import {
+  buildTestImage,
+  createTestNetwork,
+  ensureDockerDaemon,
+  removeTestContainers,
+  startTestContainer,
+} from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -22,7 +28,11 @@ import { waitFor } from '../helpers/wait-for.js';
 const ready = requirePrerequisites(['root', 'dockerd', 'docker', 'busybox', 'iptables', 'ip']);
 
 /** A restart wipes the container's network namespace; like wg-quick, its start command makes wg0 again. */
-const WIREGUARD_CMD = ['sh', '-c', 'ip link add wg0 type veth peer name wgpeer && ip link set wg0 up && ip link set wgpeer up; trap "exit 0" TERM; while true; do sleep 1; done'];
+const WIREGUARD_CMD = [
+  'sh',
+  '-c',
+  'ip link add wg0 type veth peer name wgpeer && ip link set wg0 up && ip link set wgpeer up; trap "exit 0" TERM; while true; do sleep 1; done',
+];
 
 /** Polls `check` until it returns a value (not null or false); fails after `timeoutMs`. */
 describe('controller loop on Docker containers (real dockerd, events, iptables)', () => {
@@ -88,7 +98,11 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
   });
 
   it('converges the containers at startup', async () => {
-    await waitFor('the startup pass to converge', async () => controller?.status().lastReconcile?.converged === true, 15_000);
+    await waitFor(
+      'the startup pass to converge',
+      async () => controller?.status().lastReconcile?.converged === true,
+      15_000,
+    );
     expect(await converged()).toBe(true);
     const nat = await exec(wireguard, ['iptables-save', '-t', 'nat']);
     expect(nat).toContain(`--to-destination ${await dockerContainerAddress(apiName)}:3000`);
@@ -103,7 +117,9 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
     const repairedBeforeWeLooked = wiped.includes('PIC-FORWARD');
     await waitFor('the wireguard container to be repaired', converged, 10_000);
     const repaired = performance.now();
-    console.log(`[controller] docker restart took ${Math.round(restarted - t0)} ms; repaired ${Math.round(repaired - restarted)} ms after it returned${repairedBeforeWeLooked ? ' (already before the first look)' : ''}`);
+    console.log(
+      `[controller] docker restart took ${Math.round(restarted - t0)} ms; repaired ${Math.round(repaired - restarted)} ms after it returned${repairedBeforeWeLooked ? ' (already before the first look)' : ''}`,
+    );
     expect(repaired - restarted).toBeLessThan(5_000);
     const rules = await exec(wireguard, ['ip', 'rule', 'show']);
     expect(rules).toContain('from 10.0.0.4 lookup main suppress_prefixlength 0 proto 252');
@@ -122,8 +138,14 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
     const after = await dockerContainerAddress(apiName);
     expect(after).not.toBeNull();
     expect(after).not.toBe(before);
-    await waitFor('the DNAT to follow the api', async () => (await exec(wireguard, ['iptables-save', '-t', 'nat'])).includes(`--to-destination ${after}:3000`), 10_000);
-    console.log(`[controller] api moved ${before} → ${after}; DNAT followed in ${Math.round(performance.now() - t0)} ms`);
+    await waitFor(
+      'the DNAT to follow the api',
+      async () => (await exec(wireguard, ['iptables-save', '-t', 'nat'])).includes(`--to-destination ${after}:3000`),
+      10_000,
+    );
+    console.log(
+      `[controller] api moved ${before} → ${after}; DNAT followed in ${Math.round(performance.now() - t0)} ms`,
+    );
     const nat = await exec(wireguard, ['iptables-save', '-t', 'nat']);
     expect(nat).not.toContain(`${before}:3000`);
     expect(await converged()).toBe(true);
@@ -138,10 +160,17 @@ describe('controller loop on Docker containers (real dockerd, events, iptables)'
     const first = await createTestNetwork('aaa', (attempt) => `10.234.${(process.pid + attempt) % 256}.0/24`);
     const before = controller?.status().lastReconcile?.id;
     await dockerClient().getNetwork(first).connect({ Container: apiName });
-    const other = (await dockerClient().getContainer(apiName).inspect()).NetworkSettings.Networks[first]?.IPAddress ?? '';
+    const other =
+      (await dockerClient().getContainer(apiName).inspect()).NetworkSettings.Networks[first]?.IPAddress ?? '';
     expect(other).toMatch(/^10\.234\./);
     // The network event triggers a pass; it must keep the DNAT, MASQUERADE and port-3000 rules where they were.
-    await waitFor('the pass after the network connect', async () => controller?.status().lastReconcile?.id !== before && controller?.status().lastReconcile?.triggers.some((t) => t.startsWith('docker-network-connect')) === true, 10_000);
+    await waitFor(
+      'the pass after the network connect',
+      async () =>
+        controller?.status().lastReconcile?.id !== before &&
+        controller?.status().lastReconcile?.triggers.some((t) => t.startsWith('docker-network-connect')) === true,
+      10_000,
+    );
     const natAfter = await exec(wireguard, ['iptables-save', '-t', 'nat']);
     expect(natAfter).toContain(`--to-destination ${cellAddress}:3000`);
     expect(natAfter).not.toContain(other);

@@ -34,14 +34,19 @@ function memoryLogger() {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as LogLine);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as LogLine);
       done();
     },
   });
   return { logger: pino({ level: 'debug' }, sink), lines };
 }
 
-const PASS_MESSAGES = new Set(['reconcile converged', 'reconcile not converged', 'reconcile held back by the mass-delete guard']);
+const PASS_MESSAGES = new Set([
+  'reconcile converged',
+  'reconcile not converged',
+  'reconcile held back by the mass-delete guard',
+]);
 const isPassLine = (l: LogLine): boolean => PASS_MESSAGES.has(l.msg) || l.msg.startsWith('reconcile degraded: ');
 
 /** Polls `check` until it returns a value (not null or false); fails after `timeoutMs`. */
@@ -73,9 +78,13 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     return controller.status();
   };
   const passLines = (): LogLine[] => logs.filter(isPassLine);
-  const save = (): Promise<string> => nsRunOk(bed.cell.wg, ['iptables-save']).then((text) => text.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, ''));
+  const save = (): Promise<string> =>
+    nsRunOk(bed.cell.wg, ['iptables-save']).then((text) => text.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, ''));
 
-  async function startController(overrides: Partial<ControllerConfig> = {}, allowMassDelete = false): Promise<Controller> {
+  async function startController(
+    overrides: Partial<ControllerConfig> = {},
+    allowMassDelete = false,
+  ): Promise<Controller> {
     await controller?.stop();
     const memory = memoryLogger();
     logs = memory.lines;
@@ -94,7 +103,14 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
 
   /** Waits for the first pass whose log line comes after `since` lines and matches `result`. */
   async function passAfter(since: number, result: string, timeoutMs = 5_000): Promise<LogLine> {
-    return waitFor(`a ${result} pass`, () => passLines().slice(since).find((l) => l.result === result) ?? null, timeoutMs);
+    return waitFor(
+      `a ${result} pass`,
+      () =>
+        passLines()
+          .slice(since)
+          .find((l) => l.result === result) ?? null,
+      timeoutMs,
+    );
   }
 
   async function getStatusJson(): Promise<ControllerStatus & { fileErrorCount: number }> {
@@ -153,9 +169,13 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     await saveAtomically(peerFile('bob'), JSON.stringify({ ...bob, internet_access: true }, null, 2));
     await passAfter(since, 'converged');
     const applied = performance.now() - t0;
-    const answered = await waitFor('bob to reach the internet', () => reaches('bob', { ip: INTERNET_IP, port: SERVICE_PORT }));
+    const answered = await waitFor('bob to reach the internet', () =>
+      reaches('bob', { ip: INTERNET_IP, port: SERVICE_PORT }),
+    );
     const reachable = performance.now() - t0;
-    console.log(`[controller] edit → converged in ${Math.round(applied)} ms, bob → internet answered after ${Math.round(reachable)} ms`);
+    console.log(
+      `[controller] edit → converged in ${Math.round(applied)} ms, bob → internet answered after ${Math.round(reachable)} ms`,
+    );
     expect(answered).toBe('internet');
     expect(applied).toBeLessThan(3_000);
     expect(passLines().length - since).toBe(1);
@@ -163,13 +183,27 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
 
   it('turns a burst of 200 writes into a handful of reconciles that end at the final content', async () => {
     const alice = JSON.parse(await readFile(peerFile('alice'), 'utf8')) as Record<string, unknown>;
-    const variants = [['calendar'], ['files'], ['mail', 'webdav'], []].map((services) => JSON.stringify({ ...alice, service_access: services }));
+    const variants = [['calendar'], ['files'], ['mail', 'webdav'], []].map((services) =>
+      JSON.stringify({ ...alice, service_access: services }),
+    );
     const final = JSON.stringify({ ...alice, service_access: ['webdav'], peer_access: false });
     const since = passLines().length;
     // Another process writes, as git or an editor would: 199 rewrites in place, then the final content.
-    await execFileAsync('bash', ['-c', 'for i in $(seq 0 198); do v="V$((i % 4))"; printf "%s" "${!v}" > "$F"; done; printf "%s" "$FINAL" > "$F"'], {
-      env: { ...process.env, F: peerFile('alice'), FINAL: final, ...Object.fromEntries(variants.map((text, i) => [`V${i}`, text])) },
-    });
+    await execFileAsync(
+      'bash',
+      [
+        '-c',
+        'for i in $(seq 0 198); do v="V$((i % 4))"; printf "%s" "${!v}" > "$F"; done; printf "%s" "$FINAL" > "$F"',
+      ],
+      {
+        env: {
+          ...process.env,
+          F: peerFile('alice'),
+          FINAL: final,
+          ...Object.fromEntries(variants.map((text, i) => [`V${i}`, text])),
+        },
+      },
+    );
     await waitFor('the final content to be live', () => liveMatches(stateLink), 10_000);
     // Let any trailing pass finish before counting.
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -229,30 +263,65 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
   });
 
   it('keeps a broken file’s peer as it was while the others converge, names the file in /status, applies the fix', async () => {
-    const bobRow = await probe(sourceNs('bob'), [{ ip: '172.20.0.21', port: SERVICE_PORT }, { ip: '172.20.0.22', port: SERVICE_PORT }, { ip: INTERNET_IP, port: SERVICE_PORT }], 700);
+    const bobRow = await probe(
+      sourceNs('bob'),
+      [
+        { ip: '172.20.0.21', port: SERVICE_PORT },
+        { ip: '172.20.0.22', port: SERVICE_PORT },
+        { ip: INTERNET_IP, port: SERVICE_PORT },
+      ],
+      700,
+    );
     const bobText = await readFile(peerFile('bob'), 'utf8');
     const erin = JSON.parse(await readFile(peerFile('kids'), 'utf8')) as Record<string, unknown>[];
     const since = passLines().length;
     // Half-written JSON, and at the same time an edit elsewhere.
     await writeFile(peerFile('bob'), bobText.slice(0, Math.floor(bobText.length / 2)));
-    await writeFile(peerFile('kids'), JSON.stringify(erin.map((p) => (p['name'] === 'erin-laptop' ? { ...p, internet_access: false } : p))));
-    await waitFor('erin’s edit to be live', async () => (await reaches('erin-laptop', { ip: INTERNET_IP, port: SERVICE_PORT })) === null || null);
-    const bobAfter = await probe(sourceNs('bob'), [{ ip: '172.20.0.21', port: SERVICE_PORT }, { ip: '172.20.0.22', port: SERVICE_PORT }, { ip: INTERNET_IP, port: SERVICE_PORT }], 700);
+    await writeFile(
+      peerFile('kids'),
+      JSON.stringify(erin.map((p) => (p['name'] === 'erin-laptop' ? { ...p, internet_access: false } : p))),
+    );
+    await waitFor(
+      'erin’s edit to be live',
+      async () => (await reaches('erin-laptop', { ip: INTERNET_IP, port: SERVICE_PORT })) === null || null,
+    );
+    const bobAfter = await probe(
+      sourceNs('bob'),
+      [
+        { ip: '172.20.0.21', port: SERVICE_PORT },
+        { ip: '172.20.0.22', port: SERVICE_PORT },
+        { ip: INTERNET_IP, port: SERVICE_PORT },
+      ],
+      700,
+    );
     expect(bobAfter).toEqual(bobRow);
     const json = await getStatusJson();
     expect(json.fileErrors.map((e) => e.file)).toEqual(['peers/bob.json']);
-    expect(json.conditions.find((c) => c.type === 'StateValid')).toMatchObject({ status: 'False', reason: 'FileErrors' });
+    expect(json.conditions.find((c) => c.type === 'StateValid')).toMatchObject({
+      status: 'False',
+      reason: 'FileErrors',
+    });
     // bob's last good version is what is live, not what his file says: held back, so not Ready.
     expect(json.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
     expect(json.heldBack).toEqual([{ file: 'peers/bob.json', reason: 'last-good', resources: ['Peer/bob'] }]);
     expect(await metric(/^pic_state_errors 1$/)).toBe(true);
     expect(await metric(/^pic_held_back_resources\{file="peers\/bob.json"\} 1$/)).toBe(true);
     expect(logs.some((l) => l.msg.startsWith('state error: peers/bob.json') && l.file === 'peers/bob.json')).toBe(true);
-    expect(passLines().slice(since).every((l) => l.result === 'degraded')).toBe(true);
+    expect(
+      passLines()
+        .slice(since)
+        .every((l) => l.result === 'degraded'),
+    ).toBe(true);
 
     // The fix (with a change) is applied.
-    await saveAtomically(peerFile('bob'), JSON.stringify({ ...(JSON.parse(bobText) as object), service_access: ['files'] }));
-    await waitFor('bob’s fix to be live', async () => (await reaches('bob', { ip: '172.20.0.22', port: SERVICE_PORT })) === 'caddy' || null);
+    await saveAtomically(
+      peerFile('bob'),
+      JSON.stringify({ ...(JSON.parse(bobText) as object), service_access: ['files'] }),
+    );
+    await waitFor(
+      'bob’s fix to be live',
+      async () => (await reaches('bob', { ip: '172.20.0.22', port: SERVICE_PORT })) === 'caddy' || null,
+    );
     // The status is written when the pass that applied the fix ends, a moment after its packets pass.
     await waitFor('Ready again', () => conditionOf(status(), 'Ready')?.status === 'True');
     expect(status().fileErrors).toEqual([]);
@@ -275,7 +344,9 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     await startController({ status_dir: join(workDir, 'status-fresh') });
     await passAfter(0, 'degraded');
     expect(await save()).toBe(before);
-    expect(status().heldBack).toEqual([{ file: 'peers/bob.json', reason: 'unattributed', resources: ['PIC-PEER-10-0-0-3'] }]);
+    expect(status().heldBack).toEqual([
+      { file: 'peers/bob.json', reason: 'unattributed', resources: ['PIC-PEER-10-0-0-3'] },
+    ]);
     expect(await reaches('bob', { ip: '172.20.0.22', port: SERVICE_PORT })).toBe('caddy');
 
     await saveAtomically(peerFile('bob'), bobText);
@@ -289,7 +360,10 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     await passAfter(0, 'converged');
     // frank breaks first and is seen broken; then bob's valid file goes (two events, two passes, in that order).
     await writeFile(frank, '{"kind":"Peer","name":"frank","ip":"10.0.0.20",}');
-    await waitFor('frank’s error in /status', async () => (await getStatusJson()).fileErrors.some((e) => e.file === 'peers/frank.json') || null);
+    await waitFor(
+      'frank’s error in /status',
+      async () => (await getStatusJson()).fileErrors.some((e) => e.file === 'peers/frank.json') || null,
+    );
     const since = passLines().length;
     await rm(peerFile('bob'));
     await waitFor('bob’s chain and jump to go', async () => !/PIC-PEER-10-0-0-3/.test(await save()) || null);
@@ -308,12 +382,19 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     await passAfter(0, 'degraded');
     expect(await save()).toMatch(/-A PIC-FORWARD -s 10\.0\.0\.3\/32 .*-j PIC-PEER-10-0-0-3/);
     const held = await getStatusJson();
-    expect(held.heldBack).toEqual([{ file: 'peers/frank.json', reason: 'unattributed', resources: ['PIC-PEER-10-0-0-3'] }]);
+    expect(held.heldBack).toEqual([
+      { file: 'peers/frank.json', reason: 'unattributed', resources: ['PIC-PEER-10-0-0-3'] },
+    ]);
     expect(held.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
-    expect(held.conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', message: 'peers/frank.json: PIC-PEER-10-0-0-3' });
+    expect(held.conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      message: 'peers/frank.json: PIC-PEER-10-0-0-3',
+    });
     expect((await fetch(`http://${controller?.listening() ?? ''}/readyz`)).status).toBe(503);
     expect(await metric(/^pic_held_back_resources\{file="peers\/frank.json"\} 1$/)).toBe(true);
-    expect(logs.some((l) => l.msg.startsWith('reconcile degraded: held back by broken files: peers/frank.json'))).toBe(true);
+    expect(logs.some((l) => l.msg.startsWith('reconcile degraded: held back by broken files: peers/frank.json'))).toBe(
+      true,
+    );
 
     // Fixing frank's file releases it: bob goes, Ready again.
     const next = passLines().length;
@@ -349,7 +430,10 @@ describe('controller loop on a namespace cell (real files, iptables, packets)', 
     const json = await getStatusJson();
     expect(json.massDeleteGuard.blocked).toBe(true);
     expect(json.massDeleteGuard.reason).toMatch(/no state files.*--allow-mass-delete/);
-    expect(json.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'MassDeleteGuard' });
+    expect(json.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'MassDeleteGuard',
+    });
     expect(await metric(/^pic_mass_delete_blocked 1$/)).toBe(true);
     expect(await metric(/^pic_reconciles_total\{result="refused",trigger="state"\} [1-9]/)).toBe(true);
 

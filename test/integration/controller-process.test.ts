@@ -44,7 +44,10 @@ class ControllerProcess {
   private stderr = '';
 
   constructor(args: readonly string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [CLI, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [CLI, 'run', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buffer = '';
     this.child.stdout?.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('utf8');
@@ -68,8 +71,10 @@ class ControllerProcess {
     for (;;) {
       const found = this.lines.slice(from).find(match);
       if (found !== undefined) return found;
-      if (this.child.exitCode !== null) throw new Error(`controller exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`controller exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -88,11 +93,24 @@ async function ensureBuilt(): Promise<void> {
     }
     return latest;
   };
-  const built = await stat(CLI).then((s) => s.mtimeMs, () => 0);
+  const built = await stat(CLI).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   if (built >= (await newest(join(ROOT, 'src')))) return;
   // tsc emits even when a file elsewhere does not typecheck; whether it did is checked below.
-  await execFileAsync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')]).catch(() => undefined);
-  if ((await stat(CLI).then((s) => s.mtimeMs, () => 0)) <= built) throw new Error('npm run build did not produce dist/cli/main.js');
+  await execFileAsync(process.execPath, [
+    join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    join(ROOT, 'tsconfig.build.json'),
+  ]).catch(() => undefined);
+  if (
+    (await stat(CLI).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    )) <= built
+  )
+    throw new Error('npm run build did not produce dist/cli/main.js');
 }
 
 /** Polls `check` until it returns a value (not null or false); fails after `timeoutMs`. */
@@ -116,7 +134,12 @@ async function statusCommand(listen: string): Promise<{ code: number; stdout: st
 
 const peersFile = (count: number, edit: Record<string, unknown>): string =>
   JSON.stringify(
-    Array.from({ length: count }, (_, i) => ({ kind: 'Peer', name: `p${i}`, ip: `10.0.${Math.floor(i / 250) + 10}.${(i % 250) + 1}`, ...edit })),
+    Array.from({ length: count }, (_, i) => ({
+      kind: 'Peer',
+      name: `p${i}`,
+      ip: `10.0.${Math.floor(i / 250) + 10}.${(i % 250) + 1}`,
+      ...edit,
+    })),
   );
 
 describe('the controller process: SIGTERM during a large apply', () => {
@@ -126,7 +149,8 @@ describe('the controller process: SIGTERM during a large apply', () => {
   let configFile = '';
   let controller: ControllerProcess | null = null;
 
-  const save = async (): Promise<string> => (await nsRunOk(bed.cell.wg, ['iptables-save'])).replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
+  const save = async (): Promise<string> =>
+    (await nsRunOk(bed.cell.wg, ['iptables-save'])).replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
 
   beforeAll(async () => {
     if (!ready.ok) return;
@@ -134,7 +158,10 @@ describe('the controller process: SIGTERM during a large apply', () => {
     bed = await createTestbed(await loadValidState('state'));
     stateDir = join(bed.workDir, 'state');
     await mkdir(stateDir);
-    await writeFile(join(stateDir, 'cell.json'), JSON.stringify({ kind: 'Cell', name: 'big', peer_subnet: '10.0.0.0/16' }));
+    await writeFile(
+      join(stateDir, 'cell.json'),
+      JSON.stringify({ kind: 'Cell', name: 'big', peer_subnet: '10.0.0.0/16' }),
+    );
     await writeFile(join(stateDir, 'peers.json'), peersFile(2_000, { internet_access: true }));
     configFile = join(bed.workDir, 'config.json');
     await writeFile(configFile, JSON.stringify({ ...configFileJson(bed.config), resync_seconds: 3_600 }));
@@ -156,7 +183,11 @@ describe('the controller process: SIGTERM during a large apply', () => {
     const next = join(stateDir, '.peers.json.new');
     await writeFile(next, peersFile(2_000, { internet_access: false, service_access: ['calendar'] }));
     await rename(next, join(stateDir, 'peers.json'));
-    const started = await controller.waitForLine('the pass for the change to start', (l) => l.msg === 'reconcile started', from);
+    const started = await controller.waitForLine(
+      'the pass for the change to start',
+      (l) => l.msg === 'reconcile started',
+      from,
+    );
     controller.signal('SIGTERM');
     const t0 = performance.now();
     const { code, signal } = await controller.exited;
@@ -173,7 +204,9 @@ describe('the controller process: SIGTERM during a large apply', () => {
     expect(after === oldDump || after === newDump).toBe(true);
     // The pass had started when the signal came: it was finished, so the new ruleset is live.
     expect(after).toBe(newDump);
-    const tail = controller.lines.slice(from).map((l) => (l.reconcile === started.reconcile && l.result !== undefined ? `pass ${l.result}` : l.msg));
+    const tail = controller.lines
+      .slice(from)
+      .map((l) => (l.reconcile === started.reconcile && l.result !== undefined ? `pass ${l.result}` : l.msg));
     const stopping = tail.indexOf('stopping: finishing the reconcile in flight');
     const finished = tail.indexOf('pass converged');
     // Both lines are there (an index of -1 would compare "less" than anything), the stop first.
@@ -207,13 +240,29 @@ describe('the controller process: dockerd goes away and comes back', () => {
       [
         `--net=/run/netns/${daemonNs}`,
         'dockerd',
-        `--host=unix://${socket}`, `--data-root=${join(home, 'root')}`, `--exec-root=${join(home, 'exec')}`, `--pidfile=${join(home, 'pid')}`,
-        `--config-file=${join(home, 'daemon.json')}`, '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none',
+        `--host=unix://${socket}`,
+        `--data-root=${join(home, 'root')}`,
+        `--exec-root=${join(home, 'exec')}`,
+        `--pidfile=${join(home, 'pid')}`,
+        `--config-file=${join(home, 'daemon.json')}`,
+        '--iptables=false',
+        '--ip6tables=false',
+        '--ip-forward=false',
+        '--ip-masq=false',
+        '--bridge=none',
       ],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
-    await waitFor('the private dockerd to answer', () => withDeadline(docker.ping(), 1_000).then(() => true, () => false), 30_000);
+    await waitFor(
+      'the private dockerd to answer',
+      () =>
+        withDeadline(docker.ping(), 1_000).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+    );
   }
 
   async function stopDaemon(): Promise<void> {
@@ -225,7 +274,8 @@ describe('the controller process: dockerd goes away and comes back', () => {
     await withDeadline(exited, 30_000).catch(() => running.kill('SIGKILL'));
   }
 
-  const dockerCli = (args: readonly string[]): Promise<{ stdout: string }> => execFileAsync('docker', ['-H', `unix://${socket}`, ...args]);
+  const dockerCli = (args: readonly string[]): Promise<{ stdout: string }> =>
+    execFileAsync('docker', ['-H', `unix://${socket}`, ...args]);
 
   beforeAll(async () => {
     if (!ready.ok) return;
@@ -238,12 +288,20 @@ describe('the controller process: dockerd goes away and comes back', () => {
     daemonNs = await createNamespace();
     docker = createDockerClient({ kind: 'unix', socketPath: socket });
     await startDaemon();
-    await execFileAsync('bash', ['-c', `docker save "$IMAGE" | docker -H "unix://$SOCK" load`], { env: { ...process.env, IMAGE: image, SOCK: socket } });
+    await execFileAsync('bash', ['-c', `docker save "$IMAGE" | docker -H "unix://$SOCK" load`], {
+      env: { ...process.env, IMAGE: image, SOCK: socket },
+    });
     const idle = 'trap "exit 0" TERM; while true; do sleep 1; done';
     // No network (the daemon has no bridge): each container makes the interface its role needs, again after every restart.
     const specs = [
-      { name: names.wireguard, cmd: `ip link add wg0 type veth peer name wgpeer && ip link set wg0 up && ip link set wgpeer up; ${idle}` },
-      { name: names.caddy, cmd: `ip link add eth0 type veth peer name eth0p && ip link set eth0 up && ip link set eth0p up; ${idle}` },
+      {
+        name: names.wireguard,
+        cmd: `ip link add wg0 type veth peer name wgpeer && ip link set wg0 up && ip link set wgpeer up; ${idle}`,
+      },
+      {
+        name: names.caddy,
+        cmd: `ip link add eth0 type veth peer name eth0p && ip link set eth0 up && ip link set eth0p up; ${idle}`,
+      },
     ];
     for (const spec of specs) {
       await runContainer(docker, spec.name, {
@@ -254,7 +312,12 @@ describe('the controller process: dockerd goes away and comes back', () => {
       });
     }
     const config = controllerConfigSchema.parse({
-      targets: { wireguard: `docker:${names.wireguard}`, caddy: `docker:${names.caddy}`, api: 'ip:172.20.0.3', dns: 'none' },
+      targets: {
+        wireguard: `docker:${names.wireguard}`,
+        caddy: `docker:${names.caddy}`,
+        api: 'ip:172.20.0.3',
+        dns: 'none',
+      },
       corefile: join(home, 'Corefile'),
       listen: '127.0.0.1:0',
       resync_seconds: 3_600,
@@ -274,11 +337,16 @@ describe('the controller process: dockerd goes away and comes back', () => {
 
   it('keeps serving /healthz, reports not ready while dockerd is gone, reconnects and converges when it returns', async () => {
     const hostBridge = await readFile('/sys/class/net/docker0/ifindex', 'utf8').catch(() => null);
-    controller = new ControllerProcess(['--state', join(ROOT, 'state'), '--config', join(home, 'config.json')], { DOCKER_HOST: `unix://${socket}` });
+    controller = new ControllerProcess(['--state', join(ROOT, 'state'), '--config', join(home, 'config.json')], {
+      DOCKER_HOST: `unix://${socket}`,
+    });
     listen = (await controller.waitForLine('the status server', (l) => l.listen !== undefined)).listen ?? '';
     await controller.waitForLine('the first converged pass', (l) => l.result === 'converged');
     expect(await httpStatus(listen, '/readyz')).toBe(200);
-    expect(await statusCommand(listen)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Ready\s+True\s+Converged/m) });
+    expect(await statusCommand(listen)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Ready\s+True\s+Converged/m),
+    });
     const rules = async (): Promise<string> => (await dockerCli(['exec', names.wireguard, 'iptables-save'])).stdout;
     expect(await rules()).toContain('PIC-FORWARD');
 
@@ -286,7 +354,10 @@ describe('the controller process: dockerd goes away and comes back', () => {
     await stopDaemon();
     await waitFor('/readyz to say not ready', async () => (await httpStatus(listen, '/readyz')) === 503, 10_000);
     expect(await httpStatus(listen, '/healthz')).toBe(200);
-    expect(await statusCommand(listen)).toMatchObject({ code: 1, stdout: expect.stringMatching(/^TargetsReachable\s+False\s+Unreachable/m) });
+    expect(await statusCommand(listen)).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/^TargetsReachable\s+False\s+Unreachable/m),
+    });
     await controller.waitForLine('the disconnect', (l) => l.msg.startsWith('docker events disconnected'), from);
 
     const t0 = performance.now();

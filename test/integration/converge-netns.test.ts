@@ -57,15 +57,65 @@ describe('apply on a namespace cell (real iptables, routes, packets)', () => {
   });
 
   const drifts: readonly { name: string; breakIt: () => Promise<unknown>; kinds: readonly string[] }[] = [
-    { name: 'a deleted rule', breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-D', 'PIC-PEER-10-0-0-3', '1']), kinds: ['update-chain'] },
-    { name: 'a modified rule', breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-R', 'PIC-PEER-10-0-0-3', '2', '-d', '172.20.0.22/32', '-m', 'comment', '--comment', 'pic-peer-10-0-0-3/32', '-j', 'ACCEPT']), kinds: ['update-chain'] },
-    { name: 'a rule added inside an owned chain', breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-I', 'PIC-PEER-10-0-0-10', '1', '-j', 'ACCEPT']), kinds: ['update-chain'] },
-    { name: 'a flushed FORWARD', breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-F', 'FORWARD']), kinds: ['insert-jump'] },
-    { name: 'a rule inserted above our jump', breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-s', '10.0.0.3', '-j', 'ACCEPT']), kinds: ['delete-rule', 'insert-jump'] },
-    { name: 'a removed VIP', breakIt: () => nsRunOk(bed.cell.lan, ['ip', 'addr', 'del', '172.20.0.22/16', 'dev', 'eth0']), kinds: ['add-address'] },
-    { name: 'a deleted policy rule', breakIt: () => nsRunOk(bed.cell.wg, ['ip', 'rule', 'del', 'priority', '10000', 'from', '10.0.0.4']), kinds: ['add-policy-rule'] },
-    { name: 'a hand-edited Corefile', breakIt: () => writeFile(bed.corefilePath, '. {\n    whoami\n}\n'), kinds: ['write-corefile'] },
-    { name: 'a deleted exit route', breakIt: () => nsRunOk(bed.cell.wg, ['ip', 'route', 'flush', 'proto', '252', 'table', 'all']), kinds: ['add-route'] },
+    {
+      name: 'a deleted rule',
+      breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-D', 'PIC-PEER-10-0-0-3', '1']),
+      kinds: ['update-chain'],
+    },
+    {
+      name: 'a modified rule',
+      breakIt: () =>
+        nsRunOk(bed.cell.wg, [
+          'iptables',
+          '-R',
+          'PIC-PEER-10-0-0-3',
+          '2',
+          '-d',
+          '172.20.0.22/32',
+          '-m',
+          'comment',
+          '--comment',
+          'pic-peer-10-0-0-3/32',
+          '-j',
+          'ACCEPT',
+        ]),
+      kinds: ['update-chain'],
+    },
+    {
+      name: 'a rule added inside an owned chain',
+      breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-I', 'PIC-PEER-10-0-0-10', '1', '-j', 'ACCEPT']),
+      kinds: ['update-chain'],
+    },
+    {
+      name: 'a flushed FORWARD',
+      breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-F', 'FORWARD']),
+      kinds: ['insert-jump'],
+    },
+    {
+      name: 'a rule inserted above our jump',
+      breakIt: () => nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-s', '10.0.0.3', '-j', 'ACCEPT']),
+      kinds: ['delete-rule', 'insert-jump'],
+    },
+    {
+      name: 'a removed VIP',
+      breakIt: () => nsRunOk(bed.cell.lan, ['ip', 'addr', 'del', '172.20.0.22/16', 'dev', 'eth0']),
+      kinds: ['add-address'],
+    },
+    {
+      name: 'a deleted policy rule',
+      breakIt: () => nsRunOk(bed.cell.wg, ['ip', 'rule', 'del', 'priority', '10000', 'from', '10.0.0.4']),
+      kinds: ['add-policy-rule'],
+    },
+    {
+      name: 'a hand-edited Corefile',
+      breakIt: () => writeFile(bed.corefilePath, '. {\n    whoami\n}\n'),
+      kinds: ['write-corefile'],
+    },
+    {
+      name: 'a deleted exit route',
+      breakIt: () => nsRunOk(bed.cell.wg, ['ip', 'route', 'flush', 'proto', '252', 'table', 'all']),
+      kinds: ['add-route'],
+    },
   ];
 
   for (const drift of drifts) {
@@ -79,7 +129,11 @@ describe('apply on a namespace cell (real iptables, routes, packets)', () => {
   }
 
   it('repairs everything wiped, as after a container restart, and keeps foreign rules', async () => {
-    await nsRunOk(bed.cell.wg, ['sh', '-c', 'iptables -F FORWARD; iptables -t nat -F PREROUTING; iptables -t nat -F POSTROUTING; for c in $(iptables-save | sed -n "s/^:\\(PIC-[^ ]*\\).*/\\1/p"); do iptables -F $c; done; for c in $(iptables-save -t filter | sed -n "s/^:\\(PIC-[^ ]*\\).*/\\1/p"); do iptables -X $c; done; iptables -t nat -X PIC-PREROUTING; iptables -t nat -X PIC-POSTROUTING; ip rule flush; ip rule add priority 32766 lookup main; ip rule add priority 32767 lookup default; iptables -A FORWARD -i wg0 -j ACCEPT; iptables -t nat -A POSTROUTING -o eth+ -j MASQUERADE']);
+    await nsRunOk(bed.cell.wg, [
+      'sh',
+      '-c',
+      'iptables -F FORWARD; iptables -t nat -F PREROUTING; iptables -t nat -F POSTROUTING; for c in $(iptables-save | sed -n "s/^:\\(PIC-[^ ]*\\).*/\\1/p"); do iptables -F $c; done; for c in $(iptables-save -t filter | sed -n "s/^:\\(PIC-[^ ]*\\).*/\\1/p"); do iptables -X $c; done; iptables -t nat -X PIC-PREROUTING; iptables -t nat -X PIC-POSTROUTING; ip rule flush; ip rule add priority 32766 lookup main; ip rule add priority 32767 lookup default; iptables -A FORWARD -i wg0 -j ACCEPT; iptables -t nat -A POSTROUTING -o eth+ -j MASQUERADE',
+    ]);
     await nsRunOk(bed.cell.lan, ['sh', '-c', 'for a in 21 22 23 24; do ip addr del 172.20.0.$a/16 dev eth0; done']);
     const result = await reconcile();
     expect(result.converged).toBe(true);
@@ -87,6 +141,8 @@ describe('apply on a namespace cell (real iptables, routes, packets)', () => {
     const dump = await save();
     expect(dump).toContain('-A FORWARD -i wg0 -j ACCEPT');
     expect(dump).toContain('-A POSTROUTING -o eth+ -j MASQUERADE');
-    expect(dump.split('\n').findIndex((l) => l.startsWith('-A FORWARD'))).toBe(dump.split('\n').indexOf('-A FORWARD -m comment --comment "pic:jump" -j PIC-FORWARD'));
+    expect(dump.split('\n').findIndex((l) => l.startsWith('-A FORWARD'))).toBe(
+      dump.split('\n').indexOf('-A FORWARD -m comment --comment "pic:jump" -j PIC-FORWARD'),
+    );
   });
 });

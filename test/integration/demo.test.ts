@@ -22,7 +22,10 @@ interface Demo {
 
 /** The demo as a user runs it after `npm run build` (`npm run demo -- ARGS` is `node dist/demo/main.js ARGS`). */
 function startDemo(args: readonly string[]): Demo {
-  const child = spawn(process.execPath, [builtEntry('demo/main.js'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtEntry('demo/main.js'), ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const waiting: { text: string; done: () => void }[] = [];
   const demo: Demo = {
     pid: child.pid ?? -1,
@@ -52,7 +55,10 @@ async function freePort(): Promise<number> {
 /** The demo process's namespaces still in the kernel (the testbed names them pict-<pid>-<n>). */
 async function leftNamespaces(pid: number): Promise<string[]> {
   const list = await run(['ip', 'netns', 'list']);
-  return list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`pict-${pid}-`));
+  return list.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(`pict-${pid}-`));
 }
 
 /** The printed table read back: source → column (`peer:<name>` for peers) → the printed value. */
@@ -79,12 +85,16 @@ describe('the demo (npm run demo), run as a user would', () => {
     const { code } = await demo.exited;
     expect(demo.stderr).not.toMatch(/error|fail/i);
     expect(code).toBe(0);
-    expect(demo.stdout).toMatch(/^pic-reconciler demo: cell "home" \(domain cell\), 5 peers, 2 linked cells, built of \d+ network namespaces\n/);
+    expect(demo.stdout).toMatch(
+      /^pic-reconciler demo: cell "home" \(domain cell\), 5 peers, 2 linked cells, built of \d+ network namespaces\n/,
+    );
     expect(demo.stdout).toMatch(/^controller: reconcile \S+ converged in \d+ ms/m);
     expect(demo.stdout).toMatch(/^yes\/no: a TCP connection/m);
     expect(demo.stdout).toContain('\nEvery cell matches the desired state.\n');
     // One explain of a denied pair, under the table: bob may not use files; his chain's last rule drops it.
-    expect(demo.stdout).toContain('Why bob cannot reach files: pic-reconciler explain --from bob --to files\nbob (10.0.0.3) → files (');
+    expect(demo.stdout).toContain(
+      'Why bob cannot reach files: pic-reconciler explain --from bob --to files\nbob (10.0.0.3) → files (',
+    );
     expect(demo.stdout).toMatch(/verdict: drop at filter PIC-PEER-10-0-0-3 rule \d+ \(pic\)/);
     expect(demo.stdout).toMatch(/reaches: no — /);
 
@@ -93,7 +103,12 @@ describe('the demo (npm run demo), run as a user would', () => {
     expect([...table.keys()]).toEqual(expected.map((row) => row.source));
     for (const row of expected) {
       const printed = table.get(row.source);
-      const want = new Map(Object.entries(row.cells).map(([column, value]) => [column, value === null ? 'no' : column === 'internet' ? value : 'yes']));
+      const want = new Map(
+        Object.entries(row.cells).map(([column, value]) => [
+          column,
+          value === null ? 'no' : column === 'internet' ? value : 'yes',
+        ]),
+      );
       for (const peer of state.peers) if (peer.name === row.source) want.set(`peer:${peer.name}`, '-');
       expect(Object.fromEntries(printed ?? [])).toEqual(Object.fromEntries(want));
     }

@@ -12,7 +12,13 @@ import { z } from 'zod';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, runContainer, stopContainer } from '../../src/targets/docker-container-lifecycle.js';
-import { buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
+import {
+  buildTestImage,
+  containerName,
+  ensureDockerDaemon,
+  removeTestContainers,
+  startTestContainer,
+} from '../helpers/docker.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
@@ -167,7 +173,9 @@ function expectControllerService(compose: Compose, service: Service, stateDir: s
   const mounts = mountsOf(service);
   const config = loadConfig('deploy/config.json');
 
-  expect(mounts).toContainEqual(expect.objectContaining({ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }));
+  expect(mounts).toContainEqual(
+    expect.objectContaining({ source: '/var/run/docker.sock', target: '/var/run/docker.sock' }),
+  );
 
   const state = mountHolding(mounts, stateDir);
   expect(state, `no mount holds the state folder ${stateDir}`).toBeDefined();
@@ -192,7 +200,11 @@ function expectControllerService(compose: Compose, service: Service, stateDir: s
   // deploy/config.json, read-only, where the command reads it.
   const configPath = flagValue(service.command ?? IMAGE_CMD, '--config');
   expect(mounts).toContainEqual(
-    expect.objectContaining({ source: expect.stringMatching(/(^|\/)deploy\/config\.json$/), target: configPath, readOnly: true }),
+    expect.objectContaining({
+      source: expect.stringMatching(/(^|\/)deploy\/config\.json$/),
+      target: configPath,
+      readOnly: true,
+    }),
   );
 
   // HTTP on the host's loopback only, no published port; no privilege.
@@ -245,7 +257,12 @@ describe('deploy/docker-compose.yml', () => {
 
   it('mounts the socket, the Corefile folder, the config and a status volume, and nothing privileged', () => {
     expectControllerService(compose, service, '/state');
-    expect(mountsOf(service)).toContainEqual({ source: './config/dns', target: '/app/config/dns', readOnly: false, named: false });
+    expect(mountsOf(service)).toContainEqual({
+      source: './config/dns',
+      target: '/app/config/dns',
+      readOnly: false,
+      named: false,
+    });
   });
 
   it('builds deploy/Dockerfile from the repository root', () => {
@@ -266,13 +283,19 @@ describe('deploy/Dockerfile', () => {
     expect(jsonArgs('ENTRYPOINT')).toEqual(['node', '/app/dist/cli/main.js']);
     expect(IMAGE_CMD).toEqual(['run', '--state', '/state', '--config', '/etc/pic-reconciler/config.json']);
     expect(DOCKERFILE.filter((i) => i.keyword === 'USER').at(-1)?.args).toBe('node');
-    expect(DOCKERFILE.find((i) => i.keyword === 'HEALTHCHECK')?.args).toMatch(/CMD \["node", "\/app\/deploy\/healthcheck\.mjs"\]$/);
+    expect(DOCKERFILE.find((i) => i.keyword === 'HEALTHCHECK')?.args).toMatch(
+      /CMD \["node", "\/app\/deploy\/healthcheck\.mjs"\]$/,
+    );
   });
 
   it('sends the build only what it copies (BuildKit reads deploy/Dockerfile.dockerignore)', () => {
-    const ignore = read('deploy/Dockerfile.dockerignore').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const ignore = read('deploy/Dockerfile.dockerignore')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
     expect(ignore[0]).toBe('*');
-    const copied = DOCKERFILE.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).flatMap((i) => i.args.split(' ').slice(0, -1));
+    const copied = DOCKERFILE.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).flatMap((i) =>
+      i.args.split(' ').slice(0, -1),
+    );
     for (const source of copied) expect(ignore, source).toContain(`!${source}`);
   });
 });
@@ -297,8 +320,11 @@ describe('deploy/healthcheck.mjs', () => {
 
   const check = (env: Record<string, string>): Promise<number> =>
     new Promise((done) => {
-      execFile(process.execPath, [join(REPO, 'deploy/healthcheck.mjs')], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 10_000 }, (error) =>
-        done(error === null ? 0 : typeof error.code === 'number' ? error.code : -1),
+      execFile(
+        process.execPath,
+        [join(REPO, 'deploy/healthcheck.mjs')],
+        { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 10_000 },
+        (error) => done(error === null ? 0 : typeof error.code === 'number' ? error.code : -1),
       );
     });
 
@@ -325,7 +351,13 @@ describe('deploy/pic-reconciler.service', () => {
   const argv = (unitValue(unit, 'Service', 'ExecStart') ?? '').split(/\s+/);
 
   it('runs the built CLI after docker with the host config', () => {
-    expect(argv.slice(0, 5)).toEqual(['/usr/bin/env', 'node', '/opt/pic-reconciler/dist/cli/main.js', 'run', '--state']);
+    expect(argv.slice(0, 5)).toEqual([
+      '/usr/bin/env',
+      'node',
+      '/opt/pic-reconciler/dist/cli/main.js',
+      'run',
+      '--state',
+    ]);
     expect(flagValue(argv, '--config')).toBe('/etc/pic-reconciler/config.json');
     expect(unitValue(unit, 'Unit', 'After')?.split(' ')).toContain('docker.service');
     expect(unitValue(unit, 'Service', 'SupplementaryGroups')).toBe('docker');
@@ -351,7 +383,9 @@ describe('deploy/pic-reconciler.service', () => {
   it('waits for the network and checks the Node version before starting', () => {
     expect(unitValue(unit, 'Unit', 'Wants')?.split(' ')).toContain('network-online.target');
     expect(unitValue(unit, 'Unit', 'After')?.split(' ')).toContain('network-online.target');
-    expect(unitValue(unit, 'Service', 'ExecStartPre')).toBe('/usr/bin/env node /opt/pic-reconciler/dist/runtime/check-node-version.js');
+    expect(unitValue(unit, 'Service', 'ExecStartPre')).toBe(
+      '/usr/bin/env node /opt/pic-reconciler/dist/runtime/check-node-version.js',
+    );
     const check = spawnSync(process.execPath, [builtEntry('runtime/check-node-version.js')], { encoding: 'utf8' });
     expect(check.status).toBe(0);
     expect(check.stderr).toBe('');
@@ -368,7 +402,8 @@ describe('deploy/gitops', () => {
   const gitSync = serviceOf(compose, 'git-sync');
   const controller = serviceOf(compose, 'pic-reconciler');
   const gitArgs = gitSync.command ?? [];
-  const arg = (name: string): string | undefined => gitArgs.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const arg = (name: string): string | undefined =>
+    gitArgs.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
   it('runs git-sync v4 publishing the repository through a `state` symlink in a named volume', () => {
     expect(gitSync.image).toMatch(/^registry\.k8s\.io\/git-sync\/git-sync:v4\./);
@@ -385,7 +420,9 @@ describe('deploy/gitops', () => {
     const controllerMount = mountsOf(controller).find((m) => m.source === volume?.source);
     expect(controllerMount?.readOnly).toBe(true);
     const stateDir = flagValue(controller.command ?? [], '--state') ?? '';
-    expect(stateDir.startsWith(`${controllerMount?.target}/state/`) || stateDir === `${controllerMount?.target}/state`).toBe(true);
+    expect(
+      stateDir.startsWith(`${controllerMount?.target}/state/`) || stateDir === `${controllerMount?.target}/state`,
+    ).toBe(true);
     expect(controller.depends_on?.['git-sync']?.condition).toBe('service_started');
     expectControllerService(compose, controller, stateDir);
   });
@@ -409,7 +446,11 @@ describe('deploy/gitops', () => {
 
 const CHECK_SCRIPT = join(REPO, 'scripts/check-dockerfile.sh');
 const TEST_IMAGE = 'pic-reconciler:test';
-const SIGNAL_CATCHER = ['sh', '-c', 'trap "echo got >> /tmp/sig" USR1; trap "exit 0" TERM; while true; do sleep 0.2; done'];
+const SIGNAL_CATCHER = [
+  'sh',
+  '-c',
+  'trap "echo got >> /tmp/sig" USR1; trap "exit 0" TERM; while true; do sleep 0.2; done',
+];
 
 interface Ran {
   readonly code: number;
@@ -425,7 +466,8 @@ function runProgram(file: string, args: readonly string[], timeoutMs: number): P
   });
 }
 
-const runScript = (args: readonly string[], timeoutMs: number): Promise<Ran> => runProgram('bash', [CHECK_SCRIPT, ...args], timeoutMs);
+const runScript = (args: readonly string[], timeoutMs: number): Promise<Ran> =>
+  runProgram('bash', [CHECK_SCRIPT, ...args], timeoutMs);
 
 async function docker(args: readonly string[]): Promise<string> {
   const result = await runProgram('docker', args, 30_000);
@@ -455,7 +497,11 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
  * (a source the table lacks is an error, so a mount added to the compose file is not
  * silently left out), DOCKER_GID becomes the socket's group.
  */
-function hostConfigOf(service: Service, sources: Readonly<Record<string, string>>, dockerGid: number): Record<string, unknown> {
+function hostConfigOf(
+  service: Service,
+  sources: Readonly<Record<string, string>>,
+  dockerGid: number,
+): Record<string, unknown> {
   const binds = mountsOf(service).map((m) => {
     const source = m.source === '/var/run/docker.sock' ? m.source : sources[m.source];
     if (source === undefined) throw new Error(`no test source for the compose mount ${m.source}`);
@@ -490,7 +536,10 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
   afterAll(async () => {
     if (!prerequisites.ok) return;
     await removeContainer(dockerClient(), controller);
-    await dockerClient().getVolume(statusVolume).remove().catch(() => undefined);
+    await dockerClient()
+      .getVolume(statusVolume)
+      .remove()
+      .catch(() => undefined);
     await removeTestContainers();
     if (buildRan) await runScript(['--clean'], 120_000);
     await rm(work, { recursive: true, force: true });
@@ -505,8 +554,20 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     expect(result.stdout.trim()).toBe('ok');
     imageReady = true;
     // On PATH, and only runtime code in dist.
-    const inside = await docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', TEST_IMAGE, '-c', 'command -v pic-reconciler && pic-reconciler --help >/dev/null && echo on-path; ls /app/dist']);
-    expect(inside.split('\n')).toEqual(expect.arrayContaining(['/usr/local/bin/pic-reconciler', 'on-path', 'cli', 'loop', 'runtime']));
+    const inside = await docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'sh',
+      TEST_IMAGE,
+      '-c',
+      'command -v pic-reconciler && pic-reconciler --help >/dev/null && echo on-path; ls /app/dist',
+    ]);
+    expect(inside.split('\n')).toEqual(
+      expect.arrayContaining(['/usr/local/bin/pic-reconciler', 'on-path', 'cli', 'loop', 'runtime']),
+    );
     for (const dev of ['bench', 'demo', 'soak', 'testbed']) expect(inside.split('\n')).not.toContain(dev);
     console.info(`[deploy] check-dockerfile.sh took ${Math.round((Date.now() - started) / 1000)} s`);
   }, 300_000);
@@ -524,7 +585,12 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     // deploy/config.json with this test's containers and a free loopback port.
     const port = await freePort();
     const config = { ...(JSON.parse(read('deploy/config.json')) as Record<string, unknown>) };
-    config.targets = { wireguard: `docker:${wireguard}`, caddy: `docker:${caddy}`, dns: `docker:${dns}`, api: `docker:${api}` };
+    config.targets = {
+      wireguard: `docker:${wireguard}`,
+      caddy: `docker:${caddy}`,
+      dns: `docker:${dns}`,
+      api: `docker:${api}`,
+    };
     config.listen = `127.0.0.1:${port}`;
     const state = join(work, 'state');
     const dnsDir = join(work, 'dns');
@@ -533,12 +599,20 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     await chmod(dnsDir, 0o777); // the image's user (1000) writes the Corefile here
     await writeFile(join(work, 'config.json'), JSON.stringify(config));
     await writeFile(join(state, 'cell.json'), JSON.stringify({ kind: 'Cell', name: 'home' }));
-    await writeFile(join(state, 'peers', 'alice.json'), JSON.stringify({ kind: 'Peer', name: 'alice', ip: '10.0.0.2' }));
+    await writeFile(
+      join(state, 'peers', 'alice.json'),
+      JSON.stringify({ kind: 'Peer', name: 'alice', ip: '10.0.0.2' }),
+    );
 
     const service = serviceOf(readCompose('deploy/docker-compose.yml'), 'pic-reconciler');
     const hostConfig = hostConfigOf(
       service,
-      { './state': state, './config/dns': dnsDir, './pic-reconciler/deploy/config.json': join(work, 'config.json'), 'pic-reconciler-status': statusVolume },
+      {
+        './state': state,
+        './config/dns': dnsDir,
+        './pic-reconciler/deploy/config.json': join(work, 'config.json'),
+        'pic-reconciler-status': statusVolume,
+      },
       statSync('/var/run/docker.sock').gid,
     );
     await runContainer(dockerClient(), controller, {
@@ -553,9 +627,28 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     };
 
     const ready = async (): Promise<boolean> =>
-      (await runProgram('docker', ['exec', controller, 'node', '/app/dist/cli/main.js', 'status', '--config', '/etc/pic-reconciler/config.json'], 10_000)).code === 0;
-    const healthy = async (): Promise<boolean> => (await dockerClient().getContainer(controller).inspect()).State.Health?.Status === 'healthy';
-    await waitFor(`a ready, healthy controller (${await logs()})`, async () => (await ready()) && (await healthy()), 45_000);
+      (
+        await runProgram(
+          'docker',
+          [
+            'exec',
+            controller,
+            'node',
+            '/app/dist/cli/main.js',
+            'status',
+            '--config',
+            '/etc/pic-reconciler/config.json',
+          ],
+          10_000,
+        )
+      ).code === 0;
+    const healthy = async (): Promise<boolean> =>
+      (await dockerClient().getContainer(controller).inspect()).State.Health?.Status === 'healthy';
+    await waitFor(
+      `a ready, healthy controller (${await logs()})`,
+      async () => (await ready()) && (await healthy()),
+      45_000,
+    );
 
     const iptables = (): Promise<string> => docker(['exec', wireguard, 'iptables-save']);
     expect(await iptables()).toMatch(/-A PIC-FORWARD -s 10\.0\.0\.2\/32 .*-j PIC-PEER-/);
@@ -566,7 +659,10 @@ describe('deploy/Dockerfile built and run as deploy/docker-compose.yml says', ()
     const volume = await dockerClient().getVolume(statusVolume).inspect();
     expect(readdirSync(volume.Mountpoint).length).toBeGreaterThan(0);
 
-    await writeFile(join(state, 'peers', 'bob.json'), JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3', internet_access: false }));
+    await writeFile(
+      join(state, 'peers', 'bob.json'),
+      JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3', internet_access: false }),
+    );
     await waitFor('the new peer in the live rules', async () => /-s 10\.0\.0\.3\/32 /.test(await iptables()), 20_000);
 
     await stopContainer(dockerClient(), controller, 60);

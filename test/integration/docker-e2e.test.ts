@@ -16,7 +16,12 @@ import { removeContainer, runContainer } from '../../src/targets/docker-containe
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { buildState } from '../helpers/build-state.js';
 import {
-  buildTestImage, containerName, ensureDockerDaemon, removeTestContainers, startTestContainer, testCellNetwork,
+  buildTestImage,
+  containerName,
+  ensureDockerDaemon,
+  removeTestContainers,
+  startTestContainer,
+  testCellNetwork,
 } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { loadValidState } from '../helpers/testbed.js';
@@ -31,7 +36,11 @@ import { loadValidState } from '../helpers/testbed.js';
 const ready = requirePrerequisites(['root', 'dockerd', 'docker', 'busybox', 'iptables', 'ip']);
 const DNS_MOUNT = '/config';
 const RELOAD_LOG = 'reloads';
-const DNS_MAIN = ['sh', '-c', `trap "md5sum ${DNS_MOUNT}/Corefile >> ${DNS_MOUNT}/${RELOAD_LOG}" USR1; while true; do sleep 0.1; done`];
+const DNS_MAIN = [
+  'sh',
+  '-c',
+  `trap "md5sum ${DNS_MOUNT}/Corefile >> ${DNS_MOUNT}/${RELOAD_LOG}" USR1; while true; do sleep 0.1; done`,
+];
 // What wg-quick would leave in the wireguard container: a wg0 with the cell's tunnel address (a veth stands in).
 // The full path, because busybox's shell prefers its own `ip` applet, which cannot make a veth.
 const IP = '/usr/sbin/ip';
@@ -84,7 +93,13 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
       startTestContainer({ role: 'wireguard', image }),
       startTestContainer({ role: 'caddy', image }),
       startTestContainer({ role: 'api', image }),
-      testCellNetwork().then((network) => runContainer(dockerClient(), names.dns, { Image: image, Cmd: DNS_MAIN, HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`], NetworkMode: network } })),
+      testCellNetwork().then((network) =>
+        runContainer(dockerClient(), names.dns, {
+          Image: image,
+          Cmd: DNS_MAIN,
+          HostConfig: { Binds: [`${shared}:${DNS_MOUNT}`], NetworkMode: network },
+        }),
+      ),
     ]);
     const wg0 = await createDockerTarget(names.wireguard).exec(['sh', '-c', MAKE_WG0]);
     expect(wg0.stderr).toBe('');
@@ -92,7 +107,12 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
     await writeFile(
       configFile,
       JSON.stringify({
-        targets: { wireguard: `docker:${names.wireguard}`, caddy: `docker:${names.caddy}`, dns: `docker:${names.dns}`, api: `docker:${names.api}` },
+        targets: {
+          wireguard: `docker:${names.wireguard}`,
+          caddy: `docker:${names.caddy}`,
+          dns: `docker:${names.dns}`,
+          api: `docker:${names.api}`,
+        },
         corefile,
       }),
     );
@@ -150,19 +170,31 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
     expect(result.apply?.counts).toEqual({ restores: 1, ipBatches: 2, fileWrites: 1, signals: 1 });
 
     // The api address as the api container itself sees it, not as the controller looked it up.
-    const apiAddr = JSON.parse(await inside(names.api, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'eth0'])) as { addr_info: AddrInfo[] }[];
+    const apiAddr = JSON.parse(await inside(names.api, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'eth0'])) as {
+      addr_info: AddrInfo[];
+    }[];
     const apiIp = apiAddr[0]?.addr_info[0]?.local ?? '';
     expect(apiIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const nat = (await inside(names.wireguard, ['iptables-save', '-t', 'nat'])).split('\n');
-    expect(nat.filter((l) => l.startsWith('-A PIC-PREROUTING'))).toEqual([expect.stringMatching(new RegExp(`--dst-type LOCAL .*-j DNAT --to-destination ${apiIp}:3000$`))]);
-    expect(nat.filter((l) => l.startsWith('-A PIC-POSTROUTING'))).toEqual([expect.stringMatching(new RegExp(`^-A PIC-POSTROUTING -d ${apiIp}/32 -o eth0 .*-j MASQUERADE$`))]);
+    expect(nat.filter((l) => l.startsWith('-A PIC-PREROUTING'))).toEqual([
+      expect.stringMatching(new RegExp(`--dst-type LOCAL .*-j DNAT --to-destination ${apiIp}:3000$`)),
+    ]);
+    expect(nat.filter((l) => l.startsWith('-A PIC-POSTROUTING'))).toEqual([
+      expect.stringMatching(new RegExp(`^-A PIC-POSTROUTING -d ${apiIp}/32 -o eth0 .*-j MASQUERADE$`)),
+    ]);
     const filter = await inside(names.wireguard, ['iptables-save', '-t', 'filter']);
-    expect(filter.split('\n').find((l) => l.startsWith('-A FORWARD'))).toBe('-A FORWARD -m comment --comment "pic:jump" -j PIC-FORWARD');
+    expect(filter.split('\n').find((l) => l.startsWith('-A FORWARD'))).toBe(
+      '-A FORWARD -m comment --comment "pic:jump" -j PIC-FORWARD',
+    );
     expect(filter).toContain(`-d ${apiIp}/32 -p tcp -m tcp --dport 3000 -m comment --comment pic-cell-paris -j ACCEPT`);
     expect(await inside(names.wireguard, ['ip', 'rule'])).toMatch(/from 10\.0\.0\.4 lookup \d+ proto 252/);
 
-    const caddyAddr = JSON.parse(await inside(names.caddy, ['ip', '-j', 'addr', 'show', 'dev', 'eth0'])) as { addr_info: AddrInfo[] }[];
-    const vips = (caddyAddr[0]?.addr_info ?? []).filter((a) => a.label === 'eth0:pic').map((a) => `${a.local}/${a.prefixlen}`);
+    const caddyAddr = JSON.parse(await inside(names.caddy, ['ip', '-j', 'addr', 'show', 'dev', 'eth0'])) as {
+      addr_info: AddrInfo[];
+    }[];
+    const vips = (caddyAddr[0]?.addr_info ?? [])
+      .filter((a) => a.label === 'eth0:pic')
+      .map((a) => `${a.local}/${a.prefixlen}`);
     expect(vips).toEqual(['172.20.0.21/16', '172.20.0.22/16', '172.20.0.23/16', '172.20.0.24/16']);
 
     const text = await readFile(corefile, 'utf8');

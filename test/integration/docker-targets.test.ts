@@ -60,7 +60,10 @@ describe('docker targets', () => {
     const target = createDockerTarget(wireguard);
     const input = bigRuleset();
     expect(input.length).toBeGreaterThan(1_500_000);
-    const restore = await target.exec(['iptables-restore', '--noflush', '-w', '5'], { stdin: input, timeoutMs: 30_000 });
+    const restore = await target.exec(['iptables-restore', '--noflush', '-w', '5'], {
+      stdin: input,
+      timeoutMs: 30_000,
+    });
     expect(restore).toEqual({ stdout: '', stderr: '', exitCode: 0 });
     const saved = await target.exec(['iptables-save', '-t', 'filter'], { timeoutMs: 30_000 });
     expect(saved.exitCode).toBe(0);
@@ -80,12 +83,30 @@ describe('docker targets', () => {
 
   it('runs iptables with comments and ip -batch from stdin', async () => {
     const target = createDockerTarget(wireguard);
-    const added = await target.exec(['iptables', '-A', 'FORWARD', '-s', '10.0.0.9/32', '-m', 'comment', '--comment', 'pic-test', '-j', 'DROP']);
+    const added = await target.exec([
+      'iptables',
+      '-A',
+      'FORWARD',
+      '-s',
+      '10.0.0.9/32',
+      '-m',
+      'comment',
+      '--comment',
+      'pic-test',
+      '-j',
+      'DROP',
+    ]);
     expect(added.exitCode).toBe(0);
-    expect((await target.exec(['iptables', '-S', 'FORWARD'])).stdout).toContain('-A FORWARD -s 10.0.0.9/32 -m comment --comment pic-test -j DROP');
-    const batch = await target.exec(['ip', '-batch', '-'], { stdin: 'addr add 10.99.0.21/16 dev eth0 label eth0:pic\n' });
+    expect((await target.exec(['iptables', '-S', 'FORWARD'])).stdout).toContain(
+      '-A FORWARD -s 10.0.0.9/32 -m comment --comment pic-test -j DROP',
+    );
+    const batch = await target.exec(['ip', '-batch', '-'], {
+      stdin: 'addr add 10.99.0.21/16 dev eth0 label eth0:pic\n',
+    });
     expect(batch.exitCode).toBe(0);
-    const addresses = JSON.parse((await target.exec(['ip', '-j', 'addr', 'show', 'dev', 'eth0'])).stdout) as { addr_info: { local: string; label?: string }[] }[];
+    const addresses = JSON.parse((await target.exec(['ip', '-j', 'addr', 'show', 'dev', 'eth0'])).stdout) as {
+      addr_info: { local: string; label?: string }[];
+    }[];
     expect(addresses[0]?.addr_info).toContainEqual(expect.objectContaining({ local: '10.99.0.21', label: 'eth0:pic' }));
   });
 
@@ -94,13 +115,23 @@ describe('docker targets', () => {
       `docker:${wireguard}: iptables-nope -S: iptables-nope not found in container`,
     );
     // Nothing ran: a caller may safely try another way (apply without a shell), also when input was on its way.
-    await expect(createDockerTarget(wireguard).exec(['iptables-nope', '-S'])).rejects.toBeInstanceOf(ProgramNotFoundError);
-    await expect(createDockerTarget(wireguard).exec(['iptables-nope'], { stdin: 'x'.repeat(4_000_000) })).rejects.toBeInstanceOf(ProgramNotFoundError);
+    await expect(createDockerTarget(wireguard).exec(['iptables-nope', '-S'])).rejects.toBeInstanceOf(
+      ProgramNotFoundError,
+    );
+    await expect(
+      createDockerTarget(wireguard).exec(['iptables-nope'], { stdin: 'x'.repeat(4_000_000) }),
+    ).rejects.toBeInstanceOf(ProgramNotFoundError);
     // A command that ends without reading its input: its own exit code, not the broken pipe.
-    expect((await createDockerTarget(wireguard).exec(['sh', '-c', 'exit 3'], { stdin: 'x'.repeat(4_000_000) })).exitCode).toBe(3);
+    expect(
+      (await createDockerTarget(wireguard).exec(['sh', '-c', 'exit 3'], { stdin: 'x'.repeat(4_000_000) })).exitCode,
+    ).toBe(3);
     const missing = containerName('missing');
-    await expect(createDockerTarget(missing).exec(['iptables-save'])).rejects.toThrow(`docker:${missing}: iptables-save: no such container`);
-    await expect(createDockerTarget(stopped).exec(['iptables-save'])).rejects.toThrow(`docker:${stopped}: iptables-save: container is not running`);
+    await expect(createDockerTarget(missing).exec(['iptables-save'])).rejects.toThrow(
+      `docker:${missing}: iptables-save: no such container`,
+    );
+    await expect(createDockerTarget(stopped).exec(['iptables-save'])).rejects.toThrow(
+      `docker:${stopped}: iptables-save: container is not running`,
+    );
   });
 
   it('gives up at the deadline', async () => {
@@ -114,13 +145,18 @@ describe('docker targets', () => {
   });
 
   it('finds the api address by inspect, and null for a missing or stopped container', async () => {
-    const inside = JSON.parse((await createDockerTarget(wireguard).exec(['ip', '-j', '-4', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'])).stdout) as {
+    const inside = JSON.parse(
+      (await createDockerTarget(wireguard).exec(['ip', '-j', '-4', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']))
+        .stdout,
+    ) as {
       addr_info: { local: string }[];
     }[];
     const expected = inside[0]?.addr_info[0]?.local;
     expect(expected).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await dockerContainerAddress(wireguard)).toBe(expected);
-    expect(await createApiAddressSource(expectOk(parseLocator(`docker:${wireguard}`, 'api'))).address(null)).toBe(expected);
+    expect(await createApiAddressSource(expectOk(parseLocator(`docker:${wireguard}`, 'api'))).address(null)).toBe(
+      expected,
+    );
     expect(await dockerContainerAddress(containerName('missing'))).toBeNull();
     expect(await dockerContainerAddress(stopped)).toBeNull();
   });
@@ -136,12 +172,18 @@ describe('docker targets', () => {
       if (mark !== 'got\n') await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(mark).toBe('got\n');
-    await expect(createDnsReloader(expectOk(parseLocator(`docker:${containerName('missing')}`, 'dns'))).reload()).rejects.toThrow('no such container');
+    await expect(
+      createDnsReloader(expectOk(parseLocator(`docker:${containerName('missing')}`, 'dns'))).reload(),
+    ).rejects.toThrow('no such container');
   });
 
   it('counts execs through the wrapper', async () => {
     const counting = createCountingTarget(openTarget(expectOk(parseLocator(`docker:${wireguard}`, 'wireguard'))));
-    await Promise.all([counting.exec(['true']), counting.exec(['iptables-save', '-t', 'nat']), counting.exec(['ip', '-j', 'rule'])]);
+    await Promise.all([
+      counting.exec(['true']),
+      counting.exec(['iptables-save', '-t', 'nat']),
+      counting.exec(['ip', '-j', 'rule']),
+    ]);
     expect(counting.execCount).toBe(3);
     expect(counting.locator).toBe(`docker:${wireguard}`);
   });

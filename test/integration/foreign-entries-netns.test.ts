@@ -40,7 +40,17 @@ describe('foreign entries and refused changes on a namespace cell', () => {
   it('a foreign rule whose comment holds a newline (mangle OUTPUT, filter FORWARD) blocks nothing: revoking a peer converges, the rule stays', async () => {
     await wg(['iptables', '-t', 'mangle', '-A', 'OUTPUT', '-m', 'comment', '--comment', 'note\nline2', '-j', 'RETURN']);
     // A comment that looks like the end of the table and a rule of ours must stay one foreign rule.
-    await wg(['iptables', '-A', 'FORWARD', '-m', 'comment', '--comment', 'x "q"\nCOMMIT\n-A PIC-FORWARD -j ACCEPT', '-j', 'ACCEPT']);
+    await wg([
+      'iptables',
+      '-A',
+      'FORWARD',
+      '-m',
+      'comment',
+      '--comment',
+      'x "q"\nCOMMIT\n-A PIC-FORWARD -j ACCEPT',
+      '-j',
+      'ACCEPT',
+    ]);
     const save = await wg(['iptables-save']);
     expect(save).toContain('--comment "note\nline2" -j RETURN');
 
@@ -60,17 +70,66 @@ describe('foreign entries and refused changes on a namespace cell', () => {
   it('reads what iptables-nft-save and iptables-save (legacy) really print for a newline in a comment, in its own namespace each', async () => {
     for (const backend of ['nft', 'legacy']) {
       const ns = await createNamespace();
-      await nsRunOk(ns, [`iptables-${backend}`, '-t', 'mangle', '-A', 'OUTPUT', '-m', 'comment', '--comment', 'note\nline2', '-j', 'RETURN']);
-      await nsRunOk(ns, [`iptables-${backend}`, '-A', 'FORWARD', '-i', '"', '-m', 'comment', '--comment', `a "q" 's' \\ b\nc`, '-j', 'LOG', '--log-prefix', 'pre "x" y: ']);
+      await nsRunOk(ns, [
+        `iptables-${backend}`,
+        '-t',
+        'mangle',
+        '-A',
+        'OUTPUT',
+        '-m',
+        'comment',
+        '--comment',
+        'note\nline2',
+        '-j',
+        'RETURN',
+      ]);
+      await nsRunOk(ns, [
+        `iptables-${backend}`,
+        '-A',
+        'FORWARD',
+        '-i',
+        '"',
+        '-m',
+        'comment',
+        '--comment',
+        `a "q" 's' \\ b\nc`,
+        '-j',
+        'LOG',
+        '--log-prefix',
+        'pre "x" y: ',
+      ]);
       const parsed = parseIptablesSave(await nsRunOk(ns, [`iptables-${backend}-save`]));
       if (!parsed.ok) throw new Error(`${backend}: ${parsed.error}`);
       expect(parsed.warnings).toEqual([]);
-      expect(parsed.value.filter.chains.get('FORWARD')?.rules).toEqual([`-i " -m comment --comment "a \\"q\\" \\'s\\' \\\\ b\nc" -j LOG --log-prefix "pre \\"x\\" y: "`]);
+      expect(parsed.value.filter.chains.get('FORWARD')?.rules).toEqual([
+        `-i " -m comment --comment "a \\"q\\" \\'s\\' \\\\ b\nc" -j LOG --log-prefix "pre \\"x\\" y: "`,
+      ]);
     }
   });
 
   it('a multipath route of protocol 252 is shown as opaque, never rewritten or deleted; the rest converges', async () => {
-    await wg(['ip', 'route', 'add', '192.168.8.0/24', 'table', '1236', 'proto', '252', 'nexthop', 'via', '10.0.1.1', 'dev', 'wg0', 'onlink', 'nexthop', 'via', '10.0.2.1', 'dev', 'wg0', 'onlink']);
+    await wg([
+      'ip',
+      'route',
+      'add',
+      '192.168.8.0/24',
+      'table',
+      '1236',
+      'proto',
+      '252',
+      'nexthop',
+      'via',
+      '10.0.1.1',
+      'dev',
+      'wg0',
+      'onlink',
+      'nexthop',
+      'via',
+      '10.0.2.1',
+      'dev',
+      'wg0',
+      'onlink',
+    ]);
     const before = await wg(['ip', '-j', 'route', 'show', 'table', '1236']);
     const result = await reconcileCell(without('bob'), bed.targets, bed.layout);
     expect(result.errors).toEqual([]);
@@ -90,13 +149,22 @@ describe('foreign entries and refused changes on a namespace cell', () => {
     const refused: DesiredState = {
       ...state,
       links: state.links.map((l) => (l.name === 'lyon' ? { ...l, wg_ip: '224.0.0.1' } : l)),
-      peers: state.peers.map((p) => (p.name === 'carol' ? { ...p, route_via: null } : p.name === 'alice' ? { ...p, route_via: 'lyon' } : p)),
+      peers: state.peers.map((p) =>
+        p.name === 'carol' ? { ...p, route_via: null } : p.name === 'alice' ? { ...p, route_via: 'lyon' } : p,
+      ),
     };
     expect(await wg(['ip', 'rule', 'show'])).toMatch(/from 10\.0\.0\.4 lookup/);
     const result = await reconcileCell(refused, bed.targets, bed.layout);
     expect(result.converged).toBe(false);
     expect(result.apply?.failures).toEqual([
-      { part: 'routing', error: expect.stringMatching(new RegExp(`^netns:${bed.cell.wg}: ip -batch refused line 1 \\(route default via 224\\.0\\.0\\.1 table \\d+\\): .*invalid gateway.* \\(input: route replace default via 224\\.0\\.0\\.1 dev wg0 table \\d+ proto 252 onlink\\)$`)) },
+      {
+        part: 'routing',
+        error: expect.stringMatching(
+          new RegExp(
+            `^netns:${bed.cell.wg}: ip -batch refused line 1 \\(route default via 224\\.0\\.0\\.1 table \\d+\\): .*invalid gateway.* \\(input: route replace default via 224\\.0\\.0\\.1 dev wg0 table \\d+ proto 252 onlink\\)$`,
+          ),
+        ),
+      },
     ]);
     const rules = await wg(['ip', 'rule', 'show']);
     expect(rules).not.toMatch(/from 10\.0\.0\.4 /);
@@ -113,12 +181,16 @@ describe('foreign entries and refused changes on a namespace cell', () => {
     const services = state.cell.services.map((s) => (s.name === 'calendar' ? { ...s, vip: bed.cell.apiIp } : s));
     const clashing: DesiredState = { ...state, cell: { ...state.cell, services } };
     const result = await reconcileCell(clashing, bed.targets, bed.layout);
-    expect(result.errors).toContain(`service "calendar": VIP ${bed.cell.apiIp} is the api container's address; VIP not changed`);
+    expect(result.errors).toContain(
+      `service "calendar": VIP ${bed.cell.apiIp} is the api container's address; VIP not changed`,
+    );
     const addresses = await nsRunOk(bed.cell.lan, ['ip', '-o', 'addr', 'show', 'dev', 'eth0']);
     // (In the testbed the api's address lives in the caddy namespace too: only a VIP of ours would carry the label.)
     expect(addresses.split('\n').filter((l) => l.includes(`${bed.cell.apiIp}/`) && l.includes('eth0:pic'))).toEqual([]);
     expect(addresses).toMatch(/eth0:pic/);
-    expect(result.plan.actions.some((a) => a.kind === 'add-address' && a.address.address === bed.cell.apiIp)).toBe(false);
+    expect(result.plan.actions.some((a) => a.kind === 'add-address' && a.address.address === bed.cell.apiIp)).toBe(
+      false,
+    );
     expect((await reconcileCell(state, bed.targets, bed.layout)).errors).toEqual([]);
   });
 

@@ -68,7 +68,9 @@ describe('import from a cell the seed configured, then take it over (real seed c
     expect(before.find((r) => r.source === 'bob')?.cells['files']).toBeNull();
     expect(before.find((r) => r.source === 'alice')?.cells['internet']).toBe('internet');
     expect(before.find((r) => r.source === 'unknown')?.cells['calendar']).toBe('caddy');
-    console.log(`[import] the seed made ${seedRun.calls.length} docker calls in ${seedRun.durationMs.toFixed(0)} ms for ${state.peers.length} peers and ${state.links.length} links`);
+    console.log(
+      `[import] the seed made ${seedRun.calls.length} docker calls in ${seedRun.durationMs.toFixed(0)} ms for ${state.peers.length} peers and ${state.links.length} links`,
+    );
   });
 
   it('import writes a valid state with the same access rules, and says what it inferred and could not', async () => {
@@ -76,24 +78,41 @@ describe('import from a cell the seed configured, then take it over (real seed c
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines).toContain('inferred   peers: iptables holds no names: each peer is named peer-<its IP>; rename a file and its "name" freely');
-    expect(lines).toContainEqual(expect.stringMatching(/^could not {2}cells\/lyon\.json: wg_ip unknown \(no peer routes via it\)/));
-    expect(lines).toContainEqual(expect.stringMatching(/^inferred {3}cells\/paris\.json: 10\.0\.1\.0\/24 .*wg_ip 10\.0\.1\.1 from the exit route$/));
+    expect(lines).toContain(
+      'inferred   peers: iptables holds no names: each peer is named peer-<its IP>; rename a file and its "name" freely',
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^could not {2}cells\/lyon\.json: wg_ip unknown \(no peer routes via it\)/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^inferred {3}cells\/paris\.json: 10\.0\.1\.0\/24 .*wg_ip 10\.0\.1\.1 from the exit route$/,
+      ),
+    );
     expect(lines.filter((l) => l.startsWith('changed ')).length).toBeGreaterThanOrEqual(6);
     // Only lyon's wg_ip: no peer routes via lyon, so nothing live reveals it.
     expect(lines.filter((l) => l.startsWith('could not')).length).toBe(1);
-    expect(lines).toContainEqual(expect.stringMatching(/^changed {4}peer 10\.0\.0\.4: the seed's rule "from 10\.0\.0\.4 lookup 200" and its exit route are replaced/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^changed {4}peer 10\.0\.0\.4: the seed's rule "from 10\.0\.0\.4 lookup 200" and its exit route are replaced/,
+      ),
+    );
 
     const validate = await pic('validate', '--state', outDir());
     expect(validate.code).toBe(0);
     const imported = await loadValidState(outDir());
     // Everything the seed's registry held comes back, peers renamed after their IPs.
-    const rename = (name: string): string => `peer-${state.peers.find((p) => p.name === name)?.ip.replaceAll('.', '-')}`;
+    const rename = (name: string): string =>
+      `peer-${state.peers.find((p) => p.name === name)?.ip.replaceAll('.', '-')}`;
     expect(imported.cell).toEqual({ ...state.cell, name: 'cell' });
     expect(imported.peers).toEqual(state.peers.map((p) => ({ ...p, name: rename(p.name) })));
     expect(imported.links).toEqual(state.links.map((l) => (l.name === 'lyon' ? { ...l, wg_ip: null } : l)));
-    const peerFile = JSON.parse(await readFile(join(outDir(), 'peers', 'peer-10-0-0-4.json'), 'utf8')) as { $schema: string };
-    expect(await readFile(join(outDir(), 'peers', peerFile.$schema), 'utf8')).toContain('"title": "pic-reconciler Peer"');
+    const peerFile = JSON.parse(await readFile(join(outDir(), 'peers', 'peer-10-0-0-4.json'), 'utf8')) as {
+      $schema: string;
+    };
+    expect(await readFile(join(outDir(), 'peers', peerFile.$schema), 'utf8')).toContain(
+      '"title": "pic-reconciler Peer"',
+    );
   });
 
   it('import from saved files (--from) writes the same bytes', async () => {
@@ -103,14 +122,27 @@ describe('import from a cell the seed configured, then take it over (real seed c
     await writeFile(join(saved, SAVED_FILES.iptables), await wg(['iptables-save']));
     await writeFile(join(saved, SAVED_FILES.rules), await wg(['ip', '-4', '-j', 'rule', 'show']));
     await writeFile(join(saved, SAVED_FILES.routes), await wg(['ip', '-4', '-j', 'route', 'show', 'table', 'all']));
-    await writeFile(join(saved, SAVED_FILES.addresses), await nsRunOk(bed.cell.lan, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']));
+    await writeFile(
+      join(saved, SAVED_FILES.addresses),
+      await nsRunOk(bed.cell.lan, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']),
+    );
     await writeFile(join(saved, SAVED_FILES.corefile), seedCorefile);
     const again = join(bed.workDir, 'from-saved', 'state');
     const result = await pic('import', '--from', saved, '--out', again);
     expect(result.code).toBe(0);
     const files = async (dir: string): Promise<Record<string, string>> => {
       const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-      return Object.fromEntries(await Promise.all(entries.map(async (e) => [join(e.parentPath, e.name).slice(dir.length), await readFile(join(e.parentPath, e.name), 'utf8')] as const)));
+      return Object.fromEntries(
+        await Promise.all(
+          entries.map(
+            async (e) =>
+              [
+                join(e.parentPath, e.name).slice(dir.length),
+                await readFile(join(e.parentPath, e.name), 'utf8'),
+              ] as const,
+          ),
+        ),
+      );
     };
     expect(await files(again)).toEqual(await files(outDir()));
     expect((await pic('import', '--from', saved, '--out', again)).code).toBe(1); // never writes into a non-empty directory
@@ -125,7 +157,14 @@ describe('import from a cell the seed configured, then take it over (real seed c
     // the routed peer's policy rules (§5.7) replacing the seed's own rule and exit route.
     // No address action: the seed's VIPs are adopted as they are.
     expect([...kinds].sort()).toEqual([
-      'add-policy-rule', 'add-route', 'create-chain', 'delete-policy-rule', 'delete-route', 'delete-rule', 'insert-jump', 'write-corefile',
+      'add-policy-rule',
+      'add-route',
+      'create-chain',
+      'delete-policy-rule',
+      'delete-route',
+      'delete-rule',
+      'insert-jump',
+      'write-corefile',
     ]);
     const legacyRouting = actions.filter((a) => a.kind === 'delete-policy-rule' || a.kind === 'delete-route');
     expect(legacyRouting.every((a) => a.reason.startsWith('legacy seed route_via'))).toBe(true);
@@ -133,7 +172,9 @@ describe('import from a cell the seed configured, then take it over (real seed c
     const deletes = actions.filter((a) => a.kind === 'delete-rule');
     expect(deletes.every((a) => a.reason.startsWith('legacy seed rule'))).toBe(true);
     const dump = await nsRunOk(bed.cell.wg, ['iptables-save']);
-    const seedRules = dump.split('\n').filter((l) => / --comment "?pic-(peer|cell)-/.test(l) || /--dport 3000 -j (ACCEPT|DNAT|MASQUERADE)/.test(l));
+    const seedRules = dump
+      .split('\n')
+      .filter((l) => / --comment "?pic-(peer|cell)-/.test(l) || /--dport 3000 -j (ACCEPT|DNAT|MASQUERADE)/.test(l));
     expect(deletes).toHaveLength(seedRules.length);
   });
 
@@ -148,7 +189,12 @@ describe('import from a cell the seed configured, then take it over (real seed c
     const original = (name: string): string => byIp.get(name) ?? name;
     const afterRows = after.map((row) => ({
       source: original(row.source),
-      cells: Object.fromEntries(Object.entries(row.cells).map(([c, v]) => [c.startsWith('peer:') ? `peer:${original(c.slice(5))}` : c, v === null ? null : original(v)])),
+      cells: Object.fromEntries(
+        Object.entries(row.cells).map(([c, v]) => [
+          c.startsWith('peer:') ? `peer:${original(c.slice(5))}` : c,
+          v === null ? null : original(v),
+        ]),
+      ),
     }));
     expect(compareMatrix(state, afterRows)).toEqual([]);
 
@@ -169,7 +215,9 @@ describe('import from a cell the seed configured, then take it over (real seed c
     }
     expect(differences).toEqual([]);
     // The exclusions are real differences, not vacuous.
-    expect(Object.values(before.find((r) => r.source === 'unknown')?.cells ?? {}).filter((v) => v !== null).length).toBeGreaterThan(3);
+    expect(
+      Object.values(before.find((r) => r.source === 'unknown')?.cells ?? {}).filter((v) => v !== null).length,
+    ).toBeGreaterThan(3);
     expect(before.find((r) => r.source === 'carol')?.cells['files']).toBeNull();
     expect(afterRows.find((r) => r.source === 'carol')?.cells['files']).toBe('caddy');
 

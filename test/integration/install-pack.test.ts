@@ -19,8 +19,12 @@ interface Ran {
 
 function run(file: string, args: readonly string[], cwd: string, timeoutMs = 240_000): Promise<Ran> {
   return new Promise((done) => {
-    execFile(file, [...args], { cwd, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) =>
-      done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr }),
+    execFile(
+      file,
+      [...args],
+      { cwd, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) =>
+        done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr }),
     );
   });
 }
@@ -34,10 +38,26 @@ describe('the packed package installed globally, outside the checkout', () => {
     work = await mkdtemp(join(tmpdir(), 'pict-install-'));
     const packed = await run('npm', ['pack', '--json', '--pack-destination', work], REPO_ROOT);
     expect(packed.code, packed.stderr).toBe(0);
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     files = info?.files.map((f) => f.path) ?? [];
     const prefix = join(work, 'prefix');
-    const installed = await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(work, info?.filename ?? '')], work);
+    const installed = await run(
+      'npm',
+      [
+        'install',
+        '-g',
+        '--prefix',
+        prefix,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        join(work, info?.filename ?? ''),
+      ],
+      work,
+    );
     expect(installed.code, installed.stderr).toBe(0);
     bin = join(prefix, 'bin', 'pic-reconciler');
   }, 300_000);

@@ -82,22 +82,38 @@ describe('controller webhook events on a namespace cell, to a receiver on 127.0.
     expect(status().recentPasses.find((p) => p.id === broken.reconcile)?.result).toBe('degraded');
     since = events.length;
     await writeFile(bob, text);
-    expect(await eventAfter(since, 'file_recovered')).toMatchObject({ cell: 'home', details: { file: 'peers/bob.json' }, summary: 'peers/bob.json is valid again' });
+    expect(await eventAfter(since, 'file_recovered')).toMatchObject({
+      cell: 'home',
+      details: { file: 'peers/bob.json' },
+      summary: 'peers/bob.json is valid again',
+    });
     expect(events.map((e) => e.event)).toEqual(['file_broken', 'file_recovered']);
   });
 
   it('sends drift_repaired when a rule is deleted by hand', async () => {
     const since = events.length;
     // `iptables -S` prints `-N` first, then each rule as `-A CHAIN spec`.
-    const deleted = (await nsRunOk(bed.cell.wg, ['iptables', '-S', 'PIC-PEER-10-0-0-3'])).split('\n')[1]?.replace(/^-A PIC-PEER-10-0-0-3 /, '');
+    const deleted = (await nsRunOk(bed.cell.wg, ['iptables', '-S', 'PIC-PEER-10-0-0-3']))
+      .split('\n')[1]
+      ?.replace(/^-A PIC-PEER-10-0-0-3 /, '');
     await nsRunOk(bed.cell.wg, ['iptables', '-D', 'PIC-PEER-10-0-0-3', '1']);
     controller?.trigger('resync');
     const repaired = await eventAfter(since, 'drift_repaired');
-    expect(repaired).toMatchObject({ cell: 'home', summary: '1 live change undone', details: { actions: { 'update-chain': 1 } } });
+    expect(repaired).toMatchObject({
+      cell: 'home',
+      summary: '1 live change undone',
+      details: { actions: { 'update-chain': 1 } },
+    });
     // The event says what was put back: exactly the rule deleted by hand.
     expect(deleted).toMatch(/-j ACCEPT$/);
-    expect(repaired.details['repairs']).toEqual([expect.objectContaining({ kind: 'update-chain', subject: 'filter/PIC-PEER-10-0-0-3', rules: [deleted] })]);
-    expect(status().recentRepairs[0]).toMatchObject({ kind: 'update-chain', subject: 'filter/PIC-PEER-10-0-0-3', reconcile: repaired.reconcile });
+    expect(repaired.details['repairs']).toEqual([
+      expect.objectContaining({ kind: 'update-chain', subject: 'filter/PIC-PEER-10-0-0-3', rules: [deleted] }),
+    ]);
+    expect(status().recentRepairs[0]).toMatchObject({
+      kind: 'update-chain',
+      subject: 'filter/PIC-PEER-10-0-0-3',
+      reconcile: repaired.reconcile,
+    });
   });
 
   it('keeps passing while the receiver hangs, and stop() gives up on it within its short deadline', async () => {
@@ -109,7 +125,11 @@ describe('controller webhook events on a namespace cell, to a receiver on 127.0.
     await eventAfter(since, 'file_broken');
     // The receiver holds that request open; the next pass still runs and reports.
     await writeFile(bob, text);
-    await waitFor('the fix to be reported', () => status().fileErrors.length === 0 && conditionOf(status(), 'Ready')?.status === 'True', 10_000);
+    await waitFor(
+      'the fix to be reported',
+      () => status().fileErrors.length === 0 && conditionOf(status(), 'Ready')?.status === 'True',
+      10_000,
+    );
     const started = performance.now();
     await controller?.stop();
     controller = null;

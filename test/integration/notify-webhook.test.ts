@@ -6,7 +6,9 @@ import type { NotifyEvent } from '../../src/notify/notify-event.js';
 import { createWebhookNotifier } from '../../src/notify/webhook-notifier.js';
 
 /** A real receiver on loopback; `answer` decides each response (or leaves it hanging). */
-async function receiver(answer: (n: number, req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; bodies: unknown[]; server: Server; arrived: (n: number) => Promise<void> }> {
+async function receiver(
+  answer: (n: number, req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; bodies: unknown[]; server: Server; arrived: (n: number) => Promise<void> }> {
   const bodies: unknown[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   let requests = 0;
@@ -30,7 +32,14 @@ async function receiver(answer: (n: number, req: IncomingMessage, res: ServerRes
   };
 }
 
-const event = (i: number): NotifyEvent => ({ event: 'drift_repaired', time: '2026-12-02T06:00:00.000Z', cell: 'home', reconcile: `r${i}`, summary: `${i}`, details: { i } });
+const event = (i: number): NotifyEvent => ({
+  event: 'drift_repaired',
+  time: '2026-12-02T06:00:00.000Z',
+  cell: 'home',
+  reconcile: `r${i}`,
+  summary: `${i}`,
+  details: { i },
+});
 
 async function metric(registry: Registry, name: string, reason?: string): Promise<number> {
   const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
@@ -47,7 +56,9 @@ afterEach(async () => {
 
 describe('webhook notifier against a receiver on 127.0.0.1', () => {
   it('delivers each event as one JSON POST, in order, without blocking publish', async () => {
-    const r = await receiver((_, req, res) => res.writeHead(req.headers['content-type'] === 'application/json' ? 204 : 415).end());
+    const r = await receiver((_, req, res) =>
+      res.writeHead(req.headers['content-type'] === 'application/json' ? 204 : 415).end(),
+    );
     servers.push(r.server);
     const registry = new Registry();
     const notifier = createWebhookNotifier({ webhook: r.url, registry });
@@ -87,7 +98,14 @@ describe('webhook notifier against a receiver on 127.0.0.1', () => {
     servers.push(r.server);
     const registry = new Registry();
     const errors: string[] = [];
-    const notifier = createWebhookNotifier({ webhook: r.url, registry, timeoutMs: 100, attempts: 2, backoffMs: 10, onError: (m) => errors.push(m) });
+    const notifier = createWebhookNotifier({
+      webhook: r.url,
+      registry,
+      timeoutMs: 100,
+      attempts: 2,
+      backoffMs: 10,
+      onError: (m) => errors.push(m),
+    });
     notifier.publish([event(1)]);
     await r.arrived(2);
     // Both attempts timed out: the event is dropped as failed.

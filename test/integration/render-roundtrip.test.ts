@@ -57,7 +57,9 @@ describe('rendered rules round-trip through real iptables-restore / iptables-sav
       }),
       { apiIp: '192.168.50.3' },
     ],
-    ...fc.sample(arbitraryState, { seed: 42, numRuns: 5 }).map((s, i): [string, DesiredState, Facts] => [`arbitrary ${i}`, s, { apiIp: '172.20.0.3' }]),
+    ...fc
+      .sample(arbitraryState, { seed: 42, numRuns: 5 })
+      .map((s, i): [string, DesiredState, Facts] => [`arbitrary ${i}`, s, { apiIp: '172.20.0.3' }]),
   ];
 
   it.each(cases)('%s', async (_name, state, facts) => {

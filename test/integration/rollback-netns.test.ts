@@ -14,7 +14,11 @@ const ready = requirePrerequisites(['root', 'iptables', 'ip']);
 async function liveState(bed: TestbedFixture): Promise<Record<string, string | null>> {
   const save = await nsRunOk(bed.cell.wg, ['iptables-save']);
   return {
-    iptables: save.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n'),
+    iptables: save
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+      .join('\n'),
     rules: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
     routes: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
     addresses: await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
@@ -57,7 +61,13 @@ describe('rollback to a snapshot on a namespace cell', () => {
     const snapshot = await takeSnapshot(bed.targets, bed.layout, state.cell.peer_subnet);
     const changed: DesiredState = {
       ...state,
-      peers: state.peers.map((p) => (p.name === 'bob' ? { ...p, internet_access: !p.internet_access, service_access: [] } : p.route_via !== null ? { ...p, route_via: null } : p)),
+      peers: state.peers.map((p) =>
+        p.name === 'bob'
+          ? { ...p, internet_access: !p.internet_access, service_access: [] }
+          : p.route_via !== null
+            ? { ...p, route_via: null }
+            : p,
+      ),
     };
     expect((await reconcileCell(changed, bed.targets, bed.layout)).converged).toBe(true);
     const during = await liveState(bed);
@@ -70,7 +80,11 @@ describe('rollback to a snapshot on a namespace cell', () => {
     expect(restored.errors).toEqual([]);
     const after = await liveState(bed);
     const expected = (before.iptables ?? '').split('\n');
-    expected.splice(expected.findLastIndex((l) => l.startsWith('-A FORWARD ')) + 1, 0, '-A FORWARD -s 192.0.2.2/32 -j DROP');
+    expected.splice(
+      expected.findLastIndex((l) => l.startsWith('-A FORWARD ')) + 1,
+      0,
+      '-A FORWARD -s 192.0.2.2/32 -j DROP',
+    );
     expect(after.iptables).toBe(expected.join('\n'));
     expect({ ...after, iptables: '' }).toEqual({ ...before, iptables: '' });
   });

@@ -19,9 +19,18 @@ const ready = requirePrerequisites(['root', 'iptables', 'ip', 'chromium']);
 
 /** Debian's chromium, headless, with nothing that reaches the network on its own. */
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
   // Nothing but the controller on loopback is ever looked up.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
 const SCREENSHOT = resolve('test-results', 'status-page.png');
 /** A state file name an attacker could commit: it must show as text, never become markup. */
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>.json';
@@ -59,7 +68,11 @@ describe('status page in a real headless Chromium against a controller on a name
     const started = controller;
     await waitFor('the first converged pass', () => conditionOf(started.status(), 'Ready')?.status === 'True', 15_000);
     profile = await mkdtemp(join(tmpdir(), 'pict-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
     page = context.pages()[0] ?? (await context.newPage());
     // A CSP violation or a script error shows here: the page must run with none.
     page.on('console', (message) => {
@@ -137,12 +150,21 @@ describe('status page in a real headless Chromium against a controller on a name
         rows: ['alice', hostile],
         columns: ['internet', 'api'],
         cells: [
-          [{ reaches: true, differs: false }, { reaches: false, differs: false }],
-          [{ reaches: true, differs: true, detail: 'accept at FORWARD rule 1 (foreign)' }, { reaches: null, differs: false }],
+          [
+            { reaches: true, differs: false },
+            { reaches: false, differs: false },
+          ],
+          [
+            { reaches: true, differs: true, detail: 'accept at FORWARD rule 1 (foreign)' },
+            { reaches: null, differs: false },
+          ],
         ],
       },
     };
-    const server: Server = await serveStatus('127.0.0.1:0', { status: () => status, metrics: { registry: new Registry() } });
+    const server: Server = await serveStatus('127.0.0.1:0', {
+      status: () => status,
+      metrics: { registry: new Registry() },
+    });
     try {
       await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       await shows('matrix', '1 difference(s) to the desired state');

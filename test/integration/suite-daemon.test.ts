@@ -16,7 +16,10 @@ import { cleanupNamespaces, createNamespace } from '../../src/testbed/netns.js';
 import { ensureSuiteDaemon, stopSuiteDaemon, type DaemonSpec } from '../helpers/suite-daemon.js';
 import { failOrSkip, requirePrerequisites } from '../helpers/prerequisites.js';
 
-const ready = spawnSync('dockerd', ['--version']).status === 0 ? requirePrerequisites(['root', 'ip']) : failOrSkip('dockerd (the binary) is not on PATH');
+const ready =
+  spawnSync('dockerd', ['--version']).status === 0
+    ? requirePrerequisites(['root', 'ip'])
+    : failOrSkip('dockerd (the binary) is not on PATH');
 
 function pings(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -38,7 +41,10 @@ function processesWith(marker: string): number[] {
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+        return (
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) &&
+          !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
+        );
       } catch {
         return false;
       }
@@ -60,9 +66,19 @@ describe('the dockerd a run starts', () => {
     const namespace = await createNamespace();
     spec = {
       argv: [
-        'nsenter', `--net=/run/netns/${namespace}`, 'dockerd',
-        `--host=unix://${socket}`, `--data-root=${dir}/root`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/pid`,
-        `--config-file=${dir}/daemon.json`, '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none',
+        'nsenter',
+        `--net=/run/netns/${namespace}`,
+        'dockerd',
+        `--host=unix://${socket}`,
+        `--data-root=${dir}/root`,
+        `--exec-root=${dir}/exec`,
+        `--pidfile=${dir}/pid`,
+        `--config-file=${dir}/daemon.json`,
+        '--iptables=false',
+        '--ip6tables=false',
+        '--ip-forward=false',
+        '--ip-masq=false',
+        '--bridge=none',
       ],
       answers: () => pings(socket),
     };
@@ -74,7 +90,11 @@ describe('the dockerd a run starts', () => {
   });
 
   it('three files starting at once start one daemon; the teardown stops exactly it', async () => {
-    await Promise.all([ensureSuiteDaemon(runDir, spec), ensureSuiteDaemon(runDir, spec), ensureSuiteDaemon(runDir, spec)]);
+    await Promise.all([
+      ensureSuiteDaemon(runDir, spec),
+      ensureSuiteDaemon(runDir, spec),
+      ensureSuiteDaemon(runDir, spec),
+    ]);
     expect(await spec.answers()).toBe(true);
     const running = processesWith(`--data-root=${dir}/root`);
     expect(running).toHaveLength(1);

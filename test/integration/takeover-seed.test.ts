@@ -73,10 +73,28 @@ interface Prober {
 
 const probers = new Set<ChildProcess>();
 
-function startProber(ns: string, source: string, targets: readonly { label: string; endpoint: { ip: string; port: number } }[]): Prober {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', PROBER_SCRIPT, JSON.stringify(targets.map((t) => t.endpoint)), String(PROBE_INTERVAL_MS), String(PROBE_TIMEOUT_MS)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+function startProber(
+  ns: string,
+  source: string,
+  targets: readonly { label: string; endpoint: { ip: string; port: number } }[],
+): Prober {
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      '-e',
+      PROBER_SCRIPT,
+      JSON.stringify(targets.map((t) => t.endpoint)),
+      String(PROBE_INTERVAL_MS),
+      String(PROBE_TIMEOUT_MS),
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   probers.add(child);
   let out = '';
   const running = new Promise<void>((resolve, reject) => {
@@ -122,8 +140,13 @@ type Answers = Map<string, Expected>;
 /** Expected answer per `source → column`; the internet host on port 3000 answers where the internet one does. */
 function answersOf(state: DesiredState): Answers {
   const rows = expectedReachability(state);
-  const answers: Answers = new Map(rows.flatMap((row) => Object.entries(row.cells).map(([column, value]) => [`${row.source} → ${column}`, value] as const)));
-  for (const row of rows) answers.set(`${row.source} → ${PORT_3000}`, row.cells['internet'] === 'internet' ? PORT_3000 : null);
+  const answers: Answers = new Map(
+    rows.flatMap((row) =>
+      Object.entries(row.cells).map(([column, value]) => [`${row.source} → ${column}`, value] as const),
+    ),
+  );
+  for (const row of rows)
+    answers.set(`${row.source} → ${PORT_3000}`, row.cells['internet'] === 'internet' ? PORT_3000 : null);
   return answers;
 }
 
@@ -137,7 +160,8 @@ function withSeedRouting(state: DesiredState, answers: Answers): Answers {
   return new Map(
     [...answers].map(([key, value]) => {
       const [source = '', column = ''] = key.split(' → ');
-      const lost = (exiting.includes(source) && column !== 'internet') || exiting.some((name) => column === `peer:${name}`);
+      const lost =
+        (exiting.includes(source) && column !== 'internet') || exiting.some((name) => column === `peer:${name}`);
       return [key, lost ? null : value];
     }),
   );
@@ -183,9 +207,13 @@ describe('take-over from the seed on a namespace cell', () => {
     const seed = await runSeedOnTestbed(bed.cell, state, bed.corefilePath);
     console.info(`[takeover] the seed made ${seed.calls.length} docker calls in ${Math.round(seed.durationMs)} ms`);
     const dump = await ruleset();
-    expect(dump).toContain('-A FORWARD -s 10.0.0.2/32 -d 172.20.0.21/32 -m comment --comment "pic-peer-10-0-0-2/32" -j ACCEPT');
+    expect(dump).toContain(
+      '-A FORWARD -s 10.0.0.2/32 -d 172.20.0.21/32 -m comment --comment "pic-peer-10-0-0-2/32" -j ACCEPT',
+    );
     expect(dump).toContain('-A FORWARD -i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT');
-    expect(dump).toContain(`-A PREROUTING -i wg0 -p tcp -m tcp --dport 3000 -j DNAT --to-destination ${bed.cell.apiIp}:3000`);
+    expect(dump).toContain(
+      `-A PREROUTING -i wg0 -p tcp -m tcp --dport 3000 -j DNAT --to-destination ${bed.cell.apiIp}:3000`,
+    );
     expect(await vips()).toMatch(/172\.20\.0\.21\/16 172\.20\.0\.22\/16 172\.20\.0\.23\/16 172\.20\.0\.24\/16/);
     // What the seed did right matches the state; where it differs, it is exactly the §5 defects.
     const rows = await probeMatrix(state, bed.cell);
@@ -195,11 +223,16 @@ describe('take-over from the seed on a namespace cell', () => {
 
   it('ONE apply takes over without a wrong answer for any pair whose answer does not change', async () => {
     const vipsBefore = await vips();
-    const sources = bed.cell.sources.filter((s) => ['alice', 'bob', 'carol', 'dave-phone', 'paris', 'lyon', 'unknown'].includes(s.name));
+    const sources = bed.cell.sources.filter((s) =>
+      ['alice', 'bob', 'carol', 'dave-phone', 'paris', 'lyon', 'unknown'].includes(s.name),
+    );
     const endpoints = matrixEndpoints(state, bed.cell);
     const probersBySource = sources.map((s) => {
       const columns = ['calendar', 'files', s.name === 'alice' ? 'peer:bob' : 'peer:alice', 'internet', 'api'];
-      const chosen = [...endpoints.filter((e) => columns.includes(e.label)), { label: PORT_3000, endpoint: { ip: INTERNET_IP, port: 3000 } }];
+      const chosen = [
+        ...endpoints.filter((e) => columns.includes(e.label)),
+        { label: PORT_3000, endpoint: { ip: INTERNET_IP, port: 3000 } },
+      ];
       return startProber(s.ns, sourceLabel(s), chosen);
     });
     await Promise.all(probersBySource.map((p) => p.running));
@@ -209,13 +242,17 @@ describe('take-over from the seed on a namespace cell', () => {
     const end = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 400));
     const samples = (await Promise.all(probersBySource.map((p) => p.stop()))).flat();
-    console.info(`[takeover] apply took ${end - start} ms; ${samples.length} probes, ${samples.filter((s) => s.t >= start && s.t <= end).length} started during the reconcile`);
+    console.info(
+      `[takeover] apply took ${end - start} ms; ${samples.length} probes, ${samples.filter((s) => s.t >= start && s.t <= end).length} started during the reconcile`,
+    );
 
     expect(result.errors).toEqual([]);
     expect(result.converged).toBe(true);
     // One transaction removes the seed's rules and installs our chains.
     expect(result.apply?.counts.restores).toBe(1);
-    const legacy = result.plan.actions.filter((a) => a.kind === 'delete-rule' && a.reason.startsWith('legacy seed rule'));
+    const legacy = result.plan.actions.filter(
+      (a) => a.kind === 'delete-rule' && a.reason.startsWith('legacy seed rule'),
+    );
     expect(legacy.length).toBeGreaterThan(state.peers.length + state.links.length);
     expect(result.plan.actions.some((a) => a.kind === 'create-chain')).toBe(true);
     // The seed's VIPs are adopted: nothing deleted, nothing added, the addresses untouched.
@@ -227,11 +264,14 @@ describe('take-over from the seed on a namespace cell', () => {
     expect(builtins.filter((l) => /pic-(peer|cell)-/.test(l))).toEqual([]);
     expect(builtins.filter((l) => l.includes('3000'))).toEqual([]);
     // The seed's route_via rule and exit route went too; only ours (protocol 252) are left.
-    expect(result.plan.actions.filter((a) => a.kind === 'delete-policy-rule' || a.kind === 'delete-route').map((a) => a.reason)).toEqual([
-      'legacy seed route_via entry (replaced by ours)',
-      'legacy seed route_via entry (replaced by ours)',
-    ]);
-    expect((await nsRunOk(bed.cell.wg, ['ip', '-4', 'rule'])).split('\n').filter((l) => l.includes('10.0.0.4'))).toEqual([
+    expect(
+      result.plan.actions
+        .filter((a) => a.kind === 'delete-policy-rule' || a.kind === 'delete-route')
+        .map((a) => a.reason),
+    ).toEqual(['legacy seed route_via entry (replaced by ours)', 'legacy seed route_via entry (replaced by ours)']);
+    expect(
+      (await nsRunOk(bed.cell.wg, ['ip', '-4', 'rule'])).split('\n').filter((l) => l.includes('10.0.0.4')),
+    ).toEqual([
       expect.stringMatching(/^10000:\s+from 10\.0\.0\.4 lookup main suppress_prefixlength 0 proto 252/),
       expect.stringMatching(/^10001:\s+from 10\.0\.0\.4 lookup \d+ proto 252/),
     ]);
@@ -253,17 +293,27 @@ describe('take-over from the seed on a namespace cell', () => {
     const after = answersOf(state);
     const wrong = samples.flatMap((s) => {
       const key = `${s.source} → ${s.column}`;
-      const allowed = s.t < start ? [before.get(key)] : s.t > end ? [after.get(key)] : [before.get(key), midway.get(key), after.get(key)];
-      return allowed.includes(s.answer) ? [] : [`${key} at ${s.t - start} ms: ${s.answer}, expected ${[...new Set(allowed.map(String))].join(' or ')}`];
+      const allowed =
+        s.t < start
+          ? [before.get(key)]
+          : s.t > end
+            ? [after.get(key)]
+            : [before.get(key), midway.get(key), after.get(key)];
+      return allowed.includes(s.answer)
+        ? []
+        : [`${key} at ${s.t - start} ms: ${s.answer}, expected ${[...new Set(allowed.map(String))].join(' or ')}`];
     });
     expect(wrong).toEqual([]);
     // The probes covered the switch, and saw both sides of every changing pair.
     expect(samples.filter((s) => s.t >= start && s.t <= end).length).toBeGreaterThan(0);
     const probed = new Set(samples.map((s) => `${s.source} → ${s.column}`));
-    const changing = [...after].filter(([key, value]) => probed.has(key) && before.get(key) !== value).map(([key]) => key);
+    const changing = [...after]
+      .filter(([key, value]) => probed.has(key) && before.get(key) !== value)
+      .map(([key]) => key);
     expect(changing.length).toBeGreaterThan(8);
     const sidesSeen = (key: string): boolean =>
-      samples.some((s) => `${s.source} → ${s.column}` === key && s.t < start) && samples.some((s) => `${s.source} → ${s.column}` === key && s.t > end);
+      samples.some((s) => `${s.source} → ${s.column}` === key && s.t < start) &&
+      samples.some((s) => `${s.source} → ${s.column}` === key && s.t > end);
     expect(changing.filter((key) => !sidesSeen(key))).toEqual([]);
 
     // And the take-over is a one-off: the next pass has nothing to do.

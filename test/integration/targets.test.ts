@@ -60,7 +60,10 @@ describe('target locators', () => {
       ok: false,
       error: 'unknown target locator "foo:bar" for wireguard; expected docker:NAME, netns:NAME or local',
     });
-    expect(parseLocator('ip:10.0.0.1', 'caddy')).toMatchObject({ ok: false, error: expect.stringContaining('for caddy') });
+    expect(parseLocator('ip:10.0.0.1', 'caddy')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('for caddy'),
+    });
     expect(parseLocator('none', 'api')).toMatchObject({
       ok: false,
       error: 'unknown target locator "none" for api; expected docker:NAME, netns:NAME, local or ip:ADDR',
@@ -75,24 +78,37 @@ describe('target locators', () => {
   it('rejects bad names and addresses in one line', () => {
     for (const text of ['docker:', 'docker:a b', 'netns:../etc', 'docker:-x', 'netns:a;reboot']) {
       const parsed = parseLocator(text, 'wireguard');
-      expect(parsed).toMatchObject({ ok: false, error: expect.stringMatching(/^bad name in target locator .* for wireguard; NAME must match/) });
+      expect(parsed).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/^bad name in target locator .* for wireguard; NAME must match/),
+      });
     }
-    expect(parseLocator('ip:10.0.0.256', 'api')).toMatchObject({ ok: false, error: expect.stringMatching(/^bad address/) });
+    expect(parseLocator('ip:10.0.0.256', 'api')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^bad address/),
+    });
     expect(parseLocator('ip:010.0.0.1', 'api').ok).toBe(false);
   });
 
-  it('accepts each role\'s kinds', () => {
-    expect(parseLocator('docker:cell-wireguard', 'wireguard')).toEqual({ ok: true, value: { kind: 'docker', name: 'cell-wireguard' } });
+  it("accepts each role's kinds", () => {
+    expect(parseLocator('docker:cell-wireguard', 'wireguard')).toEqual({
+      ok: true,
+      value: { kind: 'docker', name: 'cell-wireguard' },
+    });
     expect(parseLocator('netns:pict-1-2', 'caddy')).toEqual({ ok: true, value: { kind: 'netns', name: 'pict-1-2' } });
     expect(parseLocator('local', 'caddy')).toEqual({ ok: true, value: { kind: 'local' } });
     expect(parseLocator('ip:172.20.0.10', 'api')).toEqual({ ok: true, value: { kind: 'ip', address: '172.20.0.10' } });
     expect(parseLocator('none', 'dns')).toEqual({ ok: true, value: { kind: 'none' } });
-    expect(openTarget(expectOk(parseLocator('docker:cell-caddy', 'caddy')))).toMatchObject({ locator: 'docker:cell-caddy' });
+    expect(openTarget(expectOk(parseLocator('docker:cell-caddy', 'caddy')))).toMatchObject({
+      locator: 'docker:cell-caddy',
+    });
   });
 
   it('accepts exactly the names of the documented alphabet', () => {
     const nameChar = fc.constantFrom(...'abcXYZ019_.-'.split(''));
-    const good = fc.tuple(fc.constantFrom('a', 'Z', '7'), fc.array(nameChar, { maxLength: 20 })).map(([head, tail]) => head + tail.join(''));
+    const good = fc
+      .tuple(fc.constantFrom('a', 'Z', '7'), fc.array(nameChar, { maxLength: 20 }))
+      .map(([head, tail]) => head + tail.join(''));
     fc.assert(
       fc.property(good, (name) => {
         const parsed = parseLocator(`netns:${name}`, 'wireguard');
@@ -101,11 +117,16 @@ describe('target locators', () => {
       { seed: 42, numRuns: 200 },
     );
     const bad = fc.tuple(good, fc.constantFrom(' ', ';', '/', '$', '\n', ':', '"'), good).map(([a, c, b]) => a + c + b);
-    fc.assert(fc.property(bad, (name) => !parseLocator(`docker:${name}`, 'wireguard').ok), { seed: 42, numRuns: 200 });
+    fc.assert(
+      fc.property(bad, (name) => !parseLocator(`docker:${name}`, 'wireguard').ok),
+      { seed: 42, numRuns: 200 },
+    );
   });
 
   it('resolves a fixed api address and no-op dns reloaders', async () => {
-    expect(await createApiAddressSource(expectOk(parseLocator('ip:172.20.0.10', 'api'))).address(null)).toBe('172.20.0.10');
+    expect(await createApiAddressSource(expectOk(parseLocator('ip:172.20.0.10', 'api'))).address(null)).toBe(
+      '172.20.0.10',
+    );
     for (const text of ['none', 'netns:whatever', 'local']) {
       await expect(createDnsReloader(expectOk(parseLocator(text, 'dns'))).reload()).resolves.toBeUndefined();
     }
@@ -132,7 +153,9 @@ describe('local target', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pict-'));
     const pidFile = join(dir, 'pid');
     const started = Date.now();
-    const error = await local.exec(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`], { timeoutMs: 300 }).catch((e: unknown) => e);
+    const error = await local
+      .exec(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`], { timeoutMs: 300 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExecError);
     expect((error as ExecError).message).toMatch(/^local: sh -c .*: timed out after 300 ms/);
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -146,7 +169,9 @@ describe('local target', () => {
   });
 
   it('reports a missing program as an ExecError', async () => {
-    await expect(local.exec(['pict-no-such-program'])).rejects.toThrow(/^local: pict-no-such-program: pict-no-such-program not found/);
+    await expect(local.exec(['pict-no-such-program'])).rejects.toThrow(
+      /^local: pict-no-such-program: pict-no-such-program not found/,
+    );
     await expect(local.exec(['pict-no-such-program'])).rejects.toBeInstanceOf(ProgramNotFoundError);
   });
 
@@ -202,7 +227,9 @@ describe('netns target', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pict-'));
     const pidFile = join(dir, 'pid');
     const target = createNetnsTarget(ns, { timeoutMs: 300 });
-    await expect(target.exec(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`])).rejects.toThrow('timed out after 300 ms');
+    await expect(target.exec(['sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`])).rejects.toThrow(
+      'timed out after 300 ms',
+    );
     expect(await waitUntilGone(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
   });
 
@@ -211,13 +238,21 @@ describe('netns target', () => {
     await expect(missing.exec(['iptables-save'])).rejects.toThrow(
       `netns:${NAMESPACE_PREFIX}missing: iptables-save: no such network namespace`,
     );
-    await expect(createNetnsTarget(ns).exec(['pict-no-such-program'])).rejects.toThrow(`pict-no-such-program not found in netns:${ns}`);
+    await expect(createNetnsTarget(ns).exec(['pict-no-such-program'])).rejects.toThrow(
+      `pict-no-such-program not found in netns:${ns}`,
+    );
     await expect(createNetnsTarget(ns).exec(['pict-no-such-program'])).rejects.toBeInstanceOf(ProgramNotFoundError);
   });
 
   it('finds the api address on eth0 of a namespace', async () => {
-    expect(await createApiAddressSource(expectOk(parseLocator(`netns:${peer}`, 'api'))).address(null)).toBe('10.231.0.2');
-    expect(await createApiAddressSource(expectOk(parseLocator(`netns:${peer}`, 'api')), { interface: 'pictnone0' }).address(null)).toBeNull();
+    expect(await createApiAddressSource(expectOk(parseLocator(`netns:${peer}`, 'api'))).address(null)).toBe(
+      '10.231.0.2',
+    );
+    expect(
+      await createApiAddressSource(expectOk(parseLocator(`netns:${peer}`, 'api')), { interface: 'pictnone0' }).address(
+        null,
+      ),
+    ).toBeNull();
     const noNamespace = createApiAddressSource(expectOk(parseLocator(`netns:${NAMESPACE_PREFIX}missing`, 'api')));
     await expect(noNamespace.address(null)).rejects.toThrow('no such network namespace');
   });
@@ -234,7 +269,9 @@ describe('netns target', () => {
     ]);
     await nsRunOk(peer, ['iptables', '-A', 'INPUT', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
     const started = Date.now();
-    expect(await probe(ns, [{ ip: '10.231.0.2', port: 8080 }], 400)).toEqual([{ outcome: 'timeout', answeredBy: null }]);
+    expect(await probe(ns, [{ ip: '10.231.0.2', port: 8080 }], 400)).toEqual([
+      { outcome: 'timeout', answeredBy: null },
+    ]);
     expect(Date.now() - started).toBeLessThan(3_000);
     listener.stop();
     expect(await waitUntilGone(listener.pid)).toBe(true);
@@ -243,14 +280,24 @@ describe('netns target', () => {
   it('routes between namespaces through a forwarding namespace, leaving the host sysctl alone', async () => {
     const hostForwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
     const [client, router, server] = await Promise.all([createNamespace(), createNamespace(), createNamespace()]);
-    await connectVeth({ ns: client, dev: 'eth0', cidr: '10.231.2.2/24' }, { ns: router, dev: 'lan0', cidr: '10.231.2.1/24' });
-    await connectVeth({ ns: server, dev: 'eth0', cidr: '10.231.3.2/24' }, { ns: router, dev: 'wan0', cidr: '10.231.3.1/24' });
+    await connectVeth(
+      { ns: client, dev: 'eth0', cidr: '10.231.2.2/24' },
+      { ns: router, dev: 'lan0', cidr: '10.231.2.1/24' },
+    );
+    await connectVeth(
+      { ns: server, dev: 'eth0', cidr: '10.231.3.2/24' },
+      { ns: router, dev: 'wan0', cidr: '10.231.3.1/24' },
+    );
     await addRoute(client, ['default', 'via', '10.231.2.1']);
     await addRoute(server, ['default', 'via', '10.231.3.1']);
     await startListener(server, [{ ip: '10.231.3.2', port: 443 }], 'server');
-    expect(await probe(client, [{ ip: '10.231.3.2', port: 443 }], 400)).toEqual([{ outcome: 'timeout', answeredBy: null }]);
+    expect(await probe(client, [{ ip: '10.231.3.2', port: 443 }], 400)).toEqual([
+      { outcome: 'timeout', answeredBy: null },
+    ]);
     await enableForwarding(router);
-    expect(await probe(client, [{ ip: '10.231.3.2', port: 443 }])).toEqual([{ outcome: 'connected', answeredBy: 'server' }]);
+    expect(await probe(client, [{ ip: '10.231.3.2', port: 443 }])).toEqual([
+      { outcome: 'connected', answeredBy: 'server' },
+    ]);
     expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe(hostForwarding);
   });
 

@@ -28,7 +28,11 @@ describe('watchCorefile', () => {
   });
 
   const start = async (): Promise<void> => {
-    watcher = await watchCorefile(join(folder, 'Corefile'), () => changes++, (error) => errors.push(error));
+    watcher = await watchCorefile(
+      join(folder, 'Corefile'),
+      () => changes++,
+      (error) => errors.push(error),
+    );
   };
   const settle = (): Promise<void> => new Promise((done) => setTimeout(done, 150));
 

@@ -30,7 +30,9 @@ function inotifyWatches(): number {
       continue;
     }
     if (target !== 'anon_inode:inotify') continue;
-    count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+    count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('inotify wd:')).length;
   }
   return count;
 }
@@ -129,7 +131,9 @@ describe('watchStateDir on real folders', () => {
     expect(await reportsOf(() => writeFile(join(cells, 'home.json'), '{"x":1}'))).toEqual([['cells/home.json']]);
     // Nested folders come with it.
     expect(await reportsOf(() => mkdir(join(cells, 'a', 'b'), { recursive: true }))).toEqual(['all']);
-    expect(await reportsOf(() => writeFile(join(cells, 'a', 'b', 'deep.json'), '{}'))).toEqual([['cells/a/b/deep.json']]);
+    expect(await reportsOf(() => writeFile(join(cells, 'a', 'b', 'deep.json'), '{}'))).toEqual([
+      ['cells/a/b/deep.json'],
+    ]);
   });
 
   it('reports a deleted subfolder as a change to everything, and stops watching it', async () => {
@@ -174,7 +178,9 @@ describe('watchStateDir on real folders', () => {
       await rename(join(work, 'ext', 'tmp'), join(work, 'ext', 'current'));
     });
     expect(await reportsOf(async () => watcher?.recheck())).toEqual(['all']);
-    expect(await reportsOf(() => writeFile(join(rev2, 'peers', 'bob.json'), '{"rev":2}'))).toEqual([['peers/bob.json']]);
+    expect(await reportsOf(() => writeFile(join(rev2, 'peers', 'bob.json'), '{"rev":2}'))).toEqual([
+      ['peers/bob.json'],
+    ]);
   });
 
   it('follows a git-sync style swap: ln -s rev-2 tmp && mv -T tmp current', async () => {
@@ -183,14 +189,18 @@ describe('watchStateDir on real folders', () => {
     const current = join(work, 'current');
     await symlink('rev-1', current);
     await start(current);
-    expect(await reportsOf(() => writeFile(join(rev1, 'peers', 'bob.json'), '{"rev":1}'))).toEqual([['peers/bob.json']]);
+    expect(await reportsOf(() => writeFile(join(rev1, 'peers', 'bob.json'), '{"rev":1}'))).toEqual([
+      ['peers/bob.json'],
+    ]);
     const swap = async (): Promise<void> => {
       await symlink('rev-2', join(work, 'tmp'));
       await rename(join(work, 'tmp'), current);
     };
     expect(await reportsOf(swap)).toEqual(['all']);
     // The new revision is watched, the old one no more (git-sync deletes it later).
-    expect(await reportsOf(() => writeFile(join(rev2, 'peers', 'bob.json'), '{"rev":2}'))).toEqual([['peers/bob.json']]);
+    expect(await reportsOf(() => writeFile(join(rev2, 'peers', 'bob.json'), '{"rev":2}'))).toEqual([
+      ['peers/bob.json'],
+    ]);
     await silentAfter(() => writeFile(join(rev1, 'peers', 'bob.json'), '{"rev":"old"}'));
     await silentAfter(() => rm(rev1, { recursive: true }));
   });
@@ -211,7 +221,9 @@ describe('watchStateDir on real folders', () => {
     const gone = await reportsOf(() => rm(state, { recursive: true }));
     expect(gone.at(-1)).toBe('all');
     expect(await reportsOf(() => stateFolder(state))).toContain('all');
-    expect(await reportsOf(() => writeFile(join(state, 'peers', 'bob.json'), '{"back":true}'))).toEqual([['peers/bob.json']]);
+    expect(await reportsOf(() => writeFile(join(state, 'peers', 'bob.json'), '{"back":true}'))).toEqual([
+      ['peers/bob.json'],
+    ]);
   });
 
   it('looks for the target of a dangling symlink every second until it exists', async () => {
@@ -256,8 +268,12 @@ describe('watchStateDir on real folders', () => {
     await symlink(shared, join(state, 'linked'));
     await symlink(join(shared, 'cell.json'), join(state, 'peers', 'carol.json'));
     await start(state);
-    expect(await reportsOf(() => writeFile(join(shared, 'peers', 'bob.json'), '{}'))).toEqual([['linked/peers/bob.json']]);
-    expect(await reportsOf(() => writeFile(join(shared, 'cell.json'), '{}'))).toEqual([['linked/cell.json', 'peers/carol.json']]);
+    expect(await reportsOf(() => writeFile(join(shared, 'peers', 'bob.json'), '{}'))).toEqual([
+      ['linked/peers/bob.json'],
+    ]);
+    expect(await reportsOf(() => writeFile(join(shared, 'cell.json'), '{}'))).toEqual([
+      ['linked/cell.json', 'peers/carol.json'],
+    ]);
   });
 
   it('survives symlink loops, and reports everything for a folder reached through two paths', async () => {

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { compareMatrices, computeMatrix, withRulesets } from '../../access/access-matrix.js';
 import type { Dataplane, Ruleset } from '../../access/access-types.js';
 import { desiredDataplane, liveRouting } from '../../access/build-dataplane.js';
-import { formatMatrixText, matrixToJson, otherBackendRules, type MatrixReport } from '../../access/format-access-matrix.js';
+import {
+  formatMatrixText,
+  matrixToJson,
+  otherBackendRules,
+  type MatrixReport,
+} from '../../access/format-access-matrix.js';
 import type { EndpointContext } from '../../access/resolve-endpoints.js';
 import { addressOn, parseAddress, tableMatch } from '../../access/route-lookup.js';
 import { resourceSources, ruleProvenance } from '../../access/rule-provenance.js';
@@ -11,7 +16,12 @@ import { layoutOf, type ControllerConfig } from '../../config/controller-config.
 import { loadState } from '../../load/load-state.js';
 import { parseIPv4 } from '../../model/ipv4.js';
 import { ProgramNotFoundError, type Target } from '../../model/target.js';
-import { ownBackend, parseBackendsOutput, SAVE_BOTH, type BackendsRead } from '../../observe/parse-iptables-backends.js';
+import {
+  ownBackend,
+  parseBackendsOutput,
+  SAVE_BOTH,
+  type BackendsRead,
+} from '../../observe/parse-iptables-backends.js';
 import { SAVED_FILES } from '../../observe/observe-saved.js';
 import { renderCell } from '../../render/render-cell.js';
 import type { CliValues } from '../cli-values.js';
@@ -34,16 +44,28 @@ async function readOptional(dir: string, name: string): Promise<string> {
 }
 
 async function readDump(dir: string): Promise<CellView> {
-  const [iptablesSave, ipRule, ipRoute, apiIp] = await Promise.all([SAVED_FILES.iptables, SAVED_FILES.rules, SAVED_FILES.routes, SAVED_FILES.apiIp].map((name) => readOptional(dir, name)));
+  const [iptablesSave, ipRule, ipRoute, apiIp] = await Promise.all(
+    [SAVED_FILES.iptables, SAVED_FILES.rules, SAVED_FILES.routes, SAVED_FILES.apiIp].map((name) =>
+      readOptional(dir, name),
+    ),
+  );
   const api = (apiIp ?? '').trim() === '' ? null : (apiIp ?? '').trim();
   if (api !== null && parseIPv4(api) === null) throw new Error(`${SAVED_FILES.apiIp}: not an IPv4 address`);
   // A saved file may hold one backend's dump or both (the controller's own read).
-  return { iptables: parseBackendsOutput(SAVED_FILES.iptables, iptablesSave ?? ''), ipRule: ipRule ?? '', ipRoute: ipRoute ?? '', apiIp: api };
+  return {
+    iptables: parseBackendsOutput(SAVED_FILES.iptables, iptablesSave ?? ''),
+    ipRule: ipRule ?? '',
+    ipRoute: ipRoute ?? '',
+    apiIp: api,
+  };
 }
 
 async function runOk(target: Target, argv: readonly string[]): Promise<string> {
   const result = await target.exec(argv);
-  if (result.exitCode !== 0) throw new Error(`${target.locator}: ${argv[0] ?? ''}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `${target.locator}: ${argv[0] ?? ''}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`,
+    );
   return result.stdout;
 }
 
@@ -60,7 +82,12 @@ async function readLive(config: ControllerConfig, ipRange: string): Promise<Cell
     runOk(wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
     targets.api.address(ipRange).catch(() => null),
   ]);
-  return { iptables: parseBackendsOutput(wg.locator, saved), ipRule, ipRoute, apiIp: apiIp !== null && parseIPv4(apiIp) !== null ? apiIp : null };
+  return {
+    iptables: parseBackendsOutput(wg.locator, saved),
+    ipRule,
+    ipRoute,
+    apiIp: apiIp !== null && parseIPv4(apiIp) !== null ? apiIp : null,
+  };
 }
 
 /** `access`: who reaches whom over the live rules, marked where it differs from the desired state. Exit 0 answered, 1 error. */
@@ -105,7 +132,11 @@ export async function runAccessCommand(values: CliValues): Promise<number> {
     { name: ownBackend(backend) ?? (fromDump === undefined ? 'live' : 'dump'), iptables: view.iptables.iptables.value },
     ...(backend.other === null ? [] : [{ name: backend.other.name, iptables: backend.other.iptables }]),
   ];
-  const live: Dataplane = { rulesets, routing: routing.value, sourceOf: ruleProvenance(state, renderCell(state, facts, layout).iptables, resources) };
+  const live: Dataplane = {
+    rulesets,
+    routing: routing.value,
+    sourceOf: ruleProvenance(state, renderCell(state, facts, layout).iptables, resources),
+  };
   // What the desired state implies: the rendered rules on the same routing, so a mark is the firewall's doing.
   const desired = withRulesets(live, desiredDataplane(state, facts, layout, resources).rulesets);
   const ctx: EndpointContext = {
@@ -122,7 +153,8 @@ export async function runAccessCommand(values: CliValues): Promise<number> {
     cells: compareMatrices(liveMatrix, computeMatrix(desired, ctx)),
     rules: fromDump === undefined ? 'live' : `saved (${fromDump})`,
     rulesets: rulesets.map((r) => r.name),
-    otherBackend: backend.other === null ? null : { name: backend.other.name, rules: otherBackendRules(backend.other.iptables) },
+    otherBackend:
+      backend.other === null ? null : { name: backend.other.name, rules: otherBackendRules(backend.other.iptables) },
   };
   process.stdout.write(values.json ? `${JSON.stringify(matrixToJson(report), null, 2)}\n` : formatMatrixText(report));
   return 0;

@@ -37,11 +37,23 @@ export async function runApply(values: CliValues): Promise<number> {
   const targets = openCellTargets(config);
   if (!values['dry-run'] && !(await takeCellForWriting(config, stateDir, targets, layoutOf(config)))) return 1;
   const window: ApplyWindow | null =
-    confirm.seconds === null ? null : await openApplyWindow(values, stateDir, statusDirOf(config, stateDir), targets, layoutOf(config), loaded.state.cell.peer_subnet, confirm.seconds);
+    confirm.seconds === null
+      ? null
+      : await openApplyWindow(
+          values,
+          stateDir,
+          statusDirOf(config, stateDir),
+          targets,
+          layoutOf(config),
+          loaded.state.cell.peer_subnet,
+          confirm.seconds,
+        );
   const id = randomUUID().slice(0, 8);
   const result = await reconcileCell(loaded.state, targets, layoutOf(config), {
     dryRun: values['dry-run'],
-    ...(values['allow-mass-delete'] ? {} : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
+    ...(values['allow-mass-delete']
+      ? {}
+      : { guard: (plan, observed) => massDeleteGuard(plan, observed, config.max_delete_share) }),
   }).catch(async (error: unknown) => {
     // A window is open: whatever the apply got to is rolled back before the error ends the command.
     await window?.close(false);
@@ -54,14 +66,27 @@ export async function runApply(values: CliValues): Promise<number> {
     for (const error of result.errors) printError(error);
     const outcome: WindowOutcome | null = (await window?.close(result.converged)) ?? null;
     const residual = result.residual && result.residual.actions.length > 0 ? planToJson(result.residual) : null;
-    const document = { reconcile: id, dryRun: values['dry-run'], converged: result.converged, plan: planToJson(result.plan), residual, counts, errors: result.errors };
-    const confirmWindow = outcome === null ? {} : { confirmWindow: { end: outcome.end, restored: outcome.restored, errors: outcome.errors } };
+    const document = {
+      reconcile: id,
+      dryRun: values['dry-run'],
+      converged: result.converged,
+      plan: planToJson(result.plan),
+      residual,
+      counts,
+      errors: result.errors,
+    };
+    const confirmWindow =
+      outcome === null
+        ? {}
+        : { confirmWindow: { end: outcome.end, restored: outcome.restored, errors: outcome.errors } };
     process.stdout.write(`${JSON.stringify({ ...document, ...confirmWindow }, null, 2)}\n`);
     return outcome?.exitCode ?? (ok ? 0 : 1);
   }
   process.stdout.write(planForStdout(formatPlanText(result.plan)));
   if (!values['dry-run'] && result.residual && result.residual.actions.length > 0) {
-    process.stdout.write(`\nResidual plan after apply (not converged):\n${planForStdout(formatPlanText(result.residual))}`);
+    process.stdout.write(
+      `\nResidual plan after apply (not converged):\n${planForStdout(formatPlanText(result.residual))}`,
+    );
   }
   for (const error of result.errors) printError(error);
   if (values['dry-run']) return ok ? 0 : 1;

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataplane, Proto } from '../../access/access-types.js';
-import { assumedWireguardAddress, desiredDataplane, liveDataplane, type WireguardDump } from '../../access/build-dataplane.js';
+import {
+  assumedWireguardAddress,
+  desiredDataplane,
+  liveDataplane,
+  type WireguardDump,
+} from '../../access/build-dataplane.js';
 import { evaluateAcl } from '../../access/evaluate-dns-acl.js';
 import { evaluateConnection } from '../../access/evaluate-connection.js';
 import { explanationToJson, formatExplanationText } from '../../access/format-explanation.js';
@@ -44,10 +49,24 @@ export function parseExplainOptions(values: CliValues): ExplainOptions | string 
   if (state === undefined || state === '') return '--state is required';
   if (from === undefined || from === '') return '--from is required';
   if (to === undefined || to === '') return '--to is required';
-  const portNumber = port === undefined ? undefined : /^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535 ? Number(port) : null;
+  const portNumber =
+    port === undefined
+      ? undefined
+      : /^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535
+        ? Number(port)
+        : null;
   if (portNumber === null) return `--port ${port ?? ''}: expected 1-65535`;
   if (proto !== undefined && proto !== 'tcp' && proto !== 'udp') return `--proto ${proto}: expected tcp or udp`;
-  return { stateDir: state, from, to, port: portNumber, proto, desired: values.desired, fromDump: values['from-dump'], json: values.json };
+  return {
+    stateDir: state,
+    from,
+    to,
+    port: portNumber,
+    proto,
+    desired: values.desired,
+    fromDump: values['from-dump'],
+    json: values.json,
+  };
 }
 
 export async function runExplainCommand(values: CliValues): Promise<number> {
@@ -76,18 +95,27 @@ interface CellView {
 
 async function readDump(dir: string): Promise<CellView> {
   const [iptablesSave, ipRule, ipRoute, apiIp, corefile] = await Promise.all(
-    [SAVED_FILES.iptables, SAVED_FILES.rules, SAVED_FILES.routes, SAVED_FILES.apiIp, SAVED_FILES.corefile].map((name) => readOptional(dir, name)),
+    [SAVED_FILES.iptables, SAVED_FILES.rules, SAVED_FILES.routes, SAVED_FILES.apiIp, SAVED_FILES.corefile].map((name) =>
+      readOptional(dir, name),
+    ),
   );
   const api = apiIp === null || apiIp === undefined || apiIp.trim() === '' ? null : apiIp.trim();
   if (api !== null && parseIPv4(api) === null) throw new Error(`${SAVED_FILES.apiIp}: not an IPv4 address`);
-  return { dump: { iptablesSave: iptablesSave ?? '', ipRule: ipRule ?? '', ipRoute: ipRoute ?? '' }, apiIp: api, corefile: corefile ?? null };
+  return {
+    dump: { iptablesSave: iptablesSave ?? '', ipRule: ipRule ?? '', ipRoute: ipRoute ?? '' },
+    apiIp: api,
+    corefile: corefile ?? null,
+  };
 }
 
 async function readLive(config: ControllerConfig, ipRange: string): Promise<CellView> {
   const targets = openCellTargets(config);
   const run = async (argv: readonly string[]): Promise<string> => {
     const result = await targets.wireguard.exec(argv);
-    if (result.exitCode !== 0) throw new Error(`${targets.wireguard.locator}: ${argv.join(' ')}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
+    if (result.exitCode !== 0)
+      throw new Error(
+        `${targets.wireguard.locator}: ${argv.join(' ')}: exit ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`,
+      );
     return result.stdout;
   };
   // Both iptables backends, as the controller reads them (the kernel enforces both).
@@ -102,7 +130,11 @@ async function readLive(config: ControllerConfig, ipRange: string): Promise<Cell
     targets.api.address(ipRange).catch(() => null),
     readFile(config.corefile, 'utf8').catch(() => null),
   ]);
-  return { dump: { iptablesSave, ipRule, ipRoute }, apiIp: apiIp !== null && parseIPv4(apiIp) !== null ? apiIp : null, corefile };
+  return {
+    dump: { iptablesSave, ipRule, ipRoute },
+    apiIp: apiIp !== null && parseIPv4(apiIp) !== null ? apiIp : null,
+    corefile,
+  };
 }
 
 export async function runExplain(options: ExplainOptions, config: ControllerConfig): Promise<number> {
@@ -147,7 +179,13 @@ export async function runExplain(options: ExplainOptions, config: ControllerConf
   return explainConnection(options, state, layout, dataplane, { wireguardAddress, apiIp: facts.apiIp });
 }
 
-function explainConnection(options: ExplainOptions, state: DesiredState, layout: LayoutConfig, dataplane: Dataplane, addresses: { wireguardAddress: string | null; apiIp: string | null }): number {
+function explainConnection(
+  options: ExplainOptions,
+  state: DesiredState,
+  layout: LayoutConfig,
+  dataplane: Dataplane,
+  addresses: { wireguardAddress: string | null; apiIp: string | null },
+): number {
   const ctx: EndpointContext = {
     state,
     wireguardInterface: layout.wireguardInterface,
@@ -163,7 +201,9 @@ function explainConnection(options: ExplainOptions, state: DesiredState, layout:
   const result = evaluateConnection(dataplane, query.value.packet, query.value.intent);
   const rules = options.desired ? 'desired' : options.fromDump === undefined ? 'live' : `saved (${options.fromDump})`;
   const explanation = { result, fromLabel: query.value.fromLabel, toLabel: query.value.toLabel, rules };
-  process.stdout.write(options.json ? `${JSON.stringify(explanationToJson(explanation), null, 2)}\n` : formatExplanationText(explanation));
+  process.stdout.write(
+    options.json ? `${JSON.stringify(explanationToJson(explanation), null, 2)}\n` : formatExplanationText(explanation),
+  );
   return 0;
 }
 
@@ -193,7 +233,13 @@ function explainDns(options: ExplainOptions, state: DesiredState, liveCorefile: 
     return 1;
   }
   const answered = verdict === 'allow';
-  if (options.json) process.stdout.write(`${JSON.stringify({ from: options.from, source, query: name, verdict: answered ? 'accept' : 'drop', acl: verdict, reaches: answered })}\n`);
-  else process.stdout.write(`${escapeControl(options.from)} (${source}) → DNS ${escapeControl(name)}: acl ${verdict}; ${answered ? 'answered' : 'refused'} (the ${options.desired ? 'rendered' : 'live'} Corefile's acl blocks, in CoreDNS's order)\n`);
+  if (options.json)
+    process.stdout.write(
+      `${JSON.stringify({ from: options.from, source, query: name, verdict: answered ? 'accept' : 'drop', acl: verdict, reaches: answered })}\n`,
+    );
+  else
+    process.stdout.write(
+      `${escapeControl(options.from)} (${source}) → DNS ${escapeControl(name)}: acl ${verdict}; ${answered ? 'answered' : 'refused'} (the ${options.desired ? 'rendered' : 'live'} Corefile's acl blocks, in CoreDNS's order)\n`,
+    );
   return 0;
 }

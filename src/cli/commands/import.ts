@@ -25,7 +25,10 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
 }
 
 function schemaRefFrom(outDir: string): SchemaRef {
-  return (file, schemaFile) => relative(dirname(join(outDir, file)), join(SCHEMA_DIR, schemaFile)).split(sep).join('/');
+  return (file, schemaFile) =>
+    relative(dirname(join(outDir, file)), join(SCHEMA_DIR, schemaFile))
+      .split(sep)
+      .join('/');
 }
 
 /**

@@ -33,7 +33,9 @@ export async function runPlan(values: CliValues): Promise<number> {
     ? await observeSaved(dump, layout)
     : await observeCell(openCellTargets(config), layout, ALL_PARTS, loaded.state.cell.ip_range);
   const plan = planCell(renderCell(loaded.state, facts, layout), observed, layout, claimsOf(loaded.state, facts));
-  process.stdout.write(values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planForStdout(formatPlanText(plan)));
+  process.stdout.write(
+    values.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planForStdout(formatPlanText(plan)),
+  );
   for (const skipped of plan.skipped) printError(`${skipped.part}: not observed: ${skipped.error}`);
   if (plan.skipped.length > 0) return 1;
   return plan.actions.length === 0 ? 0 : 2;

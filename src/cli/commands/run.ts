@@ -43,7 +43,10 @@ export async function runController(values: CliValues): Promise<number> {
     await controller.stop();
     return 1;
   }
-  logger.info({ state: stateDir, targets: configFileJson(config).targets, allowMassDelete: values['allow-mass-delete'] }, 'controller started');
+  logger.info(
+    { state: stateDir, targets: configFileJson(config).targets, allowMassDelete: values['allow-mass-delete'] },
+    'controller started',
+  );
   const signal = await stopping;
   logger.info({ signal }, 'stopping: finishing the reconcile in flight');
   await controller.stop();

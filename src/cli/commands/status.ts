@@ -44,16 +44,25 @@ export async function runStatus(values: CliValues): Promise<number> {
     return isReady(status) ? 0 : 1;
   }
   const out: string[] = [];
-  for (const c of status.conditions) out.push(`${c.type.padEnd(17)} ${c.status.padEnd(7)} ${c.reason}: ${c.message} (since ${c.lastTransitionTime})`);
+  for (const c of status.conditions)
+    out.push(`${c.type.padEnd(17)} ${c.status.padEnd(7)} ${c.reason}: ${c.message} (since ${c.lastTransitionTime})`);
   const last = status.lastReconcile;
   if (last) {
-    const actions = Object.entries(last.actions).map(([k, n]) => `${n} ${k}`).join(', ') || 'no changes';
-    out.push(`last reconcile   ${last.id} at ${last.startedAt} (${last.triggers.join(', ')}): ${last.converged ? 'converged' : 'NOT converged'} in ${last.durationMs} ms; ${actions}`);
+    const actions =
+      Object.entries(last.actions)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ') || 'no changes';
+    out.push(
+      `last reconcile   ${last.id} at ${last.startedAt} (${last.triggers.join(', ')}): ${last.converged ? 'converged' : 'NOT converged'} in ${last.durationMs} ms; ${actions}`,
+    );
     for (const e of last.errors) out.push(`  error: ${e}`);
   }
-  out.push(`desired          ${status.counts.peers} peers, ${status.counts.links} cell links, ${status.counts.services} services`);
+  out.push(
+    `desired          ${status.counts.peers} peers, ${status.counts.links} cell links, ${status.counts.services} services`,
+  );
   if (status.massDeleteGuard.blocked) out.push(`mass-delete guard: ${status.massDeleteGuard.reason}`);
-  for (const h of status.heldBack ?? []) out.push(`held back        ${h.file} (${h.reason}): ${h.resources.join(', ')}`);
+  for (const h of status.heldBack ?? [])
+    out.push(`held back        ${h.file} (${h.reason}): ${h.resources.join(', ')}`);
   if (typeof status.lastGoodError === 'string') out.push(`last good state  ${status.lastGoodError}`);
   for (const e of status.fileErrors) out.push(`file error       ${e.file}: ${e.pointer}: ${e.message}`);
   const unlisted = (status.fileErrorCount ?? status.fileErrors.length) - status.fileErrors.length;

@@ -22,8 +22,11 @@ export async function runValidate(values: CliValues): Promise<number> {
   const state = issues.length === 0 ? valid : null;
   const tests = state?.tests?.length ?? 0;
   if (values.json) {
-    const summary = state === null ? {} : { cell: state.cell.name, peers: state.peers.length, links: state.links.length, tests };
-    process.stdout.write(`${JSON.stringify({ state: stateDir, valid: state !== null, ...summary, issues: issues.map((issue) => issueInFolder(stateDir, issue)) }, null, 2)}\n`);
+    const summary =
+      state === null ? {} : { cell: state.cell.name, peers: state.peers.length, links: state.links.length, tests };
+    process.stdout.write(
+      `${JSON.stringify({ state: stateDir, valid: state !== null, ...summary, issues: issues.map((issue) => issueInFolder(stateDir, issue)) }, null, 2)}\n`,
+    );
   }
   const shown = escapeControl(stateDir);
   if (state === null) {
@@ -31,6 +34,9 @@ export async function runValidate(values: CliValues): Promise<number> {
     return 1;
   }
   const passed = tests === 0 ? '' : `, ${tests} access test${tests === 1 ? '' : 's'} pass`;
-  if (!values.json) process.stdout.write(`${shown}: valid: cell ${state.cell.name}, ${state.peers.length} peers, ${state.links.length} cell links${passed}\n`);
+  if (!values.json)
+    process.stdout.write(
+      `${shown}: valid: cell ${state.cell.name}, ${state.peers.length} peers, ${state.links.length} cell links${passed}\n`,
+    );
   return 0;
 }

@@ -16,7 +16,11 @@ export const applyCommand: CommandDeclaration = {
       help: `apply, then keep the new state only if \`pic-reconciler confirm\` (another shell) or y (this terminal) comes within SECONDS (${CONFIRM_MIN_SECONDS}-${CONFIRM_MAX_SECONDS}); else restore what was live before and verify it. SIGHUP, SIGTERM and end of input never confirm; SIGTERM or Ctrl-C roll back at once`,
       example: 'apply --state ./state --confirm-within 120',
     },
-    { flags: '--allow-mass-delete', help: 'apply even when the mass-delete guard would hold the plan back', example: 'apply --state ./state --allow-mass-delete' },
+    {
+      flags: '--allow-mass-delete',
+      help: 'apply even when the mass-delete guard would hold the plan back',
+      example: 'apply --state ./state --allow-mass-delete',
+    },
     jsonOption('the plan, the outcome and the write counts'),
   ],
   examples: [
@@ -24,6 +28,7 @@ export const applyCommand: CommandDeclaration = {
     'pic-reconciler apply --state ./state --dry-run',
     'pic-reconciler apply --state ./state --confirm-within 120',
   ],
-  exitCodes: '0 converged (with --confirm-within: confirmed), 3 not confirmed: rolled back and verified, 1 error (a rollback that did not verify included)',
+  exitCodes:
+    '0 converged (with --confirm-within: confirmed), 3 not confirmed: rolled back and verified, 1 error (a rollback that did not verify included)',
   load: async () => (await import('../commands/apply.js')).runApply,
 };

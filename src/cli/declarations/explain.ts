@@ -9,7 +9,11 @@ export const explainCommand: CommandDeclaration = {
   options: [
     stateOption,
     configOption,
-    { flags: '--from <source>', help: 'where the connection starts: a peer name, cell:<link>, or an IPv4 address', example: '--from bob' },
+    {
+      flags: '--from <source>',
+      help: 'where the connection starts: a peer name, cell:<link>, or an IPv4 address',
+      example: '--from bob',
+    },
     {
       flags: '--to <destination>',
       help: 'a service, a peer, api, internet, cell:<link>, an IPv4 address with an optional :port, or dns:<name> for a DNS query',
@@ -17,7 +21,11 @@ export const explainCommand: CommandDeclaration = {
     },
     { flags: '--port <n>', help: 'destination port (default 443; api: api_port)', example: '--port 8443' },
     { flags: '--proto <tcp|udp>', help: 'protocol (default tcp)', example: '--proto udp' },
-    { flags: '--desired', help: 'evaluate the rendered (desired) rules instead of the live ones', example: '--desired' },
+    {
+      flags: '--desired',
+      help: 'evaluate the rendered (desired) rules instead of the live ones',
+      example: '--desired',
+    },
     fromDumpOption,
     jsonOption('the verdict, the path and the reply'),
   ],

@@ -12,7 +12,10 @@ export const importCommand: CommandDeclaration = {
     fromDumpOption,
     fromDeprecatedOption,
   ],
-  examples: ['pic-reconciler import --config config.json --out ./state', 'pic-reconciler import --from-dump ./saved-cell --out ./state'],
+  examples: [
+    'pic-reconciler import --config config.json --out ./state',
+    'pic-reconciler import --from-dump ./saved-cell --out ./state',
+  ],
   exitCodes: '0 state written and valid, 1 error',
   load: async () => (await import('../commands/import.js')).runImport,
 };

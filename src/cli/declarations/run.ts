@@ -10,9 +10,16 @@ export const runCommand: CommandDeclaration = {
     stateOption,
     configOption,
     listenOption,
-    { flags: '--allow-mass-delete', help: 'do not hold back a pass that removes more than max_delete_share of the managed rules', example: 'run --state ./state --allow-mass-delete' },
+    {
+      flags: '--allow-mass-delete',
+      help: 'do not hold back a pass that removes more than max_delete_share of the managed rules',
+      example: 'run --state ./state --allow-mass-delete',
+    },
   ],
-  examples: ['pic-reconciler run --state /state --config /etc/pic-reconciler/config.json', 'pic-reconciler run --state ./state --listen 127.0.0.1:9470'],
+  examples: [
+    'pic-reconciler run --state /state --config /etc/pic-reconciler/config.json',
+    'pic-reconciler run --state ./state --listen 127.0.0.1:9470',
+  ],
   exitCodes: '0 after SIGTERM or SIGINT (the pass in flight finishes first), 1 when it cannot start',
   load: async () => (await import('../commands/run.js')).runController,
 };

@@ -26,7 +26,8 @@ function unknownSource(state: DesiredState): string {
 
 function sourceIp(state: DesiredState, source: string): string {
   if (source === 'unknown') return unknownSource(state);
-  if (source.startsWith('cell:')) return linkHost(state.links.find((l) => `cell:${l.name}` === source)?.vpn_subnet ?? '');
+  if (source.startsWith('cell:'))
+    return linkHost(state.links.find((l) => `cell:${l.name}` === source)?.vpn_subnet ?? '');
   return state.peers.find((p) => p.name === source)?.ip ?? '';
 }
 
@@ -38,7 +39,10 @@ function column(state: DesiredState, label: string): { dst: string; dport: numbe
   return { dst: state.peers.find((p) => `peer:${p.name}` === label)?.ip ?? '', dport: 7 };
 }
 
-function modelMatrix(state: DesiredState, dataplane: Dataplane): { source: string; column: string; expected: boolean; reaches: boolean | null }[] {
+function modelMatrix(
+  state: DesiredState,
+  dataplane: Dataplane,
+): { source: string; column: string; expected: boolean; reaches: boolean | null }[] {
   const out: { source: string; column: string; expected: boolean; reaches: boolean | null }[] = [];
   for (const row of expectedReachability(state)) {
     const src = sourceIp(state, row.source);

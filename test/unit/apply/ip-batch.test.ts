@@ -13,10 +13,22 @@ describe('compileIpBatch', () => {
 
   it('compiles addresses, deletions first', () => {
     const actions: AddressAction[] = [
-      { kind: 'add-address', dev: 'eth0', address: { address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' }, reason: '' },
-      { kind: 'delete-address', dev: 'eth0', address: { address: '172.20.0.21', prefixlen: 24, label: 'eth0:pic' }, reason: '' },
+      {
+        kind: 'add-address',
+        dev: 'eth0',
+        address: { address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' },
+        reason: '',
+      },
+      {
+        kind: 'delete-address',
+        dev: 'eth0',
+        address: { address: '172.20.0.21', prefixlen: 24, label: 'eth0:pic' },
+        reason: '',
+      },
     ];
-    expect(compileIpBatch(actions)?.text).toBe('address del 172.20.0.21/24 dev eth0 label eth0:pic\naddress add 172.20.0.21/16 dev eth0 label eth0:pic\n');
+    expect(compileIpBatch(actions)?.text).toBe(
+      'address del 172.20.0.21/24 dev eth0 label eth0:pic\naddress add 172.20.0.21/16 dev eth0 label eth0:pic\n',
+    );
   });
 
   it('routes before the rules that use them, and the old entries only after the new ones (make before break)', () => {
@@ -43,6 +55,8 @@ describe('compileIpBatch', () => {
       { kind: 'delete-route', route: { ...route, gateway: '10.0.9.9' }, reason: '' },
       { kind: 'add-route', route, reason: '' },
     ];
-    expect(compileIpBatch(actions)?.text).toBe('route replace default via 10.0.1.1 dev wg0 table 1234 proto 252 onlink\n');
+    expect(compileIpBatch(actions)?.text).toBe(
+      'route replace default via 10.0.1.1 dev wg0 table 1234 proto 252 onlink\n',
+    );
   });
 });

@@ -17,7 +17,16 @@ describe('compileRestoreInput', () => {
       { kind: 'delete-chain', table: 'filter', chain: 'PIC-OLD-2', rules: ['-j DROP'], reason: '' },
       { kind: 'insert-jump', table: 'filter', chain: 'FORWARD', rule: JUMP, reason: '' },
       { kind: 'delete-rule', table: 'filter', chain: 'FORWARD', rule: jumpRule('PIC-OLD'), reason: '' },
-      { kind: 'update-chain', table: 'filter', chain: 'PIC-FORWARD', edits: [{ op: 'delete', index: 2, rule: '-j PIC-OLD' }, { op: 'insert', index: 2, rule: '-j PIC-NEW' }], reason: '' },
+      {
+        kind: 'update-chain',
+        table: 'filter',
+        chain: 'PIC-FORWARD',
+        edits: [
+          { op: 'delete', index: 2, rule: '-j PIC-OLD' },
+          { op: 'insert', index: 2, rule: '-j PIC-NEW' },
+        ],
+        reason: '',
+      },
       { kind: 'create-chain', table: 'filter', chain: 'PIC-NEW', rules: ['-j ACCEPT', '-j DROP'], reason: '' },
       { kind: 'create-chain', table: 'filter', chain: 'PIC-EMPTY', rules: [], reason: '' },
     ];
@@ -41,18 +50,45 @@ describe('compileRestoreInput', () => {
       ].join('\n'),
     );
     // And that order is one iptables would accept.
-    const observed = observedTables({ filter: { FORWARD: [jumpRule('PIC-OLD')], 'PIC-FORWARD': ['-j ACCEPT', '-j PIC-OLD'], 'PIC-OLD': ['-j PIC-OLD-2'], 'PIC-OLD-2': ['-j DROP'] } });
+    const observed = observedTables({
+      filter: {
+        FORWARD: [jumpRule('PIC-OLD')],
+        'PIC-FORWARD': ['-j ACCEPT', '-j PIC-OLD'],
+        'PIC-OLD': ['-j PIC-OLD-2'],
+        'PIC-OLD-2': ['-j DROP'],
+      },
+    });
     const after = simulateRestore(observed, compileRestoreInput(actions) ?? '');
-    expect([...after.filter.chains.keys()].filter((n) => n.startsWith('PIC-')).sort()).toEqual(['PIC-EMPTY', 'PIC-FORWARD', 'PIC-NEW']);
+    expect([...after.filter.chains.keys()].filter((n) => n.startsWith('PIC-')).sort()).toEqual([
+      'PIC-EMPTY',
+      'PIC-FORWARD',
+      'PIC-NEW',
+    ]);
     expect(rulesOf(after, 'filter', 'FORWARD')).toEqual([JUMP]);
     expect(rulesOf(after, 'filter', 'PIC-FORWARD')).toEqual(['-j ACCEPT', '-j PIC-NEW']);
   });
 
   it('writes a COMMIT only for tables that got lines', () => {
-    const nat: IptablesAction = { kind: 'insert-jump', table: 'nat', chain: 'PREROUTING', rule: jumpRule('PIC-PREROUTING'), reason: '' };
+    const nat: IptablesAction = {
+      kind: 'insert-jump',
+      table: 'nat',
+      chain: 'PREROUTING',
+      rule: jumpRule('PIC-PREROUTING'),
+      reason: '',
+    };
     expect(compileRestoreInput([nat])).toBe(`*nat\n-I PREROUTING 1 ${jumpRule('PIC-PREROUTING')}\nCOMMIT\n`);
-    const filter: IptablesAction = { kind: 'delete-rule', table: 'filter', chain: 'FORWARD', rule: '-i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT', reason: '' };
-    expect(compileRestoreInput([nat, filter])?.split('\n').filter((l) => l.startsWith('*') || l === 'COMMIT')).toEqual(['*filter', 'COMMIT', '*nat', 'COMMIT']);
+    const filter: IptablesAction = {
+      kind: 'delete-rule',
+      table: 'filter',
+      chain: 'FORWARD',
+      rule: '-i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT',
+      reason: '',
+    };
+    expect(
+      compileRestoreInput([nat, filter])
+        ?.split('\n')
+        .filter((l) => l.startsWith('*') || l === 'COMMIT'),
+    ).toEqual(['*filter', 'COMMIT', '*nat', 'COMMIT']);
   });
 });
 

@@ -4,11 +4,15 @@ import { observedTables, rulesOf } from '../plan/fixtures.js';
 
 /** The simulator is the referee of the property tests: check it fails where iptables does. */
 describe('simulateRestore', () => {
-  const observed = observedTables({ filter: { FORWARD: ['-j PIC-A', '-j ACCEPT'], 'PIC-A': ['-j DROP', '-j RETURN'], 'PIC-B': [] } });
+  const observed = observedTables({
+    filter: { FORWARD: ['-j PIC-A', '-j ACCEPT'], 'PIC-A': ['-j DROP', '-j RETURN'], 'PIC-B': [] },
+  });
   const run = (body: string) => simulateRestore(observed, `*filter\n${body}\nCOMMIT\n`);
 
   it('applies -A, -I n, -D by index and by spec, -F and -X', () => {
-    const after = run(':PIC-C - [0:0]\n-A PIC-C -j ACCEPT\n-I PIC-A 3 -j LOG\n-D PIC-A 1\n-D FORWARD -j ACCEPT\n-I FORWARD -j PIC-C\n-X PIC-B');
+    const after = run(
+      ':PIC-C - [0:0]\n-A PIC-C -j ACCEPT\n-I PIC-A 3 -j LOG\n-D PIC-A 1\n-D FORWARD -j ACCEPT\n-I FORWARD -j PIC-C\n-X PIC-B',
+    );
     expect(rulesOf(after, 'filter', 'PIC-A')).toEqual(['-j RETURN', '-j LOG']);
     expect(rulesOf(after, 'filter', 'FORWARD')).toEqual(['-j PIC-C', '-j PIC-A']);
     expect(rulesOf(after, 'filter', 'PIC-B')).toBeUndefined();

@@ -6,7 +6,12 @@ import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { seedCommands } from '../../../src/bench/seed-commands.js';
 import { marginalCosts, ratio, summarize } from '../../../src/bench/stats.js';
-import { changedPeerFile, PEER_SUBNET, syntheticStateFiles, type CellSize } from '../../../src/bench/synthetic-state.js';
+import {
+  changedPeerFile,
+  PEER_SUBNET,
+  syntheticStateFiles,
+  type CellSize,
+} from '../../../src/bench/synthetic-state.js';
 import { renderChart, tickStep } from '../../../src/bench/render-chart.js';
 import { stateFileText } from '../../../src/bench/write-state-dir.js';
 import { replaceSummary, SUMMARY_END, SUMMARY_START } from '../../../src/bench/readme-summary.js';
@@ -78,8 +83,15 @@ describe('stats', () => {
   });
 
   it('gives equal per-unit costs for linear growth and growing ones for quadratic growth', () => {
-    const linear = marginalCosts([{ x: 5000, y: 5010 }, { x: 100, y: 110 }, { x: 1000, y: 1010 }]);
-    expect(linear).toEqual([{ from: 100, to: 1000, perUnit: 1 }, { from: 1000, to: 5000, perUnit: 1 }]);
+    const linear = marginalCosts([
+      { x: 5000, y: 5010 },
+      { x: 100, y: 110 },
+      { x: 1000, y: 1010 },
+    ]);
+    expect(linear).toEqual([
+      { from: 100, to: 1000, perUnit: 1 },
+      { from: 1000, to: 5000, perUnit: 1 },
+    ]);
     const quadratic = marginalCosts([100, 1000, 5000].map((x) => ({ x, y: x * x })));
     expect((quadratic[1]?.perUnit ?? 0) / (quadratic[0]?.perUnit ?? 1)).toBeGreaterThan(5);
   });
@@ -95,10 +107,33 @@ describe('chart', () => {
   it('draws one line per scenario and link count', () => {
     const s = { median: 10, min: 9, max: 11, runs: 3 };
     const size = (peers: number, links: number) => ({
-      peers, links, rules: 1, floor: s, floorRestoreBytes: 1, full: s, fullPhases: { observeMs: 1, planMs: 1, applyMs: 1, verifyMs: 1 },
-      fullExecs: 9, fullRestoreBytes: 1, noop: s, noopExecs: 3, noopWrites: { restores: 0, ipBatches: 0, fileWrites: 0, signals: 0 }, observe: s,
-      change: { latency: s, pass: s, phases: { observeMs: 1, planMs: 1, applyMs: 1, verifyMs: 1 }, restoreLinesMax: 7, restoreBytesMax: 1, chainsTouched: [], expectedChain: '', restoreLinesBound: 20, execsMax: 5, startupMs: 1 },
-      docker: null, memory: { peakRssMB: 1, rssMB: 1 },
+      peers,
+      links,
+      rules: 1,
+      floor: s,
+      floorRestoreBytes: 1,
+      full: s,
+      fullPhases: { observeMs: 1, planMs: 1, applyMs: 1, verifyMs: 1 },
+      fullExecs: 9,
+      fullRestoreBytes: 1,
+      noop: s,
+      noopExecs: 3,
+      noopWrites: { restores: 0, ipBatches: 0, fileWrites: 0, signals: 0 },
+      observe: s,
+      change: {
+        latency: s,
+        pass: s,
+        phases: { observeMs: 1, planMs: 1, applyMs: 1, verifyMs: 1 },
+        restoreLinesMax: 7,
+        restoreBytesMax: 1,
+        chainsTouched: [],
+        expectedChain: '',
+        restoreLinesBound: 20,
+        execsMax: 5,
+        startupMs: 1,
+      },
+      docker: null,
+      memory: { peakRssMB: 1, rssMB: 1 },
     });
     const svg = renderChart([size(10, 10), size(100, 10), size(10, 100), size(100, 100)], 'test');
     expect(svg.startsWith('<svg')).toBe(true);
@@ -110,8 +145,12 @@ describe('chart', () => {
 describe('README summary', () => {
   it('replaces only the text between the markers, and leaves a README without them alone', () => {
     const readme = `# x\n\nbefore\n${SUMMARY_START}\nold table\n${SUMMARY_END}\nafter\n`;
-    expect(replaceSummary(readme, 'new table')).toBe(`# x\n\nbefore\n${SUMMARY_START}\nnew table\n${SUMMARY_END}\nafter\n`);
-    expect(replaceSummary(replaceSummary(readme, 'new table') ?? '', 'newer')).toBe(`# x\n\nbefore\n${SUMMARY_START}\nnewer\n${SUMMARY_END}\nafter\n`);
+    expect(replaceSummary(readme, 'new table')).toBe(
+      `# x\n\nbefore\n${SUMMARY_START}\nnew table\n${SUMMARY_END}\nafter\n`,
+    );
+    expect(replaceSummary(replaceSummary(readme, 'new table') ?? '', 'newer')).toBe(
+      `# x\n\nbefore\n${SUMMARY_START}\nnewer\n${SUMMARY_END}\nafter\n`,
+    );
     expect(replaceSummary('# no markers\n', 'table')).toBeNull();
     expect(replaceSummary(`${SUMMARY_END}\n${SUMMARY_START}\n`, 'table')).toBeNull();
   });

@@ -3,7 +3,8 @@ import { colourPlanText, wantsColour } from '../../../src/cli/plan-colour.js';
 
 describe('plan colour', () => {
   it('colours action and detail lines by their marker and leaves every other line alone', () => {
-    const text = 'wireguard iptables:\n  + chain filter A  # missing\n      - -A A -j DROP\n  ~ Corefile  # 2 lines differ\n\nPlan: 1 to add, 1 to change, 0 to destroy.\n';
+    const text =
+      'wireguard iptables:\n  + chain filter A  # missing\n      - -A A -j DROP\n  ~ Corefile  # 2 lines differ\n\nPlan: 1 to add, 1 to change, 0 to destroy.\n';
     expect(colourPlanText(text)).toBe(
       'wireguard iptables:\n\u001b[32m  + chain filter A  # missing\u001b[0m\n\u001b[31m      - -A A -j DROP\u001b[0m\n\u001b[33m  ~ Corefile  # 2 lines differ\u001b[0m\n\nPlan: 1 to add, 1 to change, 0 to destroy.\n',
     );

@@ -20,7 +20,10 @@ describe('chooseConfigFile', () => {
     expect(await chooseConfigFile(undefined, '/b.json', system)).toEqual({ file: '/b.json', from: 'PIC_CONFIG' });
     expect(await chooseConfigFile(undefined, '', system)).toEqual({ file: system, from: 'system' });
     expect(await chooseConfigFile(undefined, undefined, system)).toEqual({ file: system, from: 'system' });
-    expect(await chooseConfigFile(undefined, undefined, join(dir, 'absent.json'))).toEqual({ file: null, from: 'defaults' });
+    expect(await chooseConfigFile(undefined, undefined, join(dir, 'absent.json'))).toEqual({
+      file: null,
+      from: 'defaults',
+    });
   });
 
   it('a system path that exists but cannot be listed is still chosen, so its error is shown, not hidden', async () => {

@@ -7,7 +7,8 @@ import { serveStatus } from '../../../src/http/serve-status.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../../src/http/status-page.js';
 import { INITIAL_STATUS } from '../../../src/loop/controller-status.js';
 
-const inlineBlocks = (tag: string): string[] => [...STATUS_PAGE_HTML.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
+const inlineBlocks = (tag: string): string[] =>
+  [...STATUS_PAGE_HTML.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
 const hashOf = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 describe('status page route', () => {
@@ -28,7 +29,9 @@ describe('status page route', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toBe(STATUS_PAGE_CSP);
-    expect(csp.split('; ')).toEqual(expect.arrayContaining(["default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'"]));
+    expect(csp.split('; ')).toEqual(
+      expect.arrayContaining(["default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'"]),
+    );
     const [script] = inlineBlocks('script');
     const [style] = inlineBlocks('style');
     expect(csp).toContain(`script-src ${hashOf(script ?? '')}`);

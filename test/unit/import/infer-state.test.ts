@@ -72,7 +72,8 @@ function imported(result: ImportResult): { state: ImportedState; findings: reado
   return result;
 }
 
-const lines = (findings: readonly Finding[], level: Finding['level']): string[] => findings.filter((f) => f.level === level).map(formatFinding);
+const lines = (findings: readonly Finding[], level: Finding['level']): string[] =>
+  findings.filter((f) => f.level === level).map(formatFinding);
 
 /** A dump with only FORWARD rules, in the form iptables-save prints them. */
 function forwardDump(rules: readonly string[]): string {
@@ -82,7 +83,11 @@ function forwardDump(rules: readonly string[]): string {
 /** The seed's rules for one peer with every service allowed and internet access. */
 function openPeer(ip: string, vips: readonly string[]): string[] {
   const tag = `-m comment --comment "pic-peer-${ip.replaceAll('.', '-')}/32"`;
-  return [...vips.map((vip) => `-s ${ip}/32 -d ${vip}/32 ${tag} -j ACCEPT`), `-s ${ip}/32 -d 10.0.0.0/24 ${tag} -j ACCEPT`, `-s ${ip}/32 ${tag} -j ACCEPT`];
+  return [
+    ...vips.map((vip) => `-s ${ip}/32 -d ${vip}/32 ${tag} -j ACCEPT`),
+    `-s ${ip}/32 -d 10.0.0.0/24 ${tag} -j ACCEPT`,
+    `-s ${ip}/32 ${tag} -j ACCEPT`,
+  ];
 }
 
 describe('inferState on what the seed wrote', () => {
@@ -100,8 +105,22 @@ describe('inferState on what the seed wrote', () => {
         unknown_peers: 'drop',
       },
       peers: [
-        { kind: 'Peer', name: 'peer-10-0-0-2', ip: '10.0.0.2', internet_access: true, service_access: ['calendar', 'files', 'mail', 'webdav'], peer_access: true },
-        { kind: 'Peer', name: 'peer-10-0-0-3', ip: '10.0.0.3', internet_access: false, service_access: ['calendar', 'mail'], peer_access: true },
+        {
+          kind: 'Peer',
+          name: 'peer-10-0-0-2',
+          ip: '10.0.0.2',
+          internet_access: true,
+          service_access: ['calendar', 'files', 'mail', 'webdav'],
+          peer_access: true,
+        },
+        {
+          kind: 'Peer',
+          name: 'peer-10-0-0-3',
+          ip: '10.0.0.3',
+          internet_access: false,
+          service_access: ['calendar', 'mail'],
+          peer_access: true,
+        },
       ],
       links: [
         {
@@ -116,7 +135,9 @@ describe('inferState on what the seed wrote', () => {
       ],
     });
     // lyon's wg_ip is the one thing the live cell does not tell (no peer routes via it).
-    expect(lines(findings, 'could not')).toEqual(['could not  cells/lyon.json: wg_ip unknown (no peer routes via it): set it before routing a peer via lyon']);
+    expect(lines(findings, 'could not')).toEqual([
+      'could not  cells/lyon.json: wg_ip unknown (no peer routes via it): set it before routing a peer via lyon',
+    ]);
     expect(lines(findings, 'changed')).toEqual([
       'changed    cell.json: unknown_peers "drop": the seed let any other source in 10.0.0.0/24 through (DESIGN §5.4); write "accept" to keep that',
       'changed    live cell: filter FORWARD "-i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT" is not carried over: port 3000 hole above every peer rule (DESIGN §5)',
@@ -130,9 +151,18 @@ describe('inferState on what the seed wrote', () => {
   });
 
   it('writes the same bytes every time, and the files load as a valid state', async () => {
-    const files = (): ReturnType<typeof stateFiles> => stateFiles(imported(inferState(observed(), DEFAULT_LAYOUT)).state, (file, schema) => `${'../'.repeat(file.split('/').length)}schema/${schema}`);
+    const files = (): ReturnType<typeof stateFiles> =>
+      stateFiles(
+        imported(inferState(observed(), DEFAULT_LAYOUT)).state,
+        (file, schema) => `${'../'.repeat(file.split('/').length)}schema/${schema}`,
+      );
     expect(files()).toEqual(files());
-    expect(files().map((f) => f.path)).toEqual(['cell.json', 'peers/peer-10-0-0-2.json', 'peers/peer-10-0-0-3.json', 'cells/lyon.json']);
+    expect(files().map((f) => f.path)).toEqual([
+      'cell.json',
+      'peers/peer-10-0-0-2.json',
+      'peers/peer-10-0-0-3.json',
+      'cells/lyon.json',
+    ]);
     expect(files()[1]?.text).toBe(`{
   "$schema": "../../schema/peer.schema.json",
   "kind": "Peer",
@@ -157,7 +187,7 @@ describe('inferState on what the seed wrote', () => {
     }
   });
 
-  it('finds route_via and the exit cell\'s wg_ip from the policy routing, ignoring our own main-table rule', () => {
+  it("finds route_via and the exit cell's wg_ip from the policy routing, ignoring our own main-table rule", () => {
     const rules: ObservedPolicyRule[] = [
       { priority: 10000, src: '10.0.0.3', table: 'main', suppressPrefixlength: 0, protocol: 252 },
       { priority: 32765, src: '10.0.0.3', table: '200', suppressPrefixlength: null, protocol: null },
@@ -170,13 +200,15 @@ describe('inferState on what the seed wrote', () => {
     const { state, findings } = imported(inferState(observed({ rules, routes }), DEFAULT_LAYOUT));
     expect(state.peers.map((p) => p.route_via)).toEqual([undefined, 'lyon']);
     expect(state.links[0]?.wg_ip).toBe('10.0.2.1');
-    expect(lines(findings, 'could not')).toEqual(["could not  peer 10.0.0.2: routes via 192.0.2.1 (table 201), which is no linked cell's: route_via left out"]);
+    expect(lines(findings, 'could not')).toEqual([
+      "could not  peer 10.0.0.2: routes via 192.0.2.1 (table 201), which is no linked cell's: route_via left out",
+    ]);
     expect(lines(findings, 'changed')).toContain(
       'changed    peer 10.0.0.3: the seed\'s rule "from 10.0.0.3 lookup 200" and its exit route are replaced by the controller\'s own on the first apply (main table consulted first, §5.7)',
     );
   });
 
-  it('names VIPs off the seed\'s positions after the Corefile acl that blocks the same peers, else with a placeholder', () => {
+  it("names VIPs off the seed's positions after the Corefile acl that blocks the same peers, else with a placeholder", () => {
     const vips = ['172.20.0.40', '172.20.0.41'];
     const tag = '-m comment --comment "pic-peer-10-0-0-3/32"';
     const dump = forwardDump([
@@ -186,16 +218,26 @@ describe('inferState on what the seed wrote', () => {
       `-s 10.0.0.3/32 -d 10.0.0.0/24 ${tag} -j DROP`,
       `-s 10.0.0.3/32 ${tag} -j ACCEPT`,
     ]);
-    const corefile = 'cell {\n    file /data/cell.zone\n    acl photos.cell. {\n        block net 10.0.0.3/32\n    }\n}\n';
+    const corefile =
+      'cell {\n    file /data/cell.zone\n    acl photos.cell. {\n        block net 10.0.0.3/32\n    }\n}\n';
     const addresses = vips.map((address) => ({ address, prefixlen: 24, label: 'eth0' }));
     const { state, findings } = imported(inferState(observed({ iptables: dump, corefile, addresses }), DEFAULT_LAYOUT));
     expect(state.cell.ip_range).toBe('172.20.0.0/24');
-    expect(state.cell.services).toEqual([{ name: 'photos', vip: '172.20.0.40' }, { name: 'service-172-20-0-41', vip: '172.20.0.41' }]);
-    expect(state.peers[1]).toMatchObject({ service_access: ['service-172-20-0-41'], peer_access: false, internet_access: true });
+    expect(state.cell.services).toEqual([
+      { name: 'photos', vip: '172.20.0.40' },
+      { name: 'service-172-20-0-41', vip: '172.20.0.41' },
+    ]);
+    expect(state.peers[1]).toMatchObject({
+      service_access: ['service-172-20-0-41'],
+      peer_access: false,
+      internet_access: true,
+    });
     expect(lines(findings, 'could not')).toContain(
       'could not  cell.json: name the service of VIP 172.20.0.41: called it "service-172-20-0-41" (rename it here and in the peers\' service_access)',
     );
-    expect(lines(findings, 'could not')).toContain("could not  cell.json: find \"forward .\" in the Corefile's root block: upstream_dns is the seed's 8.8.8.8 1.1.1.1");
+    expect(lines(findings, 'could not')).toContain(
+      'could not  cell.json: find "forward ." in the Corefile\'s root block: upstream_dns is the seed\'s 8.8.8.8 1.1.1.1',
+    );
   });
 
   it('reports rules in no seed shape, odd tags and renamed links, and still writes the rest', () => {
@@ -209,10 +251,12 @@ describe('inferState on what the seed wrote', () => {
       `-s 10.8.0.0/24 ${cellTag} -j DROP`,
     ]);
     const { state, findings } = imported(inferState(observed({ iptables: dump, corefile: null }), DEFAULT_LAYOUT));
-    expect(state.links.map((l) => [l.name, l.vpn_subnet, l.permissions.inbound])).toEqual([['odd-name', '10.9.0.0/24', { calendar: false, files: false, mail: false, webdav: false }]]);
+    expect(state.links.map((l) => [l.name, l.vpn_subnet, l.permissions.inbound])).toEqual([
+      ['odd-name', '10.9.0.0/24', { calendar: false, files: false, mail: false, webdav: false }],
+    ]);
     expect(lines(findings, 'could not')).toEqual([
       "could not  cell.json: find a Corefile: domain, upstream DNS and the links' DNS take the seed's defaults",
-      "could not  peers/peer-10-0-0-2.json: rule in none of the seed's shapes, not imported: -s 10.0.0.2/32 -p udp -m udp --dport 53 -m comment --comment \"pic-peer-10-0-0-2/32\" -j ACCEPT",
+      'could not  peers/peer-10-0-0-2.json: rule in none of the seed\'s shapes, not imported: -s 10.0.0.2/32 -p udp -m udp --dport 53 -m comment --comment "pic-peer-10-0-0-2/32" -j ACCEPT',
       'could not  cells/odd-name.json: no rule for service calendar (172.20.0.21): written as not allowed',
       'could not  cells/odd-name.json: no rule for service files (172.20.0.22): written as not allowed',
       'could not  cells/odd-name.json: no rule for service mail (172.20.0.23): written as not allowed',
@@ -224,9 +268,19 @@ describe('inferState on what the seed wrote', () => {
     ]);
   });
 
-  it('fails when there is nothing of the seed\'s, or iptables could not be read', () => {
-    expect(inferState(observed({ iptables: '' }), DEFAULT_LAYOUT)).toMatchObject({ ok: false, error: expect.stringMatching(/nothing to import$/) });
-    const unreadable: ObservedCell = { ...observed(), iptables: { ok: false, error: 'netns:x: iptables-save: exit 1' } };
-    expect(inferState(unreadable, DEFAULT_LAYOUT)).toEqual({ ok: false, error: 'cannot read iptables: netns:x: iptables-save: exit 1', findings: [] });
+  it("fails when there is nothing of the seed's, or iptables could not be read", () => {
+    expect(inferState(observed({ iptables: '' }), DEFAULT_LAYOUT)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/nothing to import$/),
+    });
+    const unreadable: ObservedCell = {
+      ...observed(),
+      iptables: { ok: false, error: 'netns:x: iptables-save: exit 1' },
+    };
+    expect(inferState(unreadable, DEFAULT_LAYOUT)).toEqual({
+      ok: false,
+      error: 'cannot read iptables: netns:x: iptables-save: exit 1',
+      findings: [],
+    });
   });
 });

@@ -14,8 +14,13 @@ function check(files: Record<string, unknown>) {
 
 describe('bad input: one line per problem, with file and pointer', () => {
   it('broken JSON gives line and column', () => {
-    const { loaded, lines } = check({ 'cell.json': CELL, 'peers/a.json': '{"kind": "Peer",\n "name": "a" "ip": "10.0.0.2"}' });
-    expect(lines).toEqual(["peers/a.json: /: invalid JSON at line 2 column 14: Expected ',' or '}' after property value"]);
+    const { loaded, lines } = check({
+      'cell.json': CELL,
+      'peers/a.json': '{"kind": "Peer",\n "name": "a" "ip": "10.0.0.2"}',
+    });
+    expect(lines).toEqual([
+      "peers/a.json: /: invalid JSON at line 2 column 14: Expected ',' or '}' after property value",
+    ]);
     // The rest still loads; the broken file has no previous version, so it is unresolved.
     expect(loaded.state?.cell.name).toBe('home');
     expect(loaded.unresolvedFiles).toEqual(['peers/a.json']);
@@ -27,7 +32,9 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('an empty file is invalid JSON', () => {
-    expect(check({ 'cell.json': CELL, 'a.json': '' }).lines).toEqual(['a.json: /: invalid JSON: Unexpected end of JSON input']);
+    expect(check({ 'cell.json': CELL, 'a.json': '' }).lines).toEqual([
+      'a.json: /: invalid JSON: Unexpected end of JSON input',
+    ]);
   });
 
   it('wrong types', () => {
@@ -70,7 +77,10 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('unknown or missing kind, and non-object items', () => {
-    const { lines } = check({ 'cell.json': CELL, 'x.json': [{ kind: 'Pear' }, { name: 'x' }, 3, { kind: `${'x'.repeat(1000)}\n` }] });
+    const { lines } = check({
+      'cell.json': CELL,
+      'x.json': [{ kind: 'Pear' }, { name: 'x' }, 3, { kind: `${'x'.repeat(1000)}\n` }],
+    });
     expect(lines).toEqual([
       'x.json: /0/kind: unknown kind "Pear"; expected "Cell", "Peer", "CellLink" or "AccessTest"',
       'x.json: /1/kind: required field is missing',
@@ -96,7 +106,11 @@ describe('bad input: one line per problem, with file and pointer', () => {
 
   it('injection attempts never pass a character-restricted field', () => {
     const { loaded, lines } = check({
-      'cell.json': { ...CELL, domain: 'cell\nimport /etc/passwd', services: ['a" -j ACCEPT', { name: 'x', vip: '1.2.3.4 -j ACCEPT' }] },
+      'cell.json': {
+        ...CELL,
+        domain: 'cell\nimport /etc/passwd',
+        services: ['a" -j ACCEPT', { name: 'x', vip: '1.2.3.4 -j ACCEPT' }],
+      },
       'l.json': link('x', '10.0.1.0/24', { domain: 'x.cell }', dns_ip: '10.0.1.1\u0000' }),
       'l2.json': link('y', '10.0.2.0/24', { domain: 'y.cell.', dns_ip: '10.0.2.1' }),
       'p.json': peer('p', '10.0.0.2', { route_via: 'x -j ACCEPT', service_access: ['calendar\u0000'] }),
@@ -117,7 +131,12 @@ describe('bad input: one line per problem, with file and pointer', () => {
 
   it('addresses: strict dotted quads and CIDRs with host bits zero', () => {
     const { lines } = check({
-      'cell.json': { ...CELL, ip_range: '172.20.0.1/16', peer_subnet: '10.0.0.0/33', upstream_dns: ['8.8.8.08', '1.1.1'] },
+      'cell.json': {
+        ...CELL,
+        ip_range: '172.20.0.1/16',
+        peer_subnet: '10.0.0.0/33',
+        upstream_dns: ['8.8.8.08', '1.1.1'],
+      },
     });
     expect(lines).toEqual([
       'cell.json: /ip_range: must be an IPv4 network in CIDR form with host bits zero, e.g. 10.0.0.0/24, got "172.20.0.1/16"',
@@ -129,7 +148,9 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('upstream_dns holds 1 to 8 servers', () => {
-    expect(check({ 'cell.json': { ...CELL, upstream_dns: [] } }).lines[0]).toBe('cell.json: /upstream_dns: must have at least 1 item(s)');
+    expect(check({ 'cell.json': { ...CELL, upstream_dns: [] } }).lines[0]).toBe(
+      'cell.json: /upstream_dns: must have at least 1 item(s)',
+    );
     expect(check({ 'cell.json': { ...CELL, upstream_dns: Array(9).fill('1.1.1.1') } }).lines[0]).toBe(
       'cell.json: /upstream_dns: must have at most 8 item(s)',
     );
@@ -140,7 +161,19 @@ describe('bad input: one line per problem, with file and pointer', () => {
       'cell.json': {
         ...CELL,
         ip_range: '172.20.0.0/27',
-        services: ['a', { name: 'b', vip: '172.20.0.21' }, 'c', { name: 'd', vip: '172.20.0.31' }, 'a', 'f', 'g', 'h', 'i', 'j', 'k'],
+        services: [
+          'a',
+          { name: 'b', vip: '172.20.0.21' },
+          'c',
+          { name: 'd', vip: '172.20.0.31' },
+          'a',
+          'f',
+          'g',
+          'h',
+          'i',
+          'j',
+          'k',
+        ],
       },
     });
     expect(lines).toEqual([
@@ -154,7 +187,9 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('explicit and computed VIPs', () => {
-    const { loaded } = check({ 'cell.json': { ...CELL, ip_range: '192.168.8.0/24', services: ['a', { name: 'b', vip: '192.168.8.200' }, 'c'] } });
+    const { loaded } = check({
+      'cell.json': { ...CELL, ip_range: '192.168.8.0/24', services: ['a', { name: 'b', vip: '192.168.8.200' }, 'c'] },
+    });
     expect(loaded.state?.cell.services).toEqual([
       { name: 'a', vip: '192.168.8.21' },
       { name: 'b', vip: '192.168.8.200' },
@@ -185,15 +220,19 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('duplicate peer IPs: the later file is charged', () => {
-    const { loaded, lines } = check({ 'cell.json': CELL, 'a.json': peer('a', '10.0.0.2'), 'b.json': peer('b', '10.0.0.2') });
+    const { loaded, lines } = check({
+      'cell.json': CELL,
+      'a.json': peer('a', '10.0.0.2'),
+      'b.json': peer('b', '10.0.0.2'),
+    });
     expect(lines).toEqual(['b.json: /ip: IP 10.0.0.2 is used by two peers: also by Peer/a in a.json']);
     expect(loaded.state?.peers.map((p) => p.name)).toEqual(['a']);
   });
 
   it('duplicate names, across files and inside one', () => {
-    expect(check({ 'cell.json': CELL, 'a.json': peer('a', '10.0.0.2'), 'b.json': peer('a', '10.0.0.3') }).lines).toEqual([
-      'b.json: /name: name Peer/a is used twice: also by Peer/a in a.json',
-    ]);
+    expect(
+      check({ 'cell.json': CELL, 'a.json': peer('a', '10.0.0.2'), 'b.json': peer('a', '10.0.0.3') }).lines,
+    ).toEqual(['b.json: /name: name Peer/a is used twice: also by Peer/a in a.json']);
     expect(check({ 'cell.json': CELL, 'l.json': [link('x', '10.0.1.0/24'), link('x', '10.0.2.0/24')] }).lines).toEqual([
       'l.json: /1/name: name CellLink/x is used twice: also by CellLink/x in l.json',
     ]);
@@ -203,9 +242,12 @@ describe('bad input: one line per problem, with file and pointer', () => {
 
   it("a DNS zone forwarded twice, or the Cell's own zone forwarded (CoreDNS would refuse the Corefile)", () => {
     const dns = (domain: string) => ({ domain, dns_ip: '10.0.1.1' });
-    expect(check({ 'cell.json': CELL, 'l.json': [link('a', '10.0.1.0/24', dns('x.cell')), link('b', '10.0.2.0/24', dns('x.cell'))] }).lines).toEqual([
-      'l.json: /1/domain: DNS zone x.cell is forwarded twice: also by CellLink/a in l.json',
-    ]);
+    expect(
+      check({
+        'cell.json': CELL,
+        'l.json': [link('a', '10.0.1.0/24', dns('x.cell')), link('b', '10.0.2.0/24', dns('x.cell'))],
+      }).lines,
+    ).toEqual(['l.json: /1/domain: DNS zone x.cell is forwarded twice: also by CellLink/a in l.json']);
     const own = check({ 'cell.json': CELL, 'l.json': link('a', '10.0.1.0/24', dns('cell')) });
     expect(own.lines).toEqual(["l.json: /domain: cell is the Cell's own zone"]);
     expect(own.loaded.state?.links).toEqual([]);
@@ -216,7 +258,10 @@ describe('bad input: one line per problem, with file and pointer', () => {
     const long = 'averyveryverylongcellname';
     const short = cellChainName(long).slice(CELL_CHAIN_PREFIX.length);
     expect(short).toMatch(/^averyveryv-[0-9a-f]{8}$/);
-    const { loaded, lines } = check({ 'cell.json': CELL, 'l.json': [link(long, '10.0.1.0/24'), link(short, '10.0.2.0/24')] });
+    const { loaded, lines } = check({
+      'cell.json': CELL,
+      'l.json': [link(long, '10.0.1.0/24'), link(short, '10.0.2.0/24')],
+    });
     expect(lines).toEqual([
       `l.json: /1/name: chain name ${cellChainName(long)} of two CellLinks collides: also by CellLink/${long} in l.json`,
     ]);
@@ -224,7 +269,10 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('a peer outside peer_subnet, or on its network or broadcast address', () => {
-    const { lines } = check({ 'cell.json': CELL, 'a.json': [peer('a', '10.0.1.2'), peer('b', '10.0.0.0'), peer('c', '10.0.0.255')] });
+    const { lines } = check({
+      'cell.json': CELL,
+      'a.json': [peer('a', '10.0.1.2'), peer('b', '10.0.0.0'), peer('c', '10.0.0.255')],
+    });
     expect(lines).toEqual([
       'a.json: /0/ip: 10.0.1.2 is outside peer_subnet 10.0.0.0/24 of the Cell',
       'a.json: /1/ip: 10.0.0.0 is the network address of peer_subnet 10.0.0.0/24 of the Cell',
@@ -240,7 +288,10 @@ describe('bad input: one line per problem, with file and pointer', () => {
       'c.json': peer('c', '10.0.0.4', { route_via: 'y' }),
       'l.json': [link('x', '10.0.1.0/24'), link('y', '10.0.2.0/24', { wg_ip: '10.0.2.1' })],
     });
-    expect(lines).toEqual(['a.json: /route_via: no CellLink named "nope"', 'b.json: /route_via: CellLink "x" has no wg_ip to route via']);
+    expect(lines).toEqual([
+      'a.json: /route_via: no CellLink named "nope"',
+      'b.json: /route_via: CellLink "x" has no wg_ip to route via',
+    ]);
     expect(loaded.state?.peers.map((p) => [p.name, p.route_via])).toEqual([['c', 'y']]);
   });
 
@@ -271,7 +322,15 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it("a VIP on Docker's gateway (the first host address of ip_range)", () => {
-    const { lines } = check({ 'cell.json': { ...CELL, services: [{ name: 'calendar', vip: '172.20.0.10' }, { name: 'files', vip: '172.20.0.1' }] } });
+    const { lines } = check({
+      'cell.json': {
+        ...CELL,
+        services: [
+          { name: 'calendar', vip: '172.20.0.10' },
+          { name: 'files', vip: '172.20.0.1' },
+        ],
+      },
+    });
     expect(lines).toEqual([
       "cell.json: /services/1/vip: VIP 172.20.0.1 is the first host address of ip_range 172.20.0.0/16, Docker's gateway",
       '.: /: no valid Cell resource: nothing can be reconciled',
@@ -332,7 +391,12 @@ describe('bad input: one line per problem, with file and pointer', () => {
   it('deeply nested junk', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const nestedField = `{"kind":"Peer","name":"a","ip":"10.0.0.2","service_access":${deep}}`;
-    const { lines } = check({ 'cell.json': CELL, 'a.json': deep, 'b.json': nestedField, 'c.json': `{"kind":"Cell","name":"x","junk":${deep}}` });
+    const { lines } = check({
+      'cell.json': CELL,
+      'a.json': deep,
+      'b.json': nestedField,
+      'c.json': `{"kind":"Cell","name":"x","junk":${deep}}`,
+    });
     expect(lines).toEqual([
       'a.json: /0: expected a resource object, got array',
       'b.json: /service_access/0: expected string, got array',
@@ -341,7 +405,10 @@ describe('bad input: one line per problem, with file and pointer', () => {
   });
 
   it('a huge value is never echoed whole', () => {
-    const { lines } = check({ 'cell.json': { ...CELL, domain: 'x'.repeat(100_000) }, [`${'k'.repeat(500)}.json`]: { [`${'z'.repeat(10_000)}`]: 1 } });
+    const { lines } = check({
+      'cell.json': { ...CELL, domain: 'x'.repeat(100_000) },
+      [`${'k'.repeat(500)}.json`]: { [`${'z'.repeat(10_000)}`]: 1 },
+    });
     for (const line of lines) expect(line.length).toBeLessThan(1200);
     expect(lines[0]).toContain(`got "${'x'.repeat(40)}…"`);
   });

@@ -6,16 +6,33 @@ import type { Cell, Peer } from '../../../src/model/desired-state.js';
 import { EXAMPLE_STATE } from '../../helpers/build-state.js';
 
 /** Blame between two resources, on candidates as validateState builds them (the rules at the top of check-resources.ts). */
-const cell: Candidate<Cell> = { resource: EXAMPLE_STATE.cell, file: 'cell.json', pointer: '', origin: 'new', changed: false, before: EXAMPLE_STATE.cell, order: 0 };
+const cell: Candidate<Cell> = {
+  resource: EXAMPLE_STATE.cell,
+  file: 'cell.json',
+  pointer: '',
+  origin: 'new',
+  changed: false,
+  before: EXAMPLE_STATE.cell,
+  order: 0,
+};
 
 function peerCandidate(name: string, order: number, now: Partial<Peer>, before: Partial<Peer>): Candidate<Peer> {
   const base = EXAMPLE_STATE.peers.find((p) => p.name === name) as Peer;
   const resource = { ...base, ...now };
   const previous = { ...base, ...before };
-  return { resource, file: `peers/${name}.json`, pointer: '', origin: 'new', changed: JSON.stringify(resource) !== JSON.stringify(previous), before: previous, order };
+  return {
+    resource,
+    file: `peers/${name}.json`,
+    pointer: '',
+    origin: 'new',
+    changed: JSON.stringify(resource) !== JSON.stringify(previous),
+    before: previous,
+    order,
+  };
 }
 
-const blamed = (peers: Candidate<Peer>[]): string[] => checkResources(cell, peers, []).map((f) => `${resourceKey(f.blamed.resource)}: ${f.issue.pointer}`);
+const blamed = (peers: Candidate<Peer>[]): string[] =>
+  checkResources(cell, peers, []).map((f) => `${resourceKey(f.blamed.resource)}: ${f.issue.pointer}`);
 
 describe('blame rule 2b: neither conflicting field changed, then the resource that changed at all is blamed', () => {
   // Both peers already had 10.0.0.9 (their ip fields did not change); only one of them was edited.

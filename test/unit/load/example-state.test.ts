@@ -69,9 +69,22 @@ describe('the example state', () => {
       'peers/bob.json': ['Peer/bob'],
       'peers/carol.json': ['Peer/carol'],
       'peers/kids.json': ['Peer/dave-phone', 'Peer/erin-laptop'],
-      'tests/access.json': ['carol-private', 'carol-exit', 'dave-no-mail', 'paris-api', 'paris-no-files', 'stranger-dropped'].map((name) => `AccessTest/${name}`),
+      'tests/access.json': [
+        'carol-private',
+        'carol-exit',
+        'dave-no-mail',
+        'paris-api',
+        'paris-no-files',
+        'stranger-dropped',
+      ].map((name) => `AccessTest/${name}`),
     });
-    expect(state.tests?.[0]).toEqual({ kind: 'AccessTest', name: 'carol-private', from: 'alice', to: 'carol', expect: 'deny' });
+    expect(state.tests?.[0]).toEqual({
+      kind: 'AccessTest',
+      name: 'carol-private',
+      from: 'alice',
+      to: 'carol',
+      expect: 'deny',
+    });
     expect(loaded.resourcePointers?.get('AccessTest/paris-api')).toBe('/3');
   });
 

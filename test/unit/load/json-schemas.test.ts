@@ -9,7 +9,12 @@ describe('shipped JSON Schemas', () => {
   // `npm run schemas` regenerates them.
   it('equal the ones generated from the zod schemas', async () => {
     const generated = generateJsonSchemas();
-    expect(Object.keys(generated).sort()).toEqual(['accesstest.schema.json', 'cell.schema.json', 'celllink.schema.json', 'peer.schema.json']);
+    expect(Object.keys(generated).sort()).toEqual([
+      'accesstest.schema.json',
+      'cell.schema.json',
+      'celllink.schema.json',
+      'peer.schema.json',
+    ]);
     for (const [file, text] of Object.entries(generated)) {
       expect(await readFile(join(SCHEMA_DIR, file), 'utf8'), file).toBe(text);
     }
@@ -21,12 +26,16 @@ describe('shipped JSON Schemas', () => {
       ['state/peers/alice.json', '../../schema/peer.schema.json'],
       ['state/cells/paris.json', '../../schema/celllink.schema.json'],
     ] as const;
-    const tests = JSON.parse(await readFile(join(SCHEMA_DIR, '..', 'state/tests/access.json'), 'utf8')) as { $schema: string }[];
+    const tests = JSON.parse(await readFile(join(SCHEMA_DIR, '..', 'state/tests/access.json'), 'utf8')) as {
+      $schema: string;
+    }[];
     expect(tests.map((t) => t.$schema)).toEqual(tests.map(() => '../../schema/accesstest.schema.json'));
     for (const [file, ref] of refs) {
       const json = JSON.parse(await readFile(join(SCHEMA_DIR, '..', file), 'utf8')) as { $schema: string };
       expect(json.$schema).toBe(ref);
-      await expect(readFile(join(SCHEMA_DIR, '..', file, '..', ref), 'utf8')).resolves.toContain('"additionalProperties": false');
+      await expect(readFile(join(SCHEMA_DIR, '..', file, '..', ref), 'utf8')).resolves.toContain(
+        '"additionalProperties": false',
+      );
     }
   });
 

@@ -45,7 +45,10 @@ describe('last-known-good', () => {
   });
 
   it('a file that fails the schema keeps its previous resources, not the new ones', () => {
-    const next = load({ ...GOOD, 'peers/bob.json': peer('bob', '10.0.0.3', { internet_access: true, admin: true }) }, first);
+    const next = load(
+      { ...GOOD, 'peers/bob.json': peer('bob', '10.0.0.3', { internet_access: true, admin: true }) },
+      first,
+    );
     expect(issueLines(next)).toEqual(['peers/bob.json: /admin: unknown field']);
     expect(peerOf(next, 'bob')?.internet_access).toBe(false);
   });
@@ -53,8 +56,13 @@ describe('last-known-good', () => {
   it('a file with one bad item keeps all its previous items', () => {
     const twoPeers = { ...GOOD, 'peers/kids.json': [peer('dave', '10.0.0.10'), peer('erin', '10.0.0.11')] };
     const before = load(twoPeers);
-    const next = load({ ...twoPeers, 'peers/kids.json': [peer('dave', '10.0.0.12'), peer('erin', '10.0.0.11', { ip: 'x' })] }, before);
-    expect(issueLines(next)).toEqual(['peers/kids.json: /1/ip: must be a dotted-quad IPv4 address, e.g. 10.0.0.2, got "x"']);
+    const next = load(
+      { ...twoPeers, 'peers/kids.json': [peer('dave', '10.0.0.12'), peer('erin', '10.0.0.11', { ip: 'x' })] },
+      before,
+    );
+    expect(issueLines(next)).toEqual([
+      'peers/kids.json: /1/ip: must be a dotted-quad IPv4 address, e.g. 10.0.0.2, got "x"',
+    ]);
     expect(peerOf(next, 'dave')?.ip).toBe('10.0.0.10');
     expect(peerOf(next, 'erin')).toBe(peerOf(before, 'erin'));
   });
@@ -62,7 +70,9 @@ describe('last-known-good', () => {
   it('a conflict is charged to the changed file, even when it comes first', () => {
     // alice.json sorts before bob.json, but bob did not change: alice is charged.
     const next = load({ ...GOOD, 'peers/alice.json': peer('alice', '10.0.0.3') }, first);
-    expect(issueLines(next)).toEqual(['peers/alice.json: /ip: IP 10.0.0.3 is used by two peers: also by Peer/bob in peers/bob.json']);
+    expect(issueLines(next)).toEqual([
+      'peers/alice.json: /ip: IP 10.0.0.3 is used by two peers: also by Peer/bob in peers/bob.json',
+    ]);
     expect(peerOf(next, 'alice')).toBe(peerOf(first, 'alice'));
     expect(peerOf(next, 'bob')).toBe(peerOf(first, 'bob'));
     expect(next.fallbackFiles).toEqual(['peers/alice.json']);
@@ -70,7 +80,9 @@ describe('last-known-good', () => {
 
   it('a new file that clashes with a live resource is the one refused', () => {
     const next = load({ ...GOOD, 'peers/zed.json': peer('alice', '10.0.0.20') }, first);
-    expect(issueLines(next)).toEqual(['peers/zed.json: /name: name Peer/alice is used twice: also by Peer/alice in peers/alice.json']);
+    expect(issueLines(next)).toEqual([
+      'peers/zed.json: /name: name Peer/alice is used twice: also by Peer/alice in peers/alice.json',
+    ]);
     expect(next.unresolvedFiles).toEqual(['peers/zed.json']);
     expect(peerOf(next, 'alice')).toBe(peerOf(first, 'alice'));
   });
@@ -133,7 +145,9 @@ describe('last-known-good', () => {
     expect(next.fallbackFiles).toEqual(['peers/alice.json', 'peers/bob.json', 'peers/carol.json']);
     expect(next.unresolvedFiles).toEqual(['peers']);
 
-    const gone = validateState([{ file: '.', error: 'cannot open the state directory: ENOENT', directory: true }], { previous: first });
+    const gone = validateState([{ file: '.', error: 'cannot open the state directory: ENOENT', directory: true }], {
+      previous: first,
+    });
     expect(gone.state).toBe(first.state);
     expect(issueLines(gone)).toEqual(['.: /: cannot open the state directory: ENOENT']);
   });
@@ -150,7 +164,13 @@ describe('last-known-good', () => {
     expect(peerOf(next, 'bob')?.internet_access).toBe(true);
     expect(Object.isFrozen(peerOf(next, 'bob'))).toBe(true);
     // Spelling a default out, or reformatting, changes nothing.
-    const spelled = load({ ...GOOD, 'peers/alice.json': `  ${JSON.stringify(peer('alice', '10.0.0.2', { peer_access: true, route_via: null }))}` }, first);
+    const spelled = load(
+      {
+        ...GOOD,
+        'peers/alice.json': `  ${JSON.stringify(peer('alice', '10.0.0.2', { peer_access: true, route_via: null }))}`,
+      },
+      first,
+    );
     expect(spelled.state).toBe(first.state);
   });
 });

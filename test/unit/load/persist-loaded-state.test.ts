@@ -21,7 +21,11 @@ describe('persisting a LoadedState', () => {
 
     // After a restart, a broken file still gets its last good version from the restored state.
     const next = validateState(
-      stateFiles({ 'cell.json': CELL, 'peers/kids.json': '[{', 'cells/paris.json': { kind: 'CellLink', name: 'paris', vpn_subnet: '10.0.1.0/24', wg_ip: '10.0.1.1' } }),
+      stateFiles({
+        'cell.json': CELL,
+        'peers/kids.json': '[{',
+        'cells/paris.json': { kind: 'CellLink', name: 'paris', vpn_subnet: '10.0.1.0/24', wg_ip: '10.0.1.1' },
+      }),
       { previous: restored.value },
     );
     expect(next.state?.peers.map((p) => p.name)).toEqual(['dave-phone', 'erin-laptop']);
@@ -37,8 +41,14 @@ describe('persisting a LoadedState', () => {
 
   it('refuses a damaged or tampered document', async () => {
     const text = serializeLoadedState(await loadState(STATE_DIR));
-    expect(deserializeLoadedState('{')).toEqual({ ok: false, error: "invalid JSON at line 1 column 2: Expected property name or '}'" });
-    expect(deserializeLoadedState('{"format": "other"}')).toEqual({ ok: false, error: 'not a pic-reconciler/loaded-state/v1 document' });
+    expect(deserializeLoadedState('{')).toEqual({
+      ok: false,
+      error: "invalid JSON at line 1 column 2: Expected property name or '}'",
+    });
+    expect(deserializeLoadedState('{"format": "other"}')).toEqual({
+      ok: false,
+      error: 'not a pic-reconciler/loaded-state/v1 document',
+    });
 
     const tampered = JSON.parse(text) as { files: Record<string, Record<string, unknown>[]> };
     const alice = tampered.files['peers/alice.json']?.[0];
@@ -51,7 +61,11 @@ describe('persisting a LoadedState', () => {
     const bob = clash.files['peers/bob.json']?.[0];
     if (bob !== undefined) bob['ip'] = '10.0.0.2';
     const clashResult = deserializeLoadedState(JSON.stringify(clash));
-    expect(clashResult).toEqual({ ok: false, error: 'invalid saved state: peers/bob.json: /0/ip: IP 10.0.0.2 is used by two peers: also by Peer/alice in peers/alice.json' });
+    expect(clashResult).toEqual({
+      ok: false,
+      error:
+        'invalid saved state: peers/bob.json: /0/ip: IP 10.0.0.2 is used by two peers: also by Peer/alice in peers/alice.json',
+    });
     expect(issueLines(await loadState(STATE_DIR))).toEqual([]);
   });
 });

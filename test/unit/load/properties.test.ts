@@ -24,7 +24,9 @@ const textChars = fc.string({ unit: 'binary', maxLength: 60 });
 describe('properties', () => {
   it('random JSON values never throw and give one-line issues', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => loadsSafely('peers/x.json', JSON.stringify(value) ?? 'null')),
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) =>
+        loadsSafely('peers/x.json', JSON.stringify(value) ?? 'null'),
+      ),
       { seed: 42, numRuns: 400 },
     );
   });
@@ -53,13 +55,16 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.dictionary(textChars, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }), (extra) => {
         loadsSafely('peers/x.json', JSON.stringify({ ...peer('x', '10.0.0.2'), ...extra }));
-        loadsSafely('peers/y.json', JSON.stringify({ kind: 'CellLink', name: 'y', vpn_subnet: '10.9.0.0/24', permissions: { inbound: extra } }));
+        loadsSafely(
+          'peers/y.json',
+          JSON.stringify({ kind: 'CellLink', name: 'y', vpn_subnet: '10.9.0.0/24', permissions: { inbound: extra } }),
+        );
       }),
       { seed: 42, numRuns: 300 },
     );
   });
 
-  it('the editors\' IPv4 and CIDR patterns accept exactly what parseIPv4 and parseCidr accept', () => {
+  it("the editors' IPv4 and CIDR patterns accept exactly what parseIPv4 and parseCidr accept", () => {
     const ipv4 = new RegExp(IPV4_PATTERN);
     const cidr = new RegExp(CIDR_PATTERN);
     const addressLike = fc.stringMatching(/^[0-9.]{1,16}$/);

@@ -28,7 +28,17 @@ describe('readStateDir', () => {
     await put('cell.json', json(CELL));
     await put('peers/b.json', json(peer('b', '10.0.0.3')));
     await put('peers/a.json', json(peer('a', '10.0.0.2')));
-    for (const junk of ['.git/config.json', '.status/x.json', 'peers/.a.json.swp', 'peers/a.json~', 'peers/.#a.json', 'peers/a.json.tmp', 'x.swp', 'notes.txt', 'peers/.hidden.json']) {
+    for (const junk of [
+      '.git/config.json',
+      '.status/x.json',
+      'peers/.a.json.swp',
+      'peers/a.json~',
+      'peers/.#a.json',
+      'peers/a.json.tmp',
+      'x.swp',
+      'notes.txt',
+      'peers/.hidden.json',
+    ]) {
       await put(junk, '{ broken');
     }
     const files = await readStateDir(dir);
@@ -58,7 +68,7 @@ describe('readStateDir', () => {
     expect(loaded.state?.peers.map((p) => p.name)).toEqual(['p']);
   });
 
-  it('never walks a symlink to a folder that holds it, such as the state folder\'s parent (chokidar would not watch it)', async () => {
+  it("never walks a symlink to a folder that holds it, such as the state folder's parent (chokidar would not watch it)", async () => {
     await put('state/cell.json', json(CELL));
     await put('outside.json', json(peer('x', '10.0.0.9')));
     await symlink('..', join(dir, 'state/up'));
@@ -69,7 +79,10 @@ describe('readStateDir', () => {
     await put('cell.json', json(CELL));
     await symlink(join(dir, 'nowhere.json'), join(dir, 'p.json'));
     await symlink(join(dir, 'nowhere'), join(dir, 'folder'));
-    expect(await readStateDir(dir)).toEqual([{ file: 'cell.json', text: json(CELL) }, { file: 'p.json', error: 'cannot follow symlink: ENOENT' }]);
+    expect(await readStateDir(dir)).toEqual([
+      { file: 'cell.json', text: json(CELL) },
+      { file: 'p.json', error: 'cannot follow symlink: ENOENT' },
+    ]);
   });
 
   it('a missing state dir, or a file in its place, is an issue', async () => {
@@ -80,7 +93,9 @@ describe('readStateDir', () => {
     ]);
     expect(missing.state).toBeNull();
     await put('file', 'x');
-    expect(await readStateDir(join(dir, 'file'))).toEqual([{ file: '.', error: 'the state path is not a directory', directory: true }]);
+    expect(await readStateDir(join(dir, 'file'))).toEqual([
+      { file: '.', error: 'the state path is not a directory', directory: true },
+    ]);
   });
 
   it('an empty directory loads to no state', async () => {

@@ -59,7 +59,13 @@ describe('relistStateDir', () => {
     await put('peers/a.json~', 'x');
     await put('peers/4913', 'x');
     await put('.status/last-good.json', '{}');
-    const next = await relistStateDir(dir, first, ['peers/.a.json.swp', 'peers/a.json~', 'peers/4913', '.status/last-good.json', '.status']);
+    const next = await relistStateDir(dir, first, [
+      'peers/.a.json.swp',
+      'peers/a.json~',
+      'peers/4913',
+      '.status/last-good.json',
+      '.status',
+    ]);
     expect(next.files).toEqual(first.files);
     await expectSameAsFull(next);
   });
@@ -119,8 +125,20 @@ describe('relistStateDir', () => {
   });
 
   it('after any sequence of edits, told the touched paths, it equals a full read', async () => {
-    const names = ['cell.json', 'peers/a.json', 'peers/b.json', 'peers/sub/c.json', 'cells/d.json', 'notes.txt', 'peers/.e.json'];
-    const op = fc.record({ name: fc.constantFrom(...names), action: fc.constantFrom('write', 'delete'), text: fc.string({ maxLength: 8 }) });
+    const names = [
+      'cell.json',
+      'peers/a.json',
+      'peers/b.json',
+      'peers/sub/c.json',
+      'cells/d.json',
+      'notes.txt',
+      'peers/.e.json',
+    ];
+    const op = fc.record({
+      name: fc.constantFrom(...names),
+      action: fc.constantFrom('write', 'delete'),
+      text: fc.string({ maxLength: 8 }),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
         await rm(dir, { recursive: true, force: true });

@@ -9,11 +9,16 @@ import { formatIptablesSave } from '../../../src/render/format-iptables-save.js'
 import { renderCell } from '../../../src/render/render-cell.js';
 import { arbitraryState } from '../../helpers/arbitrary-state.js';
 
-const state = fc.sample(arbitraryState.filter((s) => s.peers.length > 0 && s.cell.services.length > 0), { numRuns: 1, seed: 11 })[0] as DesiredState;
+const state = fc.sample(
+  arbitraryState.filter((s) => s.peers.length > 0 && s.cell.services.length > 0),
+  { numRuns: 1, seed: 11 },
+)[0] as DesiredState;
 
 function observed(foreign: string | null) {
   const text = formatIptablesSave(renderCell(state, { apiIp: assumedApiAddress(state) }, DEFAULT_LAYOUT).iptables);
-  const parsed = parseIptablesSave(foreign === null ? text : text.replace(/^\*filter\n/m, `*filter\n-A FORWARD ${foreign}\n`));
+  const parsed = parseIptablesSave(
+    foreign === null ? text : text.replace(/^\*filter\n/m, `*filter\n-A FORWARD ${foreign}\n`),
+  );
   if (!parsed.ok) throw new Error(parsed.error);
   return { iptables: { ok: true as const, value: parsed.value } };
 }

@@ -9,8 +9,14 @@ import { InMemoryCell } from './in-memory-cell.js';
 
 const VIPS = ['172.20.0.21', '172.20.0.22'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' }));
 const CELL = {
-  kind: 'Cell', name: 'home', domain: 'cell', ip_range: '172.20.0.0/16', peer_subnet: '10.0.0.0/24',
-  services: ['calendar', 'files'], upstream_dns: ['8.8.8.8'], unknown_peers: 'drop',
+  kind: 'Cell',
+  name: 'home',
+  domain: 'cell',
+  ip_range: '172.20.0.0/16',
+  peer_subnet: '10.0.0.0/24',
+  services: ['calendar', 'files'],
+  upstream_dns: ['8.8.8.8'],
+  unknown_peers: 'drop',
 };
 
 let work: string;
@@ -22,7 +28,10 @@ beforeEach(async () => {
   work = await mkdtemp(join(tmpdir(), 'pict-reconciler-unit-'));
   await mkdir(join(work, 'state', 'peers'), { recursive: true });
   await writeFile(join(work, 'state', 'cell.json'), JSON.stringify(CELL));
-  await writeFile(join(work, 'state', 'peers', 'bob.json'), JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3' }));
+  await writeFile(
+    join(work, 'state', 'peers', 'bob.json'),
+    JSON.stringify({ kind: 'Peer', name: 'bob', ip: '10.0.0.3' }),
+  );
   cell = new InMemoryCell(VIPS);
   time = 1_000;
   reconciler = new CellReconciler({

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeCollector, changeReport, classifyLinkEvent, classifyRawEvent, NOTHING, RESCAN, UNKNOWN } from '../../../src/loop/classify-watch-event.js';
+import {
+  ChangeCollector,
+  changeReport,
+  classifyLinkEvent,
+  classifyRawEvent,
+  NOTHING,
+  RESCAN,
+  UNKNOWN,
+} from '../../../src/loop/classify-watch-event.js';
 import type { WatchPlan } from '../../../src/loop/plan-state-watches.js';
 
 const plan: WatchPlan = {
@@ -22,11 +30,23 @@ describe('classifyRawEvent', () => {
   });
 
   it('names a state file replaced (an atomic save), and rescans in case it is now a symlink', () => {
-    expect(classifyRawEvent(plan, 'rename', 'bob.json', peers)).toEqual({ ...NOTHING, paths: ['peers/bob.json'], rescan: true });
+    expect(classifyRawEvent(plan, 'rename', 'bob.json', peers)).toEqual({
+      ...NOTHING,
+      paths: ['peers/bob.json'],
+      rescan: true,
+    });
   });
 
   it('ignores hidden entries and editor leftovers: .status, swap files, temp files, backups', () => {
-    for (const name of ['.status', '.git', '.bob.json.swp', 'bob.json.swp', 'bob.json~', 'bob.json.tmp', '.#bob.json']) {
+    for (const name of [
+      '.status',
+      '.git',
+      '.bob.json.swp',
+      'bob.json.swp',
+      'bob.json~',
+      'bob.json.tmp',
+      '.#bob.json',
+    ]) {
       expect(classifyRawEvent(plan, 'rename', name, peers)).toEqual(NOTHING);
       expect(classifyRawEvent(plan, 'change', name, peers)).toEqual(NOTHING);
     }

@@ -22,7 +22,15 @@ function report(result: PassResult, extra: Partial<PassReport> = {}): PassReport
     counts: { peers: 3, links: 1, services: 4 },
     guard: null,
     heldBack: [],
-    reconcile: { id: 'abcd', triggers: ['state'], startedAt: at(0).toISOString(), durationMs: 12, converged: result === 'converged', actions: {}, errors: [] },
+    reconcile: {
+      id: 'abcd',
+      triggers: ['state'],
+      startedAt: at(0).toISOString(),
+      durationMs: 12,
+      converged: result === 'converged',
+      actions: {},
+      errors: [],
+    },
     ...extra,
   };
 }
@@ -36,10 +44,22 @@ describe('controller status conditions', () => {
     expect(isReady(INITIAL_STATUS)).toBe(false);
     let status = withLoadResult(INITIAL_STATUS, [], at(1));
     status = withPassReport(status, report('converged'), at(2));
-    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02', 'AccessDiverged=Unknown/Starting@00']);
+    expect(summary(status)).toEqual([
+      'Ready=True/Converged@02',
+      'StateValid=True/Valid@01',
+      'TargetsReachable=True/Reachable@02',
+      'Degraded=False/NothingHeldBack@02',
+      'AccessDiverged=Unknown/Starting@00',
+    ]);
     expect(isReady(status)).toBe(true);
     status = withPassReport(withLoadResult(status, [], at(5)), report('converged'), at(6));
-    expect(summary(status)).toEqual(['Ready=True/Converged@02', 'StateValid=True/Valid@01', 'TargetsReachable=True/Reachable@02', 'Degraded=False/NothingHeldBack@02', 'AccessDiverged=Unknown/Starting@00']);
+    expect(summary(status)).toEqual([
+      'Ready=True/Converged@02',
+      'StateValid=True/Valid@01',
+      'TargetsReachable=True/Reachable@02',
+      'Degraded=False/NothingHeldBack@02',
+      'AccessDiverged=Unknown/Starting@00',
+    ]);
   });
 
   it('is not Ready while a broken file holds something back, names the file under Degraded, and recovers', () => {
@@ -47,7 +67,11 @@ describe('controller status conditions', () => {
     let status = withPassReport(INITIAL_STATUS, report('degraded', { heldBack }), at(1));
     expect(isReady(status)).toBe(false);
     expect(conditionOf(status, 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded' });
-    expect(conditionOf(status, 'Degraded')).toMatchObject({ status: 'True', reason: 'HeldBack', message: 'peers/frank.json: PIC-PEER-10-0-0-9' });
+    expect(conditionOf(status, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'HeldBack',
+      message: 'peers/frank.json: PIC-PEER-10-0-0-9',
+    });
     expect(status.heldBack).toEqual(heldBack);
     // A pass that planned nothing (null) keeps the list; the next converged pass clears it.
     status = withPassReport(status, report('invalid_state', { heldBack: null }), at(2));
@@ -61,11 +85,18 @@ describe('controller status conditions', () => {
     let status = withPassReport(withLoadResult(INITIAL_STATUS, [], at(1)), report('converged'), at(1));
     const issue = stateIssue('peers/bob.json', '', 'Unexpected end of JSON input');
     status = withLoadResult(status, [issue], at(3));
-    expect(conditionOf(status, 'StateValid')).toMatchObject({ status: 'False', reason: 'FileErrors', lastTransitionTime: at(3).toISOString() });
+    expect(conditionOf(status, 'StateValid')).toMatchObject({
+      status: 'False',
+      reason: 'FileErrors',
+      lastTransitionTime: at(3).toISOString(),
+    });
     expect(status.fileErrors).toEqual([issue]);
     expect(isReady(status)).toBe(true);
     status = withLoadResult(status, [], at(4));
-    expect(conditionOf(status, 'StateValid')).toMatchObject({ status: 'True', lastTransitionTime: at(4).toISOString() });
+    expect(conditionOf(status, 'StateValid')).toMatchObject({
+      status: 'True',
+      lastTransitionTime: at(4).toISOString(),
+    });
     expect(status.fileErrors).toEqual([]);
   });
 
@@ -84,12 +115,26 @@ describe('controller status conditions', () => {
   });
 
   it('reports unreachable targets, and keeps TargetsReachable when a pass observed nothing', () => {
-    let status = withPassReport(INITIAL_STATUS, report('not_converged', { unreachable: ['docker:cell-wireguard: docker daemon unreachable (ENOENT)'] }), at(1));
-    expect(conditionOf(status, 'TargetsReachable')).toMatchObject({ status: 'False', reason: 'Unreachable', message: 'docker:cell-wireguard: docker daemon unreachable (ENOENT)' });
+    let status = withPassReport(
+      INITIAL_STATUS,
+      report('not_converged', { unreachable: ['docker:cell-wireguard: docker daemon unreachable (ENOENT)'] }),
+      at(1),
+    );
+    expect(conditionOf(status, 'TargetsReachable')).toMatchObject({
+      status: 'False',
+      reason: 'Unreachable',
+      message: 'docker:cell-wireguard: docker daemon unreachable (ENOENT)',
+    });
     status = withPassReport(status, report('invalid_state', { unreachable: null }), at(2));
-    expect(conditionOf(status, 'TargetsReachable')).toMatchObject({ status: 'False', lastTransitionTime: at(1).toISOString() });
+    expect(conditionOf(status, 'TargetsReachable')).toMatchObject({
+      status: 'False',
+      lastTransitionTime: at(1).toISOString(),
+    });
     status = withPassReport(status, report('converged'), at(3));
-    expect(conditionOf(status, 'TargetsReachable')).toMatchObject({ status: 'True', lastTransitionTime: at(3).toISOString() });
+    expect(conditionOf(status, 'TargetsReachable')).toMatchObject({
+      status: 'True',
+      lastTransitionTime: at(3).toISOString(),
+    });
   });
 
   it('shows the mass-delete guard while it holds, and drops it once a pass is not refused', () => {
@@ -105,15 +150,44 @@ describe('controller status conditions', () => {
 
   it('names a diverged pair and its deciding rule under AccessDiverged, leaves Ready as the rule-text verdict, and clears', () => {
     let status = withPassReport(withLoadResult(INITIAL_STATUS, [], at(1)), report('converged'), at(2));
-    const step = { ruleset: 'legacy', table: 'filter' as const, chain: 'FORWARD', index: 1, rule: '-d 172.20.0.21/32 -j DROP', owner: 'foreign' as const, source: null, action: 'DROP' };
+    const step = {
+      ruleset: 'legacy',
+      table: 'filter' as const,
+      chain: 'FORWARD',
+      index: 1,
+      rule: '-d 172.20.0.21/32 -j DROP',
+      owner: 'foreign' as const,
+      source: null,
+      action: 'DROP',
+    };
     const backend = { writes: 'nft', other: 'legacy', otherRules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'] };
-    status = withAccessCheck(status, { diverged: [{ from: 'bob', to: 'calendar', live: false, desired: true, decidedBy: step }], checked: 30, total: 30 }, backend, at(3));
+    status = withAccessCheck(
+      status,
+      {
+        diverged: [{ from: 'bob', to: 'calendar', live: false, desired: true, decidedBy: step }],
+        checked: 30,
+        total: 30,
+      },
+      backend,
+      at(3),
+    );
     expect(conditionOf(status, 'AccessDiverged')).toMatchObject({ status: 'True', reason: 'ForeignRuleDecides' });
-    expect(conditionOf(status, 'AccessDiverged')?.message).toContain('bob → calendar: live blocked, desired reaches, decided by filter FORWARD rule 1 (foreign, legacy): -d 172.20.0.21/32 -j DROP');
+    expect(conditionOf(status, 'AccessDiverged')?.message).toContain(
+      'bob → calendar: live blocked, desired reaches, decided by filter FORWARD rule 1 (foreign, legacy): -d 172.20.0.21/32 -j DROP',
+    );
     expect(isReady(status)).toBe(true);
     expect(status.access?.backend.otherRules).toEqual(backend.otherRules);
-    status = withAccessCheck(status, { diverged: [], checked: 30, total: 30 }, { writes: 'nft', other: 'legacy', otherRules: [] }, at(4));
-    expect(conditionOf(status, 'AccessDiverged')).toMatchObject({ status: 'False', reason: 'AccessMatches', lastTransitionTime: at(4).toISOString() });
+    status = withAccessCheck(
+      status,
+      { diverged: [], checked: 30, total: 30 },
+      { writes: 'nft', other: 'legacy', otherRules: [] },
+      at(4),
+    );
+    expect(conditionOf(status, 'AccessDiverged')).toMatchObject({
+      status: 'False',
+      reason: 'AccessMatches',
+      lastTransitionTime: at(4).toISOString(),
+    });
     expect(status.access?.diverged).toEqual([]);
   });
 });

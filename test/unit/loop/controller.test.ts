@@ -37,13 +37,30 @@ class MemoryStore implements LastGoodMemory {
   }
 }
 
-const VIPS = ['172.20.0.21', '172.20.0.22', '172.20.0.23', '172.20.0.24'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' }));
+const VIPS = ['172.20.0.21', '172.20.0.22', '172.20.0.23', '172.20.0.24'].map((address) => ({
+  address,
+  prefixlen: 16,
+  label: 'eth0:pic',
+}));
 
 const CELL = {
-  kind: 'Cell', name: 'home', domain: 'cell', ip_range: '172.20.0.0/16', peer_subnet: '10.0.0.0/24',
-  services: ['calendar', 'files', 'mail', 'webdav'], upstream_dns: ['8.8.8.8'], unknown_peers: 'drop',
+  kind: 'Cell',
+  name: 'home',
+  domain: 'cell',
+  ip_range: '172.20.0.0/16',
+  peer_subnet: '10.0.0.0/24',
+  services: ['calendar', 'files', 'mail', 'webdav'],
+  upstream_dns: ['8.8.8.8'],
+  unknown_peers: 'drop',
 };
-const ALICE = { kind: 'Peer', name: 'alice', ip: '10.0.0.2', internet_access: true, service_access: ['calendar'], peer_access: false };
+const ALICE = {
+  kind: 'Peer',
+  name: 'alice',
+  ip: '10.0.0.2',
+  internet_access: true,
+  service_access: ['calendar'],
+  peer_access: false,
+};
 
 let work: string;
 let stateDir: string;
@@ -94,7 +111,10 @@ beforeEach(async () => {
     targets: cell.targets(corefilePath),
     docker: null,
     containers: [],
-    logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
+    logger: pino(
+      { level: 'debug' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    ),
     allowMassDelete: false,
     serveHttp: false,
     clock,
@@ -119,11 +139,25 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     expect(conditionOf(status, 'Ready')).toMatchObject({ status: 'True', reason: 'Converged' });
     expect(conditionOf(status, 'StateValid')?.status).toBe('True');
     expect(status.counts).toEqual({ peers: 1, links: 0, services: 4 });
-    expect(status.lastReconcile).toMatchObject({ id: 'pass-1', triggers: ['startup'], startedAt: '2026-12-02T06:00:05.000Z', converged: true, errors: [] });
+    expect(status.lastReconcile).toMatchObject({
+      id: 'pass-1',
+      triggers: ['startup'],
+      startedAt: '2026-12-02T06:00:05.000Z',
+      converged: true,
+      errors: [],
+    });
     expect(status.lastReconcile?.actions['create-chain']).toBeGreaterThan(0);
     expect(status.lastReconcile?.actions['write-corefile']).toBe(1);
     // Observe (the two-backend shell found no shell: plain iptables-save), one restore (the same), read back; the live tables hold the peer's chain.
-    expect(cell.wireguard.records.map((r) => r.argv[0])).toEqual(['sh', 'ip', 'iptables-save', 'sh', 'iptables-restore', 'sh', 'iptables-save']);
+    expect(cell.wireguard.records.map((r) => r.argv[0])).toEqual([
+      'sh',
+      'ip',
+      'iptables-save',
+      'sh',
+      'iptables-restore',
+      'sh',
+      'iptables-save',
+    ]);
     expect(cell.wireguard.records.filter((r) => isRestoreCommand(r.argv))).toHaveLength(2);
     expect([...cell.iptables.filter.chains.keys()].some((name) => name.startsWith('PIC-'))).toBe(true);
     expect(await readFile(corefilePath, 'utf8')).toContain('cell');
@@ -144,7 +178,8 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     await controller.start();
     await runPass();
     // Someone flushes one of our chains behind the controller's back.
-    const [name, chain] = [...cell.iptables.filter.chains.entries()].find(([n, c]) => n.startsWith('PIC-') && c.rules.length > 0) ?? [];
+    const [name, chain] =
+      [...cell.iptables.filter.chains.entries()].find(([n, c]) => n.startsWith('PIC-') && c.rules.length > 0) ?? [];
     if (name === undefined || chain === undefined) throw new Error('no owned chain with rules');
     const filter = new Map(cell.iptables.filter.chains);
     filter.set(name, { ...chain, rules: [] });
@@ -153,7 +188,12 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     controller.trigger('resync');
     await runPass();
 
-    expect(controller.status().lastReconcile).toMatchObject({ id: 'pass-2', triggers: ['resync'], converged: true, actions: { 'update-chain': 1 } });
+    expect(controller.status().lastReconcile).toMatchObject({
+      id: 'pass-2',
+      triggers: ['resync'],
+      converged: true,
+      actions: { 'update-chain': 1 },
+    });
     const metrics = await controller.metrics.registry.metrics();
     expect(metric(metrics, 'pic_drift_repairs_total{kind="update-chain"}')).toBe(1);
     expect(metric(metrics, 'pic_actions_applied_total{kind="update-chain"}')).toBe(1);
@@ -164,7 +204,7 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     expect(store.written[1]?.state).toBe(store.written[0]?.state);
   });
 
-  test('someone else\'s edit of the Corefile triggers a pass that writes ours back', async () => {
+  test("someone else's edit of the Corefile triggers a pass that writes ours back", async () => {
     await controller.start();
     await runPass();
     const ours = await readFile(corefilePath, 'utf8');
@@ -172,9 +212,16 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
     await expect.poll(() => clock.nextDue(), { timeout: 5_000 }).not.toBeNull();
     await runPass();
 
-    expect(controller.status().lastReconcile).toMatchObject({ id: 'pass-2', triggers: ['corefile'], converged: true, actions: { 'write-corefile': 1 } });
+    expect(controller.status().lastReconcile).toMatchObject({
+      id: 'pass-2',
+      triggers: ['corefile'],
+      converged: true,
+      actions: { 'write-corefile': 1 },
+    });
     expect(await readFile(corefilePath, 'utf8')).toBe(ours);
-    expect(metric(await controller.metrics.registry.metrics(), 'pic_drift_repairs_total{kind="write-corefile"}')).toBe(1);
+    expect(metric(await controller.metrics.registry.metrics(), 'pic_drift_repairs_total{kind="write-corefile"}')).toBe(
+      1,
+    );
   });
 
   test('a broken file keeps its last good version; the pass reports the file error', async () => {

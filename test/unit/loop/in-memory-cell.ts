@@ -11,20 +11,28 @@ export function formatObserved(tables: ObservedIptables): string {
   const lines: string[] = [];
   for (const table of TABLES) {
     lines.push(`*${table}`);
-    for (const chain of tables[table].chains.values()) lines.push(`:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} [0:0]`);
-    for (const chain of tables[table].chains.values()) for (const rule of chain.rules) lines.push(`-A ${chain.name} ${rule}`);
+    for (const chain of tables[table].chains.values())
+      lines.push(`:${chain.name} ${chain.builtin ? (chain.policy ?? 'ACCEPT') : '-'} [0:0]`);
+    for (const chain of tables[table].chains.values())
+      for (const rule of chain.rules) lines.push(`-A ${chain.name} ${rule}`);
     lines.push('COMMIT');
   }
   return `${lines.join('\n')}\n`;
 }
 
 function emptyTables(): ObservedIptables {
-  const table = (name: 'filter' | 'nat') => ({ chains: new Map(BUILTIN_CHAINS[name].map((c) => [c, { name: c, builtin: true, policy: 'ACCEPT', rules: [] }])) });
+  const table = (name: 'filter' | 'nat') => ({
+    chains: new Map(BUILTIN_CHAINS[name].map((c) => [c, { name: c, builtin: true, policy: 'ACCEPT', rules: [] }])),
+  });
   return { filter: table('filter'), nat: table('nat') };
 }
 
 const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', exitCode: 0 });
-const failed = (argv: readonly string[]): ExecResult => ({ stdout: '', stderr: `fake cell: unexpected ${argv.join(' ')}`, exitCode: 1 });
+const failed = (argv: readonly string[]): ExecResult => ({
+  stdout: '',
+  stderr: `fake cell: unexpected ${argv.join(' ')}`,
+  exitCode: 1,
+});
 
 /**
  * A cell kept in memory, behind recording targets, for unit tests of the loop without root:
@@ -41,7 +49,10 @@ export class InMemoryCell {
 
   constructor(addresses: readonly ObservedAddress[]) {
     this.addresses = addresses;
-    this.wireguard = createRecordingTarget({ locator: 'netns:fake-wg', exec: (argv, options) => this.wireguardExec(argv, options) });
+    this.wireguard = createRecordingTarget({
+      locator: 'netns:fake-wg',
+      exec: (argv, options) => this.wireguardExec(argv, options),
+    });
     this.caddy = createRecordingTarget({ locator: 'netns:fake-lan', exec: async (argv) => this.caddyExec(argv) });
   }
 
@@ -73,7 +84,12 @@ export class InMemoryCell {
 
   private caddyExec(argv: readonly string[]): ExecResult {
     if (argv.join(' ') !== 'ip -j addr show dev eth0') return failed(argv);
-    const addrInfo = this.addresses.map((a) => ({ family: 'inet', local: a.address, prefixlen: a.prefixlen, label: a.label }));
+    const addrInfo = this.addresses.map((a) => ({
+      family: 'inet',
+      local: a.address,
+      prefixlen: a.prefixlen,
+      label: a.label,
+    }));
     return ok(JSON.stringify([{ ifname: 'eth0', addr_info: addrInfo }]));
   }
 }

@@ -40,15 +40,31 @@ describe('last-good store', () => {
     expect(store.readError).toMatch(/last-good\.json: invalid JSON.*nothing remembered/);
 
     const lines: { msg: string; lastGoodError?: string }[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as { msg: string }), done()) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as { msg: string }), done()),
+    });
     const config = controllerConfigSchema.parse({
       // A namespace that does not exist: the startup pass observes nothing, and never the host.
-      targets: { wireguard: `netns:pict-${process.pid}-absent`, caddy: `netns:pict-${process.pid}-absent`, api: 'ip:172.20.0.3', dns: 'none' },
+      targets: {
+        wireguard: `netns:pict-${process.pid}-absent`,
+        caddy: `netns:pict-${process.pid}-absent`,
+        api: 'ip:172.20.0.3',
+        dns: 'none',
+      },
       status_dir: dir,
       corefile: join(dir, 'Corefile'),
     });
     const stateDir = await folder();
-    const controller = new Controller({ stateDir, config, targets: openCellTargets(config), docker: null, containers: [], logger: pino(sink), allowMassDelete: false, serveHttp: false });
+    const controller = new Controller({
+      stateDir,
+      config,
+      targets: openCellTargets(config),
+      docker: null,
+      containers: [],
+      logger: pino(sink),
+      allowMassDelete: false,
+      serveHttp: false,
+    });
     await controller.start();
     await controller.stop();
     const dropped = lines.filter((l) => l.msg === 'remembered last good state dropped');

@@ -32,9 +32,30 @@ describe('planStateWatches', () => {
     const shape = planStateWatches(tree).shape;
     expect(planStateWatches({ ...tree }).shape).toBe(shape);
     expect(planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }] }).shape).not.toBe(shape);
-    expect(planStateWatches({ ...tree, folders: [...tree.folders, { id: { path: '/srv/rev-1/cells', ino: 12 }, rels: ['cells'] }] }).shape).not.toBe(shape);
-    expect(planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }, { id: { ...peers, ino: 13 }, rels: ['peers', 'linked/peers'] }] }).shape).not.toBe(shape);
-    expect(planStateWatches({ ...tree, folders: [{ id: root, rels: [''] }, { id: peers, rels: ['peers'] }] }).shape).not.toBe(shape);
+    expect(
+      planStateWatches({
+        ...tree,
+        folders: [...tree.folders, { id: { path: '/srv/rev-1/cells', ino: 12 }, rels: ['cells'] }],
+      }).shape,
+    ).not.toBe(shape);
+    expect(
+      planStateWatches({
+        ...tree,
+        folders: [
+          { id: root, rels: [''] },
+          { id: { ...peers, ino: 13 }, rels: ['peers', 'linked/peers'] },
+        ],
+      }).shape,
+    ).not.toBe(shape);
+    expect(
+      planStateWatches({
+        ...tree,
+        folders: [
+          { id: root, rels: [''] },
+          { id: peers, rels: ['peers'] },
+        ],
+      }).shape,
+    ).not.toBe(shape);
     expect(planStateWatches({ ...tree, links: [{ ...tree.links[0]!, name: 'other.json' }] }).shape).not.toBe(shape);
     expect(planStateWatches({ ...tree, root: { ...root, ino: 99 } }).shape).not.toBe(shape);
   });

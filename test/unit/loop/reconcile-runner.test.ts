@@ -29,7 +29,12 @@ function harness(options: { minIntervalMs?: number; backoffBaseMs?: number; back
         });
       });
     },
-    { minIntervalMs: options.minIntervalMs ?? 100, backoffBaseMs: options.backoffBaseMs ?? 500, backoffMaxMs: options.backoffMaxMs ?? 8_000, clock },
+    {
+      minIntervalMs: options.minIntervalMs ?? 100,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffMaxMs: options.backoffMaxMs ?? 8_000,
+      clock,
+    },
   );
   const last = (): Pass => {
     const pass = passes.at(-1);

@@ -9,7 +9,9 @@ import { Controller } from '../../../src/loop/controller.js';
 import { INITIAL_STATUS, type ControllerStatus } from '../../../src/loop/controller-status.js';
 import { createLogger } from '../../../src/loop/logger.js';
 
-const config = controllerConfigSchema.parse({ targets: { wireguard: 'local', caddy: 'local', api: 'ip:172.20.0.3', dns: 'none' } });
+const config = controllerConfigSchema.parse({
+  targets: { wireguard: 'local', caddy: 'local', api: 'ip:172.20.0.3', dns: 'none' },
+});
 // Never started: only its metrics and status are served.
 const controller = new Controller({
   stateDir: '/nonexistent',
@@ -23,7 +25,9 @@ const controller = new Controller({
 
 const MANY_ERRORS: ControllerStatus = {
   ...INITIAL_STATUS,
-  fileErrors: Array.from({ length: 5_000 }, (_, i) => stateIssue(`peers/p${i}.json`, '', 'Unexpected end of JSON input')),
+  fileErrors: Array.from({ length: 5_000 }, (_, i) =>
+    stateIssue(`peers/p${i}.json`, '', 'Unexpected end of JSON input'),
+  ),
 };
 
 describe('status HTTP server', () => {
@@ -71,7 +75,13 @@ describe('status HTTP server', () => {
 
   it('serves /status as JSON with the conditions, bounded however many files are broken', async () => {
     const status = (await (await fetch(`${base}/status`)).json()) as ControllerStatus;
-    expect(status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Ready=Unknown', 'StateValid=Unknown', 'TargetsReachable=Unknown', 'Degraded=Unknown', 'AccessDiverged=Unknown']);
+    expect(status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'Ready=Unknown',
+      'StateValid=Unknown',
+      'TargetsReachable=Unknown',
+      'Degraded=Unknown',
+      'AccessDiverged=Unknown',
+    ]);
     const res = await fetch(`${bigBase}/status`);
     const body = await res.text();
     const big = JSON.parse(body) as ControllerStatus & { fileErrorCount: number };

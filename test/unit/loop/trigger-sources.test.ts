@@ -36,7 +36,12 @@ describe('TriggerSources: Corefile events', () => {
       docker: null,
       containers: [],
       files: new StateFileCache(work),
-      sink: { trigger: (reason) => void triggers.push(reason), get busy() { return busy; } },
+      sink: {
+        trigger: (reason) => void triggers.push(reason),
+        get busy() {
+          return busy;
+        },
+      },
       logger: pino({ level: 'silent' }),
     });
   });
@@ -46,7 +51,7 @@ describe('TriggerSources: Corefile events', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  test('our own write triggers no pass; anyone else\'s does', async () => {
+  test("our own write triggers no pass; anyone else's does", async () => {
     await writeFile(corefilePath, 'rendered\n');
     sources.passFinished('rendered\n');
     await sources.checkCorefile();

@@ -17,8 +17,13 @@ describe('parseIpAddr', () => {
   });
 
   it('labels an address without a label with the device name', () => {
-    const json = JSON.stringify([{ ifname: 'eth0', addr_info: [{ family: 'inet', local: '172.20.0.5', prefixlen: 16 }] }]);
-    expect(parseIpAddr(json, 'eth0')).toEqual({ ok: true, value: [{ address: '172.20.0.5', prefixlen: 16, label: 'eth0' }] });
+    const json = JSON.stringify([
+      { ifname: 'eth0', addr_info: [{ family: 'inet', local: '172.20.0.5', prefixlen: 16 }] },
+    ]);
+    expect(parseIpAddr(json, 'eth0')).toEqual({
+      ok: true,
+      value: [{ address: '172.20.0.5', prefixlen: 16, label: 'eth0' }],
+    });
   });
 
   it('reads a device without addresses, or an empty list, as no addresses', () => {
@@ -31,7 +36,11 @@ describe('parseIpAddr', () => {
     ['empty output (the device does not exist)', '', /^empty output$/],
     ['broken JSON', '[{"ifname":', /^invalid JSON: /],
     ['an object instead of a list', '{"ifname":"eth0"}', /^unexpected JSON at \/: /],
-    ['a bad address', '[{"ifname":"eth0","addr_info":[{"family":"inet","local":"300.1.1.1","prefixlen":16}]}]', /^device eth0: malformed IPv4 address/],
+    [
+      'a bad address',
+      '[{"ifname":"eth0","addr_info":[{"family":"inet","local":"300.1.1.1","prefixlen":16}]}]',
+      /^device eth0: malformed IPv4 address/,
+    ],
   ])('reports %s as an error', (_name, json, pattern) => {
     const result = parseIpAddr(json, 'eth0');
     expect(result.ok).toBe(false);
@@ -77,7 +86,14 @@ describe('parseIpRules', () => {
 const EXPECTED_ROUTES = [
   { table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0', protocol: 252 },
   { table: '1235', dst: '192.168.5.0/24', gateway: '10.0.1.1', dev: 'wg0', protocol: 4 },
-  { table: '1236', dst: '192.168.8.0/24', gateway: '', dev: '', protocol: 252, opaque: 'a multipath route (2 next hops)' },
+  {
+    table: '1236',
+    dst: '192.168.8.0/24',
+    gateway: '',
+    dev: '',
+    protocol: 252,
+    opaque: 'a multipath route (2 next hops)',
+  },
   { table: '254', dst: '10.0.1.0/24', gateway: '', dev: 'wg0', protocol: 2 },
   { table: '254', dst: '10.0.3.0/24', gateway: '', dev: 'wg1', protocol: 2 },
   { table: '254', dst: '172.20.0.0/16', gateway: '', dev: 'wg0', protocol: 2 },
@@ -94,8 +110,13 @@ describe('parseIpRoutes', () => {
   });
 
   it('writes a host route destination as a /32 and an unknown protocol name as null', () => {
-    const json = JSON.stringify([{ dst: '10.9.9.9', gateway: '10.0.1.1', dev: 'wg0', table: '7', protocol: 'mystery' }]);
-    expect(parseIpRoutes(json)).toEqual({ ok: true, value: [{ table: '7', dst: '10.9.9.9/32', gateway: '10.0.1.1', dev: 'wg0', protocol: null }] });
+    const json = JSON.stringify([
+      { dst: '10.9.9.9', gateway: '10.0.1.1', dev: 'wg0', table: '7', protocol: 'mystery' },
+    ]);
+    expect(parseIpRoutes(json)).toEqual({
+      ok: true,
+      value: [{ table: '7', dst: '10.9.9.9/32', gateway: '10.0.1.1', dev: 'wg0', protocol: null }],
+    });
   });
 
   it.each([
@@ -111,7 +132,11 @@ describe('parseIpRoutes', () => {
 
 describe('ip JSON parsers on arbitrary input', () => {
   it('never throw, whatever the text or JSON value', () => {
-    const input = fc.oneof(fc.string({ maxLength: 200 }), fc.json({ maxDepth: 4 }), fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify([v])));
+    const input = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.json({ maxDepth: 4 }),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify([v])),
+    );
     fc.assert(
       fc.property(input, (text) => {
         for (const result of [parseIpAddr(text, 'eth0'), parseIpRules(text), parseIpRoutes(text)]) {

@@ -59,12 +59,21 @@ describe('parseIptablesSave on real dumps', () => {
     expect(result).toMatchObject({ ok: true, warnings: [] });
     const value = parsed(readFixture('iptables-empty.txt'));
     expect(chainList(value.filter)).toEqual([builtin('INPUT'), builtin('FORWARD'), builtin('OUTPUT')]);
-    expect(chainList(value.nat)).toEqual([builtin('PREROUTING'), builtin('INPUT'), builtin('OUTPUT'), builtin('POSTROUTING')]);
+    expect(chainList(value.nat)).toEqual([
+      builtin('PREROUTING'),
+      builtin('INPUT'),
+      builtin('OUTPUT'),
+      builtin('POSTROUTING'),
+    ]);
   });
 
   it('reads the seed rules, untagged port-3000 rules included', () => {
     const value = parsed(readFixture('iptables-seed.txt'));
-    expect(chainList(value.filter)).toEqual([builtin('INPUT'), builtin('FORWARD', 'ACCEPT', SEED_FORWARD), builtin('OUTPUT')]);
+    expect(chainList(value.filter)).toEqual([
+      builtin('INPUT'),
+      builtin('FORWARD', 'ACCEPT', SEED_FORWARD),
+      builtin('OUTPUT'),
+    ]);
     expect(chainList(value.nat)).toEqual([
       builtin('PREROUTING', 'ACCEPT', SEED_PREROUTING),
       builtin('INPUT'),
@@ -125,7 +134,10 @@ describe('parseIptablesSave on real dumps', () => {
       builtin('INPUT'),
       builtin('OUTPUT', 'ACCEPT', ['! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER']),
       builtin('POSTROUTING', 'ACCEPT', ['-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE', '-o eth+ -j MASQUERADE']),
-      user('DOCKER', ['-i docker0 -j RETURN', '! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80']),
+      user('DOCKER', [
+        '-i docker0 -j RETURN',
+        '! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+      ]),
     ]);
   });
 
@@ -150,7 +162,11 @@ describe('parseIptablesSave quoting', () => {
   const inputRule = (rule: string) => rulesOf(parsed(dump(rule)).filter, 'INPUT')?.[0];
 
   it.each([
-    ['always-quoted bare comment', '-m comment --comment "pic-cell-lyon" -j ACCEPT', '-m comment --comment pic-cell-lyon -j ACCEPT'],
+    [
+      'always-quoted bare comment',
+      '-m comment --comment "pic-cell-lyon" -j ACCEPT',
+      '-m comment --comment pic-cell-lyon -j ACCEPT',
+    ],
     ['unescaped single quote', `-m comment --comment "it's" -j ACCEPT`, `-m comment --comment "it\\'s" -j ACCEPT`],
     ['quotes inside an interface name (printed bare)', `-i a"b -o c'd -j ACCEPT`, `-i a"b -o c'd -j ACCEPT`],
     ['extra spaces', '-s 10.0.0.2/32   -j   ACCEPT', '-s 10.0.0.2/32 -j ACCEPT'],
@@ -163,7 +179,9 @@ describe('parseIptablesSave quoting', () => {
 
 describe('parseIptablesSave tolerance and errors', () => {
   it('creates a chain a rule names without declaring it, with a warning', () => {
-    const result = parseIptablesSave('*filter\n:INPUT ACCEPT [0:0]\n-A PIC-FORWARD -j DROP\n-A FORWARD -j PIC-FORWARD\nCOMMIT\n');
+    const result = parseIptablesSave(
+      '*filter\n:INPUT ACCEPT [0:0]\n-A PIC-FORWARD -j DROP\n-A FORWARD -j PIC-FORWARD\nCOMMIT\n',
+    );
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.warnings).toEqual([
@@ -180,20 +198,38 @@ describe('parseIptablesSave tolerance and errors', () => {
   });
 
   it('does not check the rules of tables it skips', () => {
-    expect(parseIptablesSave('*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m comment --comment "oops\nCOMMIT\n').ok).toBe(true);
+    expect(
+      parseIptablesSave('*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m comment --comment "oops\nCOMMIT\n').ok,
+    ).toBe(true);
   });
 
   it.each([
-    ['-A outside a table', '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n-A INPUT -j ACCEPT\n', /^line 4: rule outside a table/],
+    [
+      '-A outside a table',
+      '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n-A INPUT -j ACCEPT\n',
+      /^line 4: rule outside a table/,
+    ],
     ['an unknown table header', '*bogus\nCOMMIT\n', /^line 1: unknown table header "\*bogus"/],
-    ['a table without COMMIT (truncated)', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', /^line 3: table filter \(line 1\) has no COMMIT/],
+    [
+      'a table without COMMIT (truncated)',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n',
+      /^line 3: table filter \(line 1\) has no COMMIT/,
+    ],
     ['a nested table header', '*filter\n*nat\nCOMMIT\n', /^line 2: table "nat" starts before COMMIT of table filter/],
     ['a table twice', '*filter\nCOMMIT\n*filter\nCOMMIT\n', /^line 3: table filter appears twice/],
     ['COMMIT outside a table', 'COMMIT\n', /^line 1: COMMIT outside a table/],
-    ['a chain declared twice', '*filter\n:INPUT ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\nCOMMIT\n', /^line 3: chain INPUT declared twice/],
+    [
+      'a chain declared twice',
+      '*filter\n:INPUT ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\nCOMMIT\n',
+      /^line 3: chain INPUT declared twice/,
+    ],
     ['a declaration without policy', '*filter\n:INPUT\nCOMMIT\n', /^line 2: malformed chain declaration/],
     ['malformed counters', '*filter\n[1:x] -A INPUT -j ACCEPT\nCOMMIT\n', /^line 2: malformed counters/],
-    ['another command than -A', '*filter\n-I INPUT -j ACCEPT\nCOMMIT\n', /^line 2: unexpected line "-I INPUT -j ACCEPT"/],
+    [
+      'another command than -A',
+      '*filter\n-I INPUT -j ACCEPT\nCOMMIT\n',
+      /^line 2: unexpected line "-I INPUT -j ACCEPT"/,
+    ],
     ['trailing garbage after the last COMMIT', `${'*nat\nCOMMIT\n'}$ exit\n`, /^line 3: unexpected line "\$ exit"/],
     ['binary data', '*filter\n:INPUT ACCEPT [0:0]\n\u0000\u0001\u0002\nCOMMIT\n', /^line 3: binary data/],
   ])('reports %s as a one-line error with its line number', (_name, text, pattern) => {
@@ -241,7 +277,16 @@ describe('parseIptablesSave: lines iptables-save prints over several lines, and 
   });
 
   it('reads an interface named `"` as it is, keeps a line it cannot read opaque, in its place, with one warning; the lines after it are read as usual', () => {
-    const text = ['*filter', ':FORWARD ACCEPT [0:0]', '-A FORWARD -j ACCEPT', '-A FORWARD -i " -j ACCEPT', '-A FORWARD -m comment --comment "x"y -j DROP', '-A FORWARD -j PIC-FORWARD', 'COMMIT', ''].join('\n');
+    const text = [
+      '*filter',
+      ':FORWARD ACCEPT [0:0]',
+      '-A FORWARD -j ACCEPT',
+      '-A FORWARD -i " -j ACCEPT',
+      '-A FORWARD -m comment --comment "x"y -j DROP',
+      '-A FORWARD -j PIC-FORWARD',
+      'COMMIT',
+      '',
+    ].join('\n');
     const result = parseIptablesSave(text);
     if (!result.ok) throw new Error(result.error);
     expect(rulesOf(result.value.filter, 'FORWARD')).toEqual([
@@ -257,18 +302,40 @@ describe('parseIptablesSave: lines iptables-save prints over several lines, and 
 
   it('keeps the rest of the table after a quote that never closes as one opaque rule: a line that looks like a rule may be inside it', () => {
     const tail = 'x'.repeat(5000);
-    const text = ['*filter', ':FORWARD ACCEPT [0:0]', `-A FORWARD -m comment --comment "${tail}`, 'more text', '-A FORWARD -j DROP', 'COMMIT', ''].join('\n');
+    const text = [
+      '*filter',
+      ':FORWARD ACCEPT [0:0]',
+      `-A FORWARD -m comment --comment "${tail}`,
+      'more text',
+      '-A FORWARD -j DROP',
+      'COMMIT',
+      '',
+    ].join('\n');
     const result = parseIptablesSave(text);
     if (!result.ok) throw new Error(result.error);
     expect(rulesOf(result.value.filter, 'FORWARD')).toEqual([
-      { kind: 'opaque', text: `-m comment --comment "${tail}\nmore text\n-A FORWARD -j DROP`, reason: 'a quote that spans lines and never closes cleanly: the rest of the table is kept as this one rule' },
+      {
+        kind: 'opaque',
+        text: `-m comment --comment "${tail}\nmore text\n-A FORWARD -j DROP`,
+        reason: 'a quote that spans lines and never closes cleanly: the rest of the table is kept as this one rule',
+      },
     ]);
   });
 
   it('never reads a forged jump of ours out of a quote longer than it follows (the planner then stops for the table)', () => {
     const comments = Array.from({ length: 17 }, (_, i) => `-m comment --comment ${'A'.repeat(250)}${i}`).join(' ');
     const forged = `-A INPUT ${comments} -m comment --comment "x`;
-    const text = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':PIC-FORWARD - [0:0]', forged, '-A FORWARD -m comment --comment pic:jump -j PIC-FORWARD', '-A INPUT -m comment --comment y" -j RETURN', 'COMMIT', ''].join('\n');
+    const text = [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':FORWARD ACCEPT [0:0]',
+      ':PIC-FORWARD - [0:0]',
+      forged,
+      '-A FORWARD -m comment --comment pic:jump -j PIC-FORWARD',
+      '-A INPUT -m comment --comment y" -j RETURN',
+      'COMMIT',
+      '',
+    ].join('\n');
     const result = parseIptablesSave(text);
     if (!result.ok) throw new Error(result.error);
     expect(rulesOf(result.value.filter, 'FORWARD')).toEqual([]);
@@ -278,16 +345,36 @@ describe('parseIptablesSave: lines iptables-save prints over several lines, and 
 
 describe('parseIptablesSave speed', () => {
   it('parses 5,000 chains of 8 rules (about 45k lines) quickly', () => {
-    const lines = ['# Generated by iptables-save v1.8.9 (nf_tables)', '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]'];
+    const lines = [
+      '# Generated by iptables-save v1.8.9 (nf_tables)',
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':FORWARD DROP [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+    ];
     for (let c = 0; c < 5000; c++) lines.push(`:PIC-PEER-10-${c >> 8}-${c & 255}-1 - [0:0]`);
     for (let c = 0; c < 5000; c++) {
       const chain = `PIC-PEER-10-${c >> 8}-${c & 255}-1`;
       const tag = `-m comment --comment "pic-peer-10-${c >> 8}-${c & 255}-1/32"`;
       lines.push(`-A FORWARD -s 10.${c >> 8}.${c & 255}.1/32 ${tag} -j ${chain}`);
-      for (let r = 0; r < 4; r++) lines.push(`-A ${chain} -d 172.20.0.${21 + r}/32 ${tag} -j ${r % 2 ? 'DROP' : 'ACCEPT'}`);
-      lines.push(`-A ${chain} -d 10.0.0.0/24 ${tag} -j ACCEPT`, `-A ${chain} -d 10.0.0.0/8 -j ACCEPT`, `-A ${chain} -p tcp -m tcp --dport 3000 -j ACCEPT`, `-A ${chain} ${tag} -j DROP`);
+      for (let r = 0; r < 4; r++)
+        lines.push(`-A ${chain} -d 172.20.0.${21 + r}/32 ${tag} -j ${r % 2 ? 'DROP' : 'ACCEPT'}`);
+      lines.push(
+        `-A ${chain} -d 10.0.0.0/24 ${tag} -j ACCEPT`,
+        `-A ${chain} -d 10.0.0.0/8 -j ACCEPT`,
+        `-A ${chain} -p tcp -m tcp --dport 3000 -j ACCEPT`,
+        `-A ${chain} ${tag} -j DROP`,
+      );
     }
-    lines.push('COMMIT', '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT');
+    lines.push(
+      'COMMIT',
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':INPUT ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':POSTROUTING ACCEPT [0:0]',
+      'COMMIT',
+    );
     const text = `${lines.join('\n')}\n`;
     parseIptablesSave(text); // warm up the JIT
     // Best of five: other processes on the machine only ever add time.

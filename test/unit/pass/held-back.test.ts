@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedState } from '../../../src/load/loaded-state.js';
 import { validateState } from '../../../src/load/validate-state.js';
-import { accountFor, heldByFallbacks, holdBackUnresolved, holdersOf, NO_ACCOUNTING, type Accounting } from '../../../src/pass/held-back.js';
+import {
+  accountFor,
+  heldByFallbacks,
+  holdBackUnresolved,
+  holdersOf,
+  NO_ACCOUNTING,
+  type Accounting,
+} from '../../../src/pass/held-back.js';
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
@@ -35,7 +42,10 @@ function pass(loaded: LoadedState, before: Accounting, live: DesiredState) {
   return { plan, held: hold.held(), accounting };
 }
 
-const deleted = (plan: ReturnType<typeof pass>['plan']) => plan.actions.flatMap((a) => (a.kind === 'delete-chain' ? [a.chain] : a.kind === 'delete-policy-rule' ? [`rule ${a.rule.src}`] : []));
+const deleted = (plan: ReturnType<typeof pass>['plan']) =>
+  plan.actions.flatMap((a) =>
+    a.kind === 'delete-chain' ? [a.chain] : a.kind === 'delete-policy-rule' ? [`rule ${a.rule.src}`] : [],
+  );
 
 describe('held-back deletions', () => {
   const first = load(GOOD);
@@ -54,7 +64,9 @@ describe('held-back deletions', () => {
     const next = load({ ...without(GOOD, 'peers/bob.json'), 'peers/frank.json': BROKEN_FRANK });
     const { plan, held } = pass(next, accountFor(NO_ACCOUNTING, null), live);
     expect(deleted(plan)).toEqual([]);
-    expect(held).toEqual([{ file: 'peers/frank.json', reason: 'unattributed', resources: [peerChainName('10.0.0.3')] }]);
+    expect(held).toEqual([
+      { file: 'peers/frank.json', reason: 'unattributed', resources: [peerChainName('10.0.0.3')] },
+    ]);
   });
 
   it('a peer moved to another valid file, or whose file was deleted before, stays accounted for while a file stays broken', () => {
@@ -64,7 +76,14 @@ describe('held-back deletions', () => {
     const third = load({ ...without(GOOD, 'peers/bob.json'), 'peers/frank.json': BROKEN_FRANK }, second);
     expect(deleted(pass(third, one.accounting, live).plan)).toContain(peerChainName('10.0.0.3'));
     // carol moved into alice's file: carol's chain is desired, nothing is held.
-    const moved = load({ ...without(GOOD, 'peers/carol.json'), 'peers/alice.json': [peer('alice', '10.0.0.2'), peer('carol', '10.0.0.4')], 'peers/frank.json': BROKEN_FRANK }, first);
+    const moved = load(
+      {
+        ...without(GOOD, 'peers/carol.json'),
+        'peers/alice.json': [peer('alice', '10.0.0.2'), peer('carol', '10.0.0.4')],
+        'peers/frank.json': BROKEN_FRANK,
+      },
+      first,
+    );
     expect(pass(moved, known, live).held).toEqual([]);
   });
 
@@ -83,9 +102,18 @@ describe('held-back deletions', () => {
       files: new Set(['peers/bob.json', 'peers/gone.json']),
     };
     const unresolved = ['peers/bob.json', 'peers/frank.json'];
-    expect(holdersOf('PIC-PEER-10-0-0-3', unresolved, accounting)).toEqual({ files: ['peers/bob.json'], reason: 'last-good' });
+    expect(holdersOf('PIC-PEER-10-0-0-3', unresolved, accounting)).toEqual({
+      files: ['peers/bob.json'],
+      reason: 'last-good',
+    });
     expect(holdersOf('PIC-PEER-10-0-0-4', unresolved, accounting)).toEqual({ files: [], reason: 'last-good' });
-    expect(holdersOf('PIC-PEER-10-0-0-9', unresolved, accounting)).toEqual({ files: ['peers/frank.json'], reason: 'unattributed' });
-    expect(holdersOf('PIC-PEER-10-0-0-9', ['peers/bob.json'], accounting)).toEqual({ files: [], reason: 'unattributed' });
+    expect(holdersOf('PIC-PEER-10-0-0-9', unresolved, accounting)).toEqual({
+      files: ['peers/frank.json'],
+      reason: 'unattributed',
+    });
+    expect(holdersOf('PIC-PEER-10-0-0-9', ['peers/bob.json'], accounting)).toEqual({
+      files: [],
+      reason: 'unattributed',
+    });
   });
 });

@@ -24,7 +24,11 @@ describe('preserve unattributed live rules', () => {
 
   it('still applies the other resources’ changes, and keeps the unknown-peers drop last', () => {
     const alice = { ...EXAMPLE_STATE.peers[0], name: 'alice', ip: '10.0.0.2', internet_access: false };
-    const state = buildState({ cell: EXAMPLE_STATE.cell, peers: [alice, { name: 'frank', ip: '10.0.0.20' }], links: EXAMPLE_STATE.links });
+    const state = buildState({
+      cell: EXAMPLE_STATE.cell,
+      peers: [alice, { name: 'frank', ip: '10.0.0.20' }],
+      links: EXAMPLE_STATE.links,
+    });
     const adjusted = preserveUnattributed(render(state), live);
     const plan = planCell(adjusted, live, DEFAULT_LAYOUT);
     const chains = plan.actions.map((a) => ('chain' in a ? `${a.kind} ${a.chain}` : a.kind));

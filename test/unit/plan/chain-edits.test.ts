@@ -25,17 +25,26 @@ function lcsLength(a: readonly string[], b: readonly string[]): number {
   let row = new Array<number>(b.length + 1).fill(0);
   for (const x of a) {
     const next = [0];
-    for (let j = 1; j <= b.length; j++) next[j] = x === b[j - 1] ? (row[j - 1] as number) + 1 : Math.max(row[j] as number, next[j - 1] as number);
+    for (let j = 1; j <= b.length; j++)
+      next[j] = x === b[j - 1] ? (row[j - 1] as number) + 1 : Math.max(row[j] as number, next[j - 1] as number);
     row = next;
   }
   return row[b.length] as number;
 }
 
-const rules = (n: number): string[] => Array.from({ length: n }, (_, i) => `-s 10.${Math.floor(i / 256)}.${i % 256}.1/32 -j PIC-PEER-${i}`);
+const rules = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `-s 10.${Math.floor(i / 256)}.${i % 256}.1/32 -j PIC-PEER-${i}`);
 
 describe('computeChainEdits', () => {
   it('turns any chain into any other with a shortest script', () => {
-    const alphabet = fc.constantFrom('-j ACCEPT', '-j DROP', '-s 10.0.0.2/32 -j ACCEPT', '-d 172.20.0.21/32 -j DROP', '-j RETURN', '-o eth0 -j ACCEPT');
+    const alphabet = fc.constantFrom(
+      '-j ACCEPT',
+      '-j DROP',
+      '-s 10.0.0.2/32 -j ACCEPT',
+      '-d 172.20.0.21/32 -j DROP',
+      '-j RETURN',
+      '-o eth0 -j ACCEPT',
+    );
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 25 }), fc.array(alphabet, { maxLength: 25 }), (from, to) => {
         const edits = computeChainEdits(from, to);
@@ -48,15 +57,19 @@ describe('computeChainEdits', () => {
 
   it('returns matched pairs that are a common subsequence', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 40 }), fc.array(fc.constantFrom('a', 'b', 'c', 'e'), { maxLength: 40 }), (a, b) => {
-        const pairs = matchSequences(a, b);
-        pairs.forEach(([i, j], k) => {
-          expect(a[i]).toBe(b[j]);
-          const prev = pairs[k - 1];
-          if (prev) expect(i > prev[0] && j > prev[1]).toBe(true);
-        });
-        expect(pairs.length).toBe(lcsLength(a, b));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 40 }),
+        fc.array(fc.constantFrom('a', 'b', 'c', 'e'), { maxLength: 40 }),
+        (a, b) => {
+          const pairs = matchSequences(a, b);
+          pairs.forEach(([i, j], k) => {
+            expect(a[i]).toBe(b[j]);
+            const prev = pairs[k - 1];
+            if (prev) expect(i > prev[0] && j > prev[1]).toBe(true);
+          });
+          expect(pairs.length).toBe(lcsLength(a, b));
+        },
+      ),
       { seed: 42, numRuns: 500 },
     );
   });

@@ -1,4 +1,13 @@
-import { BUILTIN_CHAINS, TABLES, type IptablesModel, type JumpRule, type ObservedChain, type ObservedIptables, type ObservedRule, type TableName } from '../../../src/model/iptables.js';
+import {
+  BUILTIN_CHAINS,
+  TABLES,
+  type IptablesModel,
+  type JumpRule,
+  type ObservedChain,
+  type ObservedIptables,
+  type ObservedRule,
+  type TableName,
+} from '../../../src/model/iptables.js';
 
 /** Small builders for iptables fixtures in plan and apply tests. */
 
@@ -12,7 +21,8 @@ export function observedTables(spec: Partial<Record<TableName, Record<string, re
   for (const table of TABLES) {
     const given = spec[table] ?? {};
     const chains = new Map<string, ObservedChain>();
-    for (const name of BUILTIN_CHAINS[table]) chains.set(name, { name, builtin: true, policy: 'ACCEPT', rules: given[name] ?? [] });
+    for (const name of BUILTIN_CHAINS[table])
+      chains.set(name, { name, builtin: true, policy: 'ACCEPT', rules: given[name] ?? [] });
     for (const [name, rules] of Object.entries(given)) {
       if (!chains.has(name)) chains.set(name, { name, builtin: false, policy: null, rules });
     }
@@ -21,7 +31,9 @@ export function observedTables(spec: Partial<Record<TableName, Record<string, re
   return result;
 }
 
-export function desiredModel(spec: Partial<Record<TableName, { chains?: Record<string, readonly string[]>; jumps?: readonly JumpRule[] }>>): IptablesModel {
+export function desiredModel(
+  spec: Partial<Record<TableName, { chains?: Record<string, readonly string[]>; jumps?: readonly JumpRule[] }>>,
+): IptablesModel {
   const result = {} as Record<TableName, IptablesModel[TableName]>;
   for (const table of TABLES) {
     const given = spec[table] ?? {};
@@ -34,6 +46,10 @@ export function desiredModel(spec: Partial<Record<TableName, { chains?: Record<s
 }
 
 /** The rules of a chain, or undefined when it does not exist. */
-export function rulesOf(tables: ObservedIptables, table: TableName, chain: string): readonly ObservedRule[] | undefined {
+export function rulesOf(
+  tables: ObservedIptables,
+  table: TableName,
+  chain: string,
+): readonly ObservedRule[] | undefined {
   return tables[table].chains.get(chain)?.rules;
 }

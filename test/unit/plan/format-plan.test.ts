@@ -6,20 +6,59 @@ import { jumpRule } from './fixtures.js';
 
 const plan: Plan = {
   actions: [
-    { kind: 'create-chain', table: 'filter', chain: 'PIC-PEER-10-0-0-4', rules: ['-d 172.20.0.21/32 -j ACCEPT', '-j DROP'], reason: 'chain missing' },
+    {
+      kind: 'create-chain',
+      table: 'filter',
+      chain: 'PIC-PEER-10-0-0-4',
+      rules: ['-d 172.20.0.21/32 -j ACCEPT', '-j DROP'],
+      reason: 'chain missing',
+    },
     {
       kind: 'update-chain',
       table: 'filter',
       chain: 'PIC-FORWARD',
-      edits: computeChainEdits(['-s 10.0.0.2/32 -j PIC-PEER-10-0-0-2', '-s 10.0.0.3/32 -j PIC-PEER-10-0-0-3', '-s 10.0.0.0/24 -j DROP'], ['-s 10.0.0.2/32 -j PIC-PEER-10-0-0-2', '-s 10.0.0.4/32 -j PIC-PEER-10-0-0-4', '-s 10.0.0.0/24 -j DROP', '-j RETURN']),
+      edits: computeChainEdits(
+        ['-s 10.0.0.2/32 -j PIC-PEER-10-0-0-2', '-s 10.0.0.3/32 -j PIC-PEER-10-0-0-3', '-s 10.0.0.0/24 -j DROP'],
+        [
+          '-s 10.0.0.2/32 -j PIC-PEER-10-0-0-2',
+          '-s 10.0.0.4/32 -j PIC-PEER-10-0-0-4',
+          '-s 10.0.0.0/24 -j DROP',
+          '-j RETURN',
+        ],
+      ),
       reason: '3 rules differ (2 to insert, 1 to delete)',
     },
-    { kind: 'delete-rule', table: 'filter', chain: 'FORWARD', rule: '-i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT', reason: 'legacy seed rule (port 3000 hole above every peer rule)' },
+    {
+      kind: 'delete-rule',
+      table: 'filter',
+      chain: 'FORWARD',
+      rule: '-i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT',
+      reason: 'legacy seed rule (port 3000 hole above every peer rule)',
+    },
     { kind: 'insert-jump', table: 'filter', chain: 'FORWARD', rule: jumpRule('PIC-FORWARD'), reason: 'jump missing' },
-    { kind: 'delete-chain', table: 'filter', chain: 'PIC-PEER-10-0-0-3', rules: ['-j ACCEPT'], reason: 'chain not in desired state' },
-    { kind: 'add-policy-rule', rule: { priority: 10000, src: '10.0.0.4', table: 'main', suppressPrefixlength: 0 }, reason: 'policy rule missing' },
-    { kind: 'add-route', route: { table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0' }, reason: 'route missing' },
-    { kind: 'delete-address', dev: 'eth0', address: { address: '172.20.0.25', prefixlen: 16, label: 'eth0:pic' }, reason: 'address not in desired state' },
+    {
+      kind: 'delete-chain',
+      table: 'filter',
+      chain: 'PIC-PEER-10-0-0-3',
+      rules: ['-j ACCEPT'],
+      reason: 'chain not in desired state',
+    },
+    {
+      kind: 'add-policy-rule',
+      rule: { priority: 10000, src: '10.0.0.4', table: 'main', suppressPrefixlength: 0 },
+      reason: 'policy rule missing',
+    },
+    {
+      kind: 'add-route',
+      route: { table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0' },
+      reason: 'route missing',
+    },
+    {
+      kind: 'delete-address',
+      dev: 'eth0',
+      address: { address: '172.20.0.25', prefixlen: 16, label: 'eth0:pic' },
+      reason: 'address not in desired state',
+    },
     {
       kind: 'write-corefile',
       previous: '. {\n    forward . 8.8.8.8\n    cache\n    log\n    health\n}\ncell {\n    file /data/cell.zone\n}\n',
@@ -76,7 +115,8 @@ describe('formatPlanText', () => {
       "No changes. The cell matches the desired state.
       "
     `);
-    expect(formatPlanText({ actions: [], skipped: [{ part: 'iptables', error: 'no container' }] })).toMatchInlineSnapshot(`
+    expect(formatPlanText({ actions: [], skipped: [{ part: 'iptables', error: 'no container' }] }))
+      .toMatchInlineSnapshot(`
       "Not planned (could not observe, or could not read exactly): iptables.
       No changes in the parts observed.
       "
@@ -84,7 +124,12 @@ describe('formatPlanText', () => {
   });
 
   it('shows a new Corefile in full', () => {
-    expect(formatPlanText({ actions: [{ kind: 'write-corefile', previous: null, text: '. {\n    cache\n}\n', reason: 'file missing' }], skipped: [] })).toMatchInlineSnapshot(`
+    expect(
+      formatPlanText({
+        actions: [{ kind: 'write-corefile', previous: null, text: '. {\n    cache\n}\n', reason: 'file missing' }],
+        skipped: [],
+      }),
+    ).toMatchInlineSnapshot(`
       "dns Corefile:
         + Corefile  # file missing
             + . {

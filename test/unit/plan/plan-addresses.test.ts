@@ -3,7 +3,11 @@ import type { AddressSpec, ObservedAddress } from '../../../src/model/network.js
 import { planAddresses } from '../../../src/plan/plan-addresses.js';
 
 const vip = (n: number, prefixlen = 16): AddressSpec => ({ address: `172.20.0.${n}`, prefixlen, label: 'eth0:pic' });
-const live = (n: number, prefixlen: number, label: string): ObservedAddress => ({ address: `172.20.0.${n}`, prefixlen, label });
+const live = (n: number, prefixlen: number, label: string): ObservedAddress => ({
+  address: `172.20.0.${n}`,
+  prefixlen,
+  label,
+});
 const primary = live(3, 16, 'eth0');
 
 describe('planAddresses', () => {
@@ -13,7 +17,7 @@ describe('planAddresses', () => {
     ]);
   });
 
-  it('adopts the seed\'s unlabelled VIPs without touching them', () => {
+  it("adopts the seed's unlabelled VIPs without touching them", () => {
     const seed = [primary, live(21, 16, 'eth0'), live(22, 16, 'eth0'), live(23, 16, 'eth0'), live(24, 16, 'eth0')];
     expect(planAddresses([vip(21), vip(22), vip(23), vip(24)], seed, 'eth0')).toEqual([]);
   });
@@ -21,7 +25,12 @@ describe('planAddresses', () => {
   it('deletes only our own addresses that are not desired', () => {
     const observed = [primary, live(24, 16, 'eth0:pic'), live(25, 16, 'eth0'), live(26, 16, 'eth0:other')];
     expect(planAddresses([], observed, 'eth0')).toEqual([
-      { kind: 'delete-address', dev: 'eth0', address: { address: '172.20.0.24', prefixlen: 16, label: 'eth0:pic' }, reason: 'address not in desired state' },
+      {
+        kind: 'delete-address',
+        dev: 'eth0',
+        address: { address: '172.20.0.24', prefixlen: 16, label: 'eth0:pic' },
+        reason: 'address not in desired state',
+      },
     ]);
   });
 
@@ -40,6 +49,8 @@ describe('planAddresses', () => {
 
   it('uses the configured interface for our label', () => {
     const ens = { address: '172.20.0.21', prefixlen: 16, label: 'ens4:pic' };
-    expect(planAddresses([], [{ ...ens, label: 'eth0:pic' }, ens], 'ens4')).toEqual([{ kind: 'delete-address', dev: 'ens4', address: ens, reason: 'address not in desired state' }]);
+    expect(planAddresses([], [{ ...ens, label: 'eth0:pic' }, ens], 'ens4')).toEqual([
+      { kind: 'delete-address', dev: 'ens4', address: ens, reason: 'address not in desired state' },
+    ]);
   });
 });

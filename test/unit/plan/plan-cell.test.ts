@@ -11,7 +11,9 @@ import { desiredModel, jumpRule, observedTables } from './fixtures.js';
 
 const desired: RenderedCell = {
   peerSubnet: '10.0.0.0/24',
-  iptables: desiredModel({ filter: { chains: { 'PIC-FORWARD': ['-j ACCEPT'] }, jumps: [{ chain: 'FORWARD', rule: jumpRule('PIC-FORWARD') }] } }),
+  iptables: desiredModel({
+    filter: { chains: { 'PIC-FORWARD': ['-j ACCEPT'] }, jumps: [{ chain: 'FORWARD', rule: jumpRule('PIC-FORWARD') }] },
+  }),
   policyRules: [{ priority: 10000, src: '10.0.0.4', table: 'main', suppressPrefixlength: 0 }],
   routes: [{ table: '1234', dst: 'default', gateway: '10.0.1.1', dev: 'wg0' }],
   addresses: [{ address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' }],
@@ -30,7 +32,14 @@ describe('planCell', () => {
   it('plans every part in a fixed order', () => {
     const plan = planCell(desired, empty, DEFAULT_LAYOUT);
     expect(plan.skipped).toEqual([]);
-    expect(plan.actions.map((a) => a.kind)).toEqual(['create-chain', 'insert-jump', 'add-policy-rule', 'add-route', 'add-address', 'write-corefile']);
+    expect(plan.actions.map((a) => a.kind)).toEqual([
+      'create-chain',
+      'insert-jump',
+      'add-policy-rule',
+      'add-route',
+      'add-address',
+      'write-corefile',
+    ]);
   });
 
   it('skips parts that could not be observed and plans no change for them', () => {
@@ -48,7 +57,11 @@ describe('planCell', () => {
   });
 
   it('marks a part left unread on purpose apart from one that failed (a failed read names its error)', () => {
-    const observed: ObservedCell = { ...empty, iptables: NOT_READ, addresses: { ok: false, error: 'not observed: exit 1' } };
+    const observed: ObservedCell = {
+      ...empty,
+      iptables: NOT_READ,
+      addresses: { ok: false, error: 'not observed: exit 1' },
+    };
     expect(planCell(desired, observed, DEFAULT_LAYOUT).skipped).toEqual([
       { part: 'iptables', error: 'not observed in this pass', unread: true },
       { part: 'addresses', error: 'not observed: exit 1' },
@@ -57,7 +70,10 @@ describe('planCell', () => {
 
   it('is empty for a converged cell', () => {
     const converged: ObservedCell = {
-      iptables: { ok: true, value: observedTables({ filter: { FORWARD: [jumpRule('PIC-FORWARD')], 'PIC-FORWARD': ['-j ACCEPT'] } }) },
+      iptables: {
+        ok: true,
+        value: observedTables({ filter: { FORWARD: [jumpRule('PIC-FORWARD')], 'PIC-FORWARD': ['-j ACCEPT'] } }),
+      },
       policyRules: { ok: true, value: desired.policyRules.map((r) => ({ ...r, protocol: 252 })) },
       routes: { ok: true, value: desired.routes.map((r) => ({ ...r, protocol: 252 })) },
       addresses: { ok: true, value: [{ address: '172.20.0.21', prefixlen: 16, label: 'eth0' }] },
@@ -67,30 +83,65 @@ describe('planCell', () => {
   });
 
   it('leaves an unreadable foreign rule as it is, with a warning, and still plans our chains', () => {
-    const dump = parseIptablesSave('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment "x"y -j DROP\nCOMMIT\n');
+    const dump = parseIptablesSave(
+      '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment "x"y -j DROP\nCOMMIT\n',
+    );
     if (!dump.ok) throw new Error(dump.error);
     const plan = planCell(desired, { ...empty, iptables: { ok: true, value: dump.value } }, DEFAULT_LAYOUT);
     expect(plan.skipped).toEqual([]);
     expect(plan.actions.map((a) => a.kind)).toContain('create-chain');
-    expect(plan.warnings).toEqual(['table filter chain FORWARD: a foreign rule cannot be read (text right after a closing quote) and is left as it is: "-m comment --comment \\"x\\"y -j DROP"']);
+    expect(plan.warnings).toEqual([
+      'table filter chain FORWARD: a foreign rule cannot be read (text right after a closing quote) and is left as it is: "-m comment --comment \\"x\\"y -j DROP"',
+    ]);
     expect(formatPlanText(plan)).toContain('Left as they are');
   });
 
   it('plans nothing for a table whose own chain holds a rule it cannot read, and says so', () => {
-    const dump = parseIptablesSave('*filter\n:PIC-FORWARD - [0:0]\n-A PIC-FORWARD -m comment --comment "pic"x -j DROP\nCOMMIT\n*nat\n:PIC-X - [0:0]\nCOMMIT\n');
+    const dump = parseIptablesSave(
+      '*filter\n:PIC-FORWARD - [0:0]\n-A PIC-FORWARD -m comment --comment "pic"x -j DROP\nCOMMIT\n*nat\n:PIC-X - [0:0]\nCOMMIT\n',
+    );
     if (!dump.ok) throw new Error(dump.error);
     const plan = planCell(desired, { ...empty, iptables: { ok: true, value: dump.value } }, DEFAULT_LAYOUT);
-    expect(plan.skipped).toEqual([{ part: 'iptables filter', error: expect.stringMatching(/^table filter chain PIC-FORWARD: our rule cannot be read \(text right after a closing quote\).*nothing planned for table filter$/) }]);
+    expect(plan.skipped).toEqual([
+      {
+        part: 'iptables filter',
+        error: expect.stringMatching(
+          /^table filter chain PIC-FORWARD: our rule cannot be read \(text right after a closing quote\).*nothing planned for table filter$/,
+        ),
+      },
+    ]);
     // The other table is planned as usual: its stray chain goes.
-    expect(plan.actions.filter((a) => 'table' in a).map((a) => [a.kind, 'table' in a && a.table])).toEqual([['delete-chain', 'nat']]);
+    expect(plan.actions.filter((a) => 'table' in a).map((a) => [a.kind, 'table' in a && a.table])).toEqual([
+      ['delete-chain', 'nat'],
+    ]);
   });
 
   it('never deletes or rewrites a route of ours it cannot write exactly (multipath), and says what is held back', () => {
-    const multipath = { table: '1234', dst: 'default', gateway: '', dev: '', protocol: 252, opaque: 'a multipath route (2 next hops)' };
-    const other = { table: '1240', dst: '192.168.8.0/24', gateway: '', dev: '', protocol: 252, opaque: 'a multipath route (2 next hops)' };
+    const multipath = {
+      table: '1234',
+      dst: 'default',
+      gateway: '',
+      dev: '',
+      protocol: 252,
+      opaque: 'a multipath route (2 next hops)',
+    };
+    const other = {
+      table: '1240',
+      dst: '192.168.8.0/24',
+      gateway: '',
+      dev: '',
+      protocol: 252,
+      opaque: 'a multipath route (2 next hops)',
+    };
     const plan = planCell(desired, { ...empty, routes: { ok: true, value: [multipath, other] } }, DEFAULT_LAYOUT);
     expect(plan.actions.filter((a) => a.kind.endsWith('-route'))).toEqual([]);
-    expect(plan.skipped).toEqual([{ part: 'route default table 1234', error: 'route default table 1234: the live route there cannot be read exactly and is left as it is; route via 10.0.1.1 not applied' }]);
+    expect(plan.skipped).toEqual([
+      {
+        part: 'route default table 1234',
+        error:
+          'route default table 1234: the live route there cannot be read exactly and is left as it is; route via 10.0.1.1 not applied',
+      },
+    ]);
     expect(plan.warnings).toEqual([
       'route default table 1234 (protocol 252): a multipath route (2 next hops), which the plan cannot write exactly, so it is left as it is',
       'route 192.168.8.0/24 table 1240 (protocol 252): a multipath route (2 next hops), which the plan cannot write exactly, so it is left as it is',
@@ -101,20 +152,42 @@ describe('planCell', () => {
   it("refuses a VIP the api, or caddy's own primary address, already holds: a one-line error naming the service, no change for that VIP", () => {
     const vips: RenderedCell = {
       ...desired,
-      addresses: ['172.20.0.10', '172.20.0.5', '172.20.0.21'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' })),
+      addresses: ['172.20.0.10', '172.20.0.5', '172.20.0.21'].map((address) => ({
+        address,
+        prefixlen: 16,
+        label: 'eth0:pic',
+      })),
     };
     const live = [
       { address: '172.20.0.5', prefixlen: 16, label: 'eth0' },
       { address: '172.20.0.10', prefixlen: 16, label: 'eth0:pic', secondary: true as const },
     ];
-    const services = [{ name: 'calendar', vip: '172.20.0.10' }, { name: 'files', vip: '172.20.0.5' }, { name: 'mail', vip: '172.20.0.21' }];
-    const plan = planCell(vips, { ...empty, addresses: { ok: true, value: live } }, DEFAULT_LAYOUT, { services, taken: [{ address: '172.20.0.10', holder: "the api container's address" }] });
+    const services = [
+      { name: 'calendar', vip: '172.20.0.10' },
+      { name: 'files', vip: '172.20.0.5' },
+      { name: 'mail', vip: '172.20.0.21' },
+    ];
+    const plan = planCell(vips, { ...empty, addresses: { ok: true, value: live } }, DEFAULT_LAYOUT, {
+      services,
+      taken: [{ address: '172.20.0.10', holder: "the api container's address" }],
+    });
     expect(plan.skipped).toEqual([
-      { part: 'service calendar', error: `service "calendar": VIP 172.20.0.10 is the api container's address; VIP not changed` },
-      { part: 'service files', error: `service "files": VIP 172.20.0.5 is caddy's own address on eth0; VIP not changed` },
+      {
+        part: 'service calendar',
+        error: `service "calendar": VIP 172.20.0.10 is the api container's address; VIP not changed`,
+      },
+      {
+        part: 'service files',
+        error: `service "files": VIP 172.20.0.5 is caddy's own address on eth0; VIP not changed`,
+      },
     ]);
     expect(plan.actions.filter((a) => a.kind.endsWith('-address'))).toEqual([
-      { kind: 'add-address', dev: 'eth0', address: { address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' }, reason: 'address missing' },
+      {
+        kind: 'add-address',
+        dev: 'eth0',
+        address: { address: '172.20.0.21', prefixlen: 16, label: 'eth0:pic' },
+        reason: 'address missing',
+      },
     ]);
   });
 

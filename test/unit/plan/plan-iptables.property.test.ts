@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRestoreInput } from '../../../src/apply/restore-input.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
-import { BUILTIN_CHAINS, TABLES, type IptablesModel, type JumpRule, type ObservedChain, type ObservedIptables, type ObservedRule, type TableName } from '../../../src/model/iptables.js';
+import {
+  BUILTIN_CHAINS,
+  TABLES,
+  type IptablesModel,
+  type JumpRule,
+  type ObservedChain,
+  type ObservedIptables,
+  type ObservedRule,
+  type TableName,
+} from '../../../src/model/iptables.js';
 import { planIptables } from '../../../src/plan/plan-iptables.js';
 import { simulateRestore } from '../../helpers/simulate-restore.js';
 import { jumpRule } from './fixtures.js';
@@ -19,13 +28,24 @@ const STALE = ['PIC-OLD-1', 'PIC-OLD-2'];
 const FOREIGN = ['DOCKER', 'DOCKER-USER', 'MY-RULES'];
 
 const plainRule = fc.oneof(
-  fc.integer({ min: 1, max: 4 }).map((i) => `-s 10.0.0.${i}/32 -m comment --comment "pic-peer-10-0-0-${i}/32" -j ACCEPT`),
+  fc
+    .integer({ min: 1, max: 4 })
+    .map((i) => `-s 10.0.0.${i}/32 -m comment --comment "pic-peer-10-0-0-${i}/32" -j ACCEPT`),
   fc.integer({ min: 21, max: 24 }).map((i) => `-d 172.20.0.${i}/32 -j DROP`),
-  fc.constantFrom('-j ACCEPT', '-j DROP', '-o eth0 -j ACCEPT', '-d 10.0.0.0/8 -j ACCEPT', '-s 10.0.0.0/24 -m comment --comment pic-unknown-peers -j DROP'),
+  fc.constantFrom(
+    '-j ACCEPT',
+    '-j DROP',
+    '-o eth0 -j ACCEPT',
+    '-d 10.0.0.0/8 -j ACCEPT',
+    '-s 10.0.0.0/24 -m comment --comment pic-unknown-peers -j DROP',
+  ),
 );
 
 /** A rule that may jump to another chain, chosen later by index among the allowed ones. */
-const ruleSeed = fc.oneof({ arbitrary: plainRule.map((rule) => ({ rule, jump: null as number | null })), weight: 3 }, { arbitrary: fc.nat(20).map((jump) => ({ rule: '-j RETURN', jump })), weight: 1 });
+const ruleSeed = fc.oneof(
+  { arbitrary: plainRule.map((rule) => ({ rule, jump: null as number | null })), weight: 3 },
+  { arbitrary: fc.nat(20).map((jump) => ({ rule: '-j RETURN', jump })), weight: 1 },
+);
 type RuleSeed = { rule: string; jump: number | null };
 
 function resolve(seed: RuleSeed, targets: readonly string[], match = '-s 10.9.0.0/16'): string {
@@ -33,7 +53,13 @@ function resolve(seed: RuleSeed, targets: readonly string[], match = '-s 10.9.0.
   return `${match} -j ${targets[seed.jump % targets.length]}`;
 }
 
-const FOREIGN_BUILTIN_RULES = ['-i lo -j ACCEPT', '-j DOCKER-USER', '-o docker0 -j DOCKER', '-i wg0 -o eth0 -p tcp -m tcp --dport 3001 -j ACCEPT', '-m state --state RELATED,ESTABLISHED -j ACCEPT'];
+const FOREIGN_BUILTIN_RULES = [
+  '-i lo -j ACCEPT',
+  '-j DOCKER-USER',
+  '-o docker0 -j DOCKER',
+  '-i wg0 -o eth0 -p tcp -m tcp --dport 3001 -j ACCEPT',
+  '-m state --state RELATED,ESTABLISHED -j ACCEPT',
+];
 const LEGACY: Record<string, readonly string[]> = {
   'filter FORWARD': [
     '-i wg0 -o eth0 -p tcp -m tcp --dport 3000 -j ACCEPT',
@@ -49,10 +75,28 @@ const tableSpec = fc.record({
   desiredRules: fc.array(fc.array(ruleSeed, { maxLength: 8 }), { minLength: OWNED.length, maxLength: OWNED.length }),
   jumps: fc.array(fc.record({ chain: fc.nat(3), target: fc.nat(20) }), { maxLength: 3 }),
   observedOwned: fc.subarray([...OWNED, ...STALE]),
-  garbling: fc.array(fc.array(fc.record({ op: fc.constantFrom('delete', 'insert', 'duplicate', 'keep'), at: fc.nat(10), seed: ruleSeed }), { maxLength: 4 }), { minLength: OWNED.length + STALE.length, maxLength: OWNED.length + STALE.length }),
+  garbling: fc.array(
+    fc.array(
+      fc.record({ op: fc.constantFrom('delete', 'insert', 'duplicate', 'keep'), at: fc.nat(10), seed: ruleSeed }),
+      { maxLength: 4 },
+    ),
+    { minLength: OWNED.length + STALE.length, maxLength: OWNED.length + STALE.length },
+  ),
   foreignChains: fc.subarray(FOREIGN),
-  foreignRules: fc.array(fc.array(ruleSeed, { maxLength: 4 }), { minLength: FOREIGN.length, maxLength: FOREIGN.length }),
-  builtinItems: fc.array(fc.array(fc.record({ kind: fc.constantFrom('foreign', 'foreign', 'desired-jump', 'stale-jump', 'legacy'), pick: fc.nat(20) }), { maxLength: 7 }), { minLength: 4, maxLength: 4 }),
+  foreignRules: fc.array(fc.array(ruleSeed, { maxLength: 4 }), {
+    minLength: FOREIGN.length,
+    maxLength: FOREIGN.length,
+  }),
+  builtinItems: fc.array(
+    fc.array(
+      fc.record({
+        kind: fc.constantFrom('foreign', 'foreign', 'desired-jump', 'stale-jump', 'legacy'),
+        pick: fc.nat(20),
+      }),
+      { maxLength: 7 },
+    ),
+    { minLength: 4, maxLength: 4 },
+  ),
 });
 
 interface Built {
@@ -73,11 +117,17 @@ function build(specs: Record<TableName, TableSpec>): Built {
     const builtins = BUILTIN_CHAINS[table];
     // Desired chains jump only to chains after them, so there is no loop.
     const names = spec.desiredChains;
-    const chains = names.map((name, i) => ({ name, rules: (spec.desiredRules[OWNED.indexOf(name)] ?? []).map((s) => resolve(s, names.slice(i + 1))) }));
+    const chains = names.map((name, i) => ({
+      name,
+      rules: (spec.desiredRules[OWNED.indexOf(name)] ?? []).map((s) => resolve(s, names.slice(i + 1))),
+    }));
     const jumps: JumpRule[] = [];
     if (names.length > 0) {
       for (const j of spec.jumps) {
-        const jump = { chain: builtins[j.chain % builtins.length] as string, rule: jumpRule(names[j.target % names.length] as string) };
+        const jump = {
+          chain: builtins[j.chain % builtins.length] as string,
+          rule: jumpRule(names[j.target % names.length] as string),
+        };
         if (!jumps.some((k) => k.chain === jump.chain && k.rule === jump.rule)) jumps.push(jump);
       }
     }
@@ -157,7 +207,9 @@ describe('planIptables (properties)', () => {
           const chains = after[table].chains;
           // Our chains are exactly the desired ones.
           const owned = [...chains.values()].filter((c) => c.name.startsWith('PIC-'));
-          expect(new Map(owned.map((c) => [c.name, c.rules]))).toEqual(new Map(desired[table].chains.map((c) => [c.name, c.rules])));
+          expect(new Map(owned.map((c) => [c.name, c.rules]))).toEqual(
+            new Map(desired[table].chains.map((c) => [c.name, c.rules])),
+          );
           for (const builtin of BUILTIN_CHAINS[table]) {
             const rules = chains.get(builtin)?.rules ?? [];
             const jumps = desired[table].jumps.filter((j) => j.chain === builtin).map((j) => j.rule);
@@ -169,7 +221,8 @@ describe('planIptables (properties)', () => {
             if (t === table && !BUILTIN_CHAINS[table].includes(name)) expect(chains.get(name)?.rules).toEqual(rules);
           }
           // No chain appears or disappears besides ours.
-          const notOurs = (m: ReadonlyMap<string, ObservedChain>): string[] => [...m.keys()].filter((n) => !n.startsWith('PIC-')).sort();
+          const notOurs = (m: ReadonlyMap<string, ObservedChain>): string[] =>
+            [...m.keys()].filter((n) => !n.startsWith('PIC-')).sort();
           expect(notOurs(chains)).toEqual(notOurs(observed[table].chains));
         }
       }),

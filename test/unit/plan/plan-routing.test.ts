@@ -14,7 +14,9 @@ const route: RouteSpec = { table: '1234', dst: 'default', gateway: '10.0.1.1', d
 describe('planPolicyRules', () => {
   it('adds missing rules and ignores rules that are not protocol 252', () => {
     const seedRule: ObservedPolicyRule = { ...lookup, protocol: null };
-    expect(planPolicyRules([suppress, lookup], [...system, seedRule, ours(suppress)])).toEqual([{ kind: 'add-policy-rule', rule: lookup, reason: 'policy rule missing' }]);
+    expect(planPolicyRules([suppress, lookup], [...system, seedRule, ours(suppress)])).toEqual([
+      { kind: 'add-policy-rule', rule: lookup, reason: 'policy rule missing' },
+    ]);
   });
 
   it('deletes our rules that are not desired, and treats a changed field as delete and add', () => {
@@ -37,7 +39,11 @@ describe('planRoutes', () => {
     const kernel: ObservedRoute = { table: 'main', dst: '172.20.0.0/16', gateway: '', dev: 'eth0', protocol: null };
     const other: ObservedRoute = { table: '1234', dst: '10.5.0.0/16', gateway: '10.0.1.1', dev: 'wg0', protocol: 4 };
     expect(planRoutes([route], [kernel, other, old])).toEqual([
-      { kind: 'delete-route', route: { table: '1235', dst: 'default', gateway: '10.0.2.1', dev: 'wg0' }, reason: 'route not in desired state' },
+      {
+        kind: 'delete-route',
+        route: { table: '1235', dst: 'default', gateway: '10.0.2.1', dev: 'wg0' },
+        reason: 'route not in desired state',
+      },
       { kind: 'add-route', route, reason: 'route missing' },
     ]);
     expect(planRoutes([route], [{ ...route, protocol: 252 }, kernel])).toEqual([]);

@@ -11,7 +11,9 @@ function parsed(text: string): Corefile {
 // The evaluator is the oracle for §5.1, so its own semantics are pinned to acl.go here.
 describe('evaluateAcl (CoreDNS acl semantics)', () => {
   it('picks the server block of the longest matching zone', () => {
-    const corefile = parsed(`. {\n acl { block }\n}\ncell {\n log\n}\nsub.cell:53 {\n acl { drop net 10.0.0.0/8 }\n}\n`);
+    const corefile = parsed(
+      `. {\n acl { block }\n}\ncell {\n log\n}\nsub.cell:53 {\n acl { drop net 10.0.0.0/8 }\n}\n`,
+    );
     expect(evaluateAcl(corefile, 'example.org', '10.0.0.2')).toBe('block');
     expect(evaluateAcl(corefile, 'www.cell', '10.0.0.2')).toBe('allow');
     expect(evaluateAcl(corefile, 'a.sub.cell.', '10.0.0.2')).toBe('drop');
@@ -28,7 +30,9 @@ describe('evaluateAcl (CoreDNS acl semantics)', () => {
   });
 
   it('goes on to the next acl when no policy of one matches', () => {
-    const corefile = parsed('cell {\n acl a.cell. {\n  block net 10.0.0.2\n }\n acl {\n  filter net 10.0.0.3/32\n }\n}\n');
+    const corefile = parsed(
+      'cell {\n acl a.cell. {\n  block net 10.0.0.2\n }\n acl {\n  filter net 10.0.0.3/32\n }\n}\n',
+    );
     expect(evaluateAcl(corefile, 'a.cell', '10.0.0.3')).toBe('filter');
     expect(evaluateAcl(corefile, 'b.cell', '10.0.0.2')).toBe('allow');
   });

@@ -40,7 +40,12 @@ describe('parseCorefile', () => {
     expect(block?.directives).toEqual([
       { name: 'rewrite', args: ['name', 'a b.example.org', 'c.example.org'], block: null, line: 3 },
       { name: 'acl', args: [], block: [{ name: 'block', args: ['net', '10.0.0.3'], block: null, line: 4 }], line: 4 },
-      { name: 'forward', args: ['.', '1.1.1.1'], block: [{ name: 'except', args: ['quoted "x"'], block: null, line: 6 }], line: 5 },
+      {
+        name: 'forward',
+        args: ['.', '1.1.1.1'],
+        block: [{ name: 'except', args: ['quoted "x"'], block: null, line: 6 }],
+        line: 5,
+      },
     ]);
   });
 

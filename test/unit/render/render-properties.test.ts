@@ -105,7 +105,9 @@ describe('render properties', () => {
         const { filter } = renderCell(state, { apiIp: '172.20.0.3' }, DEFAULT_LAYOUT).iptables;
         for (const peer of state.peers) {
           for (const dst of destinations) {
-            expect(walkFilter(filter, { src: peer.ip, dst, in: 'wg0', out: 'eth0' }), `${peer.name} → ${dst}`).toBe(expectedVerdict(state, peer, dst));
+            expect(walkFilter(filter, { src: peer.ip, dst, in: 'wg0', out: 'eth0' }), `${peer.name} → ${dst}`).toBe(
+              expectedVerdict(state, peer, dst),
+            );
           }
         }
       }),
@@ -120,12 +122,17 @@ describe('render properties', () => {
         for (const link of state.links) {
           const network = parseCidr(link.vpn_subnet)?.network ?? 0;
           const src = formatIPv4(network + hostOctet);
-          const from = (dst: string, extra: { proto?: 'tcp'; dport?: number } = {}) => walkFilter(filter, { src, dst, in: 'wg0', out: 'eth0', ...extra });
+          const from = (dst: string, extra: { proto?: 'tcp'; dport?: number } = {}) =>
+            walkFilter(filter, { src, dst, in: 'wg0', out: 'eth0', ...extra });
           for (const service of state.cell.services) {
-            expect(from(service.vip), `${link.name} → ${service.name}`).toBe(link.permissions.inbound[service.name] === true ? 'ACCEPT' : 'DROP');
+            expect(from(service.vip), `${link.name} → ${service.name}`).toBe(
+              link.permissions.inbound[service.name] === true ? 'ACCEPT' : 'DROP',
+            );
           }
           if (f.apiIp !== null) expect(from(f.apiIp, { proto: 'tcp', dport: DEFAULT_LAYOUT.apiPort })).toBe('ACCEPT');
-          expect(from('93.184.216.34'), `${link.name} → internet`).toBe(link.remote_exit_relay_active ? 'ACCEPT' : 'DROP');
+          expect(from('93.184.216.34'), `${link.name} → internet`).toBe(
+            link.remote_exit_relay_active ? 'ACCEPT' : 'DROP',
+          );
         }
       }),
       RUNS,

@@ -31,7 +31,7 @@ describe('assignRouteTables', () => {
     const [first, second] = [a, b].sort() as [string, string];
     const tables = assignRouteTables([second, first]);
     expect(tables.get(first)).toBe(1000 + (fnv1a32(first) % 1_000_000));
-    expect(tables.get(second)).toBe(((fnv1a32(first) % 1_000_000) + 1) % 1_000_000 + 1000);
+    expect(tables.get(second)).toBe((((fnv1a32(first) % 1_000_000) + 1) % 1_000_000) + 1000);
     expect(assignRouteTables([first, second])).toEqual(tables);
   });
 });

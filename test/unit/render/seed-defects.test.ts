@@ -89,7 +89,9 @@ describe('§5.3 no port-3000 hole in FORWARD', () => {
 
   it('drops a peer without internet access connecting to port 3000 of any outside host', () => {
     for (const src of ['10.0.0.3', '10.0.0.10']) {
-      expect(walkFilter(filter, { src, dst: '93.184.216.34', in: 'wg0', out: 'eth0', proto: 'tcp', dport: 3000 })).toBe('DROP');
+      expect(walkFilter(filter, { src, dst: '93.184.216.34', in: 'wg0', out: 'eth0', proto: 'tcp', dport: 3000 })).toBe(
+        'DROP',
+      );
     }
   });
 
@@ -138,8 +140,12 @@ describe('§5.5 subnets and prefixes come from the state; nat rules are tagged',
     expect(filterRules.some((r) => r.startsWith('-d 10.8.0.0/16 ') && r.endsWith('-j DROP'))).toBe(true);
     expect(filterRules.some((r) => r.startsWith('-s 10.8.0.0/16 ') && r.endsWith('-j DROP'))).toBe(true);
     expect(filterRules.join('\n')).not.toContain('10.0.0.0/24');
-    expect(walkFilter(rendered.iptables.filter, { src: '10.8.3.2', dst: '10.8.9.9', in: 'wg0', out: 'wg0' })).toBe('DROP');
-    expect(walkFilter(rendered.iptables.filter, { src: '10.8.3.2', dst: '192.168.50.22', in: 'wg0', out: 'eth0' })).toBe('ACCEPT');
+    expect(walkFilter(rendered.iptables.filter, { src: '10.8.3.2', dst: '10.8.9.9', in: 'wg0', out: 'wg0' })).toBe(
+      'DROP',
+    );
+    expect(
+      walkFilter(rendered.iptables.filter, { src: '10.8.3.2', dst: '192.168.50.22', in: 'wg0', out: 'eth0' }),
+    ).toBe('ACCEPT');
   });
 
   it('tags every nat rule', () => {
@@ -160,14 +166,22 @@ describe('§5.7 route_via peers consult main before the exit table', () => {
   const { policyRules, routes } = render(state);
 
   it('gives each routed peer a suppress_prefixlength 0 lookup of main at a lower priority than its exit table', () => {
-    for (const [ip, gateway] of [['10.0.0.2', '10.0.1.1'], ['10.0.0.4', '10.0.2.1']] as const) {
+    for (const [ip, gateway] of [
+      ['10.0.0.2', '10.0.1.1'],
+      ['10.0.0.4', '10.0.2.1'],
+    ] as const) {
       const mine = policyRules.filter((r) => r.src === ip);
       const main = mine.find((r) => r.table === 'main');
       const exit = mine.find((r) => r.table !== 'main');
       expect(main?.suppressPrefixlength).toBe(0);
       expect(exit?.suppressPrefixlength).toBeNull();
       expect(main?.priority ?? Infinity).toBeLessThan(exit?.priority ?? -Infinity);
-      expect(routes.find((r) => r.table === exit?.table)).toEqual({ table: exit?.table, dst: 'default', gateway, dev: 'wg0' });
+      expect(routes.find((r) => r.table === exit?.table)).toEqual({
+        table: exit?.table,
+        dst: 'default',
+        gateway,
+        dev: 'wg0',
+      });
     }
     expect(policyRules.filter((r) => r.src === '10.0.0.3')).toEqual([]);
     expect(routes).toHaveLength(2);

@@ -20,18 +20,45 @@ function matches(rule: string, p: Packet): { target: string } | null {
   for (let i = 0; i < values.length; i++) {
     const opt = values[i];
     const arg = values[i + 1] ?? '';
-    const inCidr = (ip: string): boolean => cidrContains(parseCidr(arg, false) ?? { network: 0, prefixlen: 33 }, parseIPv4(ip) ?? -1);
+    const inCidr = (ip: string): boolean =>
+      cidrContains(parseCidr(arg, false) ?? { network: 0, prefixlen: 33 }, parseIPv4(ip) ?? -1);
     switch (opt) {
-      case '-s': if (!inCidr(p.src)) return null; i++; break;
-      case '-d': if (!inCidr(p.dst)) return null; i++; break;
-      case '-i': if (arg !== p.in) return null; i++; break;
-      case '-o': if (arg !== p.out) return null; i++; break;
-      case '-p': if (arg !== p.proto) return null; i++; break;
-      case '--dport': if (Number(arg) !== p.dport) return null; i++; break;
-      case '-m': i++; break;
-      case '--comment': i++; break;
-      case '-j': target = arg; i++; break;
-      default: throw new Error(`walkFilter does not know ${opt} in: ${rule}`);
+      case '-s':
+        if (!inCidr(p.src)) return null;
+        i++;
+        break;
+      case '-d':
+        if (!inCidr(p.dst)) return null;
+        i++;
+        break;
+      case '-i':
+        if (arg !== p.in) return null;
+        i++;
+        break;
+      case '-o':
+        if (arg !== p.out) return null;
+        i++;
+        break;
+      case '-p':
+        if (arg !== p.proto) return null;
+        i++;
+        break;
+      case '--dport':
+        if (Number(arg) !== p.dport) return null;
+        i++;
+        break;
+      case '-m':
+        i++;
+        break;
+      case '--comment':
+        i++;
+        break;
+      case '-j':
+        target = arg;
+        i++;
+        break;
+      default:
+        throw new Error(`walkFilter does not know ${opt} in: ${rule}`);
     }
   }
   if (target === null) throw new Error(`no target in: ${rule}`);
@@ -57,5 +84,10 @@ export function walkFilter(table: TableModel, p: Packet): 'ACCEPT' | 'DROP' | 'p
     }
     return null;
   };
-  return walk(table.jumps.filter((j) => j.chain === 'FORWARD').map((j) => j.rule), 0) ?? 'policy';
+  return (
+    walk(
+      table.jumps.filter((j) => j.chain === 'FORWARD').map((j) => j.rule),
+      0,
+    ) ?? 'policy'
+  );
 }

@@ -9,7 +9,8 @@ const SEED = '-s 10.0.0.3/32 -m comment --comment pic-peer-10-0-0-3/32 -j ACCEPT
 const DOCKER = '-j DOCKER-USER';
 const WG = '-i wg0 -j ACCEPT';
 
-const restore = (snapshot: string[], current: string[]) => restoreBuiltinChain('filter', 'FORWARD', snapshot, current, DEFAULT_LAYOUT);
+const restore = (snapshot: string[], current: string[]) =>
+  restoreBuiltinChain('filter', 'FORWARD', snapshot, current, DEFAULT_LAYOUT);
 
 describe('restoreBuiltinChain', () => {
   it('plans nothing when our rules are where the snapshot had them', () => {
@@ -32,7 +33,9 @@ describe('restoreBuiltinChain', () => {
     const { actions } = restore([JUMP, WG], [JUMP, DOCKER, WG, '-j DROP']);
     expect(actions).toEqual([]);
     const moved = restore([SEED, JUMP, WG], [JUMP, DOCKER, WG]);
-    expect(moved.actions.filter((a) => a.kind === 'delete-rule').map((a) => (a.kind === 'delete-rule' ? a.rule : ''))).toEqual([JUMP]);
+    expect(
+      moved.actions.filter((a) => a.kind === 'delete-rule').map((a) => (a.kind === 'delete-rule' ? a.rule : '')),
+    ).toEqual([JUMP]);
   });
 
   it('reports a chain whose order cannot be restored by spec instead of writing it', () => {
@@ -46,7 +49,8 @@ describe('restoreBuiltinChain', () => {
 /** Runs the actions as iptables-restore would: the chain's inserts, then deletions by spec (first copy), then inserts at 1. */
 function simulate(chain: readonly string[], actions: ReturnType<typeof restore>['actions']): string[] {
   const rules = [...chain];
-  for (const a of actions) if (a.kind === 'update-chain') for (const e of a.edits) if (e.op === 'insert') rules.splice(e.index - 1, 0, e.rule);
+  for (const a of actions)
+    if (a.kind === 'update-chain') for (const e of a.edits) if (e.op === 'insert') rules.splice(e.index - 1, 0, e.rule);
   for (const a of actions) {
     if (a.kind !== 'delete-rule') continue;
     // As iptables -D: a rule that is not there is an error ("Bad rule"), never another rule deleted.
@@ -61,7 +65,7 @@ function simulate(chain: readonly string[], actions: ReturnType<typeof restore>[
 describe('restoreBuiltinChain on random chains', () => {
   const rule = fc.constantFrom(JUMP, SEED, DOCKER, WG, '-j DROP');
   const isOurs = (r: string): boolean => r === JUMP || r === SEED;
-  it('gives back the snapshot\'s rules of ours, keeps the current foreign ones, and is exact when no foreign rule changed', () => {
+  it("gives back the snapshot's rules of ours, keeps the current foreign ones, and is exact when no foreign rule changed", () => {
     let planned = 0;
     fc.assert(
       fc.property(fc.array(rule, { maxLength: 7 }), fc.array(rule, { maxLength: 7 }), (snapshot, current) => {
@@ -75,7 +79,8 @@ describe('restoreBuiltinChain on random chains', () => {
         expect(after.filter((r) => !isOurs(r))).toEqual(current.filter((r) => !isOurs(r)));
         // Each of ours after the foreign rule it followed: in the snapshot's order unless the foreign ones were reordered.
         expect(after.filter(isOurs).sort()).toEqual(snapshot.filter(isOurs).sort());
-        if (JSON.stringify(snapshot.filter((r) => !isOurs(r))) === JSON.stringify(current.filter((r) => !isOurs(r)))) expect(after).toEqual(snapshot);
+        if (JSON.stringify(snapshot.filter((r) => !isOurs(r))) === JSON.stringify(current.filter((r) => !isOurs(r))))
+          expect(after).toEqual(snapshot);
       }),
       { seed: 20261202, numRuns: 2000 },
     );

@@ -2,7 +2,14 @@ import { chmod, chown, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isConfirmed, MARKER_FILE, CONFIRMATION_FILE, readMarker, writeMarker, type WindowMarker } from '../../../src/rollback/window-marker.js';
+import {
+  isConfirmed,
+  MARKER_FILE,
+  CONFIRMATION_FILE,
+  readMarker,
+  writeMarker,
+  type WindowMarker,
+} from '../../../src/rollback/window-marker.js';
 
 const MARKER: WindowMarker = {
   id: 'a'.repeat(32),
@@ -10,7 +17,14 @@ const MARKER: WindowMarker = {
   cell: 'netns:pict-test',
   opened: '2026-12-02T07:00:00.000Z',
   closes: null,
-  snapshot: { takenAt: '2026-12-02T07:00:00.000Z', peerSubnet: '10.0.0.0/24', iptablesSave: '', routing: '', addresses: '', corefile: null },
+  snapshot: {
+    takenAt: '2026-12-02T07:00:00.000Z',
+    peerSubnet: '10.0.0.0/24',
+    iptablesSave: '',
+    routing: '',
+    addresses: '',
+    corefile: null,
+  },
 };
 
 /** The status folder may be a checkout from git: a window file someone else planted there is never trusted. */

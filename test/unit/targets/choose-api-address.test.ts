@@ -31,6 +31,15 @@ describe('chooseApiAddress', () => {
   });
 
   it('without an ip_range (import, no Cell yet) takes the first network by name', () => {
-    expect(chooseApiAddress('docker:cell-api', [{ network: 'z', address: '10.1.0.2' }, { network: 'a', address: '10.2.0.2' }], null)).toBe('10.2.0.2');
+    expect(
+      chooseApiAddress(
+        'docker:cell-api',
+        [
+          { network: 'z', address: '10.1.0.2' },
+          { network: 'a', address: '10.2.0.2' },
+        ],
+        null,
+      ),
+    ).toBe('10.2.0.2');
   });
 });

@@ -29,7 +29,9 @@ const RAW_STREAM = 'Content-Type: application/vnd.docker.raw-stream';
 
 /** Reads the whole input, then answers with it as stdout and its length as stderr, and closes. */
 function echoExec(socket: Duplex, head: Buffer, statusLine: string, bodyLength: number): void {
-  socket.write(`${statusLine}\r\n${RAW_STREAM}\r\n${statusLine.includes('101') ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : ''}\r\n`);
+  socket.write(
+    `${statusLine}\r\n${RAW_STREAM}\r\n${statusLine.includes('101') ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : ''}\r\n`,
+  );
   const input: Buffer[] = [head];
   socket.on('data', (chunk: Buffer) => input.push(chunk));
   socket.on('end', () => {
@@ -49,32 +51,52 @@ describe('dockerode against a fake daemon', () => {
   let eventsResponse: ServerResponse | null = null;
   let wedgedClosed = 0;
   const seen: string[] = [];
-  const exitCodes = new Map<string, number>([['exec-1', 0], ['exec-101', 0], ['exec-nf', 127]]);
+  const exitCodes = new Map<string, number>([
+    ['exec-1', 0],
+    ['exec-101', 0],
+    ['exec-nf', 127],
+  ]);
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '';
     seen.push(`${req.method} ${url}`);
-    const json = (status: number, value: unknown): void => void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
-    if (url === '/containers/missing/json' || url === '/containers/missing/exec') json(404, { message: 'No such container: missing' });
+    const json = (status: number, value: unknown): void =>
+      void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+    if (url === '/containers/missing/json' || url === '/containers/missing/exec')
+      json(404, { message: 'No such container: missing' });
     else if (url === '/containers/stopped/exec') json(409, { message: 'Container 0123abcd is not running' });
-    else if (url === '/containers/api/json') json(200, { NetworkSettings: { Networks: { cell: { IPAddress: '172.20.0.7' } } } });
+    else if (url === '/containers/api/json')
+      json(200, { NetworkSettings: { Networks: { cell: { IPAddress: '172.20.0.7' } } } });
     else if (/^\/containers\/(cell|stdin|nf)\/exec$/.test(url)) {
       const id = { cell: 'exec-1', stdin: 'exec-101', nf: 'exec-nf' }[url.split('/')[2] ?? ''];
       json(201, { Id: id });
     } else if (url === '/exec/exec-1/start') {
       res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
       // 'é' cut between two frames: the text is decoded whole.
-      res.end(Buffer.concat([frame(1, Buffer.from('no input é\n').subarray(0, 10)), frame(2, 'warning\n'), frame(1, Buffer.from('no input é\n').subarray(10))]));
+      res.end(
+        Buffer.concat([
+          frame(1, Buffer.from('no input é\n').subarray(0, 10)),
+          frame(2, 'warning\n'),
+          frame(1, Buffer.from('no input é\n').subarray(10)),
+        ]),
+      );
     } else if (url === '/exec/exec-nf/start') {
       res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
-      res.end(frame(1, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "nft": executable file not found in $PATH\n'));
-    } else if (/^\/exec\/[^/]+\/json$/.test(url)) json(200, { Running: false, ExitCode: exitCodes.get(url.split('/')[2] ?? '') ?? 0 });
+      res.end(
+        frame(
+          1,
+          'OCI runtime exec failed: exec failed: unable to start container process: exec: "nft": executable file not found in $PATH\n',
+        ),
+      );
+    } else if (/^\/exec\/[^/]+\/json$/.test(url))
+      json(200, { Running: false, ExitCode: exitCodes.get(url.split('/')[2] ?? '') ?? 0 });
     else if (url.startsWith('/containers/cell/kill')) res.writeHead(204).end();
     else if (url.startsWith('/events')) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.flushHeaders();
       eventsResponse = res;
-    } else if (url === '/containers/wedged/exec') res.on('close', () => wedgedClosed++); // accepted, never answered
+    } else if (url === '/containers/wedged/exec')
+      res.on('close', () => wedgedClosed++); // accepted, never answered
     else if (url.startsWith('/containers/json')) json(200, [{ Id: 'id-wg', Names: ['/cell-wireguard'] }]);
     else json(404, { message: `page not found: ${url}` });
   };
@@ -115,12 +137,18 @@ describe('dockerode against a fake daemon', () => {
   });
 
   it('turns a program missing from the container into ProgramNotFoundError (the no-shell fallback)', async () => {
-    await expect(createDockerTarget('nf').exec(['nft', 'list', 'ruleset'])).rejects.toBeInstanceOf(ProgramNotFoundError);
+    await expect(createDockerTarget('nf').exec(['nft', 'list', 'ruleset'])).rejects.toBeInstanceOf(
+      ProgramNotFoundError,
+    );
   });
 
   it('names a missing or stopped container, and the api lookup reads a missing one as "no address"', async () => {
-    await expect(createDockerTarget('missing').exec(['true'])).rejects.toThrow('docker:missing: true: no such container');
-    await expect(createDockerTarget('stopped').exec(['true'])).rejects.toThrow('docker:stopped: true: container is not running');
+    await expect(createDockerTarget('missing').exec(['true'])).rejects.toThrow(
+      'docker:missing: true: no such container',
+    );
+    await expect(createDockerTarget('stopped').exec(['true'])).rejects.toThrow(
+      'docker:stopped: true: container is not running',
+    );
     expect(await dockerContainerAddress('missing')).toBeNull();
     expect(await dockerContainerAddress('api')).toBe('172.20.0.7');
   });
@@ -131,25 +159,44 @@ describe('dockerode against a fake daemon', () => {
   });
 
   it('aborts a request when its deadline passes, so it does not stay open at the daemon', async () => {
-    await expect(createDockerTarget('wedged', { timeoutMs: 150 }).exec(['true'])).rejects.toThrow('docker:wedged: true: timed out after 150 ms');
+    await expect(createDockerTarget('wedged', { timeoutMs: 150 }).exec(['true'])).rejects.toThrow(
+      'docker:wedged: true: timed out after 150 ms',
+    );
     await waitFor('the daemon to see the request closed', () => wedgedClosed === 1, 2_000);
   });
 
   it('names the socket and the cause when the daemon cannot be reached', async () => {
     const nowhere = join(dir, 'absent.sock');
-    const missing = await createDockerClient({ kind: 'unix', socketPath: nowhere }).ping().catch((e: unknown) => e);
-    expect(classifyDockerFailure(missing, nowhere)).toEqual({ kind: 'unreachable', detail: `${nowhere}: no such socket: is the Docker daemon running? (DOCKER_HOST names another socket)` });
+    const missing = await createDockerClient({ kind: 'unix', socketPath: nowhere })
+      .ping()
+      .catch((e: unknown) => e);
+    expect(classifyDockerFailure(missing, nowhere)).toEqual({
+      kind: 'unreachable',
+      detail: `${nowhere}: no such socket: is the Docker daemon running? (DOCKER_HOST names another socket)`,
+    });
     const denied = Object.assign(new Error(`connect EACCES ${socket}`), { code: 'EACCES' });
-    expect(classifyDockerFailure(denied, '/var/run/docker.sock').detail).toBe('/var/run/docker.sock: permission denied: run as root or in the docker group');
+    expect(classifyDockerFailure(denied, '/var/run/docker.sock').detail).toBe(
+      '/var/run/docker.sock: permission denied: run as root or in the docker group',
+    );
     // The process-wide client names its own socket.
     expect(dockerClient()).toBe(dockerClient());
-    expect(classifyDockerFailure(denied).detail).toBe(`${socket}: permission denied: run as root or in the docker group`);
+    expect(classifyDockerFailure(denied).detail).toBe(
+      `${socket}: permission denied: run as root or in the docker group`,
+    );
   });
 
   it('follows the event stream whatever its chunking, skips a broken line, and reports a disconnect', async () => {
     const reasons: string[] = [];
-    const watcher = watchDockerEvents(dockerClient(), { containers: ['cell-wireguard', 'cell-caddy'], onEvent: (r) => reasons.push(r), backoffBaseMs: 10_000 });
-    await waitFor('the stream to connect', () => eventsResponse !== null && reasons.includes('docker-reconnect'), 2_000);
+    const watcher = watchDockerEvents(dockerClient(), {
+      containers: ['cell-wireguard', 'cell-caddy'],
+      onEvent: (r) => reasons.push(r),
+      backoffBaseMs: 10_000,
+    });
+    await waitFor(
+      'the stream to connect',
+      () => eventsResponse !== null && reasons.includes('docker-reconnect'),
+      2_000,
+    );
     expect(watcher.connected).toBe(true);
     const events = [
       { Type: 'container', Action: 'restart', Actor: { ID: 'id-wg', Attributes: { name: 'cell-wireguard' } } },
@@ -163,7 +210,12 @@ describe('dockerode against a fake daemon', () => {
     const res = eventsResponse as ServerResponse | null;
     for (let at = 0; at < bytes.length; at += 37) res?.write(bytes.subarray(at, at + 37));
     await waitFor('three events', () => reasons.length >= 4, 2_000);
-    expect(reasons).toEqual(['docker-reconnect', 'docker-restart:cell-wireguard', 'docker-network-connect:cell-wireguard', 'docker-die:cell-caddy']);
+    expect(reasons).toEqual([
+      'docker-reconnect',
+      'docker-restart:cell-wireguard',
+      'docker-network-connect:cell-wireguard',
+      'docker-die:cell-caddy',
+    ]);
     res?.end();
     await waitFor('the disconnect', () => !watcher.connected, 2_000);
     expect(reasons.at(-1)).toBe('docker-disconnect');
@@ -173,8 +225,16 @@ describe('dockerode against a fake daemon', () => {
   it('reports a connection reset mid-stream (dockerd killed) as a disconnect, without an unhandled error', async () => {
     eventsResponse = null;
     const reasons: string[] = [];
-    const watcher = watchDockerEvents(dockerClient(), { containers: ['cell-wireguard'], onEvent: (r) => reasons.push(r), backoffBaseMs: 10_000 });
-    await waitFor('the stream to connect', () => eventsResponse !== null && reasons.includes('docker-reconnect'), 2_000);
+    const watcher = watchDockerEvents(dockerClient(), {
+      containers: ['cell-wireguard'],
+      onEvent: (r) => reasons.push(r),
+      backoffBaseMs: 10_000,
+    });
+    await waitFor(
+      'the stream to connect',
+      () => eventsResponse !== null && reasons.includes('docker-reconnect'),
+      2_000,
+    );
     const res = eventsResponse as ServerResponse | null;
     // Half a line, then the connection drops: the response is aborted (ECONNRESET).
     res?.write('{"Type":"container"');
@@ -192,4 +252,3 @@ describe('dockerode against a fake daemon', () => {
     expect(() => new Client()).toThrow(/^DOCKER_HOST=ssh:\/\/… is not supported: ssh2 is not installed/);
   });
 });
-

@@ -15,14 +15,17 @@ describe('DOCKER_HOST=ssh://', () => {
     else process.env.DOCKER_HOST = saved;
   });
 
-  const LINE = 'DOCKER_HOST=ssh://op@cell: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT';
+  const LINE =
+    'DOCKER_HOST=ssh://op@cell: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT';
 
   it('is refused by the client in one line', () => {
     expect(() => dockerClient()).toThrow(LINE);
   });
 
   it('fails an exec and the api lookup as ExecErrors of one line naming the target', async () => {
-    const exec = await createDockerTarget('cell-wireguard').exec(['iptables-save']).catch((e: unknown) => e);
+    const exec = await createDockerTarget('cell-wireguard')
+      .exec(['iptables-save'])
+      .catch((e: unknown) => e);
     expect(exec).toBeInstanceOf(ExecError);
     expect((exec as Error).message).toBe(`docker:cell-wireguard: iptables-save: ${LINE}`);
     await expect(dockerContainerAddress('cell-api')).rejects.toThrow(`docker:cell-api: inspect: ${LINE}`);

@@ -5,8 +5,14 @@ const HOME = '/home/op';
 
 describe('dockerEndpointOf', () => {
   it('defaults to the local socket', () => {
-    expect(dockerEndpointOf({}, HOME)).toEqual({ ok: true, value: { kind: 'unix', socketPath: '/var/run/docker.sock' } });
-    expect(dockerEndpointOf({ DOCKER_HOST: '' }, HOME)).toEqual({ ok: true, value: { kind: 'unix', socketPath: '/var/run/docker.sock' } });
+    expect(dockerEndpointOf({}, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'unix', socketPath: '/var/run/docker.sock' },
+    });
+    expect(dockerEndpointOf({ DOCKER_HOST: '' }, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'unix', socketPath: '/var/run/docker.sock' },
+    });
   });
 
   it('reads unix:// and tcp:// hosts', () => {
@@ -14,15 +20,38 @@ describe('dockerEndpointOf', () => {
       ok: true,
       value: { kind: 'unix', socketPath: '/run/user/1000/docker.sock' },
     });
-    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://10.0.0.5:2375' }, HOME)).toEqual({ ok: true, value: { kind: 'tcp', host: '10.0.0.5', port: 2375, tls: null } });
-    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://docker.lan' }, HOME)).toEqual({ ok: true, value: { kind: 'tcp', host: 'docker.lan', port: 2375, tls: null } });
-    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://[fd00::5]:2375/' }, HOME)).toEqual({ ok: true, value: { kind: 'tcp', host: 'fd00::5', port: 2375, tls: null } });
+    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://10.0.0.5:2375' }, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'tcp', host: '10.0.0.5', port: 2375, tls: null },
+    });
+    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://docker.lan' }, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'tcp', host: 'docker.lan', port: 2375, tls: null },
+    });
+    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://[fd00::5]:2375/' }, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'tcp', host: 'fd00::5', port: 2375, tls: null },
+    });
   });
 
   it('uses TLS with the CLI`s file names when DOCKER_TLS_VERIFY is set', () => {
-    expect(dockerEndpointOf({ DOCKER_HOST: 'tcp://docker.lan', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/etc/docker-certs/' }, HOME)).toEqual({
+    expect(
+      dockerEndpointOf(
+        { DOCKER_HOST: 'tcp://docker.lan', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/etc/docker-certs/' },
+        HOME,
+      ),
+    ).toEqual({
       ok: true,
-      value: { kind: 'tcp', host: 'docker.lan', port: 2376, tls: { caFile: '/etc/docker-certs/ca.pem', certFile: '/etc/docker-certs/cert.pem', keyFile: '/etc/docker-certs/key.pem' } },
+      value: {
+        kind: 'tcp',
+        host: 'docker.lan',
+        port: 2376,
+        tls: {
+          caFile: '/etc/docker-certs/ca.pem',
+          certFile: '/etc/docker-certs/cert.pem',
+          keyFile: '/etc/docker-certs/key.pem',
+        },
+      },
     });
     const fromHome = dockerEndpointOf({ DOCKER_HOST: 'tcp://docker.lan:2376', DOCKER_TLS_VERIFY: '1' }, HOME);
     expect(fromHome.ok && fromHome.value.kind === 'tcp' && fromHome.value.tls?.caFile).toBe('/home/op/.docker/ca.pem');
@@ -33,8 +62,19 @@ describe('dockerEndpointOf', () => {
 
   it('refuses ssh:// with a one-line way out, and anything else it cannot use', () => {
     const ssh = dockerEndpointOf({ DOCKER_HOST: 'ssh://op@cell' }, HOME);
-    expect(ssh).toEqual({ ok: false, error: 'DOCKER_HOST=ssh://op@cell: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT' });
-    for (const host of ['npipe:////./pipe/docker_engine', 'docker.lan:2375', 'unix://', 'tcp://', 'tcp://h:99999', 'tcp://h:x']) {
+    expect(ssh).toEqual({
+      ok: false,
+      error:
+        'DOCKER_HOST=ssh://op@cell: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT',
+    });
+    for (const host of [
+      'npipe:////./pipe/docker_engine',
+      'docker.lan:2375',
+      'unix://',
+      'tcp://',
+      'tcp://h:99999',
+      'tcp://h:x',
+    ]) {
       const result = dockerEndpointOf({ DOCKER_HOST: host }, HOME);
       expect(result.ok, host).toBe(false);
       if (!result.ok) expect(result.error).not.toMatch(/\n/);

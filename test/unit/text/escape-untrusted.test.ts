@@ -6,7 +6,8 @@ import { ESCAPE_FOR_TERMINAL } from '../../../src/loop/logger.js';
 import { escapeDeep, escapeLines, escapeUntrusted } from '../../../src/text/escape-untrusted.js';
 
 /** Every character a terminal may act on instead of print. */
-const DANGEROUS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+const DANGEROUS =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 describe('escapeUntrusted', () => {
   it('escapes terminal escapes, bidi overrides and zero-width characters, and leaves other text alone', () => {
@@ -25,7 +26,11 @@ describe('escapeUntrusted', () => {
   });
 
   it('escapes nested strings of a log record, an error’s message included', () => {
-    const record = escapeDeep({ errors: ['\u001b[2J'], err: new Error('stderr: \u202eoops'), n: 1 }) as { errors: string[]; err: { message: string }; n: number };
+    const record = escapeDeep({ errors: ['\u001b[2J'], err: new Error('stderr: \u202eoops'), n: 1 }) as {
+      errors: string[];
+      err: { message: string };
+      n: number;
+    };
     expect(record.errors).toEqual(['\\u001b[2J']);
     expect(record.err.message).toBe('stderr: \\u202eoops');
     expect(record.n).toBe(1);
@@ -42,7 +47,9 @@ describe('escapeUntrusted', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString('utf8')), done()) });
     const logger = pino({ ...ESCAPE_FOR_TERMINAL }, sink);
-    logger.child({ reconcile: 'ab' }).warn({ stderr: 'iptables: \u001b[2Jgone', list: ['\u202e'] }, 'apply failed on \u001b]8;;http://x\u0007 link');
+    logger
+      .child({ reconcile: 'ab' })
+      .warn({ stderr: 'iptables: \u001b[2Jgone', list: ['\u202e'] }, 'apply failed on \u001b]8;;http://x\u0007 link');
     const [line] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(line?.['msg']).toBe('apply failed on \\u001b]8;;http://x\\u0007 link');
     expect(line?.['stderr']).toBe('iptables: \\u001b[2Jgone');
