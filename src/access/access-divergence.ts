@@ -12,8 +12,7 @@ import type { Dataplane, PathStep, Ruleset } from './access-types.js';
 import { evaluatePair, matrixAxes, withRulesets } from './access-matrix.js';
 import { assumedWireguardAddress, desiredDataplane } from './build-dataplane.js';
 import { assumedApiAddress } from './evaluate-access-tests.js';
-import type { EndpointContext } from './resolve-endpoints.js';
-import { parseAddress, tableMatch } from './route-lookup.js';
+import { endpointContext, type EndpointContext } from './resolve-endpoints.js';
 
 /**
  * Most pairs one check evaluates, each on both sides: about 0.4 s on a 100-peer cell and 2 s on
@@ -154,14 +153,10 @@ function dataplanesOf(
   const desired = desiredDataplane(state, { apiIp }, layout, new Map());
   const rulesets: Ruleset[] = [{ name: live.name, iptables: live.ours }, ...(live.other === null ? [] : [live.other])];
   const actual = withRulesets(desired, rulesets);
-  const ctx: EndpointContext = {
-    state,
-    wireguardInterface: layout.wireguardInterface,
-    apiPort: layout.apiPort,
+  const ctx = endpointContext(state, layout, desired.routing, {
     wireguardAddress: assumedWireguardAddress(state),
     apiIp,
-    ifaceFor: (ip) => tableMatch(desired.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
-  };
+  });
   return { desired, actual, ctx };
 }
 

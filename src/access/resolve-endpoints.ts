@@ -6,7 +6,9 @@
  */
 import type { DesiredState } from '../model/desired-state.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../model/ipv4.js';
-import type { Packet, Proto } from './access-types.js';
+import type { LayoutConfig } from '../model/facts.js';
+import type { Packet, Proto, Routing } from './access-types.js';
+import { parseAddress, tableMatch } from './route-lookup.js';
 import type { ConnectionIntent } from './evaluate-connection.js';
 
 /** A public address (TEST-NET-3) standing in for "the internet". */
@@ -122,4 +124,23 @@ export function resolveQuery(query: Query, ctx: EndpointContext): Resolved<Resol
     inIface: from.value.iface,
   };
   return { ok: true, value: { packet, intent: to.value.intent, fromLabel: from.value.label, toLabel: to.value.label } };
+}
+
+/**
+ * The context endpoints resolve in: the cell's layout, the target's own addresses, and, for a
+ * source address, the interface it arrives on: where the target's main table routes it.
+ */
+export function endpointContext(
+  state: DesiredState,
+  layout: LayoutConfig,
+  routing: Routing,
+  addresses: { readonly wireguardAddress: string | null; readonly apiIp: string | null },
+): EndpointContext {
+  return {
+    state,
+    wireguardInterface: layout.wireguardInterface,
+    apiPort: layout.apiPort,
+    ...addresses,
+    ifaceFor: (ip) => tableMatch(routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
+  };
 }

@@ -9,8 +9,7 @@ import type { Dataplane } from '../access/access-types.js';
 import { assumedWireguardAddress, desiredDataplane } from '../access/build-dataplane.js';
 import { evaluateConnection } from '../access/evaluate-connection.js';
 import { assumedApiAddress } from '../access/evaluate-access-tests.js';
-import { resolveQuery, type EndpointContext } from '../access/resolve-endpoints.js';
-import { parseAddress, tableMatch } from '../access/route-lookup.js';
+import { endpointContext, resolveQuery, type EndpointContext } from '../access/resolve-endpoints.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { parseIptablesSave } from '../observe/parse-iptables-save.js';
@@ -33,14 +32,7 @@ function readDump(state: DesiredState, layout: LayoutConfig): Cell {
   const parsed = parseIptablesSave(formatIptablesSave(renderCell(state, { apiIp }, layout).iptables));
   if (!parsed.ok) throw new Error(`bench dump: ${parsed.error}`);
   const live = withRulesets(desired, [{ name: 'dump', iptables: parsed.value }]);
-  const ctx: EndpointContext = {
-    state,
-    wireguardInterface: layout.wireguardInterface,
-    apiPort: layout.apiPort,
-    wireguardAddress: assumedWireguardAddress(state),
-    apiIp,
-    ifaceFor: (ip) => tableMatch(live.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
-  };
+  const ctx = endpointContext(state, layout, live.routing, { wireguardAddress: assumedWireguardAddress(state), apiIp });
   return { state, live, ctx };
 }
 

@@ -6,8 +6,8 @@
 import { liveDataplane } from '../access/build-dataplane.js';
 import { evaluateConnection } from '../access/evaluate-connection.js';
 import { formatExplanationText } from '../access/format-explanation.js';
-import { resolveQuery } from '../access/resolve-endpoints.js';
-import { addressOn, parseAddress, tableMatch } from '../access/route-lookup.js';
+import { endpointContext, resolveQuery } from '../access/resolve-endpoints.js';
+import { addressOn } from '../access/route-lookup.js';
 import { resourceSources, ruleProvenance } from '../access/rule-provenance.js';
 import type { LoadedState } from '../load/loaded-state.js';
 import type { DesiredState } from '../model/desired-state.js';
@@ -45,14 +45,13 @@ export async function explainDenied(
   );
   if (!live.ok) return `explain: ${live.error}`;
   const dataplane = live.value;
-  const query = resolveQuery(pair, {
-    state,
-    wireguardInterface: layout.wireguardInterface,
-    apiPort: layout.apiPort,
-    wireguardAddress: addressOn(dataplane.routing, layout.wireguardInterface),
-    apiIp: cell.apiIp,
-    ifaceFor: (ip) => tableMatch(dataplane.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
-  });
+  const query = resolveQuery(
+    pair,
+    endpointContext(state, layout, dataplane.routing, {
+      wireguardAddress: addressOn(dataplane.routing, layout.wireguardInterface),
+      apiIp: cell.apiIp,
+    }),
+  );
   if (!query.ok) return `explain: ${query.error}`;
   const result = evaluateConnection(dataplane, query.value.packet, query.value.intent);
   const text = formatExplanationText({

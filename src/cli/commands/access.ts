@@ -9,8 +9,8 @@ import {
   otherBackendRules,
   type MatrixReport,
 } from '../../access/format-access-matrix.js';
-import type { EndpointContext } from '../../access/resolve-endpoints.js';
-import { addressOn, parseAddress, tableMatch } from '../../access/route-lookup.js';
+import { endpointContext } from '../../access/resolve-endpoints.js';
+import { addressOn } from '../../access/route-lookup.js';
 import { resourceSources, ruleProvenance } from '../../access/rule-provenance.js';
 import { layoutOf, type ControllerConfig } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
@@ -139,14 +139,10 @@ export async function runAccessCommand(values: CliValues): Promise<number> {
   };
   // What the desired state implies: the rendered rules on the same routing, so a mark is the firewall's doing.
   const desired = withRulesets(live, desiredDataplane(state, facts, layout, resources).rulesets);
-  const ctx: EndpointContext = {
-    state,
-    wireguardInterface: layout.wireguardInterface,
-    apiPort: layout.apiPort,
+  const ctx = endpointContext(state, layout, live.routing, {
     wireguardAddress: addressOn(live.routing, layout.wireguardInterface),
     apiIp: facts.apiIp,
-    ifaceFor: (ip) => tableMatch(live.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
-  };
+  });
   const liveMatrix = computeMatrix(live, ctx);
   const report: MatrixReport = {
     axes: liveMatrix,

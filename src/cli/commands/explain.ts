@@ -10,8 +10,8 @@ import {
 import { evaluateAcl } from '../../access/evaluate-dns-acl.js';
 import { evaluateConnection } from '../../access/evaluate-connection.js';
 import { explanationToJson, formatExplanationText } from '../../access/format-explanation.js';
-import { resolveQuery, type EndpointContext } from '../../access/resolve-endpoints.js';
-import { addressOn, parseAddress, tableMatch } from '../../access/route-lookup.js';
+import { endpointContext, resolveQuery } from '../../access/resolve-endpoints.js';
+import { addressOn } from '../../access/route-lookup.js';
 import { resourceSources, ruleProvenance } from '../../access/rule-provenance.js';
 import { layoutOf, type ControllerConfig } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
@@ -186,13 +186,7 @@ function explainConnection(
   dataplane: Dataplane,
   addresses: { wireguardAddress: string | null; apiIp: string | null },
 ): number {
-  const ctx: EndpointContext = {
-    state,
-    wireguardInterface: layout.wireguardInterface,
-    apiPort: layout.apiPort,
-    ...addresses,
-    ifaceFor: (ip) => tableMatch(dataplane.routing, 'main', parseAddress(ip))?.dev || layout.wireguardInterface,
-  };
+  const ctx = endpointContext(state, layout, dataplane.routing, addresses);
   const query = resolveQuery({ from: options.from, to: options.to, port: options.port, proto: options.proto }, ctx);
   if (!query.ok) {
     printError(escapeControl(query.error));
