@@ -20,6 +20,7 @@ import { matrixEndpoints } from '../../src/testbed/testbed-cell.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+import { configFileJson } from '../../src/config/controller-config.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
 
@@ -137,7 +138,10 @@ describe('two iptables backends in one wireguard namespace', () => {
     );
 
     const config = join(bed.workDir, 'config.json');
-    await writeFile(config, JSON.stringify({ targets: bed.config.targets, corefile: bed.corefilePath }));
+    await writeFile(
+      config,
+      JSON.stringify({ targets: configFileJson(bed.config).targets, corefile: bed.corefilePath }),
+    );
     const cli = await run([
       process.execPath,
       builtEntry('cli/main.js'),

@@ -102,8 +102,11 @@ describe('status page in a real headless Chromium against a controller on a name
     expect(await section('conditions')).toMatch(/Ready\s+True\s+Converged/);
     expect(await section('passes')).toMatch(/startup\s+converged\s+\d+ ms/);
     expect(await section('file-errors')).toContain('every state file is valid');
-    // The matrix is not computed on this branch: the page says so instead of drawing a guess.
-    expect(await section('matrix')).toContain('not available');
+    // The live matrix of this small cell: every peer a row, no pair marked while only our rules decide.
+    const matrix = await section('matrix');
+    expect(matrix).toContain('the live rules match the desired state');
+    for (const peer of ['alice', 'bob', 'carol'])
+      expect(matrix).toMatch(new RegExp(`^${peer}\\s+(reaches|dropped)`, 'm'));
   });
 
   it('shows the drift repair of a foreign DROP inserted above our jump, with the rule it restored', async () => {
