@@ -7,6 +7,7 @@ import { escapeControl } from '../load/state-issue.js';
 import { TABLES, type ObservedIptables } from '../model/iptables.js';
 import type { PathStep } from './access-types.js';
 import type { ComparedCell, MatrixAxes } from './access-matrix.js';
+import { stepRuleJson } from './step-rule-json.js';
 
 export interface MatrixReport {
   readonly axes: MatrixAxes;
@@ -84,20 +85,6 @@ export function formatMatrixText(report: MatrixReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function stepJson(step: PathStep | null): Record<string, unknown> | null {
-  return step === null
-    ? null
-    : {
-        ruleset: step.ruleset,
-        table: step.table,
-        chain: step.chain,
-        index: step.index,
-        rule: step.rule,
-        owner: step.owner,
-        source: step.source,
-      };
-}
-
 export function matrixToJson(report: MatrixReport): Record<string, unknown> {
   return {
     rules: report.rules,
@@ -110,7 +97,7 @@ export function matrixToJson(report: MatrixReport): Record<string, unknown> {
       reaches: c.reaches,
       desired: c.desired,
       differs: c.differs,
-      decided_by: stepJson(c.decidedBy),
+      decided_by: c.decidedBy === null ? null : stepRuleJson(c.decidedBy),
       reason: c.reason,
     })),
     differing: report.cells.filter((c) => c.differs).length,

@@ -6,6 +6,7 @@
 import { escapeControl } from '../load/state-issue.js';
 import type { ConnectionResult, Egress, Leg, Packet, PathStep, RuleSource } from './access-types.js';
 import { describeStep } from './evaluate-connection.js';
+import { stepRuleJson } from './step-rule-json.js';
 
 export interface Explanation {
   readonly result: ConnectionResult;
@@ -68,17 +69,7 @@ export function formatExplanationText(e: Explanation): string {
 }
 
 function stepJson(step: PathStep | null): Record<string, unknown> | null {
-  if (step === null) return null;
-  return {
-    ruleset: step.ruleset,
-    table: step.table,
-    chain: step.chain,
-    index: step.index,
-    rule: step.rule,
-    owner: step.owner,
-    source: step.source,
-    action: step.action,
-  };
+  return step === null ? null : { ...stepRuleJson(step), action: step.action };
 }
 
 function egressJson(egress: Egress): Record<string, unknown> {

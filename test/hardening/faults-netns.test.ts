@@ -30,8 +30,8 @@ import { cleanupNamespaces } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';
 import { EXAMPLE_STATE } from '../helpers/build-state.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { createTestbed, type TestbedFixture } from '../helpers/testbed.js';
-import { converged, liveRules, passUntil, SILENT, writeStateFiles } from './state-files.js';
+import { createTestbed, liveRules, type TestbedFixture } from '../helpers/testbed.js';
+import { converged, passUntil, SILENT, writeStateFiles } from './state-files.js';
 import { faultyTarget, isRestore, shellLine, type Fault } from './target-decorators.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);

@@ -16,18 +16,7 @@ import { cellChainName, peerChainName } from '../../src/model/chain-names.js';
 import { arbitraryState } from '../helpers/arbitrary-state.js';
 import { liveCell, render } from '../unit/loop/live-cell.js';
 import { fuzzParams } from './fuzz-settings.js';
-
-function toFiles(state: DesiredState): StateFile[] {
-  const { cell } = state;
-  return [
-    {
-      file: 'cell.json',
-      text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }),
-    },
-    ...state.peers.map((p) => ({ file: `peers/${p.name}.json`, text: JSON.stringify(p) })),
-    ...state.links.map((l) => ({ file: `cells/${l.name}.json`, text: JSON.stringify(l) })),
-  ];
-}
+import { resourceFiles } from './state-files.js';
 
 const BROKEN: StateFile = { file: 'peers/zz-new.json', text: '{"kind":"Peer","name":"frank","ip":"10.0.0.20",}' };
 
@@ -35,7 +24,7 @@ describe('held-back deletions (property)', () => {
   it('deleted files are enforced when known, and held only by the broken file when nothing is known', () => {
     fc.assert(
       fc.property(arbitraryState, fc.infiniteStream(fc.boolean()), (state, coin) => {
-        const files = toFiles(state);
+        const files = resourceFiles(state);
         // Deleting a link a kept peer routes via would make the peer invalid: only delete links nobody uses.
         const used = new Set(state.peers.map((p) => p.route_via));
         const deletable = files.filter(

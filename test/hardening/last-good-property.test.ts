@@ -14,21 +14,9 @@ import { DEFAULT_LAYOUT } from '../../src/model/facts.js';
 import { renderCell } from '../../src/render/render-cell.js';
 import { arbitraryState } from '../helpers/arbitrary-state.js';
 import { fuzzParams } from './fuzz-settings.js';
+import { resourceFiles } from './state-files.js';
 
 const FACTS = { apiIp: '172.20.0.3' };
-
-/** One file per resource, as a person would lay the state out. */
-function toFiles(state: DesiredState): StateFile[] {
-  const { cell } = state;
-  return [
-    {
-      file: 'cell.json',
-      text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }),
-    },
-    ...state.peers.map((p) => ({ file: `peers/${p.name}.json`, text: JSON.stringify(p) })),
-    ...state.links.map((l) => ({ file: `cells/${l.name}.json`, text: JSON.stringify(l) })),
-  ];
-}
 
 type Corruption =
   | { readonly kind: 'bytes'; readonly text: string }
@@ -128,7 +116,7 @@ describe('a corrupted file never changes live rules', () => {
   it('render(validate(S with F corrupted, previous S)) = render(S), and F keeps its previous resources', () => {
     fc.assert(
       fc.property(arbitraryState, fc.nat(), corruption, (state, pick, how) => {
-        const files = toFiles(state) as (StateFile & { text: string })[];
+        const files = resourceFiles(state) as (StateFile & { text: string })[];
         const previous = validateState(files);
         fc.pre(previous.issues.length === 0 && previous.state !== null);
         const target = files[pick % files.length] as StateFile & { text: string };
@@ -155,7 +143,7 @@ describe('a corrupted file never changes live rules', () => {
     fc.assert(
       fc.property(arbitraryState, fc.nat(), fc.nat(), corruption, (state, pickF, pickG, how) => {
         fc.pre(state.peers.length >= 2);
-        const files = toFiles(state) as (StateFile & { text: string })[];
+        const files = resourceFiles(state) as (StateFile & { text: string })[];
         const previous = validateState(files);
         fc.pre(previous.issues.length === 0);
         const peerFiles = files.filter((f) => f.file.startsWith('peers/'));

@@ -1,10 +1,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import type { StateFile } from '../../src/load/validate-state.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { Controller } from '../../src/loop/controller.js';
 import type { ControllerStatus } from '../../src/loop/controller-status.js';
-import { nsRunOk } from '../../src/testbed/netns.js';
+
+/** One file per resource, as a person would lay the state out: cell.json (services by name and VIP), peers/, cells/. */
+export function resourceFiles(state: DesiredState): StateFile[] {
+  const { cell } = state;
+  return [
+    {
+      file: 'cell.json',
+      text: JSON.stringify({ ...cell, services: cell.services.map((s) => ({ name: s.name, vip: s.vip })) }),
+    },
+    ...state.peers.map((p) => ({ file: `peers/${p.name}.json`, text: JSON.stringify(p) })),
+    ...state.links.map((l) => ({ file: `cells/${l.name}.json`, text: JSON.stringify(l) })),
+  ];
+}
 
 /** Writes a state as files: cell.json, one file per peer and per link under peers/ and cells/. */
 export async function writeStateFiles(dir: string, state: DesiredState): Promise<void> {
@@ -39,13 +52,3 @@ export async function passUntil(
 }
 
 export const converged = (s: ControllerStatus): boolean => s.lastReconcile?.converged === true;
-
-/** The namespace's rules as iptables-save prints them, without the date comments and counters. */
-export async function liveRules(ns: string): Promise<string> {
-  const dump = await nsRunOk(ns, ['iptables-save']);
-  return dump
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.replace(/ \[\d+:\d+\]$/, ''))
-    .join('\n');
-}

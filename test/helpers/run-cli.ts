@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { RunResult } from '../../src/testbed/netns.js';
 import { builtEntry } from './build-dist.js';
 
@@ -36,4 +36,57 @@ export function runProgram(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
   });
+}
+
+/**
+ * `explain` of the repository's example state with the built CLI, from one peer or cell to one
+ * endpoint; `rules` names the rules it reads: `['--config', FILE]` (live) or `['--from-dump', DIR]`.
+ */
+export function runExplain(
+  rules: readonly string[],
+  from: string,
+  to: string,
+  ...flags: readonly string[]
+): Promise<RunResult> {
+  return runCli(['explain', '--state', 'state', ...rules, '--from', from, '--to', to, ...flags]);
+}
+
+export interface StartedExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Started {
+  readonly child: ChildProcess;
+  /** Resolves once stderr has a line matching the pattern; rejects if the process ends first. */
+  line(pattern: RegExp): Promise<void>;
+  readonly exited: Promise<StartedExit>;
+}
+
+/** A node entry point (the built CLI) as a child process with the caller's environment, its output collected. */
+export function startNode(entry: string, args: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): Started {
+  const child = spawn(process.execPath, [entry, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiting: { pattern: RegExp; done: () => void }[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    for (const w of waiting.filter((x) => x.pattern.test(stderr))) w.done();
+  });
+  const exited = new Promise<StartedExit>((done) =>
+    child.once('close', (code, signal) => done({ code, signal, stdout, stderr })),
+  );
+  return {
+    child,
+    exited,
+    line: (pattern) =>
+      new Promise<void>((done, fail) => {
+        if (pattern.test(stderr)) return done();
+        waiting.push({ pattern, done });
+        void exited.then((e) => fail(new Error(`exited ${e.code ?? e.signal} before ${pattern}: ${e.stderr}`)));
+      }),
+  };
 }

@@ -1,26 +1,21 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Dataplane } from '../../src/access/access-types.js';
 import { liveRouting } from '../../src/access/build-dataplane.js';
-import { evaluateConnection } from '../../src/access/evaluate-connection.js';
 import { isRestoreCommand } from '../../src/apply/apply-plan.js';
 import { CellReconciler } from '../../src/loop/cell-reconciler.js';
 import { conditionOf } from '../../src/loop/controller-status.js';
 import { PassReporter } from '../../src/loop/pass-reporter.js';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { StateFileCache } from '../../src/loop/state-file-cache.js';
-import type { DesiredState } from '../../src/model/desired-state.js';
 import type { Target } from '../../src/model/target.js';
 import { parseIptablesSave } from '../../src/observe/parse-iptables-save.js';
-import { cleanupNamespaces, nsRunOk, run } from '../../src/testbed/netns.js';
+import { nsRunOk } from '../../src/testbed/netns.js';
 import { probeMatrix } from '../../src/testbed/probe-matrix.js';
 import { matrixEndpoints } from '../../src/testbed/testbed-cell.js';
-import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
-import { configFileJson } from '../../src/config/controller-config.js';
+import { runCli, runExplain } from '../helpers/run-cli.js';
+import { modelReaches, useTestbed, writeConfigFile, type TestbedFixture } from '../helpers/testbed.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
 
@@ -55,54 +50,53 @@ async function bothBackends(bed: TestbedFixture): Promise<Dataplane> {
  * the model, by verify (AccessDiverged) and by `access`, as real packets see it.
  */
 describe('two iptables backends in one wireguard namespace', () => {
-  let state: DesiredState;
-  let bed: TestbedFixture;
-
-  beforeAll(async () => {
-    if (!ready.ok) return;
-    state = await loadValidState('state');
-    bed = await createTestbed(state);
-  });
-  afterAll(async () => {
-    await bed?.dispose();
-    await cleanupNamespaces();
-  });
+  const t = useTestbed(ready);
 
   it('writes a cell found in the legacy tables there only, and plans no nft copy', async () => {
     // A wireguard image whose iptables is legacy: wg-quick's and Docker's rules are in the legacy tables.
-    await nsRunOk(bed.cell.wg, ['iptables-nft', '-D', 'FORWARD', '-i', 'wg0', '-j', 'ACCEPT']);
-    await nsRunOk(bed.cell.wg, ['iptables-nft', '-t', 'nat', '-D', 'POSTROUTING', '-o', 'eth+', '-j', 'MASQUERADE']);
-    await nsRunOk(bed.cell.wg, ['iptables-legacy', '-A', 'FORWARD', '-i', 'wg0', '-j', 'ACCEPT']);
-    await nsRunOk(bed.cell.wg, ['iptables-legacy', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth+', '-j', 'MASQUERADE']);
+    await nsRunOk(t.bed.cell.wg, ['iptables-nft', '-D', 'FORWARD', '-i', 'wg0', '-j', 'ACCEPT']);
+    await nsRunOk(t.bed.cell.wg, ['iptables-nft', '-t', 'nat', '-D', 'POSTROUTING', '-o', 'eth+', '-j', 'MASQUERADE']);
+    await nsRunOk(t.bed.cell.wg, ['iptables-legacy', '-A', 'FORWARD', '-i', 'wg0', '-j', 'ACCEPT']);
+    await nsRunOk(t.bed.cell.wg, [
+      'iptables-legacy',
+      '-t',
+      'nat',
+      '-A',
+      'POSTROUTING',
+      '-o',
+      'eth+',
+      '-j',
+      'MASQUERADE',
+    ]);
     const seen: string[][] = [];
-    const inner = bed.targets.wireguard;
+    const inner = t.bed.targets.wireguard;
     const wireguard: Target = {
       locator: inner.locator,
       exec: (argv, options) => (seen.push([...argv]), inner.exec(argv, options)),
     };
-    expect((await reconcileCell(state, { ...bed.targets, wireguard }, bed.layout)).converged).toBe(true);
+    expect((await reconcileCell(t.state, { ...t.bed.targets, wireguard }, t.bed.layout)).converged).toBe(true);
     const restores = seen.filter((argv) => isRestoreCommand(argv));
     expect(restores).toHaveLength(1);
     expect(restores[0]?.join(' ')).toContain('iptables-legacy-restore --noflush');
-    expect(await nsRunOk(bed.cell.wg, ['iptables-legacy-save'])).toContain('pic:jump');
-    expect(await nsRunOk(bed.cell.wg, ['iptables-nft-save'])).not.toContain('PIC-');
+    expect(await nsRunOk(t.bed.cell.wg, ['iptables-legacy-save'])).toContain('pic:jump');
+    expect(await nsRunOk(t.bed.cell.wg, ['iptables-nft-save'])).not.toContain('PIC-');
 
     // More rules in nft now, but the legacy tables hold our jump: the next pass has nothing to do.
     for (const port of ['1', '2', '3'])
-      await nsRunOk(bed.cell.wg, ['iptables-nft', '-A', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
-    const again = await reconcileCell(state, bed.targets, bed.layout);
+      await nsRunOk(t.bed.cell.wg, ['iptables-nft', '-A', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
+    const again = await reconcileCell(t.state, t.bed.targets, t.bed.layout);
     expect(again.plan.actions).toEqual([]);
     expect(again.converged).toBe(true);
-    expect(await nsRunOk(bed.cell.wg, ['iptables-nft-save'])).not.toContain('PIC-');
+    expect(await nsRunOk(t.bed.cell.wg, ['iptables-nft-save'])).not.toContain('PIC-');
     for (const port of ['1', '2', '3'])
-      await nsRunOk(bed.cell.wg, ['iptables-nft', '-D', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
+      await nsRunOk(t.bed.cell.wg, ['iptables-nft', '-D', 'INPUT', '-p', 'tcp', '--dport', port, '-j', 'ACCEPT']);
   });
 
   it('reports a foreign DROP in the nft backend as AccessDiverged, in the gauge and in the matrix', async () => {
-    await nsRunOk(bed.cell.wg, ['iptables-nft', '-I', 'FORWARD', '1', '-d', '172.20.0.21/32', '-j', 'DROP']);
+    await nsRunOk(t.bed.cell.wg, ['iptables-nft', '-I', 'FORWARD', '1', '-d', '172.20.0.21/32', '-j', 'DROP']);
     const reconciler = new CellReconciler({
-      config: bed.config,
-      targets: bed.targets,
+      config: t.bed.config,
+      targets: t.bed.targets,
       files: new StateFileCache('state'),
       store: { read: async () => null, write: async () => null, readError: null },
       allowMassDelete: false,
@@ -137,21 +131,8 @@ describe('two iptables backends in one wireguard namespace', () => {
       `pic_access_diverged_pairs ${diverged.length}`,
     );
 
-    const config = join(bed.workDir, 'config.json');
-    await writeFile(
-      config,
-      JSON.stringify({ targets: configFileJson(bed.config).targets, corefile: bed.corefilePath }),
-    );
-    const cli = await run([
-      process.execPath,
-      builtEntry('cli/main.js'),
-      'access',
-      '--state',
-      'state',
-      '--config',
-      config,
-      '--json',
-    ]);
+    const config = await writeConfigFile(t.bed);
+    const cli = await runCli(['access', '--state', 'state', '--config', config, '--json']);
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
     const matrix = JSON.parse(cli.stdout) as {
@@ -180,20 +161,7 @@ describe('two iptables backends in one wireguard namespace', () => {
     });
     expect(matrix.other_backend).toEqual({ name: 'nft', rules: ['filter -A FORWARD -d 172.20.0.21/32 -j DROP'] });
     // explain reads both backends too: the DROP in the one the cell does not live in decides.
-    const explain = await run([
-      process.execPath,
-      builtEntry('cli/main.js'),
-      'explain',
-      '--state',
-      'state',
-      '--config',
-      config,
-      '--from',
-      'bob',
-      '--to',
-      'calendar',
-      '--json',
-    ]);
+    const explain = await runExplain(['--config', config], 'bob', 'calendar', '--json');
     expect(explain.code).toBe(0);
     expect(JSON.parse(explain.stdout)).toMatchObject({
       verdict: 'drop',
@@ -201,61 +169,29 @@ describe('two iptables backends in one wireguard namespace', () => {
       decided_by: { chain: 'FORWARD', index: 1, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' },
     });
     // …and our chains in the legacy tables: bob may not use files (nft alone would accept it by policy).
-    const files = await run([
-      process.execPath,
-      builtEntry('cli/main.js'),
-      'explain',
-      '--state',
-      'state',
-      '--config',
-      config,
-      '--from',
-      'bob',
-      '--to',
-      'files',
-      '--json',
-    ]);
+    const files = await runExplain(['--config', config], 'bob', 'files', '--json');
     expect(JSON.parse(files.stdout)).toMatchObject({
       verdict: 'drop',
       reaches: false,
       decided_by: { chain: 'PIC-PEER-10-0-0-3', owner: 'pic' },
     });
-    const text = await run([
-      process.execPath,
-      builtEntry('cli/main.js'),
-      'access',
-      '--state',
-      'state',
-      '--config',
-      config,
-    ]);
+    const text = await runCli(['access', '--state', 'state', '--config', config]);
     expect(text.stdout).toContain(
       'bob → calendar: live no, desired yes, decided by nft filter FORWARD rule 1 (foreign): -d 172.20.0.21/32 -j DROP',
     );
   });
 
   it("the model's reaches over both backends equals real TCP for every probed pair", async () => {
-    const dataplane = await bothBackends(bed);
-    const probed = await probeMatrix(state, bed.cell);
+    const dataplane = await bothBackends(t.bed);
+    const probed = await probeMatrix(t.state, t.bed.cell);
     const wrong: string[] = [];
     for (const row of probed) {
-      const source = bed.cell.sources.find((s) => (s.kind === 'link' ? `cell:${s.name}` : s.name) === row.source);
+      const source = t.bed.cell.sources.find((s) => (s.kind === 'link' ? `cell:${s.name}` : s.name) === row.source);
       if (source === undefined) throw new Error(`no source ${row.source}`);
-      for (const { label, endpoint } of matrixEndpoints(state, bed.cell)) {
+      for (const target of matrixEndpoints(t.state, t.bed.cell)) {
+        const { label, endpoint } = target;
         if (endpoint.ip === source.ip || !(label in row.cells)) continue;
-        const packet = {
-          src: source.ip,
-          dst: endpoint.ip,
-          proto: 'tcp' as const,
-          dport: endpoint.port,
-          sport: null,
-          inIface: 'wg0',
-        };
-        const reaches = evaluateConnection(
-          dataplane,
-          packet,
-          label === 'api' ? { expectDestination: bed.cell.apiIp } : {},
-        ).reaches;
+        const reaches = modelReaches(dataplane, t.bed, source.ip, target);
         const tcp = row.cells[label] ?? null;
         if (reaches !== (tcp !== null))
           wrong.push(`${row.source} → ${label}: model ${String(reaches)}, TCP ${tcp ?? 'no answer'}`);

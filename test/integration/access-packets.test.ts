@@ -1,18 +1,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { liveDataplane } from '../../src/access/build-dataplane.js';
 import { evaluateConnection } from '../../src/access/evaluate-connection.js';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
-import { cleanupNamespaces, nsRunOk, run } from '../../src/testbed/netns.js';
-import { configFileJson } from '../../src/config/controller-config.js';
+import { nsRunOk } from '../../src/testbed/netns.js';
 import { probeMatrix } from '../../src/testbed/probe-matrix.js';
 import { matrixEndpoints } from '../../src/testbed/testbed-cell.js';
 import { seedCommands } from '../../src/bench/seed-commands.js';
-import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+import { runExplain } from '../helpers/run-cli.js';
+import {
+  modelReaches,
+  useTestbed,
+  writeConfigFile,
+  type SuiteTestbed,
+  type TestbedFixture,
+} from '../helpers/testbed.js';
 
 /** A dropped SYN is told from a slow accept by this wait: generous, since the machine may be loaded. */
 const PROBE_TIMEOUT_MS = 2_500;
@@ -35,22 +40,9 @@ async function modelMatrix(
   const rows = new Map<string, Map<string, boolean | null>>();
   for (const source of bed.cell.sources) {
     const cells = new Map<string, boolean | null>();
-    for (const { label, endpoint } of matrixEndpoints(state, bed.cell)) {
-      if (endpoint.ip === source.ip) continue;
-      const packet = {
-        src: source.ip,
-        dst: endpoint.ip,
-        proto: 'tcp' as const,
-        dport: endpoint.port,
-        sport: null,
-        inIface: 'wg0',
-      };
-      const result = evaluateConnection(
-        live.value,
-        packet,
-        label === 'api' ? { expectDestination: bed.cell.apiIp } : {},
-      );
-      cells.set(label, result.reaches);
+    for (const target of matrixEndpoints(state, bed.cell)) {
+      if (target.endpoint.ip === source.ip) continue;
+      cells.set(target.label, modelReaches(live.value, bed, source.ip, target));
     }
     rows.set(source.kind === 'link' ? `cell:${source.name}` : source.name, cells);
   }
@@ -77,28 +69,20 @@ async function disagreements(bed: TestbedFixture, state: DesiredState): Promise<
  * wireguard namespace equals whether a real connection is answered.
  */
 describe('the packet model against real connections on a namespace cell', () => {
-  let state: DesiredState;
-  let bed: TestbedFixture;
-
-  beforeAll(async () => {
-    if (!ready.ok) return;
-    state = await loadValidState('state');
-    bed = await createTestbed(state);
-    const result = await reconcileCell(state, bed.targets, bed.layout);
-    expect(result.converged).toBe(true);
-  });
-  afterAll(async () => {
-    await bed?.dispose();
-    await cleanupNamespaces();
+  const t = useTestbed(ready, 'state', {
+    setup: async ({ state, bed }) => {
+      const result = await reconcileCell(state, bed.targets, bed.layout);
+      expect(result.converged).toBe(true);
+    },
   });
 
   it('agrees after apply', async () => {
-    expect(await disagreements(bed, state)).toEqual([]);
+    expect(await disagreements(t.bed, t.state)).toEqual([]);
   });
 
   it('agrees after a foreign DROP is inserted above our jump in FORWARD', async () => {
-    await nsRunOk(bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-d', '172.20.0.21/32', '-j', 'DROP']);
-    await nsRunOk(bed.cell.wg, [
+    await nsRunOk(t.bed.cell.wg, ['iptables', '-I', 'FORWARD', '1', '-d', '172.20.0.21/32', '-j', 'DROP']);
+    await nsRunOk(t.bed.cell.wg, [
       'iptables',
       '-I',
       'FORWARD',
@@ -110,34 +94,16 @@ describe('the packet model against real connections on a namespace cell', () => 
       '-j',
       'DROP',
     ]);
-    expect(await disagreements(bed, state)).toEqual([]);
-    const model = await modelMatrix(bed, state);
+    expect(await disagreements(t.bed, t.state)).toEqual([]);
+    const model = await modelMatrix(t.bed, t.state);
     expect(model.get('alice')?.get('calendar')).toBe(false);
     expect(model.get('alice')?.get('peer:bob')).toBe(false);
     expect(model.get('alice')?.get('files')).toBe(true);
   });
 
   it('explain, through the built CLI, names the foreign rule that decides, live and from a saved dump', async () => {
-    const cli = builtEntry('cli/main.js');
-    const config = join(bed.workDir, 'config.json');
-    await writeFile(
-      config,
-      JSON.stringify({ targets: configFileJson(bed.config).targets, corefile: bed.corefilePath }),
-    );
-    const live = await run([
-      process.execPath,
-      cli,
-      'explain',
-      '--state',
-      'state',
-      '--config',
-      config,
-      '--from',
-      'bob',
-      '--to',
-      'calendar',
-      '--json',
-    ]);
+    const config = await writeConfigFile(t.bed);
+    const live = await runExplain(['--config', config], 'bob', 'calendar', '--json');
     expect(live.stderr).toBe('');
     expect(live.code).toBe(0);
     const answer = JSON.parse(live.stdout) as {
@@ -151,121 +117,77 @@ describe('the packet model against real connections on a namespace cell', () => 
       decided_by: { chain: 'FORWARD', index: 2, owner: 'foreign', rule: '-d 172.20.0.21/32 -j DROP' },
     });
 
-    const saved = join(bed.workDir, 'saved');
+    const saved = join(t.bed.workDir, 'saved');
     await mkdir(saved);
-    const d = await dump(bed);
+    const d = await dump(t.bed);
     await Promise.all([
       writeFile(join(saved, 'iptables-save.txt'), d.iptablesSave),
       writeFile(join(saved, 'ip-rule.json'), d.ipRule),
       writeFile(join(saved, 'ip-route.json'), d.ipRoute),
-      writeFile(join(saved, 'api-ip.txt'), `${bed.cell.apiIp}\n`),
+      writeFile(join(saved, 'api-ip.txt'), `${t.bed.cell.apiIp}\n`),
     ]);
-    const fromDump = await run([
-      process.execPath,
-      cli,
-      'explain',
-      '--state',
-      'state',
-      '--from-dump',
-      saved,
-      '--from',
-      'bob',
-      '--to',
-      'mail',
-    ]);
+    const fromDump = await runExplain(['--from-dump', saved], 'bob', 'mail');
     expect(fromDump.code).toBe(0);
     expect(fromDump.stdout).toContain('filter PIC-PEER-10-0-0-3 #3');
     expect(fromDump.stdout).toContain('(peers/bob.json /service_access/1)');
     expect(fromDump.stdout).toMatch(/reaches: yes/);
-    const api = await run([
-      process.execPath,
-      cli,
-      'explain',
-      '--state',
-      'state',
-      '--from-dump',
-      saved,
-      '--from',
-      'cell:paris',
-      '--to',
-      'api',
-      '--json',
-    ]);
-    expect(JSON.parse(api.stdout)).toMatchObject({ reaches: true, out: { dst: bed.cell.apiIp, dport: 3000 } });
-    const bad = await run([
-      process.execPath,
-      cli,
-      'explain',
-      '--state',
-      'state',
-      '--from-dump',
-      saved,
-      '--from',
-      'nobody',
-      '--to',
-      'mail',
-    ]);
+    const api = await runExplain(['--from-dump', saved], 'cell:paris', 'api', '--json');
+    expect(JSON.parse(api.stdout)).toMatchObject({ reaches: true, out: { dst: t.bed.cell.apiIp, dport: 3000 } });
+    const bad = await runExplain(['--from-dump', saved], 'nobody', 'mail');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('from: "nobody" is no peer');
   });
 });
 
-describe("the packet model against real connections while the seed's rules are in place", () => {
-  let state: DesiredState;
-  let bed: TestbedFixture;
+/** Puts on the testbed what the seed leaves in a cell before the take-over. */
+async function leaveSeedRules({ state, bed }: SuiteTestbed): Promise<void> {
+  // What the seed leaves before the take-over: tagged rules straight in FORWARD, the port-3000 hole, the DNAT without a destination match.
+  for (const command of seedCommands(state, bed.cell.apiIp).filter((c) => c[0] === 'iptables'))
+    await nsRunOk(bed.cell.wg, command);
+  await nsRunOk(bed.cell.wg, [
+    'iptables',
+    '-I',
+    'FORWARD',
+    '-i',
+    'wg0',
+    '-o',
+    'eth0',
+    '-p',
+    'tcp',
+    '--dport',
+    '3000',
+    '-j',
+    'ACCEPT',
+  ]);
+  await nsRunOk(bed.cell.wg, [
+    'iptables',
+    '-t',
+    'nat',
+    '-A',
+    'PREROUTING',
+    '-i',
+    'wg0',
+    '-p',
+    'tcp',
+    '--dport',
+    '3000',
+    '-j',
+    'DNAT',
+    '--to-destination',
+    `${bed.cell.apiIp}:3000`,
+  ]);
+  // The seed's VIPs, unlabelled, on caddy's side: the model sees only the wireguard target, so they must exist for TCP to be its truth.
+  for (const service of state.cell.services)
+    await nsRunOk(bed.cell.lan, ['ip', 'addr', 'add', `${service.vip}/16`, 'dev', 'eth0']);
+}
 
-  beforeAll(async () => {
-    if (!ready.ok) return;
-    state = await loadValidState('state');
-    bed = await createTestbed(state);
-    // What the seed leaves before the take-over: tagged rules straight in FORWARD, the port-3000 hole, the DNAT without a destination match.
-    for (const command of seedCommands(state, bed.cell.apiIp).filter((c) => c[0] === 'iptables'))
-      await nsRunOk(bed.cell.wg, command);
-    await nsRunOk(bed.cell.wg, [
-      'iptables',
-      '-I',
-      'FORWARD',
-      '-i',
-      'wg0',
-      '-o',
-      'eth0',
-      '-p',
-      'tcp',
-      '--dport',
-      '3000',
-      '-j',
-      'ACCEPT',
-    ]);
-    await nsRunOk(bed.cell.wg, [
-      'iptables',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-i',
-      'wg0',
-      '-p',
-      'tcp',
-      '--dport',
-      '3000',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${bed.cell.apiIp}:3000`,
-    ]);
-    // The seed's VIPs, unlabelled, on caddy's side: the model sees only the wireguard target, so they must exist for TCP to be its truth.
-    for (const service of state.cell.services)
-      await nsRunOk(bed.cell.lan, ['ip', 'addr', 'add', `${service.vip}/16`, 'dev', 'eth0']);
-  });
-  afterAll(async () => {
-    await bed?.dispose();
-    await cleanupNamespaces();
-  });
+describe("the packet model against real connections while the seed's rules are in place", () => {
+  const t = useTestbed(ready, 'state', { setup: leaveSeedRules });
 
   it('agrees before the take-over, seed defects included', async () => {
-    expect(await disagreements(bed, state)).toEqual([]);
+    expect(await disagreements(t.bed, t.state)).toEqual([]);
     // The seed's DNAT hijacks every port-3000 connection from the tunnel (DESIGN §5.2): the model sees it too.
-    const live = liveDataplane(await dump(bed), () => null);
+    const live = liveDataplane(await dump(t.bed), () => null);
     if (!live.ok) throw new Error(live.error);
     const hijacked = evaluateConnection(live.value, {
       src: '10.0.0.3',
@@ -275,11 +197,11 @@ describe("the packet model against real connections while the seed's rules are i
       sport: null,
       inIface: 'wg0',
     });
-    expect(hijacked.first.out?.dst).toBe(bed.cell.apiIp);
+    expect(hijacked.first.out?.dst).toBe(t.bed.cell.apiIp);
   });
 
   it('agrees after the take-over', async () => {
-    expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
-    expect(await disagreements(bed, state)).toEqual([]);
+    expect((await reconcileCell(t.state, t.bed.targets, t.bed.layout)).converged).toBe(true);
+    expect(await disagreements(t.bed, t.state)).toEqual([]);
   });
 });

@@ -7,61 +7,19 @@
  */
 import { configFileJson } from '../../src/config/controller-config.js';
 import { locatorText } from '../../src/model/locator.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { access, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
-import type { DesiredState } from '../../src/model/desired-state.js';
 import { MARKER_FILE } from '../../src/rollback/window-marker.js';
-import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { runCli } from '../helpers/run-cli.js';
-import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+import { runCli, startNode, type Started } from '../helpers/run-cli.js';
+import { liveCell, useTestbed } from '../helpers/testbed.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface Started {
-  readonly child: ChildProcess;
-  /** Resolves once stderr has a line matching the pattern; rejects if the process ends first. */
-  line(pattern: RegExp): Promise<void>;
-  readonly exited: Promise<Exit>;
-}
-
-/** The built CLI as a child process, its output collected. */
-function start(entry: string, args: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): Started {
-  const child = spawn(process.execPath, [entry, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiting: { pattern: RegExp; done: () => void }[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-    for (const w of waiting.filter((x) => x.pattern.test(stderr))) w.done();
-  });
-  const exited = new Promise<Exit>((done) =>
-    child.once('close', (code, signal) => done({ code, signal, stdout, stderr })),
-  );
-  return {
-    child,
-    exited,
-    line: (pattern) =>
-      new Promise<void>((done, fail) => {
-        if (pattern.test(stderr)) return done();
-        waiting.push({ pattern, done });
-        void exited.then((e) => fail(new Error(`exited ${e.code ?? e.signal} before ${pattern}: ${e.stderr}`)));
-      }),
-  };
-}
 
 /** The announcement of a window of `seconds`. */
 const windowLine = (seconds: number): RegExp =>
@@ -73,8 +31,6 @@ const WINDOW_LINE = windowLine(SHORT);
 const LONG_WINDOW_LINE = windowLine(LONG);
 
 describe('apply --confirm-within and confirm on a namespace cell', () => {
-  let bed: TestbedFixture;
-  let state: DesiredState;
   let entry = '';
   let oldDir = '';
   let newDir = '';
@@ -83,28 +39,14 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
   let before: Record<string, string | null>;
   const started: ChildProcess[] = [];
 
-  /**
-   * The live cell as the operator compares it: iptables-save without counters, rules, routes, VIPs, Corefile.
-   * IPv4 only: the kernel's IPv6 link-local addresses finish duplicate address detection on their own clock.
-   */
-  const live = async (): Promise<Record<string, string | null>> => ({
-    iptables: (await nsRunOk(bed.cell.wg, ['iptables-save']))
-      .split('\n')
-      .filter((l) => !l.startsWith('#'))
-      .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
-      .join('\n'),
-    rules: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
-    routes: await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
-    addresses: await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
-    corefile: await readFile(bed.corefilePath, 'utf8').catch(() => null),
-  });
+  const live = (): Promise<Record<string, string | null>> => liveCell(t.bed);
   const markerExists = (): Promise<boolean> =>
     access(join(statusDir, MARKER_FILE)).then(
       () => true,
       () => false,
     );
   const applyWindow = (stdin: 'ignore' | 'pipe' = 'ignore', seconds = SHORT): Started => {
-    const s = start(
+    const s = startNode(
       entry,
       ['apply', '--state', newDir, '--config', configPath, '--confirm-within', String(seconds)],
       stdin,
@@ -113,39 +55,37 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     return s;
   };
 
-  beforeAll(async () => {
-    if (!ready.ok) return;
-    entry = builtEntry('cli/main.js');
-    state = await loadValidState('state');
-    bed = await createTestbed(state);
-    oldDir = join(bed.workDir, 'state-old');
-    newDir = join(bed.workDir, 'state-new');
-    await cp('state', oldDir, { recursive: true });
-    await cp('state', newDir, { recursive: true });
-    // The new state changes every part: filter rules (bob), policy rules and routes (carol's exit), a VIP and the Corefile (a service).
-    const edit = async (file: string, change: (json: Record<string, unknown>) => void): Promise<void> => {
-      const json = JSON.parse(await readFile(join(newDir, file), 'utf8')) as Record<string, unknown>;
-      change(json);
-      await writeFile(join(newDir, file), JSON.stringify(json));
-    };
-    await edit('peers/bob.json', (j) => (j.internet_access = true));
-    await edit('peers/carol.json', (j) => delete j.route_via);
-    await edit('cell.json', (j) => (j.services = [...(j.services as string[]), 'photos']));
-    statusDir = join(bed.workDir, 'status');
-    configPath = join(bed.workDir, 'config.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, resync_seconds: 3_600 }),
-    );
-  }, 120_000);
-  afterAll(async () => {
-    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await bed?.dispose();
-    await cleanupNamespaces();
+  const t = useTestbed(ready, 'state', {
+    setup: async ({ bed }) => {
+      entry = builtEntry('cli/main.js');
+      oldDir = join(bed.workDir, 'state-old');
+      newDir = join(bed.workDir, 'state-new');
+      await cp('state', oldDir, { recursive: true });
+      await cp('state', newDir, { recursive: true });
+      // The new state changes every part: filter rules (bob), policy rules and routes (carol's exit), a VIP and the Corefile (a service).
+      const edit = async (file: string, change: (json: Record<string, unknown>) => void): Promise<void> => {
+        const json = JSON.parse(await readFile(join(newDir, file), 'utf8')) as Record<string, unknown>;
+        change(json);
+        await writeFile(join(newDir, file), JSON.stringify(json));
+      };
+      await edit('peers/bob.json', (j) => (j.internet_access = true));
+      await edit('peers/carol.json', (j) => delete j.route_via);
+      await edit('cell.json', (j) => (j.services = [...(j.services as string[]), 'photos']));
+      statusDir = join(bed.workDir, 'status');
+      configPath = join(bed.workDir, 'config.json');
+      await writeFile(
+        configPath,
+        JSON.stringify({ ...configFileJson(bed.config), status_dir: statusDir, resync_seconds: 3_600 }),
+      );
+    },
+    teardown: () => {
+      for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    timeoutMs: 120_000,
   });
   beforeEach(async () => {
     if (!ready.ok) return;
-    expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
+    expect((await reconcileCell(t.state, t.bed.targets, t.bed.layout)).converged).toBe(true);
     before = await live();
   });
 
@@ -230,19 +170,19 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     const apply = await runCli(['apply', '--state', oldDir, '--config', configPath]);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain(`a confirm window is open (pid ${w.child.pid}`);
-    const otherConfig = join(bed.workDir, 'config-other.json');
+    const otherConfig = join(t.bed.workDir, 'config-other.json');
     await writeFile(
       otherConfig,
       JSON.stringify({
-        ...configFileJson(bed.config),
+        ...configFileJson(t.bed.config),
         status_dir: statusDir,
-        targets: { ...configFileJson(bed.config).targets, wireguard: `netns:pict-${process.pid}-other` },
+        targets: { ...configFileJson(t.bed.config).targets, wireguard: `netns:pict-${process.pid}-other` },
       }),
     );
     const other = await runCli(['confirm', '--state', newDir, '--config', otherConfig]);
     expect(other.code).toBe(1);
     expect(other.stderr).toContain(
-      `nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${locatorText(bed.config.targets.wireguard)}`,
+      `nothing to confirm for netns:pict-${process.pid}-other: the window in ${statusDir} is of cell ${locatorText(t.bed.config.targets.wireguard)}`,
     );
     w.child.kill('SIGTERM');
     expect((await w.exited).code).toBe(3);
@@ -250,7 +190,7 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
   });
 
   it('apply --confirm-within is refused while run holds the cell, and opens no window', async () => {
-    const run = start(entry, ['run', '--state', oldDir, '--config', configPath]);
+    const run = startNode(entry, ['run', '--state', oldDir, '--config', configPath]);
     started.push(run.child);
     let out = '';
     await new Promise<void>((done) =>
