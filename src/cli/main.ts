@@ -1,27 +1,15 @@
 #!/usr/bin/env node
-import { runCli } from './build-program.js';
-import { ALL_COMMANDS } from './declarations/all-commands.js';
-import { packageVersion } from './package-version.js';
-import { escapeUntrusted } from '../text/escape-untrusted.js';
+import { createRequire } from 'node:module';
 
 /**
- * The entry point. It loads only the parser and the command declarations; each command's
- * handler (and with it zod, pino, prom-client, immer or the Docker client) is imported when
- * that command runs.
+ * The `pic-reconciler` command. `npm run build` bundles the CLI into bundle/ (a file per command,
+ * with zod, commander and immer inside) and writes the bundle's code caches; a build by tsc alone
+ * (the container image) has no bundle and runs the same CLI from the compiled modules.
+ * The loader is CommonJS, and this file imports one built-in: each built-in an ES module imports
+ * costs start-up time.
  */
-
-/**
- * A request to a Docker daemon that stopped answering can outlive its deadline and keep the
- * event loop alive; once a command is done, give output a moment to drain, then exit regardless.
- */
-const EXIT_GRACE_MS = 2_000;
-
-function finish(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
-}
-
-runCli(process.argv.slice(2), ALL_COMMANDS, packageVersion()).then(finish, (error: unknown) => {
-  process.stderr.write(`pic-reconciler: ${escapeUntrusted(error instanceof Error ? error.message : String(error))}\n`);
-  finish(1);
-});
+const require = createRequire(import.meta.url);
+const { bundleEntry, requireWithCodeCache } = require('./code-cache.cjs') as typeof import('./code-cache.cjs');
+const entry = bundleEntry();
+if (entry !== null) requireWithCodeCache(entry);
+else await import('./cli-entry.js');

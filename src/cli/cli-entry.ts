@@ -1,0 +1,26 @@
+import { runCli } from './build-program.js';
+import { ALL_COMMANDS } from './declarations/all-commands.js';
+import { packageVersion } from './package-version.js';
+import { escapeUntrusted } from '../text/escape-untrusted.js';
+
+/**
+ * The CLI process: parse argv, run the command, exit. `main.ts` starts it (from the bundle when
+ * there is one). It loads only the parser and the command declarations; each command's handler
+ * (and with it zod, pino, prom-client, immer or the Docker client) is imported when that command runs.
+ */
+
+/**
+ * A request to a Docker daemon that stopped answering can outlive its deadline and keep the
+ * event loop alive; once a command is done, give output a moment to drain, then exit regardless.
+ */
+const EXIT_GRACE_MS = 2_000;
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+runCli(process.argv.slice(2), ALL_COMMANDS, packageVersion()).then(finish, (error: unknown) => {
+  process.stderr.write(`pic-reconciler: ${escapeUntrusted(error instanceof Error ? error.message : String(error))}\n`);
+  finish(1);
+});

@@ -1,0 +1,79 @@
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import Module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_SUFFIX, decodeCodeCache, encodeCodeCache } from '../../src/cli/code-cache.cjs';
+import { builtEntry, REPO_ROOT } from '../helpers/build-dist.js';
+import { runProgram } from '../helpers/run-cli.js';
+
+/**
+ * The CLI bundle's V8 code caches: the build writes one per bundle file, V8 takes each, and a
+ * cache made from other source (even of the same length, which is all V8 checks) is not used.
+ */
+
+const BUNDLE = join(REPO_ROOT, 'dist', 'cli', 'bundle');
+
+async function bundleFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir, { recursive: true });
+  return names.filter((name) => name.endsWith('.cjs')).map((name) => join(dir, name));
+}
+
+describe('code caches of the CLI bundle', () => {
+  let work = '';
+  beforeAll(async () => {
+    builtEntry('cli/main.js');
+    work = await mkdtemp(join(tmpdir(), `pict-${process.pid}-code-cache-`));
+  });
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  it('the build writes a cache for every bundle file, and V8 accepts each', async () => {
+    const files = await bundleFiles(BUNDLE);
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const source = await readFile(file, 'utf8');
+      const cachedData = decodeCodeCache(await readFile(file + CACHE_SUFFIX), source);
+      expect(cachedData, file).toBeDefined();
+      const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
+      expect(script.cachedDataRejected, file).toBe(false);
+      // A vm.Script has no loader for import(); comments (commander's JSDoc) aside, there is none.
+      const code = source.split('\n').filter((line) => !/^\s*(\*|\/\/)/.test(line));
+      expect(
+        code.filter((line) => /(^|[^\w$.])import\(/.test(line)),
+        file,
+      ).toEqual([]);
+    }
+  });
+
+  it('a cache holds for its own source only', () => {
+    const cache = encodeCodeCache('exports.a = 1;', Buffer.from('v8 data'));
+    expect(decodeCodeCache(cache, 'exports.a = 1;')?.toString()).toBe('v8 data');
+    expect(decodeCodeCache(cache, 'exports.a = 2;')).toBeUndefined();
+    expect(decodeCodeCache(cache, 'exports.a = 10;')).toBeUndefined();
+    expect(decodeCodeCache(Buffer.from('not a cache at all'), 'exports.a = 1;')).toBeUndefined();
+  });
+
+  it('an edited bundle file runs its new source, not the stale cache beside it', async () => {
+    // A copy of the launcher and bundle, one help text changed in place with its length kept.
+    const cli = join(work, 'dist', 'cli');
+    await mkdir(cli, { recursive: true });
+    await writeFile(
+      join(work, 'package.json'),
+      JSON.stringify({ name: 'pic-reconciler', version: '9.9.9', type: 'module' }),
+    );
+    for (const name of ['main.js', 'code-cache.cjs']) await cp(join(REPO_ROOT, 'dist', 'cli', name), join(cli, name));
+    await cp(BUNDLE, join(cli, 'bundle'), { recursive: true });
+    const entry = join(cli, 'bundle', 'cli-entry.cjs');
+    const original = await readFile(entry, 'utf8');
+    expect(original).toContain('print the version and exit');
+    await writeFile(entry, original.replace('print the version and exit', 'PRINT THE VERSION AND EXIT'));
+
+    const help = await runProgram([process.execPath, join(cli, 'main.js'), '--help'], { cwd: work });
+    expect(help.code).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toContain('PRINT THE VERSION AND EXIT');
+    const version = await runProgram([process.execPath, join(cli, 'main.js'), '--version'], { cwd: work });
+    expect(version.stdout.trim()).toBe('9.9.9');
+  });
+});
