@@ -1,4 +1,5 @@
 import type { DesiredState, Resource } from '../model/desired-state.js';
+import type { ParsedFile } from './parse-state-file.js';
 import type { StateIssue } from './state-issue.js';
 
 /** `Kind/name`, e.g. `Peer/alice`: unique within a valid state. */
@@ -31,6 +32,13 @@ export interface LoadedState {
   readonly unresolvedFiles: readonly string[];
   /** Where each resource read in this load sits in its file (`` or `/<index>`); a fallback's is unknown. */
   readonly resourcePointers?: ReadonlyMap<ResourceKey, string>;
+  /** Each file read in this load, its text and its parse: the next load parses only the files whose text changed. Not persisted. */
+  readonly parses?: ReadonlyMap<string, FileParse>;
+}
+
+export interface FileParse {
+  readonly text: string;
+  readonly parsed: ParsedFile;
 }
 
 /** All resources of a state, by key. */

@@ -10,7 +10,22 @@ import type { AccessTest, Cell, CellLink, DesiredState, Peer, Resource } from '.
 /** The resource as loaded now, as a new version of `before` (the same object when nothing changed). */
 export function nextResource<R extends Resource>(before: R | undefined, loaded: R): R {
   if (before === undefined || before.kind !== loaded.kind) return loaded;
+  // A load mostly finds thousands of resources as they were and one changed: comparing plain
+  // data is far cheaper than a draft, and gives what produce would (the base itself).
+  if (equalJson(before, loaded)) return before;
   return produce(before, (draft) => void assignDeep(draft, loaded)) as R;
+}
+
+/** Deep equality of plain JSON data (key order aside), as immer judges a recipe that changed nothing. */
+function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  return keys.every((key) => Object.hasOwn(right, key) && equalJson(left[key], right[key]));
 }
 
 /** The state made of these resources, as a new version of `previous` (itself when all are the same objects). */

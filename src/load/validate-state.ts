@@ -10,12 +10,12 @@
  * file, so the loop ends after at most twice the number of files.
  */
 import { freeze } from 'immer';
-import type { Cell, DesiredState, Resource } from '../model/desired-state.js';
-import { compareIPv4Text } from '../model/ipv4.js';
+import type { Cell, DesiredState, Peer, Resource } from '../model/desired-state.js';
+import { parseIPv4 } from '../model/ipv4.js';
 import { checkAccessTests } from './check-access-tests.js';
 import type { Candidate, Finding } from './blame-conflict.js';
 import { checkCells, checkResources } from './check-resources.js';
-import { resourceKey, resourcesByKey, type LoadedState, type ResourceKey } from './loaded-state.js';
+import { resourceKey, resourcesByKey, type FileParse, type LoadedState, type ResourceKey } from './loaded-state.js';
 import { parseStateFile, type ParsedItem, type ParsedResource } from './parse-state-file.js';
 import { nextResource, nextState } from './produce-next.js';
 import { formatIssue, STATE_DIR_FILE, stateIssue, type StateIssue } from './state-issue.js';
@@ -36,6 +36,7 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
   const previousFiles = previous?.fileResources ?? new Map<string, readonly ResourceKey[]>();
   const issues: StateIssue[] = [];
   const parsed = new Map<string, readonly ParsedItem[]>();
+  const parses = new Map<string, FileParse>();
   const failed = new Set<string>();
   const unreadableDirs: string[] = [];
 
@@ -46,7 +47,10 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
       else failed.add(entry.file);
       continue;
     }
-    const result = parseSafely(entry.file, entry.text);
+    // Parsing is pure: a file whose text is what the previous load parsed has that parse.
+    const earlier = previous?.parses?.get(entry.file);
+    const result = earlier?.text === entry.text ? earlier.parsed : parseSafely(entry.file, entry.text);
+    parses.set(entry.file, { text: entry.text, parsed: result });
     if (result.ok) parsed.set(entry.file, result.items);
     else {
       issues.push(...result.issues);
@@ -114,6 +118,7 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
   for (const file of failed) if (dropped.has(file) || !previousFiles.has(file)) unresolved.add(file);
   if (result === null) {
     issues.push(stateIssue(STATE_DIR_FILE, '', 'no valid Cell resource: nothing can be reconciled'));
+    // No parses: a load without a state is never the next load's `previous`.
     return finish(null, issues, new Map(), [], unresolved);
   }
 
@@ -132,16 +137,23 @@ export function validateState(files: readonly StateFile[], options: ValidateOpti
   return {
     ...finish(assemble(result.candidates, previous?.state ?? null), issues, fileResources, fallbacks, unresolved),
     resourcePointers,
+    parses,
   };
 }
 
 function assemble(candidates: readonly Candidate[], previous: DesiredState | null): DesiredState {
   const resources = candidates.map((c) => c.resource);
   const cell = resources.find(isResourceKind('Cell')) as Cell;
-  const peers = resources.filter(isResourceKind('Peer')).sort((a, b) => compareIPv4Text(a.ip, b.ip));
+  const peers = byAddress(resources.filter(isResourceKind('Peer')));
   const links = resources.filter(isResourceKind('CellLink')).sort((a, b) => compareText(a.name, b.name));
   const found = resources.filter(isResourceKind('AccessTest'));
   return nextState(previous, cell, peers, links, found.length === 0 ? undefined : found);
+}
+
+/** Peers in address order, each address parsed once (not once per comparison: thousands of peers). */
+function byAddress(peers: Peer[]): Peer[] {
+  const keyed = peers.map((peer) => ({ peer, address: parseIPv4(peer.ip) ?? 0 }));
+  return keyed.sort((a, b) => a.address - b.address).map((entry) => entry.peer);
 }
 
 function finish(

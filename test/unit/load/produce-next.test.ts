@@ -68,4 +68,24 @@ describe('each load is produced from the previous one', () => {
     expect(next.state?.peers[0]?.service_access).toEqual(['api', 'web']);
     expect(next.state?.peers[1]).toBe(first.state?.peers[1]);
   });
+
+  it('parses again only the files whose text changed', () => {
+    const edited = files([
+      peer('alice', '10.0.0.2', { internet_access: false }),
+      peer('carol', '10.0.0.4', { service_access: ['api'] }),
+    ]);
+    const next = validateState(edited, { previous: first });
+    expect(next.parses?.get('peers/carol.json')?.parsed).toBe(first.parses?.get('peers/carol.json')?.parsed);
+    expect(next.parses?.get('cell.json')?.parsed).toBe(first.parses?.get('cell.json')?.parsed);
+    expect(next.parses?.get('peers/alice.json')?.parsed).not.toBe(first.parses?.get('peers/alice.json')?.parsed);
+  });
+
+  it('keeps the state itself when a file is rewritten with other spacing (parsed again, equal data)', () => {
+    const respaced = files([peer('alice', '10.0.0.2'), peer('carol', '10.0.0.4', { service_access: ['api'] })]).map(
+      (entry) => ('text' in entry ? { file: entry.file, text: JSON.stringify(JSON.parse(entry.text)) } : entry),
+    );
+    const again = validateState(respaced, { previous: first });
+    expect(again.parses?.get('peers/alice.json')?.parsed).not.toBe(first.parses?.get('peers/alice.json')?.parsed);
+    expect(again.state).toBe(first.state);
+  });
 });
