@@ -12,10 +12,13 @@ import { Script } from 'node:vm';
  * running as root must not load code from a folder other users can write. These sit in the
  * package's own folder, written once by the build, with the same owner as the code itself.
  *
- * A cache is used only when it was made from this very source: it holds a copy, compared byte
- * for byte (V8 itself checks only the source's length; a hash would cost more, loading node:zlib
- * or node:crypto takes longer than the comparison). V8 rejects a cache made by another Node
- * version or with other flags. Either way the file compiles from source as usual.
+ * A cache is code: whoever can write one can run code that the .cjs beside it does not show, so
+ * it needs the protection the code has (same owner, not writable by others). What the copy of
+ * the source inside it catches is a stale cache, after a .cjs changed: it is compared byte for
+ * byte (V8 itself checks only the source's length; a hash would cost more, loading node:zlib or
+ * node:crypto takes longer than the comparison). V8 rejects a cache made by another Node version
+ * or with other V8 flags (--max-old-space-size, --stack-size, ...). Either way the file compiles
+ * from source as usual, only slower.
  */
 
 const MAGIC = 0x50494343; // "PICC"

@@ -37,13 +37,76 @@ describe('code caches of the CLI bundle', () => {
       expect(cachedData, file).toBeDefined();
       const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
       expect(script.cachedDataRejected, file).toBe(false);
+      // Strict, like tsc's ES modules: a write to the frozen state throws in both.
+      expect(source.startsWith('"use strict";'), file).toBe(true);
       // A vm.Script has no loader for import(); comments (commander's JSDoc) aside, there is none.
       const code = source.split('\n').filter((line) => !/^\s*(\*|\/\/)/.test(line));
       expect(
-        code.filter((line) => /(^|[^\w$.])import\(/.test(line)),
+        code.filter((line) => /(^|[^\w$.])import\s*\(/.test(line)),
         file,
       ).toEqual([]);
     }
+  });
+
+  it('validate takes a cache for every file it loads, and V8 rejects none', async () => {
+    // A preload that sees each vm.Script the loader makes: was it given a cache, and was the cache taken?
+    const preload = join(work, 'count-scripts.cjs');
+    await writeFile(
+      preload,
+      [
+        "const vm = require('node:vm');",
+        'const seen = [];',
+        'const Original = vm.Script;',
+        'vm.Script = class extends Original { constructor(code, options) { super(code, options);',
+        '  seen.push({ file: options.filename, given: options.cachedData !== undefined, rejected: this.cachedDataRejected === true }); } };',
+        "process.on('exit', () => process._rawDebug(`scripts ${JSON.stringify(seen)}`));",
+        '',
+      ].join('\n'),
+    );
+    const result = await runProgram(
+      [
+        process.execPath,
+        '--require',
+        preload,
+        builtEntry('cli/main.js'),
+        'validate',
+        '--state',
+        join(REPO_ROOT, 'state'),
+      ],
+      { cwd: REPO_ROOT },
+    );
+    expect(result.code).toBe(0);
+    const line = result.stderr.split('\n').find((l) => l.startsWith('scripts ')) ?? 'scripts []';
+    const scripts = JSON.parse(line.slice('scripts '.length)) as { file: string; given: boolean; rejected: boolean }[];
+    expect(scripts.length).toBeGreaterThanOrEqual(5);
+    expect(scripts.filter((s) => !s.given || s.rejected)).toEqual([]);
+    expect(scripts.every((s) => s.file.startsWith(BUNDLE))).toBe(true);
+  });
+
+  it("run loads tsc's modules through Node's own loader, not the bundle", async () => {
+    const preload = join(work, 'list-bundle.cjs');
+    await writeFile(
+      preload,
+      "process.on('exit', () => process._rawDebug(`bundle ${Object.keys(require.cache).filter((f) => f.includes('/dist/cli/bundle/')).length}`));\n",
+    );
+    // A config file that is not there ends `run` at once, once its module has loaded (no lock, no cell).
+    const result = await runProgram(
+      [
+        process.execPath,
+        '--require',
+        preload,
+        builtEntry('cli/main.js'),
+        'run',
+        '--state',
+        join(REPO_ROOT, 'state'),
+        '--config',
+        join(work, 'absent.json'),
+      ],
+      { cwd: REPO_ROOT },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('absent.json');
+    expect(result.stderr).toContain('bundle 0');
   });
 
   it('a cache holds for its own source only', () => {
