@@ -86,6 +86,10 @@ function hookCompile(dir: string, compile: (source: string, filename: string) =>
 
 /** Requires the bundle's entry, each of its files compiled with its code cache where one fits. */
 export function requireWithCodeCache(entry: string): unknown {
+  // What Node's own loader does and this one does not: map stack traces, check a policy's hashes.
+  const nodeMustLoad =
+    process.sourceMapsEnabled || process.execArgv.some((flag) => flag.startsWith('--experimental-policy'));
+  if (nodeMustLoad) return createRequire(entry)(entry);
   hookCompile(dirname(entry), (source, filename) => {
     const cachedData = readCache(filename, source);
     return new Script(Module.wrap(source), { filename, ...(cachedData === undefined ? {} : { cachedData }) });

@@ -81,6 +81,14 @@ describe('code caches of the CLI bundle', () => {
     expect(scripts.length).toBeGreaterThanOrEqual(5);
     expect(scripts.filter((s) => !s.given || s.rejected)).toEqual([]);
     expect(scripts.every((s) => s.file.startsWith(BUNDLE))).toBe(true);
+
+    // With source maps on, Node's own loader compiles every file, so that stack traces map.
+    const mapped = await runProgram(
+      [process.execPath, '--enable-source-maps', '--require', preload, builtEntry('cli/main.js'), '--version'],
+      { cwd: REPO_ROOT },
+    );
+    expect(mapped.code).toBe(0);
+    expect(mapped.stderr).toContain('scripts []');
   });
 
   it("run loads tsc's modules through Node's own loader, not the bundle", async () => {
