@@ -64,6 +64,14 @@ function readCache(filename: string, source: string): Buffer | undefined {
   }
 }
 
+/**
+ * One bundle file as a script of Node's CommonJS wrapper. The loader, the recording and the
+ * build all compile through here: a cache fits only a script compiled the same way.
+ */
+export function compileBundleFile(source: string, filename: string, cachedData?: Buffer): Script {
+  return new Script(Module.wrap(source), { filename, ...(cachedData === undefined ? {} : { cachedData }) });
+}
+
 /** Compiles and runs one CommonJS file as Node's loader would, through a vm.Script that can take a cache. */
 function runScript(module: CompilingModule, script: Script, filename: string): unknown {
   const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
@@ -90,10 +98,7 @@ export function requireWithCodeCache(entry: string): unknown {
   const nodeMustLoad =
     process.sourceMapsEnabled || process.execArgv.some((flag) => flag.startsWith('--experimental-policy'));
   if (nodeMustLoad) return createRequire(entry)(entry);
-  hookCompile(dirname(entry), (source, filename) => {
-    const cachedData = readCache(filename, source);
-    return new Script(Module.wrap(source), { filename, ...(cachedData === undefined ? {} : { cachedData }) });
-  });
+  hookCompile(dirname(entry), (source, filename) => compileBundleFile(source, filename, readCache(filename, source)));
   return createRequire(entry)(entry);
 }
 
@@ -106,7 +111,7 @@ export interface RecordedScript {
 export function requireRecording(entry: string): ReadonlyMap<string, RecordedScript> {
   const scripts = new Map<string, RecordedScript>();
   hookCompile(dirname(entry), (source, filename) => {
-    const script = new Script(Module.wrap(source), { filename });
+    const script = compileBundleFile(source, filename);
     scripts.set(filename, { source, script });
     return script;
   });

@@ -1,9 +1,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
-import { CACHE_SUFFIX, encodeCodeCache, requireRecording, type RecordedScript } from './code-cache.cjs';
+import {
+  CACHE_SUFFIX,
+  compileBundleFile,
+  encodeCodeCache,
+  requireRecording,
+  type RecordedScript,
+} from './code-cache.cjs';
 
 /**
  * `npm run build`'s last step: runs `validate` of the example state from the bundle, then writes
@@ -20,7 +24,7 @@ const exampleConfig = fileURLToPath(new URL('../../deploy/config.json', import.m
 function cacheOf(file: string, recorded: RecordedScript | undefined): Buffer {
   if (recorded !== undefined) return encodeCodeCache(recorded.source, recorded.script.createCachedData());
   const source = readFileSync(file, 'utf8');
-  return encodeCodeCache(source, new Script(Module.wrap(source), { filename: file }).createCachedData());
+  return encodeCodeCache(source, compileBundleFile(source, file).createCachedData());
 }
 
 for (const name of Object.keys(process.env)) if (name.startsWith('PIC_')) delete process.env[name];
