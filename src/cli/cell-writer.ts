@@ -24,7 +24,9 @@ export async function takeCellForWriting(
   layout: LayoutConfig,
 ): Promise<boolean> {
   const statusDir = statusDirOf(config, stateDir);
-  const refusal = await holdCellLock(config.targets.wireguard);
+  const refusal = await holdCellLock(config.targets.wireguard, config.lock_dir, (line) =>
+    process.stderr.write(`${line}\n`),
+  );
   if (refusal !== null) {
     printError((await openWindowMessage(statusDir)) ?? refusal);
     return false;

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LayoutConfig } from '../model/facts.js';
 import { locatorText, parseLocator, type LocatorRole } from '../model/locator.js';
@@ -21,6 +22,8 @@ function locator<R extends LocatorRole>(role: R, seed: string) {
     .prefault(seed);
 }
 const ifname = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,14}$/, 'expected an interface name');
+
+export const DEFAULT_LOCK_DIR = '/run/pic-reconciler';
 
 export const controllerConfigSchema = z
   .object({
@@ -51,8 +54,10 @@ export const controllerConfigSchema = z
     min_interval_ms: z.number().int().min(0).max(60_000).default(200),
     /** Share of managed rules one step may remove before the mass-delete guard stops it. */
     max_delete_share: z.number().min(0).max(1).default(0.5),
-    /** Where last-known-good state and status are kept (default: <state>/.status). */
+    /** Where last-known-good state and status are kept (default: <state>/.status); relative to the config file's folder. */
     status_dir: z.string().min(1).nullable().default(null),
+    /** The cell lock's folder: one only root (or the controller's account) can create (src/lock/lock-folder.ts). */
+    lock_dir: z.string().regex(/^\//, 'expected an absolute path').default(DEFAULT_LOCK_DIR),
     /** Optional webhook for events (src/notify): plain http:// or https:// URL, POSTed one JSON event at a time. */
     notify: z
       .object({ webhook: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }) })
@@ -116,7 +121,19 @@ export async function loadControllerConfig(file: string | undefined): Promise<Co
       error: `${file}: /: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     };
   }
-  return parseControllerConfig(text, file);
+  return withAbsoluteStatusDir(parseControllerConfig(text, file), file);
+}
+
+/**
+ * A relative `status_dir` means the config file's folder, resolved once here: the printed
+ * `confirm` command and a `run` started by systemd in `/` must find the same folder.
+ */
+function withAbsoluteStatusDir(result: ConfigResult, file: string): ConfigResult {
+  if (!result.ok || result.config.status_dir === null || isAbsolute(result.config.status_dir)) return result;
+  return {
+    ok: true,
+    config: { ...result.config, status_dir: resolve(dirname(resolve(file)), result.config.status_dir) },
+  };
 }
 
 /** Where a config comes from when --config is absent and $PIC_CONFIG is unset: the host's file, if there is one. */

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { controllerConfigSchema, layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
+import { holdCellLock } from '../lock/cell-lock.js';
 import { resourceKey } from '../load/loaded-state.js';
 import { formatIssue } from '../load/state-issue.js';
 import { Controller } from '../loop/controller.js';
@@ -77,6 +78,9 @@ async function main(): Promise<number> {
       status_dir: join(work, 'status'),
       resync_seconds: 10,
     });
+    // The demo writes its cell like `run` does: an `apply` aimed at it is refused while it runs.
+    const refusal = await holdCellLock(config.targets.wireguard, config.lock_dir);
+    if (refusal !== null) throw new Error(refusal);
     controller = new Controller({
       stateDir,
       config,

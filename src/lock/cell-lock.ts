@@ -1,107 +1,186 @@
 /**
- * One writer per cell (`run`, `apply`, `import`), across processes.
+ * One writer per cell (`run`, `apply`, `import`, the demo), across processes.
  *
- * The lock is a Linux abstract unix socket named after the cell's wireguard locator: binding
- * it succeeds for exactly one process, the kernel frees it the moment that process ends (a
- * SIGKILL or a crash included: no stale lock to clean up), and the holder answers whoever
- * connects with its PID and command line, so a refusal names it. Abstract sockets belong to
- * a network namespace: every process in the host's (the CLI, the deployed controller with
- * `network_mode: host`) sees the same lock. Keyed by the locator, not the state folder or the
- * status folder, so two controllers given different folders for one cell still collide.
+ * The lock is flock(2) on a file in a folder only root (or the controller's own account) can
+ * make and write (`lock_dir`, /run/pic-reconciler by default; see lock-folder.ts), named after
+ * the cell's wireguard locator, so two controllers given different state or status folders for
+ * one cell still collide. The kernel drops it when the holder's last fd closes (a SIGKILL or a
+ * crash included), so a crash never leaves the cell locked, and another local user can neither
+ * take it first nor reach the holder: there is no socket to connect to. The holder writes who
+ * it is beside the lock; a refusal names it. Commands the holder spawns inherit the lock, so a
+ * killed holder's `iptables-restore` still in flight keeps the cell until it ends, and the next
+ * writer waits for it instead of racing it.
  */
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../apply/write-file-atomic.js';
 import { locatorText, type CommandLocator } from '../model/locator.js';
+import { inheritInChildren, stopInheriting } from '../targets/inherited-fds.js';
+import { tryFlock } from './flock.js';
+import { prepareLockFolder } from './lock-folder.js';
+import { liveness, ownIdentity, type ProcessIdentity } from './process-identity.js';
 
 export interface CellLock {
   /** Frees the lock (also freed when the process exits). */
   release(): Promise<void>;
 }
 
+export interface LockOptions {
+  readonly folder: string;
+  /** How long to wait for commands a dead holder left running (default 60 s, the exec deadline). */
+  readonly orphanWaitMs?: number;
+  /** One line for the operator while waiting. */
+  readonly note?: (line: string) => void;
+}
+
 interface Holder {
-  readonly pid: number;
+  readonly identity: ProcessIdentity;
   readonly command: string;
   readonly since: string;
+  readonly locator: string;
 }
 
-/** How long a refused writer waits for the holder to say who it is; a busy holder (a large pass) may take a moment. */
-const ASK_TIMEOUT_MS = 3_000;
+export type LockResult = { ok: true; lock: CellLock } | { ok: false; error: string };
 
-/** The socket name for a cell: a hash keeps any locator within the 107-byte limit and free of odd bytes. */
-export function cellLockName(locator: string): string {
-  return `\0pic-reconciler/cell-lock/${createHash('sha256').update(locator).digest('hex').slice(0, 32)}`;
+const POLL_MS = 200;
+/** A holder writes its record right after it takes the lock; this long without one is a refusal. */
+const RECORD_GRACE_MS = 2_000;
+
+/** The file names of a cell's lock: a hash keeps any locator short and free of odd bytes. */
+export function cellLockPaths(folder: string, locator: string): { readonly lock: string; readonly holder: string } {
+  const name = `cell-${createHash('sha256').update(locator).digest('hex').slice(0, 32)}`;
+  return { lock: join(folder, `${name}.lock`), holder: join(folder, `${name}.holder.json`) };
 }
 
-/** Takes the cell's lock, or says (one line) who holds it. Never waits. */
-export async function acquireCellLock(
-  locator: string,
-): Promise<{ ok: true; lock: CellLock } | { ok: false; error: string }> {
-  const name = cellLockName(locator);
-  const holder: Holder = {
-    pid: process.pid,
+/** Takes the cell's lock, or says (one line) who holds it. Waits only for commands of a holder that is gone. */
+export async function acquireCellLock(locator: string, options: LockOptions): Promise<LockResult> {
+  const refuse = (why: string): LockResult => ({ ok: false, error: `${locator}: ${why}` });
+  const problem = await prepareLockFolder(options.folder);
+  if (problem !== null) return refuse(`cannot take the cell lock: ${problem}`);
+  const paths = cellLockPaths(options.folder, locator);
+  let fd: number;
+  try {
+    // Read-only, never truncated or written: the lock is the open file, not its content.
+    fd = openSync(
+      paths.lock,
+      constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      0o600,
+    );
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      return refuse(`cannot take the cell lock: ${paths.lock} is not a regular file`);
+    }
+  } catch (error) {
+    return refuse(
+      `cannot take the cell lock: ${paths.lock}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+  const waitMs = options.orphanWaitMs ?? 60_000;
+  const started = performance.now();
+  let announced = false;
+  for (;;) {
+    const outcome = await tryFlock(fd);
+    if (outcome === 'locked') break;
+    if (outcome !== 'busy') {
+      closeSync(fd);
+      return refuse(`cannot take the cell lock: ${outcome.error}`);
+    }
+    const holder = await readHolder(paths.holder);
+    const waited = performance.now() - started;
+    const gone = holder !== null && liveness(holder.identity) === 'gone';
+    if ((holder !== null && !gone) || (holder === null && waited > RECORD_GRACE_MS) || waited > waitMs) {
+      closeSync(fd);
+      return refuse(refusal(holder, gone, waitMs));
+    }
+    if (gone && !announced) {
+      announced = true;
+      options.note?.(
+        `${locator}: the last writer (pid ${holder.identity.pid}) is gone but a command it started still holds the cell; waiting up to ${Math.round(waitMs / 1000)} s for it to end`,
+      );
+    }
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+  const identity = ownIdentity();
+  const record: Holder = {
+    identity,
     command: process.argv.slice(1).join(' '),
     since: new Date().toISOString(),
+    locator,
   };
-  const server = createServer((socket) => socket.end(`${JSON.stringify(holder)}\n`));
-  const bound = await new Promise<NodeJS.ErrnoException | null>((done) => {
-    server.once('error', done);
-    server.listen(name, () => {
-      server.off('error', done);
-      done(null);
-    });
-  });
-  if (bound === null) {
-    // The lock must not keep a finished command alive.
-    server.unref();
-    return { ok: true, lock: { release: () => close(server) } };
+  try {
+    await writeFileAtomic(paths.holder, `${JSON.stringify(record)}\n`, { privateMode: 0o600 });
+  } catch (error) {
+    closeSync(fd);
+    return refuse(`cannot take the cell lock: ${paths.holder}: ${(error as Error).message}`);
   }
-  if (bound.code !== 'EADDRINUSE')
-    return { ok: false, error: `${locator}: cannot take the cell lock: ${bound.message}` };
-  const other = await askHolder(name);
-  const who =
-    other === null
-      ? 'another process (it did not say which)'
-      : `pid ${other.pid} (${other.command}) since ${other.since}`;
+  inheritInChildren(fd);
+  let released = false;
   return {
-    ok: false,
-    error: `${locator}: another writer holds this cell: ${who}; only one of run, apply and import may change a cell at a time`,
+    ok: true,
+    lock: {
+      async release() {
+        if (released) return;
+        released = true;
+        const now = await readHolder(paths.holder);
+        if (now !== null && now.identity.start === identity.start && now.identity.pid === identity.pid)
+          await unlink(paths.holder).catch(() => undefined);
+        stopInheriting(fd);
+        closeSync(fd);
+      },
+    },
   };
 }
 
-/** Takes the lock of the cell whose wireguard role lives at `wireguard` for the rest of the process's life; returns the refusal line, or null once held. */
-export async function holdCellLock(wireguard: CommandLocator): Promise<string | null> {
-  const result = await acquireCellLock(locatorText(wireguard));
-  return result.ok ? null : result.error;
+function refusal(holder: Holder | null, gone: boolean, waitMs: number): string {
+  if (holder === null) return 'another writer holds this cell (it left no record of who it is)';
+  const who = `pid ${holder.identity.pid} (${holder.command.slice(0, 300)}) since ${holder.since.slice(0, 40)}`;
+  if (gone)
+    return `a command started by the last writer, ${who}, still holds this cell after ${Math.round(waitMs / 1000)} s; find it with \`fuser -v\` on the lock file and end it`;
+  return `another writer holds this cell: ${who}; only one of run, apply, import and the demo may change a cell at a time`;
 }
 
-function askHolder(name: string): Promise<Holder | null> {
-  return new Promise((done) => {
-    const socket = connect(name);
-    let text = '';
-    const finish = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      done(parseHolder(text));
-    };
-    const timer = setTimeout(finish, ASK_TIMEOUT_MS);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk.slice(0, 4_096)));
-    socket.on('end', finish);
-    socket.on('error', finish);
-  });
-}
-
-function parseHolder(text: string): Holder | null {
+/** The holder's record, or null when there is none or it is not a record (a folder, a link, damaged). */
+async function readHolder(path: string): Promise<Holder | null> {
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile() || info.size > 8_192) return null;
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
   try {
     const value = JSON.parse(text) as Partial<Holder>;
-    if (typeof value.pid !== 'number' || typeof value.command !== 'string' || typeof value.since !== 'string')
+    const id = value.identity;
+    if (
+      id === undefined ||
+      typeof id.pid !== 'number' ||
+      typeof id.start !== 'string' ||
+      typeof id.boot !== 'string' ||
+      typeof id.pidNamespace !== 'string' ||
+      typeof value.command !== 'string' ||
+      typeof value.since !== 'string'
+    )
       return null;
-    return { pid: value.pid, command: value.command.slice(0, 300), since: value.since.slice(0, 40) };
+    return { identity: id, command: value.command, since: value.since, locator: String(value.locator) };
   } catch {
     return null;
   }
 }
 
-function close(server: Server): Promise<void> {
-  return new Promise((done) => server.close(() => done()));
+/** Takes the lock of the cell whose wireguard role lives at `wireguard` for the rest of the process's life; returns the refusal line, or null once held. */
+export async function holdCellLock(
+  wireguard: CommandLocator,
+  folder: string,
+  note?: (line: string) => void,
+): Promise<string | null> {
+  const result = await acquireCellLock(locatorText(wireguard), { folder, ...(note === undefined ? {} : { note }) });
+  return result.ok ? null : result.error;
 }

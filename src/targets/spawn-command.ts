@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { ExecError, ProgramNotFoundError, type ExecResult } from '../model/target.js';
 import { timedOutDetail } from './exec-defaults.js';
+import { inheritedFds } from './inherited-fds.js';
 
 export interface SpawnRequest {
   /** Locator named in errors, e.g. `netns:pict-1-0`. */
@@ -23,8 +24,12 @@ export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new ExecError(locator, command, null, '', 'empty command'));
   return new Promise((resolve, reject) => {
-    // Its own process group, so a deadline ends whatever it started too (a shell's children).
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // Its own process group, so a deadline ends whatever it started too (a shell's children); it
+    // inherits the cell lock (fds 3…), so it keeps the cell even if we are killed while it writes.
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe', ...inheritedFds()], detached: true });
+    const { stdin: input, stdout: output, stderr: errors } = child;
+    // Pipes by the stdio above; the extra fds are why the typings cannot say so.
+    if (input === null || output === null || errors === null) throw new Error('spawn gave no pipes');
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let settled = false;
@@ -44,8 +49,8 @@ export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
       }
       finish(() => reject(new ExecError(locator, command, null, text(stderr), timedOutDetail(timeoutMs))));
     }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    output.on('data', (chunk: Buffer) => stdout.push(chunk));
+    errors.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
       const failure =
         error.code === 'ENOENT'
@@ -57,8 +62,8 @@ export function spawnCommand(request: SpawnRequest): Promise<ExecResult> {
       finish(() => resolve({ stdout: text(stdout), stderr: text(stderr), exitCode: code ?? signalExitCode(signal) }));
     });
     // A child that exits without reading its input makes the pipe fail with EPIPE; its exit code tells the story.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin ?? '');
+    input.on('error', () => undefined);
+    input.end(stdin ?? '');
   });
 }
 

@@ -43,6 +43,7 @@ export function bareCellConfig(
     corefile: join(workDir, 'Corefile'),
     listen: '127.0.0.1:0',
     status_dir: join(workDir, 'status'),
+    lock_dir: join(workDir, 'lock'),
     ...options,
   });
 }

@@ -47,6 +47,7 @@ export async function createTestbed(state: DesiredState): Promise<TestbedFixture
     corefile: corefilePath,
     listen: '127.0.0.1:0',
     status_dir: join(workDir, 'status'),
+    lock_dir: join(workDir, 'lock'),
     debounce_ms: 50,
     min_interval_ms: 50,
   });

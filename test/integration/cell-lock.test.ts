@@ -4,7 +4,8 @@
  * the holder is SIGKILLed a new `run` takes the cell.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,17 +143,18 @@ describe('one writer per cell', () => {
 
   it('in one process: the lock is exclusive until released, and names this process', async () => {
     const locator = `netns:pict-${process.pid}-lock-unit`;
-    const held = await acquireCellLock(locator);
+    const folder = join(await mkdtemp(join(tmpdir(), 'pict-lock-')), 'lock');
+    const held = await acquireCellLock(locator, { folder });
     if (!held.ok) throw new Error(held.error);
-    const again = await acquireCellLock(locator);
+    const again = await acquireCellLock(locator, { folder });
     expect(again).toEqual({
       ok: false,
       error: expect.stringContaining(`${locator}: another writer holds this cell: pid ${process.pid} (`),
     });
-    const other = await acquireCellLock(`${locator}-other`);
+    const other = await acquireCellLock(`${locator}-other`, { folder });
     if (!other.ok) throw new Error(other.error);
     await Promise.all([held.lock.release(), other.lock.release()]);
-    const after = await acquireCellLock(locator);
+    const after = await acquireCellLock(locator, { folder });
     if (!after.ok) throw new Error(`not free after release: ${after.error}`);
     await after.lock.release();
   });

@@ -53,7 +53,7 @@ export async function runImport(values: CliValues): Promise<number> {
     printError(`--from-dump ${dump}: not a directory`);
     return 1;
   }
-  const refusal = dump === undefined ? await holdCellLock(config.targets.wireguard) : null;
+  const refusal = dump === undefined ? await holdCellLock(config.targets.wireguard, config.lock_dir) : null;
   if (refusal !== null) {
     printError(refusal);
     return 1;
