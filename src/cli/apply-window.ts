@@ -12,7 +12,7 @@ export const ROLLED_BACK_EXIT = 3;
 
 export interface WindowOutcome {
   readonly exitCode: number;
-  /** confirmed, expired, terminated or not-applied (the apply did not verify). */
+  /** confirmed, expired, terminated or abandoned (the apply did not verify, or the window could not be recorded). */
   readonly end: string;
   /** Null when confirmed (nothing was restored). */
   readonly restored: boolean | null;
@@ -69,10 +69,13 @@ export async function openApplyWindow(
       const result = converged
         ? await window.wait({ seconds, confirmCommand: command, stdin: process.stdin })
         : await window.abandon();
-      const restored = result.restore?.restored ?? null;
+      // Rolled back around someone else's entry is not "restored and verified": exit 1, naming it.
+      const restored =
+        result.restore === null ? null : result.restore.restored && result.restore.collisions.length === 0;
       const exitCode =
-        result.end === 'confirmed' ? 0 : result.end !== 'not-applied' && restored === true ? ROLLED_BACK_EXIT : 1;
-      return { exitCode, end: result.end, restored, errors: result.restore?.errors ?? [] };
+        result.end === 'confirmed' ? 0 : result.end !== 'abandoned' && restored === true ? ROLLED_BACK_EXIT : 1;
+      const errors = [...result.errors, ...(result.restore?.errors ?? []), ...(result.restore?.collisions ?? [])];
+      return { exitCode, end: result.end, restored, errors };
     },
   };
 }

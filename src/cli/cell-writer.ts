@@ -5,6 +5,7 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { openWindowMessage, settleStaleWindow } from '../rollback/settle-stale-window.js';
 import { MARKER_FILE } from '../rollback/window-marker.js';
+import { escapeUntrusted } from '../text/escape-untrusted.js';
 import { printError } from './cli-common.js';
 
 /** The status folder (last-good state, the confirm window), as the controller picks it. */
@@ -42,6 +43,10 @@ export async function takeCellForWriting(
     printError(stale.message);
     return false;
   }
+  if (stale.kind === 'confirmed')
+    process.stderr.write(
+      'confirm window: the one left open by a process that is gone had been confirmed; the new state stays\n',
+    );
   if (stale.kind === 'rolled-back') {
     if (!stale.restore.restored) {
       // The marker stays so the next writer tries again; one that can never succeed needs the operator's word.
@@ -50,8 +55,12 @@ export async function takeCellForWriting(
       );
       return false;
     }
+    const except =
+      stale.restore.collisions.length > 0
+        ? `, except where someone else's entry now stands: ${stale.restore.collisions.join('; ')}`
+        : '';
     process.stderr.write(
-      'confirm window: the one left open by a process that is gone was rolled back to its snapshot first\n',
+      `${escapeUntrusted(`confirm window: the one left open by a process that is gone was rolled back to its snapshot first${except}`)}\n`,
     );
   }
   return true;

@@ -75,7 +75,8 @@ function unwritable(route: ObservedRoute): string | null {
   return route.gateway === '' || route.dev === '' ? 'a route without a gateway or a device' : null;
 }
 
-function routeSlot(route: RouteSpec): string {
+/** Where a route lives: one per table and destination, so `route replace` overwrites whatever holds the slot. */
+export function routeSlot(route: RouteSpec): string {
   return `${route.table} ${route.dst}`;
 }
 

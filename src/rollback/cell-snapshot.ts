@@ -1,21 +1,17 @@
 import { readCorefileSafely } from '../observe/read-corefile-safely.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
-import type { Observation } from '../model/observed-cell.js';
-import type { Target } from '../model/target.js';
-import {
-  addressShow,
-  parseAddressOutput,
-  parseIptablesOutput,
-  parseRoutingOutput,
-  ROUTING_SHOW,
-} from '../observe/read-live-output.js';
+import type { IptablesBackend, Observation } from '../model/observed-cell.js';
+import { ProgramNotFoundError, type Target } from '../model/target.js';
+import { ownBackend, parseBackendsOutput, SAVE_BOTH } from '../observe/parse-iptables-backends.js';
+import { addressShow, parseAddressOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
 import type { SnapshotCell } from './plan-restore.js';
 
 /**
  * Exactly what was live before an apply, as the tools printed it (so it can be written to the
- * status folder as is and compared byte for byte): `iptables-save` of the wireguard target
- * (both tables), `ip -4 -j rule` and `ip -4 -j route show table all` there, `ip -j addr` of
+ * status folder as is and compared byte for byte): the tables of the wireguard target read as
+ * observe reads them (both tables of both iptables backends where there are two, so the restore
+ * goes to the backend that holds the cell), `ip -4 -j rule` and `ip -4 -j route show table all` there, `ip -j addr` of
  * caddy's interface, and the Corefile's text (null: there was none).
  */
 export interface CellSnapshot {
@@ -44,6 +40,16 @@ async function corefileText(path: string): Promise<string | null> {
   }
 }
 
+/** Both backends in one exec, as observe reads them; plain `iptables-save` on a target without a shell. */
+async function saveTables(target: Target): Promise<string> {
+  try {
+    return await output(target, ['sh', '-c', SAVE_BOTH]);
+  } catch (error) {
+    if (!(error instanceof ProgramNotFoundError)) throw error;
+    return output(target, ['iptables-save']);
+  }
+}
+
 /** Throws when any part cannot be read: a window must not open without a way back. */
 export async function takeSnapshot(
   targets: CellTargets,
@@ -52,7 +58,7 @@ export async function takeSnapshot(
   now: () => Date = () => new Date(),
 ): Promise<CellSnapshot> {
   const [iptablesSave, routing, addresses, corefile] = await Promise.all([
-    output(targets.wireguard, ['iptables-save']),
+    saveTables(targets.wireguard),
     output(targets.wireguard, ['ip', '-4', '-j', '-batch', '-'], ROUTING_SHOW),
     output(targets.caddy, ['ip', '-j', '-batch', '-'], addressShow(layout.caddyInterface)),
     corefileText(targets.corefilePath),
@@ -67,12 +73,13 @@ export function parseSnapshot(
   snapshot: CellSnapshot,
   targets: Pick<CellTargets, 'wireguard' | 'caddy'>,
   layout: LayoutConfig,
-): SnapshotCell {
-  const iptables = parseIptablesOutput(targets.wireguard.locator, snapshot.iptablesSave);
+): SnapshotCell & { readonly backend: IptablesBackend | null } {
+  const tables = parseBackendsOutput(targets.wireguard.locator, snapshot.iptablesSave);
   const routing = parseRoutingOutput(targets.wireguard.locator, snapshot.routing);
   const addresses = parseAddressOutput(targets.caddy.locator, snapshot.addresses, layout.caddyInterface);
   return {
-    iptables: must(iptables),
+    iptables: must(tables.iptables),
+    backend: ownBackend(tables.backend),
     policyRules: must(routing.policyRules),
     routes: must(routing.routes),
     addresses: must(addresses),

@@ -1,13 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import { ownIdentity } from '../lock/process-identity.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
-import { awaitConfirmation, type WindowEnd } from './await-confirmation.js';
+import { awaitConfirmation } from './await-confirmation.js';
 import type { CellSnapshot } from './cell-snapshot.js';
 import { restoreSnapshot, type RestoreResult } from './restore-snapshot.js';
 import { guardSignals } from './signal-guard.js';
-import { removeMarker, writeMarker, type WindowMarker } from './window-marker.js';
+import { deadlineIn, monotonicMs, type MonotonicClock } from './window-clock.js';
+import { removeMarker, writeMarker, type WindowMarker, type WindowState } from './window-marker.js';
+import { clearRecords, removeRequest, writeRequest, writeResult, type WindowResult } from './window-record.js';
 
+/**
+ * The confirm window is one state machine, and every transition is on disk before it takes effect:
+ *
+ *   armed ─ apply verified ─▶ applied ─ request on disk (confirm, or y typed here) ─▶ confirmed
+ *     │                          ├─ deadline ────────▶ expired ────┐
+ *     │                          └─ SIGTERM, SIGINT ──▶ terminated ─┼─▶ rolled back | rollback incomplete
+ *     └─ apply not verified, or applied not recordable ─▶ abandoned ┘
+ *
+ * - armed is written (with the snapshot) before the apply; when it cannot be, nothing is applied.
+ * - applied is written before the operator is told to confirm; when it cannot be, the window
+ *   rolls back at once: an unrecorded window must not stay live.
+ * - confirmed IS a request naming the window while the marker says applied, so a confirmation
+ *   that reached the disk stands even if this process dies now (the next writer keeps it). A typed
+ *   y is written as a request here first; if that fails, the window rolls back. Then the result
+ *   is written and the marker removed.
+ * - expired, terminated and abandoned are written before the rollback; if that write fails the
+ *   rollback runs anyway (it is the safe direction). The result follows; the marker goes only
+ *   once the rollback verified, so an incomplete one is tried again by the next writer.
+ */
 export interface OpenWindowOptions {
   /** Taken before the apply (takeSnapshot). */
   readonly snapshot: CellSnapshot;
@@ -17,7 +39,10 @@ export interface OpenWindowOptions {
   readonly signals?: EventEmitter;
   /** One line for the operator (stderr in the CLI). */
   readonly print: (line: string) => void;
+  /** Wall clock, only for the times people read. */
   readonly now?: () => number;
+  /** The clock that decides (window-clock.ts). */
+  readonly clock?: MonotonicClock;
 }
 
 export interface WaitOptions {
@@ -27,11 +52,15 @@ export interface WaitOptions {
   readonly stdin?: NodeJS.ReadStream;
 }
 
+/** abandoned: the apply did not verify, or the window could not be recorded as open. */
+export type WindowEnd = 'confirmed' | 'expired' | 'terminated' | 'abandoned';
+
 export interface ConfirmWindowResult {
-  /** not-applied: the apply did not verify, so the window rolled back without waiting. */
-  readonly end: WindowEnd | 'not-applied';
+  readonly end: WindowEnd;
   /** The rollback, when there was one. */
   readonly restore: RestoreResult | null;
+  /** Why the window was abandoned, and writes of the window's own files that failed. */
+  readonly errors: readonly string[];
 }
 
 export interface ConfirmWindow {
@@ -41,72 +70,119 @@ export interface ConfirmWindow {
   abandon(): Promise<ConfirmWindowResult>;
 }
 
-/**
- * Opens a window BEFORE the apply: the signal guard first, then the marker (with the snapshot,
- * not yet confirmable), so a SIGTERM during the apply still ends in a rollback and a SIGKILL
- * leaves a marker the next run or apply rolls back. A rollback that did not fully succeed leaves
- * the marker in place, so the next run or apply tries again.
- */
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Opens a window BEFORE the apply: the signal guard first, then the armed marker; throws (nothing applied) when it cannot be written. */
 export async function openConfirmWindow(options: OpenWindowOptions): Promise<ConfirmWindow> {
   const now = options.now ?? Date.now;
+  const dir = options.statusDir;
   const guard = guardSignals(options.signals ?? process, options.print);
-  const base = {
+  let marker: WindowMarker = {
     id: randomBytes(16).toString('hex'),
-    pid: process.pid,
+    process: ownIdentity(),
     cell: options.targets.wireguard.locator,
+    state: 'armed',
     opened: new Date(now()).toISOString(),
+    closes: null,
+    deadline: null,
     snapshot: options.snapshot,
   };
-  const marker = (closes: string | null): WindowMarker => ({ ...base, closes });
+  const record = async (next: Partial<Pick<WindowMarker, 'state' | 'closes' | 'deadline'>>): Promise<void> => {
+    const written = { ...marker, ...next };
+    await writeMarker(dir, written);
+    marker = written;
+  };
+  const result = (outcome: WindowResult['outcome'], why: string, errors: readonly string[]): WindowResult => ({
+    id: marker.id,
+    outcome,
+    why,
+    at: new Date(now()).toISOString(),
+    errors: [...errors],
+  });
   try {
-    await writeMarker(options.statusDir, marker(null));
+    await clearRecords(dir);
+    await record({});
   } catch (error) {
     guard.release();
     throw error;
   }
 
-  const rollBack = async (end: ConfirmWindowResult['end'], why: string): Promise<ConfirmWindowResult> => {
+  const rollBack = async (end: Exclude<WindowEnd, 'confirmed'>, why: string, errors: string[]) => {
     options.print(`${why}: restoring the previous state`);
     try {
-      const restore = await restoreSnapshot(options.snapshot, options.targets, options.layout);
-      if (restore.restored) await removeMarker(options.statusDir);
-      options.print(
-        restore.restored
-          ? 'restored and verified: the cell is as it was before the apply'
-          : `rollback incomplete (the next run or apply tries again): ${restore.errors.join('; ')}`,
+      const state: WindowState = end;
+      await record({ state }).catch((error: unknown) =>
+        errors.push(`could not record the window as ${state}: ${message(error)}`),
       );
-      return { end, restore };
+      const restore = await restoreSnapshot(options.snapshot, options.targets, options.layout);
+      const outcome = restore.restored ? 'rolled-back' : 'rollback-incomplete';
+      await writeResult(dir, result(outcome, why, [...errors, ...restore.errors, ...restore.collisions])).catch(
+        (error: unknown) => errors.push(`could not record the result: ${message(error)}`),
+      );
+      if (restore.restored && (await removeMarker(dir))) await removeRequest(dir);
+      options.print(
+        !restore.restored
+          ? `rollback incomplete (the next run or apply tries again): ${restore.errors.join('; ')}`
+          : restore.collisions.length > 0
+            ? `rolled back, except where someone else's entry now stands: ${restore.collisions.join('; ')}`
+            : 'restored and verified: the cell is as it was before the apply',
+      );
+      return { end, restore, errors };
     } finally {
       guard.release();
     }
   };
 
+  const keep = async (how: string): Promise<ConfirmWindowResult> => {
+    const errors: string[] = [];
+    await writeResult(dir, result('confirmed', how, [])).catch((error: unknown) =>
+      errors.push(`could not record the result: ${message(error)}`),
+    );
+    // The request stays until the marker is gone: together they are the confirmation on disk.
+    if (await removeMarker(dir)) await removeRequest(dir);
+    else
+      errors.push('could not remove the marker; the next run or apply finds the confirmation and keeps the new state');
+    guard.release();
+    options.print('confirmed: the new state stays');
+    return { end: 'confirmed', restore: null, errors };
+  };
+
   return {
-    abandon: () => rollBack('not-applied', 'the apply did not verify'),
+    abandon: () => rollBack('abandoned', 'the apply did not verify', []),
     async wait(wait) {
-      const closesAt = now() + wait.seconds * 1000;
-      const closes = new Date(closesAt).toISOString();
-      await writeMarker(options.statusDir, marker(closes));
-      const terminal = wait.stdin?.isTTY === true ? ', or type y here' : '';
+      const deadline = deadlineIn(wait.seconds * 1000, options.clock ?? monotonicMs);
+      const closes = new Date(now() + wait.seconds * 1000).toISOString();
+      try {
+        await record({ state: 'applied', closes, deadline });
+      } catch (error) {
+        const why = `could not record the open window in ${dir} (${message(error)})`;
+        return rollBack('abandoned', why, [why]);
+      }
+      const terminal = wait.stdin?.isTTY === true ? ', or type y and Enter here' : '';
       const end = await awaitConfirmation({
-        statusDir: options.statusDir,
-        id: base.id,
-        closesAt,
-        now,
+        statusDir: dir,
+        id: marker.id,
+        deadline,
         guard,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...(wait.stdin === undefined ? {} : { stdin: wait.stdin }),
         onOpen: () =>
           options.print(
             `applied; confirm within ${wait.seconds} s with \`${wait.confirmCommand}\`${terminal}. The window closes at ${closes}; then the previous state is restored.`,
           ),
+        onOtherLine: () => options.print('only a line with y or yes confirms; the window stays open'),
       });
-      if (end === 'confirmed') {
-        await removeMarker(options.statusDir);
-        guard.release();
-        options.print('confirmed: the new state stays');
-        return { end, restore: null };
+      if (end === 'requested') return keep('confirmed by `pic-reconciler confirm`');
+      if (end === 'typed') {
+        try {
+          await writeRequest(dir, marker.id);
+        } catch (error) {
+          const why = `could not record the confirmation typed here (${message(error)})`;
+          return rollBack('abandoned', why, [why]);
+        }
+        return keep('confirmed on the terminal');
       }
-      return rollBack(end, end === 'expired' ? 'not confirmed in time' : 'terminated');
+      return rollBack(end, end === 'expired' ? 'not confirmed in time' : 'terminated', []);
     },
   };
 }

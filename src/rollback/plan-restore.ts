@@ -20,7 +20,7 @@ import { planAddresses } from '../plan/plan-addresses.js';
 import { planCorefile } from '../plan/plan-corefile.js';
 import { planIptables } from '../plan/plan-iptables.js';
 import { planLegacySeedRouting } from '../plan/legacy-seed-routing.js';
-import { planPolicyRules, planRoutes } from '../plan/plan-routing.js';
+import { planPolicyRules, planRoutes, routeSlot } from '../plan/plan-routing.js';
 import { restoreBuiltinChain } from './restore-builtin-chain.js';
 
 /** The live parts a snapshot holds, parsed. */
@@ -38,6 +38,8 @@ export interface RestorePlan {
   readonly removeCorefile: boolean;
   /** What cannot be put back with our actions; reported, never guessed at. */
   readonly unrestorable: readonly string[];
+  /** Where someone else's route or address now stands in the place of one of ours: theirs stays, ours is not put back. */
+  readonly collisions: readonly string[];
 }
 
 /**
@@ -56,6 +58,7 @@ export function planRestore(
   const actions: Action[] = [];
   const skipped: { part: string; error: string }[] = [];
   const unrestorable: string[] = [];
+  const collisions: string[] = [];
   let removeCorefile = false;
 
   const owned = ownedChains(snapshot.iptables);
@@ -93,34 +96,50 @@ export function planRestore(
       ),
     );
   else skipped.push({ part: 'policy rules', error: current.policyRules.error });
-  if (current.routes.ok)
-    actions.push(
-      ...planRoutes(
-        snapshot.routes.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL),
-        current.routes.value,
-      ),
+  if (current.routes.ok) {
+    const theirs = new Map(
+      current.routes.value.filter((r) => r.protocol !== OWNED_ROUTE_PROTOCOL).map((r) => [routeSlot(r), r]),
     );
-  else skipped.push({ part: 'routes', error: current.routes.error });
+    for (const action of planRoutes(
+      snapshot.routes.filter((r) => r.protocol === OWNED_ROUTE_PROTOCOL),
+      current.routes.value,
+    )) {
+      const other = action.kind === 'add-route' ? theirs.get(routeSlot(action.route)) : undefined;
+      if (action.kind === 'add-route' && other !== undefined)
+        collisions.push(
+          `route ${action.route.dst} table ${action.route.table}: someone else's route (protocol ${other.protocol}) now stands there; it stays, ours via ${action.route.gateway} is not put back`,
+        );
+      else actions.push(action);
+    }
+  } else skipped.push({ part: 'routes', error: current.routes.error });
   if (current.policyRules.ok && current.routes.ok)
     unrestorable.push(
       ...missingLegacyRouting(snapshot, current.policyRules.value, current.routes.value, peerSubnet, layout),
     );
 
-  if (current.addresses.ok)
+  if (current.addresses.ok) {
+    const ours = snapshot.addresses.filter((a) => a.label === `${layout.caddyInterface}:pic`);
+    const theirs = new Set(
+      current.addresses.value.filter((a) => a.label !== `${layout.caddyInterface}:pic`).map((a) => a.address),
+    );
+    for (const address of ours.filter((a) => theirs.has(a.address)))
+      collisions.push(
+        `address ${address.address} on ${layout.caddyInterface}: someone else's address now stands there; it stays, ours is not put back`,
+      );
     actions.push(
       ...planAddresses(
-        snapshot.addresses.filter((a) => a.label === `${layout.caddyInterface}:pic`),
+        ours.filter((a) => !theirs.has(a.address)),
         current.addresses.value,
         layout.caddyInterface,
       ),
     );
-  else skipped.push({ part: 'addresses', error: current.addresses.error });
+  } else skipped.push({ part: 'addresses', error: current.addresses.error });
 
   if (!current.corefile.ok) skipped.push({ part: 'corefile', error: current.corefile.error });
   else if (snapshot.corefile === null) removeCorefile = current.corefile.value !== null;
   else actions.push(...planCorefile(snapshot.corefile, current.corefile.value));
 
-  return { plan: { actions, skipped }, removeCorefile, unrestorable };
+  return { plan: { actions, skipped }, removeCorefile, unrestorable, collisions };
 }
 
 /** The snapshot's own chains as a desired model; one holding a rule that cannot be read exactly is named instead. */

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
 
 /**
- * An open confirm window is a file in the status folder: who holds it, when it closes, and the
- * snapshot to go back to. It outlives a SIGKILL, so the next `run` or `apply` finds it (see
- * settle-stale-window.ts). `pic-reconciler confirm` answers with a second file naming the window.
+ * An open confirm window is a file in the status folder: its state, the process that watches it
+ * (see confirm-window.ts for the state machine), when it closes, and the snapshot to go back to.
+ * It outlives a SIGKILL, so the next `run` or `apply` finds it (settle-stale-window.ts).
+ * `pic-reconciler confirm` answers with a request file naming the window, and the window
+ * answers back with a result file (window-record.ts).
  */
 export const MARKER_FILE = 'confirm-window.json';
-export const CONFIRMATION_FILE = 'confirm-window.confirmed';
 
 const snapshotSchema = z.object({
   takenAt: z.string(),
@@ -21,15 +22,30 @@ const snapshotSchema = z.object({
   corefile: z.string().nullable(),
 });
 
+export const processSchema = z.object({
+  pid: z.number().int().positive(),
+  start: z.string(),
+  boot: z.string(),
+  pidNamespace: z.string(),
+});
+
+/** armed: the apply may be running; applied: open for confirmation; the others: decided, rolling back (confirm-window.ts). */
+export const windowStates = ['armed', 'applied', 'expired', 'terminated', 'abandoned'] as const;
+export type WindowState = (typeof windowStates)[number];
+
 const markerSchema = z.object({
   /** Random per window, so a confirmation left from an earlier window confirms nothing. */
   id: z.string().regex(/^[0-9a-f]{32}$/),
-  pid: z.number().int().positive(),
+  /** The process that watches the window: pid, start time, boot and pid namespace, so a reused pid is not it. */
+  process: processSchema,
   /** The wireguard locator of the cell the snapshot is of: a window of another cell is never answered or rolled back here. */
   cell: z.string(),
+  state: z.enum(windowStates),
   opened: z.string(),
-  /** Null while the apply runs (the window is not open for confirmation yet). */
+  /** Wall-clock time the window closes, for people; null until applied. */
   closes: z.string().nullable(),
+  /** The deadline on the monotonic clock (window-clock.ts), which decides; null until applied. */
+  deadline: z.object({ boot: z.string(), monotonicMs: z.number() }).nullable(),
   snapshot: snapshotSchema,
 });
 
@@ -37,7 +53,6 @@ export type WindowMarker = z.infer<typeof markerSchema>;
 
 export async function writeMarker(statusDir: string, marker: WindowMarker): Promise<void> {
   await mkdir(statusDir, { recursive: true });
-  await unlink(join(statusDir, CONFIRMATION_FILE)).catch(() => undefined);
   await writeFileAtomic(join(statusDir, MARKER_FILE), `${JSON.stringify(marker)}\n`, { privateMode: PRIVATE_MODE });
 }
 
@@ -67,9 +82,8 @@ export async function readOwnFile(path: string): Promise<string | null> {
   }
 }
 
-/** The open window's marker, null when there is none; throws on a damaged one (file and reason). */
-export async function readMarker(statusDir: string): Promise<WindowMarker | null> {
-  const path = join(statusDir, MARKER_FILE);
+/** A window file parsed by its schema, null when absent or not ours; throws naming file and field on a damaged one. */
+export async function readOwnJson<T>(path: string, schema: z.ZodType<T>): Promise<T | null> {
   const text = await readOwnFile(path);
   if (text === null) return null;
   let json: unknown;
@@ -78,7 +92,7 @@ export async function readMarker(statusDir: string): Promise<WindowMarker | null
   } catch (error) {
     throw new Error(`${path}: /: invalid JSON: ${(error as Error).message}`);
   }
-  const parsed = markerSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success)
     throw new Error(
       `${path}: /${parsed.error.issues[0]?.path.join('/') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
@@ -86,23 +100,17 @@ export async function readMarker(statusDir: string): Promise<WindowMarker | null
   return parsed.data;
 }
 
-export async function removeMarker(statusDir: string): Promise<void> {
-  await unlink(join(statusDir, MARKER_FILE)).catch(() => undefined);
-  await unlink(join(statusDir, CONFIRMATION_FILE)).catch(() => undefined);
+/** The open window's marker, null when there is none; throws on a damaged one (file and reason). */
+export function readMarker(statusDir: string): Promise<WindowMarker | null> {
+  return readOwnJson(join(statusDir, MARKER_FILE), markerSchema);
 }
 
-/** Whether the confirmation file names this window. */
-export async function isConfirmed(statusDir: string, id: string): Promise<boolean> {
-  const text = await readOwnFile(join(statusDir, CONFIRMATION_FILE)).catch(() => null);
-  return text !== null && text.trim() === id;
-}
-
-/** True while the process that opened a window still runs (signal 0 checks without sending). */
-export function isAlive(pid: number): boolean {
+/** Unlinks the marker; true once it is gone (unlink needs no free space, only a writable folder). */
+export async function removeMarker(statusDir: string): Promise<boolean> {
   try {
-    process.kill(pid, 0);
+    await unlink(join(statusDir, MARKER_FILE));
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }

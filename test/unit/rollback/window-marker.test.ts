@@ -2,21 +2,17 @@ import { chmod, chown, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  isConfirmed,
-  MARKER_FILE,
-  CONFIRMATION_FILE,
-  readMarker,
-  writeMarker,
-  type WindowMarker,
-} from '../../../src/rollback/window-marker.js';
+import { MARKER_FILE, readMarker, writeMarker, type WindowMarker } from '../../../src/rollback/window-marker.js';
+import { isRequested, REQUEST_FILE } from '../../../src/rollback/window-record.js';
 
 const MARKER: WindowMarker = {
   id: 'a'.repeat(32),
-  pid: 4242,
+  process: { pid: 4242, start: '123', boot: 'b', pidNamespace: 'pid:[1]' },
   cell: 'netns:pict-test',
+  state: 'armed',
   opened: '2026-12-02T07:00:00.000Z',
   closes: null,
+  deadline: null,
   snapshot: {
     takenAt: '2026-12-02T07:00:00.000Z',
     peerSubnet: '10.0.0.0/24',
@@ -62,11 +58,11 @@ describe('confirm-window files', () => {
   });
 
   it('a confirmation counts only from a file of ours, and rewriting a planted marker makes it ours', async () => {
-    await writeFile(join(dir, CONFIRMATION_FILE), `${MARKER.id}\n`, { mode: 0o666 });
-    await chmod(join(dir, CONFIRMATION_FILE), 0o666);
-    expect(await isConfirmed(dir, MARKER.id)).toBe(false);
-    await chmod(join(dir, CONFIRMATION_FILE), 0o600);
-    expect(await isConfirmed(dir, MARKER.id)).toBe(true);
+    await writeFile(join(dir, REQUEST_FILE), `${MARKER.id}\n`, { mode: 0o666 });
+    await chmod(join(dir, REQUEST_FILE), 0o666);
+    expect(await isRequested(dir, MARKER.id)).toBe(false);
+    await chmod(join(dir, REQUEST_FILE), 0o600);
+    expect(await isRequested(dir, MARKER.id)).toBe(true);
     const path = join(dir, MARKER_FILE);
     await writeFile(path, '{}', { mode: 0o666 });
     if (process.getuid?.() === 0) await chown(path, 1234, 1234);
