@@ -135,13 +135,14 @@ export async function openConfirmWindow(options: OpenWindowOptions): Promise<Con
 
   const keep = async (how: string): Promise<ConfirmWindowResult> => {
     const errors: string[] = [];
-    await writeResult(dir, result('confirmed', how, [])).catch((error: unknown) =>
-      errors.push(`could not record the result: ${message(error)}`),
+    // Without a result, the applied marker and the request stay: together they are the confirmation
+    // on disk, which `confirm` reads once this process is gone and the next writer keeps.
+    const recorded = await writeResult(dir, result('confirmed', how, [])).then(
+      () => true,
+      (error: unknown) => (errors.push(`could not record the result: ${message(error)}`), false),
     );
-    // The request stays until the marker is gone: together they are the confirmation on disk.
-    if (await removeMarker(dir)) await removeRequest(dir);
-    else
-      errors.push('could not remove the marker; the next run or apply finds the confirmation and keeps the new state');
+    if (recorded && (await removeMarker(dir))) await removeRequest(dir);
+    else errors.push('the marker stays; the next run or apply finds the confirmation and keeps the new state');
     guard.release();
     options.print('confirmed: the new state stays');
     return { end: 'confirmed', restore: null, errors };
