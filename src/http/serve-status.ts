@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { boundConnections } from './bound-connections.js';
 import { hostAllowed } from './host-allowed.js';
 import type { ControllerMetrics } from './metrics.js';
 import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from './status-page.js';
@@ -82,6 +83,7 @@ export async function serveStatus(listen: string, source: StatusSource): Promise
         send(404, 'text/plain', 'not found\n');
     }
   });
+  boundConnections(server);
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   await new Promise<void>((resolveListen, reject) => {

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
+import { MAX_CONNECTIONS } from '../../src/http/bound-connections.js';
 import { ControllerMetrics } from '../../src/http/metrics.js';
 import { serveStatus } from '../../src/http/serve-status.js';
 import { stateIssue } from '../../src/load/state-issue.js';
@@ -184,6 +185,31 @@ describe('HTTP surface under attack', () => {
       clearInterval(drip);
       slow.destroy();
       for (const s of idle) s.destroy();
+    }
+  });
+
+  it('2,000 connections held open: it keeps at most MAX_CONNECTIONS, closing the oldest, and still answers', async () => {
+    const flood: Socket[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      flood.push(socket);
+    }
+    try {
+      await Promise.all(
+        flood.map((s) => new Promise((resolve) => (s.once('connect', resolve), s.once('close', resolve)))),
+      );
+      const open = await new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+      expect(open).toBeLessThanOrEqual(MAX_CONNECTIONS);
+      expect((await raw(port, get('/healthz'))).status).toBe(200);
+      // The oldest were closed by the server (a test timeout here otherwise).
+      const oldest = flood[0];
+      if (oldest === undefined) throw new Error('no connection');
+      await new Promise((resolve) => (oldest.destroyed ? resolve(null) : oldest.once('close', resolve)));
+    } finally {
+      for (const s of flood) s.destroy();
     }
   });
 
