@@ -47,7 +47,7 @@ async function cli(entry: string, args: readonly string[]): Promise<Finished> {
 function startRun(
   entry: string,
   args: readonly string[],
-): { child: ChildProcess; converged: Promise<void>; exited: Promise<number | null> } {
+): { child: ChildProcess; converged: Promise<void>; exited: Promise<number | null>; listen: () => string | null } {
   const child = spawn(process.execPath, [entry, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -61,7 +61,8 @@ function startRun(
     void exited.then((code) => fail(new Error(`run exited ${code} before converging: ${err}`)));
   });
   converged.catch(() => undefined);
-  return { child, converged, exited };
+  const listen = (): string | null => /"listen":"([^"]+)"/.exec(out)?.[1] ?? null;
+  return { child, converged, exited, listen };
 }
 
 describe('one writer per cell', () => {
@@ -139,6 +140,32 @@ describe('one writer per cell', () => {
     await next.converged;
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
+  });
+
+  it('nobody opening 2,000 connections to its port and trying the lock leaves run alive, answering and the holder', async () => {
+    const holder = startRun(entry, args);
+    started.push(holder.child);
+    await holder.converged;
+    const listen = holder.listen();
+    if (listen === null) throw new Error('run did not log its listen address');
+    const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+    // As nobody: connect and close at once, and hold others open, as the attack on the old abstract-socket lock did.
+    const flood = `const net=require('net');let n=0;for(let i=0;i<2000;i++){const s=net.connect(${port},'127.0.0.1');s.on('error',()=>{});s.on('connect',()=>{if(i%2)s.destroy();if(++n===2000)setTimeout(()=>process.exit(0),500)})}`;
+    const attacker = await execFileAsync(process.execPath, ['-e', flood], { uid: 65534, gid: 65534, timeout: 30_000 });
+    expect(attacker.stderr).toBe('');
+    const lockTry = await execFileAsync(
+      'sh',
+      ['-c', `for i in $(seq 100); do flock -n ${bed.config.lock_dir}/x true 2>/dev/null; done; echo done`],
+      { uid: 65534, gid: 65534 },
+    );
+    expect(lockTry.stdout.trim()).toBe('done');
+    const health = await fetch(`http://${listen}/healthz`);
+    expect(health.status).toBe(200);
+    expect(holder.child.exitCode).toBeNull();
+    const apply = await cli(entry, ['apply', ...args]);
+    expect(apply.stderr).toContain(`another writer holds this cell: pid ${holder.child.pid} (`);
+    holder.child.kill('SIGTERM');
+    expect(await holder.exited).toBe(0);
   });
 
   it('in one process: the lock is exclusive until released, and names this process', async () => {
