@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_LOCK_DIR } from '../../src/config/controller-config.js';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { DesiredState } from '../../src/model/desired-state.js';
@@ -120,6 +124,41 @@ describe('the demo (npm run demo), run as a user would', () => {
     await watching.shown('Ctrl-C stops the controller');
     expect(watching.stdout).toContain('Try:  edit state/peers/bob.json: set "internet_access": true');
     expect((await leftNamespaces(watching.pid)).length).toBeGreaterThan(5);
+    // The demo holds its cell's lock like run: an apply aimed at the demo's cell is refused, naming it.
+    const holder = (await readdir(DEFAULT_LOCK_DIR)).filter((name) => name.endsWith('.holder.json'));
+    const records = await Promise.all(
+      holder.map(
+        async (name) =>
+          JSON.parse(await readFile(join(DEFAULT_LOCK_DIR, name), 'utf8')) as {
+            locator: string;
+            identity: { pid: number };
+          },
+      ),
+    );
+    const demoCell = records.find((record) => record.identity.pid === watching.pid);
+    if (demoCell === undefined) throw new Error(`the demo (pid ${watching.pid}) holds no cell lock`);
+    const work = await mkdtemp(join(tmpdir(), 'pict-demo-apply-'));
+    try {
+      const config = join(work, 'config.json');
+      const wireguard = demoCell.locator;
+      await writeFile(
+        config,
+        JSON.stringify({
+          targets: { wireguard, caddy: wireguard, api: 'ip:10.0.0.2', dns: 'none' },
+          corefile: join(work, 'Corefile'),
+          status_dir: join(work, 'status'),
+        }),
+      );
+      const apply = spawnSync(
+        process.execPath,
+        [builtEntry('cli/main.js'), 'apply', '--state', 'state', '--config', config],
+        { cwd: REPO_ROOT, encoding: 'utf8' },
+      );
+      expect(apply.status).toBe(1);
+      expect(apply.stderr).toContain(`another writer holds this cell: pid ${watching.pid} (`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
     watching.kill('SIGTERM');
     expect(await watching.exited).toEqual({ code: 0, signal: null });
     expect(await leftNamespaces(watching.pid)).toEqual([]);
