@@ -16,12 +16,19 @@ const window = await openConfirmWindow({
   statusDir: config.status_dir,
   print: (line) => process.stderr.write(`${line}\n`),
 });
+// PICT_STEP=1: say "armed" and wait for a line on stdin before the window opens, so a test can break the status folder in between.
+const step = process.env.PICT_STEP === '1';
+if (step) {
+  process.stderr.write('armed\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.pause();
+}
 const result = await window.wait({
   seconds: Number(seconds),
   confirmCommand: 'pic-reconciler confirm',
-  stdin: process.stdin,
+  ...(step ? {} : { stdin: process.stdin }),
 });
 process.stdout.write(
-  `${JSON.stringify({ end: result.end, restored: result.restore?.restored ?? null, errors: result.restore?.errors ?? [] })}\n`,
+  `${JSON.stringify({ end: result.end, restored: result.restore?.restored ?? null, errors: [...result.errors, ...(result.restore?.errors ?? [])] })}\n`,
 );
 process.exit(result.end === 'confirmed' || result.restore?.restored ? 0 : 1);

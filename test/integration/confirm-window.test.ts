@@ -1,6 +1,8 @@
 import { configFileJson } from '../../src/config/controller-config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
@@ -9,12 +11,14 @@ import { takeSnapshot } from '../../src/rollback/cell-snapshot.js';
 import { confirmOpenWindow } from '../../src/rollback/confirm-open-window.js';
 import { settleStaleWindow } from '../../src/rollback/settle-stale-window.js';
 import { MARKER_FILE } from '../../src/rollback/window-marker.js';
+import { REQUEST_FILE } from '../../src/rollback/window-record.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { builtEntry, REPO_ROOT } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
+const execFileAsync = promisify(execFile);
 const CHILD = join(REPO_ROOT, 'test/helpers/confirm-window-child.mjs');
 
 interface Window {
@@ -61,23 +65,32 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     ].join('\n--\n');
 
   /** Converges the old state, snapshots it, applies the change, and opens the window in a child. */
-  async function openWindow(seconds: number, stdin: 'ignore' | 'pipe' = 'ignore'): Promise<Window> {
+  async function openWindow(
+    seconds: number,
+    stdin: 'ignore' | 'pipe' = 'ignore',
+    around: { readonly prefix?: readonly string[]; readonly env?: NodeJS.ProcessEnv; readonly ready?: string } = {},
+  ): Promise<Window> {
     expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
     const snapshotFile = join(bed.workDir, 'snapshot.json');
     await writeFile(snapshotFile, JSON.stringify(await takeSnapshot(bed.targets, bed.layout, state.cell.peer_subnet)));
     expect((await reconcileCell(changed, bed.targets, bed.layout)).converged).toBe(true);
-    const child = spawn(
+    const argv = [
       process.execPath,
-      [CHILD, dist, JSON.stringify(configFileJson(bed.config)), snapshotFile, String(seconds)],
-      { stdio: [stdin, 'pipe', 'pipe'] },
-    );
+      CHILD,
+      dist,
+      JSON.stringify(configFileJson(bed.config)),
+      snapshotFile,
+      String(seconds),
+    ];
+    const [program = '', ...args] = [...(around.prefix ?? []), ...argv];
+    const child = spawn(program, args, { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...around.env } });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     const opened = new Promise<void>((resolve) => {
       child.stderr?.on('data', (d: Buffer) => {
         stderr += d.toString();
-        if (stderr.includes('confirm within')) resolve();
+        if (stderr.includes(around.ready ?? 'confirm within')) resolve();
       });
     });
     const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
@@ -147,4 +160,76 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     expect(await live()).toBe(before);
     expect(await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout)).toEqual({ kind: 'none' });
   });
+
+  it('a status folder that turns read-only after the armed marker: the window rolls back at once, never an unconfirmed new cell', async () => {
+    const statusDir = bed.config.status_dir ?? '';
+    await mkdir(statusDir, { recursive: true });
+    // A tmpfs over the status folder in the child's own mount namespace: nothing outside it sees the mount.
+    const prefix = [
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"',
+      statusDir,
+    ];
+    for (const fault of ['remount,ro', 'fill'] as const) {
+      const w = await openWindow(60, 'pipe', { prefix, env: { PICT_STEP: '1' }, ready: 'armed\n' });
+      await w.opened;
+      const pid = String(w.child.pid);
+      if (fault === 'fill')
+        await execFileAsync('nsenter', ['-t', pid, '-m', 'sh', '-c', `cat /dev/zero > ${statusDir}/fill; true`]);
+      else await execFileAsync('nsenter', ['-t', pid, '-m', 'mount', '-o', 'remount,ro', statusDir]);
+      w.child.stdin?.end('go\n');
+      const { code, stdout, stderr } = await w.exited;
+      expect(stderr, fault).toMatch(/could not record the open window/);
+      expect(JSON.parse(stdout), fault).toMatchObject({ end: 'abandoned', restored: true });
+      expect(code).toBe(0);
+      expect(await live(), fault).toBe(before);
+    }
+  });
+
+  it('a confirmation on disk stands when the window dies before reading it: confirm says so, the next writer keeps it', async () => {
+    const w = await openWindow(60);
+    await w.opened;
+    const during = await live();
+    w.child.kill('SIGSTOP');
+    const answer = confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator, { pollMs: 50 });
+    const request = join(bed.config.status_dir ?? '', REQUEST_FILE);
+    while (
+      !(await access(request).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await new Promise((done) => setTimeout(done, 20));
+    w.child.kill('SIGKILL');
+    await w.exited;
+    expect(await answer).toMatchObject({
+      ok: true,
+      message: expect.stringContaining('the next run or apply keeps the new state'),
+    });
+    expect(await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout)).toEqual({
+      kind: 'confirmed',
+    });
+    expect(await live()).toBe(during);
+  });
+
+  it('confirm at the deadline always prints what the window did', async () => {
+    for (const delayMs of [850, 950, 990, 1_000, 1_010, 1_050]) {
+      const w = await openWindow(1);
+      await w.opened;
+      await new Promise((done) => setTimeout(done, delayMs));
+      const answer = await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator, {
+        pollMs: 20,
+      });
+      const { stdout } = await w.exited;
+      const end = (JSON.parse(stdout) as { end: string }).end;
+      expect(answer.ok, `${delayMs} ms: ${answer.message} / window ${end}`).toBe(end === 'confirmed');
+      if (end !== 'confirmed') expect(await live()).toBe(before);
+      expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
+    }
+  }, 60_000);
 });
