@@ -56,6 +56,17 @@ export class InMemoryCell {
     this.caddy = createRecordingTarget({ locator: 'netns:fake-lan', exec: async (argv) => this.caddyExec(argv) });
   }
 
+  /** Someone empties one of our chains behind the controller's back; returns its name. */
+  flushOwnedChain(): string {
+    const [name, chain] =
+      [...this.iptables.filter.chains.entries()].find(([n, c]) => n.startsWith('PIC-') && c.rules.length > 0) ?? [];
+    if (name === undefined || chain === undefined) throw new Error('no owned chain with rules');
+    const filter = new Map(this.iptables.filter.chains);
+    filter.set(name, { ...chain, rules: [] });
+    this.iptables = { ...this.iptables, filter: { chains: filter } };
+    return name;
+  }
+
   targets(corefilePath: string): CellTargets {
     return {
       wireguard: this.wireguard,
