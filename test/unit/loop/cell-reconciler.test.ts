@@ -58,6 +58,10 @@ function reconcilerWith(store: LastGoodMemory): CellReconciler {
   });
 }
 
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
 describe('CellReconciler', () => {
   test('one pass returns its whole story as a report', async () => {
     const report = await reconciler.reconcile({ id: 'r1', triggers: ['startup', 'state'] });
