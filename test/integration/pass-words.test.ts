@@ -12,19 +12,7 @@ import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { Controller } from '../../src/loop/controller.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { runCli } from '../helpers/run-cli.js';
-import { InMemoryCell } from '../unit/loop/in-memory-cell.js';
-
-const CELL = {
-  kind: 'Cell',
-  name: 'home',
-  domain: 'cell',
-  ip_range: '172.20.0.0/16',
-  peer_subnet: '10.0.0.0/24',
-  services: ['calendar', 'files'],
-  upstream_dns: ['8.8.8.8'],
-  unknown_peers: 'drop',
-};
-const VIPS = ['172.20.0.21', '172.20.0.22'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' }));
+import { HOME_CELL as CELL, HOME_VIPS as VIPS, InMemoryCell } from '../unit/loop/in-memory-cell.js';
 
 describe('the words for a degraded pass and a broken file', () => {
   let work = '';

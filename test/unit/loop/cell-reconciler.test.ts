@@ -6,19 +6,7 @@ import { controllerConfigSchema } from '../../../src/config/controller-config.js
 import { CellReconciler } from '../../../src/loop/cell-reconciler.js';
 import { LastGoodStore, type LastGoodMemory } from '../../../src/loop/last-good-store.js';
 import { StateFileCache } from '../../../src/loop/state-file-cache.js';
-import { InMemoryCell } from './in-memory-cell.js';
-
-const VIPS = ['172.20.0.21', '172.20.0.22'].map((address) => ({ address, prefixlen: 16, label: 'eth0:pic' }));
-const CELL = {
-  kind: 'Cell',
-  name: 'home',
-  domain: 'cell',
-  ip_range: '172.20.0.0/16',
-  peer_subnet: '10.0.0.0/24',
-  services: ['calendar', 'files'],
-  upstream_dns: ['8.8.8.8'],
-  unknown_peers: 'drop',
-};
+import { HOME_CELL as CELL, HOME_VIPS as VIPS, InMemoryCell } from './in-memory-cell.js';
 
 let work: string;
 let cell: InMemoryCell;
