@@ -1,7 +1,7 @@
 // Container HEALTHCHECK: GET /healthz on the controller's listen address; exit 0 when it answers 200.
 // Plain JavaScript run by node, because the slim base image has no curl or wget.
 // The address is PIC_HEALTHZ_URL when set, otherwise `listen` from the config file the image's CMD
-// uses (PIC_RECONCILER_CONFIG), otherwise the controller's default 127.0.0.1:9470.
+// uses (PIC_CONFIG, the CLI's own variable), otherwise the controller's default 127.0.0.1:9470.
 import { readFileSync } from 'node:fs';
 
 const DEFAULT_LISTEN = '127.0.0.1:9470';
@@ -18,7 +18,7 @@ function listenFromConfig(file) {
 
 function healthzUrl() {
   if (process.env.PIC_HEALTHZ_URL) return process.env.PIC_HEALTHZ_URL;
-  const listen = listenFromConfig(process.env.PIC_RECONCILER_CONFIG ?? '/etc/pic-reconciler/config.json');
+  const listen = listenFromConfig(process.env.PIC_CONFIG ?? '/etc/pic-reconciler/config.json');
   // A wildcard bind answers on loopback.
   const host = listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
   return `http://${host}/healthz`;

@@ -87,6 +87,10 @@ function buildProgram(
   return program;
 }
 
+function isCommand(program: Command, name: string): boolean {
+  return program.commands.some((command) => command.name() === name || command.aliases().includes(name));
+}
+
 /** Parses argv and runs the chosen command; resolves to the exit code. */
 export async function runCli(
   argv: readonly string[],
@@ -95,8 +99,12 @@ export async function runCli(
 ): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(declarations, version, (code) => (exitCode = code));
+  // Commander answers `help nope` with the whole usage and no error: parse it as the unknown
+  // command itself, so it is the same one-line error (with its typo hint) as `nope`.
+  const [first, topic] = argv;
+  const unknownTopic = first === 'help' && topic !== undefined && !topic.startsWith('-') && !isCommand(program, topic);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(unknownTopic ? [topic] : [...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     throw error;

@@ -15,6 +15,20 @@ import { escapeUntrusted } from '../text/escape-untrusted.js';
  */
 const EXIT_GRACE_MS = 2_000;
 
+/**
+ * A reader that closed the pipe early (`| head -1`) is no error of ours: the output nobody reads
+ * is dropped and the command runs to its end (an apply is never cut off half-way), so the
+ * process ends with its own exit code rather than an unhandled EPIPE stack trace.
+ */
+function dropOutputOnceClosed(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
+dropOutputOnceClosed(process.stdout);
+dropOutputOnceClosed(process.stderr);
+
 function finish(code: number): void {
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

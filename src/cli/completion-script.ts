@@ -64,7 +64,8 @@ function bashScript(tree: CommandTree): string {
     '  esac',
     '  COMPREPLY=($(compgen -W "$words" -- "$cur"))',
     '}',
-    `complete -o default -F ${fn} ${bashWord(tree.program)}`,
+    // filenames: a completed folder gets `/` (not a space), so `--state /path/sta<Tab>` goes on into it.
+    `complete -o filenames -o default -F ${fn} ${bashWord(tree.program)}`,
     '',
   ].join('\n');
 }

@@ -38,7 +38,7 @@ export function inferState(observed: ObservedCell, layout: LayoutConfig): Import
       finding(
         'could not',
         'live cell',
-        `already has the controller's chains (${rules.ownedChains.join(' ')}): import reads only the seed's rules`,
+        `import the controller's own chains (${rules.ownedChains.join(' ')}): the cell is managed already, and import reads only the seed's rules`,
       ),
     );
   }
@@ -118,7 +118,7 @@ export function inferState(observed: ObservedCell, layout: LayoutConfig): Import
     }
   }
   for (const tag of rules.oddTags)
-    findings.push(finding('could not', 'live cell', `rules tagged ${tag}: not a tag the seed writes, not imported`));
+    findings.push(finding('could not', 'live cell', `import the rules tagged ${tag}: not a tag the seed writes`));
   findings.push(...defectNotes(rules, cell, corefile, routing.routeVia.size > 0));
   return { ok: true, state: { cell, peers, links }, findings };
 }

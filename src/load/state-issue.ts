@@ -57,8 +57,15 @@ export function stateIssue(file: string, pointer: string, message: string): Stat
   return { file, pointer, message: truncate(escapeControl(message), MAX_MESSAGE) };
 }
 
-/** `file: /pointer: message` on one line; the whole file is printed as pointer `/`. */
+/**
+ * Where an error is, `file: /pointer`; the whole file is pointer `/`. The one spelling of an
+ * error's place, for the CLI, the log, /status readers and the webhook alike.
+ */
+export function formatLocation(file: string, pointer: string): string {
+  return `${escapeControl(file)}: ${escapeControl(pointer === '' ? '/' : pointer)}`;
+}
+
+/** `file: /pointer: message` on one line. */
 export function formatIssue(issue: StateIssue): string {
-  const pointer = issue.pointer === '' ? '/' : issue.pointer;
-  return `${escapeControl(issue.file)}: ${escapeControl(pointer)}: ${escapeControl(issue.message)}`;
+  return `${formatLocation(issue.file, issue.pointer)}: ${escapeControl(issue.message)}`;
 }

@@ -108,6 +108,9 @@ export class CellReconciler {
   async restore(): Promise<number> {
     this.previous = await this.deps.store.read();
     this.accounting = accountFor(NO_ACCOUNTING, this.previous);
+    // The earlier run reconciled the cell to this state: unchanged files load as this very object
+    // (produce-next), so what the startup pass writes back for it is drift, told like any other.
+    this.lastConverged = this.previous?.state ?? null;
     return this.previous?.fileResources.size ?? 0;
   }
 

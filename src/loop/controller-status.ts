@@ -30,6 +30,8 @@ export interface LastReconcile {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly converged: boolean;
+  /** How the pass ended; `converged` is true only for `converged`. */
+  readonly result: PassResult;
   readonly actions: Readonly<Record<string, number>>;
   readonly errors: readonly string[];
 }

@@ -140,6 +140,7 @@ export class PassReporter {
           startedAt: report.startedAt.toISOString(),
           durationMs: report.durationMs,
           converged,
+          result,
           actions,
           errors,
         },

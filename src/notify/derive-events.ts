@@ -1,3 +1,4 @@
+import { formatIssue } from '../load/state-issue.js';
 import type { ControllerStatus } from '../loop/controller-status.js';
 import type { NotifyEvent } from './notify-event.js';
 
@@ -60,7 +61,7 @@ export function deriveEvents(previous: NotifyInput, next: NotifyInput, cell: str
   for (const [file, issue] of after)
     if (!before.has(file))
       events.push(
-        event('file_broken', `${file}: ${issue.pointer}: ${issue.message}`, {
+        event('file_broken', formatIssue(issue), {
           file,
           pointer: issue.pointer,
           message: issue.message,

@@ -3,7 +3,7 @@ import type { RunResult } from '../../src/testbed/netns.js';
 import { builtEntry } from './build-dist.js';
 
 /** The environment a CLI test starts from: the caller's, less every variable the CLI reads. */
-function cleanEnv(): NodeJS.ProcessEnv {
+export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of ['PIC_STATE', 'PIC_CONFIG', 'NO_COLOR', 'FORCE_COLOR']) delete env[name];
   return env;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,9 @@ describe('CLI conventions', () => {
       [['plan', '--stat', STATE], /^pic-reconciler: unknown option '--stat' \(Did you mean --state\?\).*\n$/],
       [['--frob'], /^pic-reconciler: unknown option '--frob' \(see pic-reconciler --help\)\n$/],
       [['frob'], /^pic-reconciler: unknown command 'frob'.*\n$/],
+      // `help` of no command is the same error as the command itself, typo hint included.
+      [['help', 'nope'], /^pic-reconciler: unknown command 'nope' \(see pic-reconciler --help\)\n$/],
+      [['help', 'pln'], /^pic-reconciler: unknown command 'pln' \(Did you mean plan\?\).*\n$/],
       [['completion', 'fish'], /^pic-reconciler: .*'fish' is invalid.*bash, zsh.*\n$/],
       [['plan', '--state'], /^pic-reconciler: option '--state <dir>' argument missing.*\n$/],
     ];
@@ -129,6 +132,17 @@ describe('CLI conventions', () => {
     });
     // The flag wins over the variable.
     expect((await runCli(['validate', '--state', STATE], { env: { PIC_STATE: missing } })).code).toBe(0);
+  });
+
+  it('validate --json of an invalid folder still says what loaded: cell, peers, links', async () => {
+    const broken = join(work, 'broken-state');
+    await cp(STATE, broken, { recursive: true });
+    await writeFile(join(broken, 'peers', 'carol.json'), '{ "kind": "Peer", ');
+    const result = await runCli(['validate', '--state', broken, '--json']);
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(document).toMatchObject({ state: broken, valid: false, cell: 'home', peers: 4, links: 2 });
+    expect(Object.keys(document)).toEqual(['state', 'valid', 'cell', 'peers', 'links', 'issues']);
   });
 
   it('validate --json prints one document, valid or not', async () => {
@@ -174,6 +188,13 @@ describe('CLI conventions', () => {
     expect(await complete(['pic-reconciler', 'plan', '--state', 'sta'])).toEqual(['state']); // a folder
     expect(await complete(['pic-reconciler', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh']));
     expect(await complete(['pic-reconciler', 'help', 'va'])).toEqual(['validate']);
+    // Completed as file names: bash puts `/` after a folder, not a space, so `--state /path/sta<Tab>` goes on.
+    const registered = await runProgram([
+      'bash',
+      '-c',
+      `source /dev/stdin <<'PIC_EOF'\n${script.stdout}PIC_EOF\ncomplete -p pic-reconciler`,
+    ]);
+    expect(registered.stdout).toMatch(/^complete (-o \w+ )*-o filenames .*-F _pic_reconciler pic-reconciler$/m);
   });
 
   it('completion zsh describes every command and flag', async () => {

@@ -46,6 +46,7 @@ describe('CLI output escapes text it did not write', () => {
       startedAt: EVIL,
       durationMs: 1,
       converged: false,
+      result: 'not_converged',
       actions: { [EVIL]: 1 },
       errors: [`iptables-restore: ${EVIL}`],
     },

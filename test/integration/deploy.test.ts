@@ -332,9 +332,9 @@ describe('deploy/healthcheck.mjs', () => {
     const config = join(work, 'config.json');
     await writeFile(config, JSON.stringify({ listen: `127.0.0.1:${port}` }));
     healthzStatus = 200;
-    expect(await check({ PIC_RECONCILER_CONFIG: config })).toBe(0);
+    expect(await check({ PIC_CONFIG: config })).toBe(0);
     healthzStatus = 503;
-    expect(await check({ PIC_RECONCILER_CONFIG: config })).toBe(1);
+    expect(await check({ PIC_CONFIG: config })).toBe(1);
   });
 
   it('follows PIC_HEALTHZ_URL and fails when nothing listens', async () => {

@@ -1,7 +1,9 @@
 import { request } from 'node:http';
-import type { ControllerStatus } from '../../loop/controller-status.js';
+import type { ControllerStatus, LastReconcile, PassResult } from '../../loop/controller-status.js';
 import { isReady } from '../../loop/controller-status.js';
 import { splitListen } from '../../http/serve-status.js';
+import { formatIssue } from '../../load/state-issue.js';
+import { passWords } from '../../model/reconcile-labels.js';
 import { escapeUntrusted } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../cli-values.js';
 import { printError, readConfig } from '../cli-common.js';
@@ -25,6 +27,12 @@ function fetchStatus(listen: string): Promise<ControllerStatus & { fileErrorCoun
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A controller older than this CLI sends no `result`: then only converged or not is known. */
+function resultOf(last: LastReconcile): PassResult {
+  const sent = (last as Partial<LastReconcile>).result;
+  return sent ?? (last.converged ? 'converged' : 'not_converged');
 }
 
 /** `status`: asks a running controller; exit 0 when it is ready. */
@@ -53,7 +61,7 @@ export async function runStatus(values: CliValues): Promise<number> {
         .map(([k, n]) => `${n} ${k}`)
         .join(', ') || 'no changes';
     out.push(
-      `last reconcile   ${last.id} at ${last.startedAt} (${last.triggers.join(', ')}): ${last.converged ? 'converged' : 'NOT converged'} in ${last.durationMs} ms; ${actions}`,
+      `last reconcile   ${last.id} at ${last.startedAt} (${last.triggers.join(', ')}): ${passWords(resultOf(last))} in ${last.durationMs} ms; ${actions}`,
     );
     for (const e of last.errors) out.push(`  error: ${e}`);
   }
@@ -64,7 +72,7 @@ export async function runStatus(values: CliValues): Promise<number> {
   for (const h of status.heldBack ?? [])
     out.push(`held back        ${h.file} (${h.reason}): ${h.resources.join(', ')}`);
   if (typeof status.lastGoodError === 'string') out.push(`last good state  ${status.lastGoodError}`);
-  for (const e of status.fileErrors) out.push(`file error       ${e.file}: ${e.pointer}: ${e.message}`);
+  for (const e of status.fileErrors) out.push(`file error       ${formatIssue(e)}`);
   const unlisted = (status.fileErrorCount ?? status.fileErrors.length) - status.fileErrors.length;
   if (unlisted > 0) out.push(`file error       … and ${unlisted} more`);
   // Everything here came over HTTP: escaped line by line.

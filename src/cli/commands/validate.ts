@@ -22,8 +22,15 @@ export async function runValidate(values: CliValues): Promise<number> {
   const state = issues.length === 0 ? valid : null;
   const tests = state?.tests?.length ?? 0;
   if (values.json) {
-    const summary =
-      state === null ? {} : { cell: state.cell.name, peers: state.peers.length, links: state.links.length, tests };
+    // What did load, also from an invalid folder (the README's `{ state, valid, cell, peers, links, issues }`):
+    // cell null when no Cell resource loaded; tests only once they ran.
+    const found = loaded.state;
+    const summary = {
+      cell: found?.cell.name ?? null,
+      peers: found?.peers.length ?? 0,
+      links: found?.links.length ?? 0,
+      ...(state === null ? {} : { tests }),
+    };
     process.stdout.write(
       `${JSON.stringify({ state: stateDir, valid: state !== null, ...summary, issues: issues.map((issue) => issueInFolder(stateDir, issue)) }, null, 2)}\n`,
     );

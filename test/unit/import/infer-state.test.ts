@@ -264,8 +264,20 @@ describe('inferState on what the seed wrote', () => {
       'could not  cells/odd-name.json: tag name "-odd-name" is no valid name: renamed "odd-name"',
       'could not  cells/odd-name.json: no forwarding block in the Corefile: domain and dns_ip left out',
       'could not  cells/odd-name.json: wg_ip unknown (no peer routes via it): set it before routing a peer via odd-name',
-      'could not  live cell: rules tagged pic-peer-ten: not a tag the seed writes, not imported',
+      'could not  live cell: import the rules tagged pic-peer-ten: not a tag the seed writes',
     ]);
+  });
+
+  it('on a cell the controller manages already, says it could not import its chains, in words', () => {
+    const managed = readFixture('iptables-seed.txt').replace(
+      ':FORWARD ACCEPT [0:0]\n',
+      ':FORWARD ACCEPT [0:0]\n:PIC-FWD - [0:0]\n',
+    );
+    expect(
+      lines(imported(inferState(observed({ iptables: managed }), DEFAULT_LAYOUT)).findings, 'could not'),
+    ).toContain(
+      "could not  live cell: import the controller's own chains (PIC-FWD): the cell is managed already, and import reads only the seed's rules",
+    );
   });
 
   it("fails when there is nothing of the seed's, or iptables could not be read", () => {

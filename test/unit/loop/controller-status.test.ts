@@ -28,6 +28,7 @@ function report(result: PassResult, extra: Partial<PassReport> = {}): PassReport
       startedAt: at(0).toISOString(),
       durationMs: 12,
       converged: result === 'converged',
+      result,
       actions: {},
       errors: [],
     },

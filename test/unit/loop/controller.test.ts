@@ -177,13 +177,7 @@ describe('Controller, driven by a fake clock against an in-memory cell', () => {
   test('actions applied for an unchanged desired state count as drift repairs, each with a log line', async () => {
     await controller.start();
     await runPass();
-    // Someone flushes one of our chains behind the controller's back.
-    const [name, chain] =
-      [...cell.iptables.filter.chains.entries()].find(([n, c]) => n.startsWith('PIC-') && c.rules.length > 0) ?? [];
-    if (name === undefined || chain === undefined) throw new Error('no owned chain with rules');
-    const filter = new Map(cell.iptables.filter.chains);
-    filter.set(name, { ...chain, rules: [] });
-    cell.iptables = { ...cell.iptables, filter: { chains: filter } };
+    const name = cell.flushOwnedChain();
 
     controller.trigger('resync');
     await runPass();

@@ -6,6 +6,23 @@ import { ROUTING_SHOW } from '../../../src/observe/read-live-output.js';
 import { createRecordingTarget, type RecordingTarget } from '../../../src/bench/recording-target.js';
 import { simulateRestore } from '../../helpers/simulate-restore.js';
 
+/** A small cell for the in-memory cell: its Cell resource and the VIPs its caddy holds for the two services. */
+export const HOME_CELL = {
+  kind: 'Cell',
+  name: 'home',
+  domain: 'cell',
+  ip_range: '172.20.0.0/16',
+  peer_subnet: '10.0.0.0/24',
+  services: ['calendar', 'files'],
+  upstream_dns: ['8.8.8.8'],
+  unknown_peers: 'drop',
+};
+export const HOME_VIPS: readonly ObservedAddress[] = ['172.20.0.21', '172.20.0.22'].map((address) => ({
+  address,
+  prefixlen: 16,
+  label: 'eth0:pic',
+}));
+
 /** iptables-save text of observed tables, as the real command prints it. */
 export function formatObserved(tables: ObservedIptables): string {
   const lines: string[] = [];
@@ -54,6 +71,17 @@ export class InMemoryCell {
       exec: (argv, options) => this.wireguardExec(argv, options),
     });
     this.caddy = createRecordingTarget({ locator: 'netns:fake-lan', exec: async (argv) => this.caddyExec(argv) });
+  }
+
+  /** Someone empties one of our chains behind the controller's back; returns its name. */
+  flushOwnedChain(): string {
+    const [name, chain] =
+      [...this.iptables.filter.chains.entries()].find(([n, c]) => n.startsWith('PIC-') && c.rules.length > 0) ?? [];
+    if (name === undefined || chain === undefined) throw new Error('no owned chain with rules');
+    const filter = new Map(this.iptables.filter.chains);
+    filter.set(name, { ...chain, rules: [] });
+    this.iptables = { ...this.iptables, filter: { chains: filter } };
+    return name;
   }
 
   targets(corefilePath: string): CellTargets {

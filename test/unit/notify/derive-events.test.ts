@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_STATUS, type ControllerStatus, type LastReconcile } from '../../../src/loop/controller-status.js';
+import { formatIssue } from '../../../src/load/state-issue.js';
 import { deriveEvents } from '../../../src/notify/derive-events.js';
 import { NOTIFY_EVENTS } from '../../../src/notify/notify-event.js';
 
@@ -10,6 +11,7 @@ const pass = (id: string, converged: boolean, errors: string[] = []): LastReconc
   startedAt: NOW.toISOString(),
   durationMs: 5,
   converged,
+  result: converged ? 'converged' : 'not_converged',
   actions: {},
   errors,
 });
@@ -83,6 +85,18 @@ describe('deriveEvents', () => {
     expect(deriveEvents(broken, clean, 'home', NOW).map((e) => [e.event, e.details])).toEqual([
       ['file_recovered', { file: 'peers/bob.json' }],
     ]);
+  });
+
+  it('names a whole-file error as the log and validate do: `file: /: message`', () => {
+    const issue = {
+      file: 'peers/carol.json',
+      pointer: '',
+      message: 'invalid JSON at line 1 column 19: Unexpected end',
+    };
+    const broken = { status: status({ fileErrors: [issue] }) };
+    const [event] = deriveEvents({ status: status({}) }, broken, 'home', NOW);
+    expect(event?.summary).toBe('peers/carol.json: /: invalid JSON at line 1 column 19: Unexpected end');
+    expect(event?.summary).toBe(formatIssue(issue));
   });
 
   it('tells held-back deletions and diverged access when they start or change', () => {
