@@ -32,7 +32,7 @@ const pureRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'vendor/**'] },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**'] },
   { files: ['src/**/*.ts', 'test/**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { '@typescript-eslint': tseslint.plugin } },
   {
     files: PURE_FOLDERS.map((folder) => `src/${folder}/**/*.ts`),
