@@ -32,8 +32,8 @@ const pureRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'vendor/**'] },
-  { files: ['src/**/*.ts', 'src/**/*.cts', 'test/**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { '@typescript-eslint': tseslint.plugin } },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**'] },
+  { files: ['src/**/*.ts', 'test/**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { '@typescript-eslint': tseslint.plugin } },
   {
     files: PURE_FOLDERS.map((folder) => `src/${folder}/**/*.ts`),
     rules: { ...pureRules, '@typescript-eslint/no-restricted-imports': pureImports() },

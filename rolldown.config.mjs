@@ -1,31 +1,23 @@
-// The CLI as a CommonJS bundle in dist/cli/bundle/, which dist/cli/main.js requires with V8 code
-// caches for every command but `run` (src/cli/code-cache.cts: vm.Script takes a cache, an ES module
-// cannot be given one on Node 20).
+// The CLI as one ES-module bundle: dist/cli/main.js and its chunks in dist/cli/chunks/, loaded by
+// plain `node` through Node's own loader, for every command (`run` included).
 // tsc's dist/cli/ would load some 130 modules for `validate` (zod alone is 95 files, 60 of them
 // locales), and each costs start-up time. The bundle keeps each command a lazily loaded chunk,
-// takes in only zod, commander and immer, and leaves every other package external, loaded from
-// node_modules as usual (pino's transports, prom-client, Docker).
-import { rmSync } from 'node:fs';
-
+// takes in only zod, commander and immer, and leaves every other package external, imported from
+// node_modules as usual (pino's transports, prom-client, chokidar, Docker).
+// `npm run build` empties dist/, runs tsc, then this: the bundle's main.js replaces tsc's. A later tsc alone
+// writes tsc's main.js back, which imports tsc's modules: either way one program for every command.
 const BUNDLED = new Set(['zod', 'commander', 'immer']);
 const packageOf = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]);
 
-// dist/cli/chunks: where builds before the code caches put their chunks.
-for (const old of ['dist/cli/bundle', 'dist/cli/chunks']) rmSync(old, { recursive: true, force: true });
-
 export default {
-  input: 'src/cli/cli-entry.ts',
+  input: { main: 'src/cli/main.ts' },
   platform: 'node',
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('node:') && !BUNDLED.has(packageOf(id)),
   output: {
-    dir: 'dist/cli/bundle',
-    format: 'cjs',
-    entryFileNames: '[name].cjs',
-    chunkFileNames: 'chunks/[name]-[hash].cjs',
-    // A vm.Script (code-cache.cts) has no loader for import(): an external's dynamic import is a require.
-    dynamicImportInCjs: false,
-    // Strict like the ES modules it is made of (tsc's build): a write to a frozen state must throw.
-    strict: true,
+    dir: 'dist/cli',
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
     sourcemap: true,
   },
 };

@@ -1,8 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // The CLI's code-cache loader is CommonJS (src/cli/code-cache.cts); Vite transforms only .ts by default.
-  oxc: { include: /\.([cm]?ts|[jt]sx)$/ },
   test: {
     include: ['test/**/*.test.ts'],
     // Stops, after the last file, whatever the files started for the whole run (a dockerd).

@@ -90,6 +90,12 @@ import_stand_in() {
   # Where the official image has them.
   cp -L "$node" "$root/usr/local/bin/node"
   copy_libraries "$node"
+  # The official image has more of the system's libraries than node links: rolldown's native
+  # binding (the image's `npm run build` bundles the CLI) also needs librt.
+  local binding
+  for binding in node_modules/@rolldown/binding-*/*.node; do
+    if [[ -e "$binding" ]]; then copy_libraries "$binding"; fi
+  done
   cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
   for tool in npm npx; do
     printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/%s-cli.js "$@"\n' "$tool" >"$root/usr/local/bin/$tool"

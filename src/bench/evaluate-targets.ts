@@ -11,7 +11,7 @@ export const TARGETS = {
   peakRssMBAt100: 100,
   peakRssMBAt5000: 200,
   /** `validate` of the example state against `node -e 0`. */
-  coldStartRatio: 2,
+  coldStartRatio: 2.2,
   /** How much faster than the floor's the per-peer cost may grow from (100→1,000) to (1,000→5,000). */
   marginalGrowth: 1.25,
   /** Issue 13: the full access matrix of a 100-peer cell, and one explain on a 5,000-peer dump. */

@@ -75,10 +75,6 @@ function buildProgram(
     command.action(async () => {
       const byFlag = valuesByFlag(declaration, command);
       if (byFlag === null) return onExit(1);
-      // zod compiles a fast path (new Function) for each object schema on its first parse: a
-      // command that parses each schema once pays more for it than it saves. `run` keeps it.
-      // Imported here, not at the top: --version and --help load no zod at all.
-      if (declaration.keepsRunning !== true) (await import('zod')).config({ jitless: true });
       const handler = await declaration.load();
       tree ??= commandTree(program);
       onExit(await handler(cliValuesFrom(byFlag), { args: command.args, tree }));

@@ -50,8 +50,6 @@ export interface CommandDeclaration {
   readonly exitCodes: string;
   /** Loads the handler: `async () => (await import('../commands/plan.js')).runPlan`. */
   readonly load: () => Promise<CommandHandler>;
-  /** The process parses state again and again (`run`); every other command parses it once. */
-  readonly keepsRunning?: true;
 }
 
 /** The CLI as the completion scripts see it: derived from the parser's tree, so it cannot drift. */

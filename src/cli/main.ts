@@ -1,19 +1,42 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
+import { runCli } from './build-program.js';
+import { ALL_COMMANDS } from './declarations/all-commands.js';
+import { packageVersion } from './package-version.js';
+import { escapeUntrusted } from '../text/escape-untrusted.js';
 
 /**
- * The `pic-reconciler` command. `npm run build` bundles the CLI into bundle/ (a file per command,
- * with zod, commander and immer inside) and writes the bundle's code caches, which make the
- * one-shot commands start fast. `run`, the long-running controller, and a build by tsc alone (the
- * container image) load the same CLI from tsc's modules through Node's own loader: start-up does
- * not matter there, and it keeps what the code-cache loader does not do (ES modules such as
- * chokidar by import, source maps, policies).
- * The loader is CommonJS, and this file imports one built-in: each built-in an ES module imports
- * costs start-up time.
+ * The `pic-reconciler` command: parse argv, run the command, exit. It loads only the parser and the
+ * command declarations; each command's handler (and with it zod, pino, prom-client, immer or the
+ * Docker client) is imported when that command runs. `npm run build` makes dist/cli/main.js from
+ * this file: one ES-module bundle for every command, `run` included (see rolldown.config.mjs).
  */
-const require = createRequire(import.meta.url);
-const { bundleEntry, requireWithCodeCache } = require('./code-cache.cjs') as typeof import('./code-cache.cjs');
-const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-const entry = command === 'run' ? null : bundleEntry();
-if (entry !== null) requireWithCodeCache(entry);
-else await import('./cli-entry.js');
+
+/**
+ * A request to a Docker daemon that stopped answering can outlive its deadline and keep the
+ * event loop alive; once a command is done, give output a moment to drain, then exit regardless.
+ */
+const EXIT_GRACE_MS = 2_000;
+
+/**
+ * A reader that closed the pipe early (`| head -1`) is no error of ours: the output nobody reads
+ * is dropped and the command runs to its end (an apply is never cut off half-way), so the
+ * process ends with its own exit code rather than an unhandled EPIPE stack trace.
+ */
+function dropOutputOnceClosed(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
+dropOutputOnceClosed(process.stdout);
+dropOutputOnceClosed(process.stderr);
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+runCli(process.argv.slice(2), ALL_COMMANDS, packageVersion()).then(finish, (error: unknown) => {
+  process.stderr.write(`pic-reconciler: ${escapeUntrusted(error instanceof Error ? error.message : String(error))}\n`);
+  finish(1);
+});

@@ -4,17 +4,18 @@ import Docker from 'dockerode';
 import { ExecError } from '../model/target.js';
 import { DeadlineExceeded } from './deadline.js';
 import { dockerEndpointOf, type DockerEndpoint } from './docker-host.js';
+import { sshOptionsFor, type SshFiles } from './docker-ssh.js';
 
 let client: Docker | undefined;
 let endpointName = '';
 
 /**
  * One dockerode client per process, over DOCKER_HOST or /var/run/docker.sock; throws a one-line
- * error when DOCKER_HOST names something it cannot use (ssh://, a missing TLS file).
+ * error when DOCKER_HOST names something it cannot use (another scheme, a missing TLS file).
  *
  * DOCKER_HOST is read here, as the docker CLI reads it, rather than by docker-modem: docker-modem
- * would take ssh:// (ssh2 is not installed, see vendor/ssh2-absent) and reads the TLS files only
- * when DOCKER_CERT_PATH is set, where the CLI defaults it to ~/.docker.
+ * reads the TLS files only when DOCKER_CERT_PATH is set, where the CLI defaults it to ~/.docker,
+ * and over ssh:// it would accept any host key (see docker-ssh.ts).
  */
 export function dockerClient(): Docker {
   if (client !== undefined) return client;
@@ -25,8 +26,13 @@ export function dockerClient(): Docker {
   return client;
 }
 
-export function createDockerClient(endpoint: DockerEndpoint): Docker {
+export function createDockerClient(endpoint: DockerEndpoint, ssh: SshFiles = userSshFiles()): Docker {
   if (endpoint.kind === 'unix') return new Docker({ socketPath: endpoint.socketPath });
+  if (endpoint.kind === 'ssh') {
+    // docker-modem runs `docker system dial-stdio` on the host through ssh2, as the docker CLI does.
+    const { username, ...sshOptions } = sshOptionsFor(endpoint.host, endpoint.port, endpoint.user, ssh);
+    return new Docker({ protocol: 'ssh', host: endpoint.host, port: endpoint.port, username, sshOptions });
+  }
   if (endpoint.tls === null) return new Docker({ host: endpoint.host, port: endpoint.port, protocol: 'http' });
   const { caFile, certFile, keyFile } = endpoint.tls;
   // Read once, here: a missing file is an error at startup, not at the first exec.
@@ -40,8 +46,13 @@ export function createDockerClient(endpoint: DockerEndpoint): Docker {
   });
 }
 
+function userSshFiles(): SshFiles {
+  return { home: homedir(), agent: process.env.SSH_AUTH_SOCK, globalKnownHosts: '/etc/ssh/ssh_known_hosts' };
+}
+
 function nameOf(endpoint: DockerEndpoint): string {
-  return endpoint.kind === 'unix' ? endpoint.socketPath : `${endpoint.host}:${endpoint.port}`;
+  if (endpoint.kind === 'unix') return endpoint.socketPath;
+  return `${endpoint.kind === 'ssh' ? 'ssh://' : ''}${endpoint.host}:${endpoint.port}`;
 }
 
 function readPem(file: string): Buffer {

@@ -7,6 +7,7 @@ export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 // The daemon's conventional ports: plain and TLS.
 const DEFAULT_TCP_PORT = 2375;
 const DEFAULT_TLS_PORT = 2376;
+const DEFAULT_SSH_PORT = 22;
 
 export interface DockerTls {
   readonly caFile: string;
@@ -16,7 +17,9 @@ export interface DockerTls {
 
 export type DockerEndpoint =
   | { readonly kind: 'unix'; readonly socketPath: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls: DockerTls | null };
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls: DockerTls | null }
+  /** The daemon behind sshd, reached as the docker CLI does: `docker system dial-stdio` on the host. */
+  | { readonly kind: 'ssh'; readonly host: string; readonly port: number; readonly user: string | null };
 
 export interface DockerEnvironment {
   readonly DOCKER_HOST?: string | undefined;
@@ -28,9 +31,9 @@ export type DockerEndpointResult =
   { readonly ok: true; readonly value: DockerEndpoint } | { readonly ok: false; readonly error: string };
 
 /**
- * DOCKER_HOST as `unix://PATH` or `tcp://HOST[:PORT]`, default the local socket. Like the docker
- * CLI, a non-empty DOCKER_TLS_VERIFY means https with ca.pem, cert.pem and key.pem from
- * DOCKER_CERT_PATH (default `<home>/.docker`).
+ * DOCKER_HOST as `unix://PATH`, `tcp://HOST[:PORT]` or `ssh://[USER@]HOST[:PORT]`, default the
+ * local socket. Like the docker CLI, a non-empty DOCKER_TLS_VERIFY means https with ca.pem,
+ * cert.pem and key.pem from DOCKER_CERT_PATH (default `<home>/.docker`).
  */
 export function dockerEndpointOf(env: DockerEnvironment, home: string): DockerEndpointResult {
   const host = env.DOCKER_HOST ?? '';
@@ -43,13 +46,19 @@ export function dockerEndpointOf(env: DockerEnvironment, home: string): DockerEn
       : { ok: true, value: { kind: 'unix', socketPath: rest } };
   }
   if (scheme === 'tcp') return tcpEndpoint(host, rest, env, home);
-  if (scheme === 'ssh') {
-    return {
-      ok: false,
-      error: `DOCKER_HOST=${host}: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT`,
-    };
-  }
-  return { ok: false, error: `DOCKER_HOST=${host}: expected unix://PATH or tcp://HOST:PORT` };
+  if (scheme === 'ssh') return sshEndpoint(host, rest);
+  return { ok: false, error: `DOCKER_HOST=${host}: expected unix://PATH, tcp://HOST:PORT or ssh://USER@HOST` };
+}
+
+/** `[USER@]HOST[:PORT]`, HOST possibly `[IPv6]`; like the docker CLI, no path. */
+function sshEndpoint(host: string, rest: string): DockerEndpointResult {
+  const match = /^(?:([^@:/]+)@)?(\[[^\]]+\]|[^:/@[\]]+)(?::(\d+))?$/.exec(rest);
+  const name = match?.[2];
+  if (match === null || name === undefined)
+    return { ok: false, error: `DOCKER_HOST=${host}: expected ssh://[USER@]HOST[:PORT]` };
+  const port = match[3] === undefined ? DEFAULT_SSH_PORT : Number(match[3]);
+  if (port < 1 || port > 65_535) return { ok: false, error: `DOCKER_HOST=${host}: port out of range` };
+  return { ok: true, value: { kind: 'ssh', host: name.replace(/^\[|\]$/g, ''), port, user: match[1] ?? null } };
 }
 
 function tcpEndpoint(host: string, rest: string, env: DockerEnvironment, home: string): DockerEndpointResult {

@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 
 /** What an integration suite needs from the machine. */
-export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium';
+export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium' | 'sshd';
 
 const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
   iptables: 'iptables',
@@ -12,6 +12,8 @@ const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
   busybox: 'busybox',
   // The status page's browser test (Debian's chromium package).
   chromium: 'chromium',
+  // DOCKER_HOST=ssh:// against a local sshd (Debian's openssh-server).
+  sshd: 'sshd',
 };
 
 export interface PrerequisiteCheck {

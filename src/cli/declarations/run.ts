@@ -22,5 +22,4 @@ export const runCommand: CommandDeclaration = {
   ],
   exitCodes: '0 after SIGTERM or SIGINT (the pass in flight finishes first), 1 when it cannot start',
   load: async () => (await import('../commands/run.js')).runController,
-  keepsRunning: true,
 };

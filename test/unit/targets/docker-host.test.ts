@@ -60,13 +60,18 @@ describe('dockerEndpointOf', () => {
     expect(plain.ok && plain.value.kind === 'tcp' && plain.value.tls).toBeNull();
   });
 
-  it('refuses ssh:// with a one-line way out, and anything else it cannot use', () => {
-    const ssh = dockerEndpointOf({ DOCKER_HOST: 'ssh://op@cell' }, HOME);
-    expect(ssh).toEqual({
-      ok: false,
-      error:
-        'DOCKER_HOST=ssh://op@cell: ssh is not supported; use a unix socket (unix:///var/run/docker.sock) or tcp://HOST:PORT',
+  it('reads ssh://[USER@]HOST[:PORT] as the docker CLI does', () => {
+    expect(dockerEndpointOf({ DOCKER_HOST: 'ssh://op@cell' }, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'ssh', host: 'cell', port: 22, user: 'op' },
     });
+    expect(dockerEndpointOf({ DOCKER_HOST: 'ssh://[fd00::5]:2222' }, HOME)).toEqual({
+      ok: true,
+      value: { kind: 'ssh', host: 'fd00::5', port: 2222, user: null },
+    });
+  });
+
+  it('refuses in one line what it cannot use', () => {
     for (const host of [
       'npipe:////./pipe/docker_engine',
       'docker.lan:2375',
@@ -74,6 +79,9 @@ describe('dockerEndpointOf', () => {
       'tcp://',
       'tcp://h:99999',
       'tcp://h:x',
+      'ssh://',
+      'ssh://op@cell/path',
+      'ssh://cell:0',
     ]) {
       const result = dockerEndpointOf({ DOCKER_HOST: host }, HOME);
       expect(result.ok, host).toBe(false);
