@@ -3,6 +3,7 @@ import type { ControllerStatus } from '../loop/controller-status.js';
 import { formatIssue } from '../load/state-issue.js';
 import type { MatrixRow, Mismatch } from '../testbed/probe-matrix.js';
 import { formatMatrix, matrixLegend } from './format-matrix.js';
+import { passWords } from '../model/reconcile-labels.js';
 
 export interface Screen {
   readonly state: DesiredState;
@@ -28,7 +29,7 @@ export function formatScreen(screen: Screen): string {
   const outcome =
     last === null
       ? 'no reconcile yet'
-      : `reconcile ${last.id} ${last.converged ? 'converged' : 'NOT converged'} in ${Math.round(last.durationMs)} ms`;
+      : `reconcile ${last.id} ${passWords(last.result)} in ${Math.round(last.durationMs)} ms`;
   const lines = [
     `pic-reconciler demo: cell "${state.cell.name}" (domain ${state.cell.domain}), ${state.peers.length} peers, ${state.links.length} linked cells, built of ${screen.namespaces} network namespaces`,
     `controller: ${outcome}; state from ${screen.stateDir}/; status at http://${screen.listen}/status`,
@@ -44,7 +45,7 @@ export function formatScreen(screen: Screen): string {
     '',
     ...(screen.explain == null ? [] : [screen.explain]),
     ...(screen.once
-      ? [`Run it without --once (sudo npm run demo) to edit ${screen.stateDir}/ and watch this table follow.`]
+      ? [`Run it without --once (npm run demo, as root) to edit ${screen.stateDir}/ and watch this table follow.`]
       : tryNext(screen)),
   ];
   return `${lines.join('\n')}\n`;

@@ -91,7 +91,7 @@ export async function runApply(values: CliValues): Promise<number> {
   for (const error of result.errors) printError(error);
   if (values['dry-run']) return ok ? 0 : 1;
   process.stdout.write(
-    `reconcile ${id}: ${result.converged ? 'converged' : 'NOT converged'}` +
+    `reconcile ${id}: ${result.converged ? 'converged' : 'not converged'}` +
       ` (${counts.restores} restore, ${counts.ipBatches} ip batch, ${counts.fileWrites} file write, ${counts.signals} signal)\n`,
   );
   return window === null ? (ok ? 0 : 1) : (await window.close(result.converged)).exitCode;
