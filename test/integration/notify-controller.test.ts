@@ -76,7 +76,7 @@ describe('controller webhook events on a namespace cell, to a receiver on 127.0.
     const broken = await eventAfter(since, 'file_broken');
     expect(Object.keys(broken).sort()).toEqual(['cell', 'details', 'event', 'reconcile', 'summary', 'time']);
     expect(broken).toMatchObject({ cell: 'home', details: { file: 'peers/bob.json', pointer: '' } });
-    expect(broken.summary).toMatch(/^peers\/bob\.json: : invalid JSON/);
+    expect(broken.summary).toMatch(/^peers\/bob\.json: \/: invalid JSON/);
     // Held back, not failed: the pass that sent it is degraded, and no not_converged is sent for it.
     // (Found by its id: a plain writeFile can make two passes, and the last one need not be it.)
     expect(status().recentPasses.find((p) => p.id === broken.reconcile)?.result).toBe('degraded');
