@@ -87,6 +87,10 @@ import_stand_in() {
     if [[ ! -e "$root/$applet" && ! -L "$root/$applet" ]]; then ln -s /usr/bin/busybox "$root/$applet"; fi
   done < <("$busybox" --list-full)
 
+  # util-linux's flock, as in the official image (busybox here has no flock applet): the cell lock.
+  cp -L "$(command -v flock)" "$root/usr/bin/flock"
+  copy_libraries "$(command -v flock)"
+
   # Where the official image has them.
   cp -L "$node" "$root/usr/local/bin/node"
   copy_libraries "$node"
