@@ -1,9 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../../helpers/temp-dir.js';
 import { awaitConfirmation } from '../../../src/rollback/await-confirmation.js';
 import { guardSignals } from '../../../src/rollback/signal-guard.js';
 import { deadlineIn } from '../../../src/rollback/window-clock.js';
@@ -14,17 +12,11 @@ function terminal(): NodeJS.ReadStream {
 }
 
 describe('awaitConfirmation on a terminal', () => {
-  let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pict-await-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('pict-await-');
 
   const wait = (stdin: NodeJS.ReadStream, ms: number) =>
     awaitConfirmation({
-      statusDir: dir,
+      statusDir: dir(),
       id: 'a'.repeat(32),
       deadline: deadlineIn(ms),
       stdin,
