@@ -23,9 +23,18 @@ async function existing(path: string): Promise<Stats | null> {
   throw new Error(`${path}: is ${what}; refusing to replace it (make it a regular file)`);
 }
 
-/** The old file's owner and permission bits (never set-id bits), or a new file's 0644; `privateMode`: always ours, with that mode. */
-async function carryOver(file: FileHandle, old: Stats | null, privateMode: number | undefined): Promise<void> {
+interface WriteOptions {
+  readonly privateMode?: number;
+  /** With `privateMode`: whose the file is instead of ours (root writing into a service account's folder). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+/** The old file's owner and permission bits (never set-id bits), or a new file's 0644; `privateMode`: always ours (or `owner`'s), with that mode. */
+async function carryOver(file: FileHandle, old: Stats | null, options: WriteOptions): Promise<void> {
+  const { privateMode, owner } = options;
   if (privateMode !== undefined) {
+    // By the handle, before the rename: a name in someone else's folder is never chowned.
+    if (owner !== undefined) await file.chown(owner.uid, owner.gid);
     await file.chmod(privateMode);
     return;
   }
@@ -47,11 +56,7 @@ async function carryOver(file: FileHandle, old: Stats | null, privateMode: numbe
  * the file is the writer's own with that mode, whoever owned the old one (the status folder's
  * files: a file planted there must not keep its planter as owner).
  */
-export async function writeFileAtomic(
-  path: string,
-  text: string,
-  options: { readonly privateMode?: number } = {},
-): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, options: WriteOptions = {}): Promise<void> {
   const folder = dirname(path);
   await sweepStaleTemps(folder, basename(path), Date.now());
   const old = await existing(path);
@@ -60,7 +65,7 @@ export async function writeFileAtomic(
   try {
     try {
       await file.writeFile(text, 'utf8');
-      await carryOver(file, old, options.privateMode);
+      await carryOver(file, old, options);
       await file.sync();
     } finally {
       await file.close();

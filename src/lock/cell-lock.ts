@@ -11,8 +11,8 @@
  * killed holder's `iptables-restore` still in flight keeps the cell until it ends, and the next
  * writer waits for it instead of racing it.
  */
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { closeSync, constants, fchownSync, fstatSync, openSync } from 'node:fs';
+import { lstat, open, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
@@ -60,14 +60,10 @@ export async function acquireCellLock(locator: string, options: LockOptions): Pr
   const problem = await prepareLockFolder(options.folder);
   if (problem !== null) return refuse(`cannot take the cell lock: ${problem}`);
   const paths = cellLockPaths(options.folder, locator);
+  const owner = await handOver(options.folder);
   let fd: number;
   try {
-    // Read-only, never truncated or written: the lock is the open file, not its content.
-    fd = openSync(
-      paths.lock,
-      constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-      0o600,
-    );
+    fd = openLockFile(paths.lock, owner);
     if (!fstatSync(fd).isFile()) {
       closeSync(fd);
       return refuse(`cannot take the cell lock: ${paths.lock} is not a regular file`);
@@ -110,7 +106,10 @@ export async function acquireCellLock(locator: string, options: LockOptions): Pr
     locator,
   };
   try {
-    await writeFileAtomic(paths.holder, `${JSON.stringify(record)}\n`, { privateMode: 0o600 });
+    await writeFileAtomic(paths.holder, `${JSON.stringify(record)}\n`, {
+      privateMode: 0o600,
+      ...(owner === null ? {} : { owner }),
+    });
   } catch (error) {
     closeSync(fd);
     return refuse(`cannot take the cell lock: ${paths.holder}: ${(error as Error).message}`);
@@ -131,6 +130,40 @@ export async function acquireCellLock(locator: string, options: LockOptions): Pr
       },
     },
   };
+}
+
+/**
+ * Root in a folder the service account owns (systemd's RuntimeDirectory): the files it makes
+ * there go to that account, or the service could not open its own lock after an `apply` by root.
+ */
+interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+async function handOver(folder: string): Promise<Owner | null> {
+  if (process.getuid?.() !== 0) return null;
+  const info = await lstat(folder);
+  return info.uid === 0 ? null : { uid: info.uid, gid: info.gid };
+}
+
+/**
+ * Read-only, never truncated or written: the lock is the open file, not its content. Only a
+ * file this call created is handed to `owner` (by its fd), so a name planted in the owner's
+ * folder (a hard link to a file of root's) is never given away.
+ */
+function openLockFile(path: string, owner: Owner | null): number {
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  if (owner !== null) {
+    try {
+      const fd = openSync(path, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
+      fchownSync(fd, owner.uid, owner.gid);
+      return fd;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return openSync(path, flags | constants.O_CREAT, 0o600);
 }
 
 function refusal(holder: Holder | null, gone: boolean, waitMs: number): string {

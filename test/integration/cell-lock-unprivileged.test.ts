@@ -4,7 +4,7 @@
  * next writer waits for a command a SIGKILLed holder left running instead of racing it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +87,40 @@ describe('the cell lock against another local user and a killed holder', () => {
       expect(again).toMatchObject({ ok: false, error: expect.stringContaining(`pid ${process.pid} (`) });
     } finally {
       await held.lock.release();
+    }
+  });
+
+  it("root's lock in the service account's folder stays the service's: it can take the cell after root let go", async () => {
+    // systemd's RuntimeDirectory: a folder of the service user's under root-only, non-sticky /run.
+    const parent = await mkdtemp('/run/pict-lockhand-');
+    try {
+      await chmod(parent, 0o755);
+      const handed = join(parent, 'lock');
+      await mkdir(handed, { mode: 0o700 });
+      await chown(handed, NOBODY.uid, NOBODY.gid);
+      const locator = `netns:pict-${process.pid}-handed`;
+      const paths = cellLockPaths(handed, locator);
+      const held = await acquireCellLock(locator, { folder: handed });
+      if (!held.ok) throw new Error(held.error);
+      expect((await stat(paths.lock)).uid).toBe(NOBODY.uid);
+      expect((await stat(paths.holder)).uid).toBe(NOBODY.uid);
+      await held.lock.release();
+      const script = `const { acquireCellLock } = await import(${JSON.stringify(join(dist, 'lock/cell-lock.js'))});
+const r = await acquireCellLock(${JSON.stringify(locator)}, { folder: ${JSON.stringify(handed)} });
+console.log(r.ok ? 'taken' : r.error); process.exit(r.ok ? 0 : 1);`;
+      const service = await asNobody([process.execPath, '--input-type=module', '-e', script]);
+      expect(service).toEqual({ code: 0, out: 'taken\n' });
+
+      // A name the service account planted (a hard link to a file of root's) is used, never given away.
+      const other = `netns:pict-${process.pid}-planted`;
+      const victim = join(parent, 'roots-file');
+      await writeFile(victim, 'secret\n', { mode: 0o600 });
+      await link(victim, cellLockPaths(handed, other).lock);
+      const planted = await acquireCellLock(other, { folder: handed });
+      if (planted.ok) await planted.lock.release();
+      expect((await stat(victim)).uid).toBe(0);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   });
 

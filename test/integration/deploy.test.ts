@@ -380,6 +380,13 @@ describe('deploy/pic-reconciler.service', () => {
     expect(writable.sort()).toEqual([`-${posix.dirname(host.corefile)}`, `-${host.status_dir}`].sort());
   });
 
+  it('gives the service user the lock folder its config uses, which ProtectSystem=strict would leave read-only', () => {
+    // The lock folder must be 0700 and the service user's (or root's), and survive a restart.
+    expect(`/run/${unitValue(unit, 'Service', 'RuntimeDirectory')}`).toBe(host.lock_dir);
+    expect(unitValue(unit, 'Service', 'RuntimeDirectoryMode')).toBe('0700');
+    expect(unitValue(unit, 'Service', 'RuntimeDirectoryPreserve')).toBe('yes');
+  });
+
   it('waits for the network and checks the Node version before starting', () => {
     expect(unitValue(unit, 'Unit', 'Wants')?.split(' ')).toContain('network-online.target');
     expect(unitValue(unit, 'Unit', 'After')?.split(' ')).toContain('network-online.target');
