@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 
 /** What an integration suite needs from the machine. */
-export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium' | 'sshd';
+export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium' | 'sshd' | 'faketime';
 
 const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
   iptables: 'iptables',
@@ -14,6 +14,8 @@ const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
   chromium: 'chromium',
   // DOCKER_HOST=ssh:// against a local sshd (Debian's openssh-server).
   sshd: 'sshd',
+  // A confirm window whose wall clock steps by years (Debian's faketime: libfaketime and its wrapper).
+  faketime: 'faketime',
 };
 
 export interface PrerequisiteCheck {

@@ -1,42 +1,29 @@
-import { configFileJson } from '../../src/config/controller-config.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
-import { takeSnapshot } from '../../src/rollback/cell-snapshot.js';
 import { confirmOpenWindow } from '../../src/rollback/confirm-open-window.js';
 import { settleStaleWindow } from '../../src/rollback/settle-stale-window.js';
 import { MARKER_FILE } from '../../src/rollback/window-marker.js';
 import { REQUEST_FILE } from '../../src/rollback/window-record.js';
-import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
-import { builtEntry, REPO_ROOT } from '../helpers/build-dist.js';
+import { cleanupNamespaces } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+import { createTestbed, liveCell, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
+import { openWindowChild, type AroundWindow } from '../helpers/window-child.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
 const execFileAsync = promisify(execFile);
-const CHILD = join(REPO_ROOT, 'test/helpers/confirm-window-child.mjs');
-
-interface Window {
-  readonly child: ChildProcess;
-  /** Resolves once the child has said how to confirm (its marker is written by then). */
-  readonly opened: Promise<void>;
-  readonly exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
 
 describe('a confirm window in its own process, on a namespace cell', () => {
   let state: DesiredState;
   let changed: DesiredState;
   let bed: TestbedFixture;
-  let dist: string;
 
   beforeAll(async () => {
     if (!ready.ok) return;
-    dist = dirname(dirname(builtEntry('rollback/confirm-window.js')));
     state = await loadValidState('state');
     changed = {
       ...state,
@@ -51,55 +38,11 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     await cleanupNamespaces();
   });
 
-  const live = async (): Promise<string> =>
-    [
-      (await nsRunOk(bed.cell.wg, ['iptables-save']))
-        .split('\n')
-        .filter((l) => !l.startsWith('#'))
-        .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
-        .join('\n'),
-      await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'rule']),
-      await nsRunOk(bed.cell.wg, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
-      await nsRunOk(bed.cell.lan, ['ip', '-4', '-j', 'addr', 'show', 'dev', 'eth0']),
-      await readFile(bed.corefilePath, 'utf8'),
-    ].join('\n--\n');
+  const live = (): Promise<Record<string, string | null>> => liveCell(bed);
+  const openWindow = (seconds: number, stdin: 'ignore' | 'pipe' = 'ignore', around: AroundWindow = {}) =>
+    openWindowChild(bed, { state, changed }, seconds, stdin, around);
 
-  /** Converges the old state, snapshots it, applies the change, and opens the window in a child. */
-  async function openWindow(
-    seconds: number,
-    stdin: 'ignore' | 'pipe' = 'ignore',
-    around: { readonly prefix?: readonly string[]; readonly env?: NodeJS.ProcessEnv; readonly ready?: string } = {},
-  ): Promise<Window> {
-    expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
-    const snapshotFile = join(bed.workDir, 'snapshot.json');
-    await writeFile(snapshotFile, JSON.stringify(await takeSnapshot(bed.targets, bed.layout, state.cell.peer_subnet)));
-    expect((await reconcileCell(changed, bed.targets, bed.layout)).converged).toBe(true);
-    const argv = [
-      process.execPath,
-      CHILD,
-      dist,
-      JSON.stringify(configFileJson(bed.config)),
-      snapshotFile,
-      String(seconds),
-    ];
-    const [program = '', ...args] = [...(around.prefix ?? []), ...argv];
-    const child = spawn(program, args, { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...around.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    const opened = new Promise<void>((resolve) => {
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes(around.ready ?? 'confirm within')) resolve();
-      });
-    });
-    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
-    );
-    return { child, opened, exited };
-  }
-
-  let before: string;
+  let before: Record<string, string | null>;
   beforeEach(async () => {
     if (!ready.ok) return;
     expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
@@ -109,12 +52,12 @@ describe('a confirm window in its own process, on a namespace cell', () => {
   it('rolls back at once on SIGTERM, byte for byte', async () => {
     const w = await openWindow(60);
     await w.opened;
-    expect(await live()).not.toBe(before);
+    expect(await live()).not.toEqual(before);
     w.child.kill('SIGTERM');
     const { code, stdout } = await w.exited;
     expect(JSON.parse(stdout)).toEqual({ end: 'terminated', restored: true, errors: [] });
     expect(code).toBe(0);
-    expect(await live()).toBe(before);
+    expect(await live()).toEqual(before);
     await expect(access(join(bed.config.status_dir ?? '', MARKER_FILE))).rejects.toThrow();
   });
 
@@ -127,7 +70,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     expect(stderr).toContain('SIGHUP');
     expect(JSON.parse(stdout)).toEqual({ end: 'expired', restored: true, errors: [] });
     expect(code).toBe(0);
-    expect(await live()).toBe(before);
+    expect(await live()).toEqual(before);
   });
 
   it('keeps the new state when confirm answers within the window', async () => {
@@ -140,7 +83,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     const { code, stdout } = await w.exited;
     expect(JSON.parse(stdout)).toMatchObject({ end: 'confirmed' });
     expect(code).toBe(0);
-    expect(await live()).toBe(during);
+    expect(await live()).toEqual(during);
     expect(await confirmOpenWindow(bed.config.status_dir ?? '', bed.targets.wireguard.locator)).toMatchObject({
       ok: false,
     });
@@ -157,37 +100,51 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     });
     const settled = await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout);
     expect(settled).toMatchObject({ kind: 'rolled-back', restore: { restored: true, errors: [] } });
-    expect(await live()).toBe(before);
+    expect(await live()).toEqual(before);
     expect(await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout)).toEqual({ kind: 'none' });
   });
 
+  /** The child runs with a tmpfs over the status folder in its own mount namespace: nothing outside it sees the mount. */
+  const privateStatusFolder = async (): Promise<{ readonly prefix: readonly string[]; readonly dir: string }> => {
+    const dir = bed.config.status_dir ?? '';
+    await mkdir(dir, { recursive: true });
+    const mount = 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"';
+    return { dir, prefix: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', mount, dir] };
+  };
+  const breakFolder = async (pid: number | undefined, dir: string, fault: 'remount,ro' | 'fill'): Promise<void> => {
+    if (fault === 'fill')
+      await execFileAsync('nsenter', ['-t', String(pid), '-m', 'sh', '-c', `cat /dev/zero > ${dir}/fill; true`]);
+    else await execFileAsync('nsenter', ['-t', String(pid), '-m', 'mount', '-o', 'remount,ro', dir]);
+  };
+
   it('a status folder that turns read-only after the armed marker: the window rolls back at once, never an unconfirmed new cell', async () => {
-    const statusDir = bed.config.status_dir ?? '';
-    await mkdir(statusDir, { recursive: true });
-    // A tmpfs over the status folder in the child's own mount namespace: nothing outside it sees the mount.
-    const prefix = [
-      'unshare',
-      '-m',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"',
-      statusDir,
-    ];
+    const { prefix, dir } = await privateStatusFolder();
     for (const fault of ['remount,ro', 'fill'] as const) {
       const w = await openWindow(60, 'pipe', { prefix, env: { PICT_STEP: '1' }, ready: 'armed\n' });
       await w.opened;
-      const pid = String(w.child.pid);
-      if (fault === 'fill')
-        await execFileAsync('nsenter', ['-t', pid, '-m', 'sh', '-c', `cat /dev/zero > ${statusDir}/fill; true`]);
-      else await execFileAsync('nsenter', ['-t', pid, '-m', 'mount', '-o', 'remount,ro', statusDir]);
+      await breakFolder(w.child.pid, dir, fault);
       w.child.stdin?.end('go\n');
       const { code, stdout, stderr } = await w.exited;
       expect(stderr, fault).toMatch(/could not record the open window/);
       expect(JSON.parse(stdout), fault).toMatchObject({ end: 'abandoned', restored: true });
       expect(code).toBe(0);
-      expect(await live(), fault).toBe(before);
+      expect(await live(), fault).toEqual(before);
+    }
+  });
+
+  it('a status folder that cannot take the expired marker: the window rolls back anyway and says what it could not record', async () => {
+    const { prefix, dir } = await privateStatusFolder();
+    for (const fault of ['remount,ro', 'fill'] as const) {
+      const w = await openWindow(4, 'ignore', { prefix });
+      await w.opened;
+      await breakFolder(w.child.pid, dir, fault);
+      const { code, stdout, stderr } = await w.exited;
+      expect(stderr, fault).toContain('not confirmed in time: restoring the previous state');
+      const result = JSON.parse(stdout) as { end: string; restored: boolean; errors: string[] };
+      expect(result, fault).toMatchObject({ end: 'expired', restored: true });
+      expect(result.errors.join('\n'), fault).toMatch(/could not record the window as expired/);
+      expect(code).toBe(0);
+      expect(await live(), fault).toEqual(before);
     }
   });
 
@@ -214,7 +171,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     expect(await settleStaleWindow(bed.config.status_dir ?? '', bed.targets, bed.layout)).toEqual({
       kind: 'confirmed',
     });
-    expect(await live()).toBe(during);
+    expect(await live()).toEqual(during);
   });
 
   it('confirm at the deadline always prints what the window did', async () => {
@@ -228,7 +185,7 @@ describe('a confirm window in its own process, on a namespace cell', () => {
       const { stdout } = await w.exited;
       const end = (JSON.parse(stdout) as { end: string }).end;
       expect(answer.ok, `${delayMs} ms: ${answer.message} / window ${end}`).toBe(end === 'confirmed');
-      if (end !== 'confirmed') expect(await live()).toBe(before);
+      if (end !== 'confirmed') expect(await live()).toEqual(before);
       expect((await reconcileCell(state, bed.targets, bed.layout)).converged).toBe(true);
     }
   }, 60_000);
