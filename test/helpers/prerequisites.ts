@@ -3,7 +3,8 @@ import { delimiter, join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 
 /** What an integration suite needs from the machine. */
-export type Prerequisite = 'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium' | 'sshd' | 'faketime';
+export type Prerequisite =
+  'root' | 'iptables' | 'ip' | 'dockerd' | 'docker' | 'busybox' | 'chromium' | 'sshd' | 'faketime';
 
 const BINARIES: Record<Exclude<Prerequisite, 'root' | 'dockerd'>, string> = {
   iptables: 'iptables',
