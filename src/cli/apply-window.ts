@@ -61,7 +61,12 @@ export async function openApplyWindow(
 ): Promise<ApplyWindow> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const snapshot = await takeSnapshot(targets, layout, peerSubnet);
-  const window = await openConfirmWindow({ snapshot, targets, layout, statusDir, print: note });
+  const window = await openConfirmWindow({ snapshot, targets, layout, statusDir, print: note }).catch(
+    (error: unknown) => {
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new Error(`could not record the confirm window in ${statusDir} (${why}): nothing was applied`);
+    },
+  );
   note(`confirm window: snapshot taken in ${statusDir}; applying (SIGTERM or Ctrl-C from here on rolls back)`);
   const command = await confirmCommand(values, stateDir);
   return {

@@ -8,7 +8,7 @@
 import { configFileJson } from '../../src/config/controller-config.js';
 import { locatorText } from '../../src/model/locator.js';
 import type { ChildProcess } from 'node:child_process';
-import { access, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import { MARKER_FILE } from '../../src/rollback/window-marker.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { runCli, startNode, type Started } from '../helpers/run-cli.js';
+import { runCli, runProgram, startNode, type Started } from '../helpers/run-cli.js';
 import { liveCell, useTestbed } from '../helpers/testbed.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
@@ -119,6 +119,34 @@ describe('apply --confirm-within and confirm on a namespace cell', () => {
     const again = await runCli(['confirm', '--state', newDir, '--config', configPath]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^pic-reconciler: nothing to confirm: no confirm window is open in .*\n$/);
+  });
+
+  it('a status folder that cannot take the armed marker (read-only, full): exit 1 with one line, nothing applied', async () => {
+    await mkdir(statusDir, { recursive: true });
+    // Each fault in the CLI's own mount namespace: nothing outside it sees the mount.
+    const faults = {
+      'read-only': 'mount -t tmpfs -o ro tmpfs "$0" && exec "$@"',
+      full: 'mount -t tmpfs -o size=64k tmpfs "$0" && { cat /dev/zero > "$0/fill" 2>/dev/null; exec "$@"; }',
+    };
+    for (const [fault, mount] of Object.entries(faults)) {
+      const argv = ['apply', '--state', newDir, '--config', configPath, '--confirm-within', String(LONG)];
+      const result = await runProgram([
+        ...['unshare', '-m', '--propagation', 'private', 'sh', '-c', mount, statusDir],
+        ...[process.execPath, entry, ...argv],
+      ]);
+      // Past the line naming the config file, one line: what failed, and that nothing changed.
+      const lines = result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('config: '));
+      expect(lines, fault).toEqual([
+        expect.stringMatching(
+          /^pic-reconciler: could not record the confirm window in .* \((EROFS|ENOSPC)\): nothing was applied$/,
+        ),
+      ]);
+      expect(result.code, fault).toBe(1);
+      expect(await live(), fault).toEqual(before);
+    }
   });
 
   it('SIGHUP and standard input at end of file neither confirm nor cancel: the window still rolls back', async () => {
