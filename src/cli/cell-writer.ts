@@ -6,6 +6,7 @@ import type { LayoutConfig } from '../model/facts.js';
 import { openWindowMessage, settleStaleWindow } from '../rollback/settle-stale-window.js';
 import { MARKER_FILE } from '../rollback/window-marker.js';
 import { escapeUntrusted } from '../text/escape-untrusted.js';
+import { awaitOrphanWrites } from './await-orphan-writes.js';
 import { printError } from './cli-common.js';
 
 /** The status folder (last-good state, the confirm window), as the controller picks it. */
@@ -30,6 +31,14 @@ export async function takeCellForWriting(
   );
   if (refusal !== null) {
     printError((await openWindowMessage(statusDir)) ?? refusal);
+    return false;
+  }
+  // Before anything is written, the rollback of a stale window included.
+  const orphans = await awaitOrphanWrites(config.targets, {
+    note: (line) => process.stderr.write(`${escapeUntrusted(line)}\n`),
+  });
+  if (orphans !== null) {
+    printError(orphans);
     return false;
   }
   let stale;
