@@ -132,20 +132,23 @@ describe('a confirm window in its own process, on a namespace cell', () => {
     }
   });
 
-  it('a status folder that cannot take the expired marker: the window rolls back anyway and says what it could not record', async () => {
+  it('a status folder that cannot take the expired or terminated marker: the window rolls back anyway and says what it could not record', async () => {
     const { prefix, dir } = await privateStatusFolder();
-    for (const fault of ['remount,ro', 'fill'] as const) {
-      const w = await openWindow(4, 'ignore', { prefix });
-      await w.opened;
-      await breakFolder(w.child.pid, dir, fault);
-      const { code, stdout, stderr } = await w.exited;
-      expect(stderr, fault).toContain('not confirmed in time: restoring the previous state');
-      const result = JSON.parse(stdout) as { end: string; restored: boolean; errors: string[] };
-      expect(result, fault).toMatchObject({ end: 'expired', restored: true });
-      expect(result.errors.join('\n'), fault).toMatch(/could not record the window as expired/);
-      expect(code).toBe(0);
-      expect(await live(), fault).toEqual(before);
-    }
+    for (const end of ['expired', 'terminated'] as const)
+      for (const fault of ['remount,ro', 'fill'] as const) {
+        const w = await openWindow(end === 'expired' ? 4 : 60, 'ignore', { prefix });
+        await w.opened;
+        await breakFolder(w.child.pid, dir, fault);
+        if (end === 'terminated') w.child.kill('SIGTERM');
+        const { code, stdout, stderr } = await w.exited;
+        const why = end === 'expired' ? 'not confirmed in time' : 'terminated';
+        expect(stderr, `${end} ${fault}`).toContain(`${why}: restoring the previous state`);
+        const result = JSON.parse(stdout) as { end: string; restored: boolean; errors: string[] };
+        expect(result, `${end} ${fault}`).toMatchObject({ end, restored: true });
+        expect(result.errors.join('\n'), `${end} ${fault}`).toContain(`could not record the window as ${end}`);
+        expect(code).toBe(0);
+        expect(await live(), `${end} ${fault}`).toEqual(before);
+      }
   });
 
   it('a confirmation on disk stands when the window dies before reading it: confirm says so, the next writer keeps it', async () => {
