@@ -8,13 +8,15 @@ import { dockerClient } from './docker-client.js';
  */
 export async function runningExecs(container: string, docker: Docker = dockerClient()): Promise<readonly string[][]> {
   const info = await docker.getContainer(container).inspect();
-  const running: string[][] = [];
-  for (const id of info.ExecIDs ?? []) {
-    const exec = await docker
-      .getExec(id)
-      .inspect()
-      .catch(() => null);
-    if (exec?.Running === true) running.push([exec.ProcessConfig.entrypoint, ...exec.ProcessConfig.arguments]);
-  }
-  return running;
+  const execs = await Promise.all(
+    (info.ExecIDs ?? []).map((id) =>
+      docker
+        .getExec(id)
+        .inspect()
+        .catch(() => null),
+    ),
+  );
+  return execs.flatMap((exec) =>
+    exec?.Running === true ? [[exec.ProcessConfig.entrypoint, ...exec.ProcessConfig.arguments]] : [],
+  );
 }
