@@ -8,7 +8,7 @@ import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
-import type { HeldBack } from '../model/held-back.js';
+import type { HeldBack } from '../pass/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.js';
 import type { DesiredCounts } from '../status/controller-status.js';

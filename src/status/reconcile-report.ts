@@ -2,7 +2,7 @@ import type { AccessCheck } from '../access/access-divergence.js';
 import type { ApplyResult } from '../apply/apply-plan.js';
 import type { LoadedState } from '../load/loaded-state.js';
 import type { AccessMatrixView } from '../model/access-matrix-view.js';
-import type { HeldBack } from '../model/held-back.js';
+import type { HeldBack } from '../pass/held-back.js';
 import type { BackendView } from '../model/observed-cell.js';
 import type { Action } from '../model/plan.js';
 import type { PassResult } from '../model/reconcile-labels.js';
