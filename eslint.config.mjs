@@ -1,4 +1,4 @@
-// Lint keeps the pure modules pure: render, plan, the packet model (access) and model/ itself
+// Lint keeps the pure modules pure: render, plan, the packet model (access), the parsers and model/ itself
 // import no node:* module, no package with side effects and no module outside the pure set
 // (type-only imports excepted), and read no clock, randomness or process state. Formatting is
 // prettier's (`npm run format:check`), not eslint's.
@@ -6,16 +6,16 @@ import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 /** The pure set: each module here may import only from the others (see PURE_IMPORT). */
-const PURE_FOLDERS = ['model', 'render', 'plan', 'access', 'text'];
+const PURE_FOLDERS = ['model', 'text', 'parse', 'render', 'plan', 'access'];
 const builtins = builtinModules.filter((name) => !name.startsWith('_')).join('|');
-const sibling = `(${PURE_FOLDERS.join('|')})/|observe/parse-[a-z0-9-]+\\.js$|load/state-issue\\.js$`;
+const sibling = `(${PURE_FOLDERS.join('|')})/|load/state-issue\\.js$`;
 
 /** The rule for a pure module whose own-folder imports (`./x.js`) are restricted by `ownFolder`, if at all. */
 function pureImports(ownFolder) {
   const patterns = [
     { regex: `^(node:|(${builtins})(/|$))`, message: 'a pure module imports no node:* module' },
     { regex: `^(?![./]|node:|(${builtins})(/|$))(?!(zod|immer)(/|$))`, allowTypeImports: true, message: 'a pure module imports no package with side effects (zod and immer only)' },
-    { regex: `^\\.\\./(?!${sibling})`, allowTypeImports: true, message: 'a pure module imports only model, render, plan, access, text, observe/parse-* and load/state-issue' },
+    { regex: `^\\.\\./(?!${sibling})`, allowTypeImports: true, message: 'a pure module imports only model, text, parse, render, plan, access and load/state-issue' },
   ];
   if (ownFolder !== undefined) patterns.push({ regex: ownFolder, allowTypeImports: true, message: 'a pure module imports no effectful module of its own folder' });
   return ['error', { patterns }];
@@ -38,7 +38,6 @@ export default tseslint.config(
     files: PURE_FOLDERS.map((folder) => `src/${folder}/**/*.ts`),
     rules: { ...pureRules, '@typescript-eslint/no-restricted-imports': pureImports() },
   },
-  // Pure files in otherwise effectful folders: observe's text parsers and the issue type.
-  { files: ['src/observe/parse-*.ts'], rules: { ...pureRules, '@typescript-eslint/no-restricted-imports': pureImports('^\\./(?!parse-)') } },
+  // The one pure file in an effectful folder: the issue type.
   { files: ['src/load/state-issue.ts'], rules: { ...pureRules, '@typescript-eslint/no-restricted-imports': pureImports('^\\./') } },
 );

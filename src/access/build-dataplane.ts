@@ -5,8 +5,8 @@
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import { formatIPv4, parseCidr } from '../model/ipv4.js';
-import { hasBackendMarks, ownBackend, parseBackendsOutput } from '../observe/parse-iptables-backends.js';
-import { parseIptablesSave } from '../observe/parse-iptables-save.js';
+import { hasBackendMarks, ownBackend, parseBackendsOutput } from '../parse/parse-iptables-backends.js';
+import { parseIptablesSave } from '../parse/parse-iptables-save.js';
 import { formatIptablesSave } from '../render/format-iptables-save.js';
 import { renderCell } from '../render/render-cell.js';
 import type { Dataplane, Routing, RoutingRoute, RoutingRule, Ruleset, SourceLookup } from './access-types.js';

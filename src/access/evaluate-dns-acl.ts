@@ -1,5 +1,5 @@
 import { cidrContains, parseCidr, parseIPv4 } from '../model/ipv4.js';
-import type { Corefile, CorefileDirective, CorefileServerBlock } from '../observe/parse-corefile.js';
+import type { Corefile, CorefileDirective, CorefileServerBlock } from '../parse/parse-corefile.js';
 
 /**
  * CoreDNS's acl semantics, evaluated on a parsed Corefile for an IPv4 source

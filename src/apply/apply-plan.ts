@@ -3,12 +3,7 @@ import type { Action, AddressAction, CorefileAction, IptablesAction, Plan, Routi
 import type { LayoutConfig } from '../model/facts.js';
 import type { IptablesBackend, ObservedCell } from '../model/observed-cell.js';
 import { ProgramNotFoundError, type ExecResult, type Target } from '../model/target.js';
-import {
-  parseBackendsOutput,
-  restoreProgram,
-  SAVE_BOTH,
-  type BackendsRead,
-} from '../observe/parse-iptables-backends.js';
+import { parseBackendsOutput, restoreProgram, SAVE_BOTH, type BackendsRead } from '../parse/parse-iptables-backends.js';
 import { addressShow, parseAddressOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
 import { applyIpBatch, type BatchOutcome } from './apply-ip-batch.js';
 import { compileIpBatch } from './ip-batch.js';

@@ -12,7 +12,7 @@ import { assumedApiAddress } from '../access/evaluate-access-tests.js';
 import { endpointContext, resolveQuery, type EndpointContext } from '../access/resolve-endpoints.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { LayoutConfig } from '../model/facts.js';
-import { parseIptablesSave } from '../observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../parse/parse-iptables-save.js';
 import { formatIptablesSave } from '../render/format-iptables-save.js';
 import { renderCell } from '../render/render-cell.js';
 import type { AccessFigures } from './bench-result.js';

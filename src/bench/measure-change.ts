@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { isRestoreCommand } from '../apply/apply-plan.js';
 import type { ReconcileTimings } from '../pass/reconcile-cell.js';
 import { Controller } from '../loop/controller.js';
-import { isReady } from '../loop/controller-status.js';
+import { isReady } from '../status/controller-status.js';
 import { createNetnsCell } from './netns-cell.js';
-import type { ExecRecord } from './recording-target.js';
+import type { ExecRecord } from '../testbed/recording-target.js';
 import { changedPeerFile, peerName, peerResource, type CellSize } from './synthetic-state.js';
 import { saveStateFile } from './write-state-dir.js';
 

@@ -3,7 +3,7 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { openCellTargets } from '../targets/open-cell-targets.js';
 import { bareCellConfig, createBareCell } from '../testbed/bare-cell.js';
-import { createRecordingTarget, type RecordingTarget } from './recording-target.js';
+import { createRecordingTarget, type RecordingTarget } from '../testbed/recording-target.js';
 
 const DEFAULTS = controllerConfigSchema.parse({});
 

@@ -1,5 +1,5 @@
 import type { DesiredState } from '../model/desired-state.js';
-import type { ControllerStatus } from '../loop/controller-status.js';
+import type { ControllerStatus } from '../status/controller-status.js';
 import { formatIssue } from '../load/state-issue.js';
 import type { MatrixRow, Mismatch } from '../testbed/probe-matrix.js';
 import { formatMatrix, matrixLegend } from './format-matrix.js';

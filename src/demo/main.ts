@@ -10,7 +10,7 @@ import { holdCellLock } from '../lock/cell-lock.js';
 import { resourceKey } from '../load/loaded-state.js';
 import { formatIssue } from '../load/state-issue.js';
 import { Controller } from '../loop/controller.js';
-import { isReady } from '../loop/controller-status.js';
+import { isReady } from '../status/controller-status.js';
 import { openCellTargets } from '../targets/open-cell-targets.js';
 import { cleanupNamespaces } from '../testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../testbed/probe-matrix.js';

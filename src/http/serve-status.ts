@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { boundConnections } from './bound-connections.js';
 import { hostAllowed } from './host-allowed.js';
-import type { ControllerMetrics } from './metrics.js';
+import type { ControllerMetrics } from '../status/metrics.js';
 import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from './status-page.js';
 
 /** The part of /status this server reads; the loop's ControllerStatus is one (http/ imports nothing from loop/). */

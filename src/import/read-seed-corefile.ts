@@ -1,5 +1,5 @@
 import { parseIPv4 } from '../model/ipv4.js';
-import { parseCorefile, type CorefileDirective, type CorefileServerBlock } from '../observe/parse-corefile.js';
+import { parseCorefile, type CorefileDirective, type CorefileServerBlock } from '../parse/parse-corefile.js';
 
 /**
  * What the seed's Corefile (generate_corefile) says about the cell:

@@ -3,27 +3,13 @@
  * desired state, the api's address, the live rules that are not ours, the other backend. A resync
  * of an untouched cell costs one key, not a matrix.
  */
-import {
-  accessDivergence,
-  accessMatrixView,
-  divergenceKey,
-  type AccessCheck,
-  type LiveTables,
-} from '../access/access-divergence.js';
-import type { AccessMatrixView } from '../model/access-matrix-view.js';
+import { accessDivergence, accessMatrixView, divergenceKey, type LiveTables } from '../access/access-divergence.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Facts, LayoutConfig } from '../model/facts.js';
-import type { BackendView, ObservedCell } from '../model/observed-cell.js';
-import { ownBackend } from '../observe/parse-iptables-backends.js';
+import type { ObservedCell } from '../model/observed-cell.js';
+import { ownBackend } from '../parse/parse-iptables-backends.js';
 import type { ReconcileResult } from '../pass/reconcile-cell.js';
-
-/** The last check, and the backend it read (the other backend's rules go to /status). */
-export interface AccessReport {
-  readonly check: AccessCheck;
-  readonly backend: BackendView | null;
-  /** The whole matrix for /status and the status page; null for a cell too large to draw. */
-  readonly matrix: AccessMatrixView | null;
-}
+import type { AccessReport } from '../status/reconcile-report.js';
 
 /** The live tables after the pass: apply's read-back when it wrote, else what the pass observed. */
 function liveAfter(

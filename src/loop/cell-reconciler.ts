@@ -8,10 +8,10 @@ import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';
 import type { Action } from '../model/plan.js';
-import type { HeldBack } from '../model/held-back.js';
+import type { HeldBack } from '../pass/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 import { ALL_PARTS, observeCell, type Observed } from '../observe/observe-cell.js';
-import type { DesiredCounts } from './controller-status.js';
+import type { DesiredCounts } from '../status/controller-status.js';
 import type { ControllerClock } from './controller-clock.js';
 import type { LastGoodMemory } from './last-good-store.js';
 import {
@@ -28,7 +28,7 @@ import { ownNothing } from '../pass/own-nothing.js';
 import { reconcileCell, type ReconcileOptions, type ReconcileResult } from '../pass/reconcile-cell.js';
 import type { StateFileCache } from './state-file-cache.js';
 import { AccessVerifier } from './access-verifier.js';
-import type { LoadSummary, ReconcileReport, ReconcileRequest } from './reconcile-report.js';
+import type { LoadSummary, ReconcileReport, ReconcileRequest } from '../status/reconcile-report.js';
 
 export type { LoadSummary, ReconcileReport, ReconcileRequest };
 

@@ -1,4 +1,4 @@
-import { SOCKET_CAUSES } from '../targets/docker-client.js';
+import { SOCKET_CAUSES } from '../model/socket-causes.js';
 
 const CAUSES = [...new Set(Object.values(SOCKET_CAUSES))];
 

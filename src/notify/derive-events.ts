@@ -1,5 +1,5 @@
 import { formatIssue } from '../load/state-issue.js';
-import type { ControllerStatus } from '../loop/controller-status.js';
+import type { ControllerStatus } from '../status/controller-status.js';
 import type { NotifyEvent } from './notify-event.js';
 
 /** What the reporter knows after a load or a pass; the status plus what it does not hold. */

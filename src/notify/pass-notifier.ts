@@ -1,9 +1,8 @@
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ControllerClock } from '../loop/controller-clock.js';
-import type { ControllerStatus } from '../loop/controller-status.js';
-import type { Logger } from '../loop/logger.js';
-import type { PassListener } from '../loop/pass-reporter.js';
+import type { PassListener, WallClock } from '../status/pass-reporter.js';
 import { matrixDifferences } from '../model/access-matrix-view.js';
+import type { ControllerStatus } from '../status/controller-status.js';
 import { deriveEvents, type NotifyInput } from './derive-events.js';
 import { createWebhookNotifier } from './webhook-notifier.js';
 
@@ -31,7 +30,7 @@ export function createPassNotifier(
   webhook: string,
   registry: Registry,
   logger: Logger,
-  clock: Pick<ControllerClock, 'date'>,
+  clock: WallClock,
 ): PassNotifier {
   const notifier = createWebhookNotifier({ webhook, registry, onError: (message) => logger.warn(message) });
   return {

@@ -5,7 +5,7 @@ import type { ObservedAddress } from '../model/network.js';
 import type { Target } from '../model/target.js';
 import { parseIPv4 } from '../model/ipv4.js';
 import { ProgramNotFoundError } from '../model/target.js';
-import { parseBackendsOutput, SAVE_BOTH, type BackendsRead } from './parse-iptables-backends.js';
+import { parseBackendsOutput, SAVE_BOTH, type BackendsRead } from '../parse/parse-iptables-backends.js';
 import { parseAddressOutput, parseRoutingOutput, ROUTING_SHOW, type RoutingObservation } from './read-live-output.js';
 import { readCorefileSafely } from './read-corefile-safely.js';
 

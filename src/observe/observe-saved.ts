@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Facts, LayoutConfig } from '../model/facts.js';
 import type { ObservedCell } from '../model/observed-cell.js';
 import { parseIPv4 } from '../model/ipv4.js';
-import { parseIptablesSave } from './parse-iptables-save.js';
-import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
+import { parseIptablesSave } from '../parse/parse-iptables-save.js';
+import { parseIpAddr, parseIpRoutes, parseIpRules } from '../parse/parse-ip-json.js';
 import type { Observed } from './observe-cell.js';
 
 /**

@@ -6,8 +6,8 @@
 import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../model/network.js';
 import type { ObservedIptables } from '../model/iptables.js';
 import type { Observation } from '../model/observed-cell.js';
-import { parseIpAddr, parseIpRoutes, parseIpRules } from './parse-ip-json.js';
-import { parseIptablesSave } from './parse-iptables-save.js';
+import { parseIpAddr, parseIpRoutes, parseIpRules } from '../parse/parse-ip-json.js';
+import { parseIptablesSave } from '../parse/parse-iptables-save.js';
 
 /** `ip -4 -j -batch -` lines that print policy rules and routes, one JSON document each. */
 export const ROUTING_SHOW = 'rule show\nroute show table all\n';

@@ -5,9 +5,12 @@ import type { RenderedCell } from '../model/rendered-cell.js';
 import { cellChainName, peerChainName } from '../model/chain-names.js';
 import { keepLive } from './preserve-unattributed.js';
 
-import type { HeldBack } from '../model/held-back.js';
-
-export type { HeldBack };
+/** What one broken file keeps from being changed or deleted: resource keys, or live chains nobody else accounts for. */
+export interface HeldBack {
+  readonly file: string;
+  readonly reason: 'last-good' | 'unattributed';
+  readonly resources: readonly string[];
+}
 
 /**
  * Who last held each owned chain: the file its resource was last seen in, valid or since

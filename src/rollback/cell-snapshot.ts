@@ -3,7 +3,7 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import type { IptablesBackend, Observation } from '../model/observed-cell.js';
 import { ProgramNotFoundError, type Target } from '../model/target.js';
-import { ownBackend, parseBackendsOutput, SAVE_BOTH } from '../observe/parse-iptables-backends.js';
+import { ownBackend, parseBackendsOutput, SAVE_BOTH } from '../parse/parse-iptables-backends.js';
 import { addressShow, parseAddressOutput, parseRoutingOutput, ROUTING_SHOW } from '../observe/read-live-output.js';
 import type { SnapshotCell } from './plan-restore.js';
 

@@ -4,7 +4,7 @@ import type { CellTargets } from '../model/cell-targets.js';
 import type { LayoutConfig } from '../model/facts.js';
 import type { Plan } from '../model/plan.js';
 import { observeCell } from '../observe/observe-cell.js';
-import { ownBackend } from '../observe/parse-iptables-backends.js';
+import { ownBackend } from '../parse/parse-iptables-backends.js';
 import { parseSnapshot, type CellSnapshot } from './cell-snapshot.js';
 import { planRestore } from './plan-restore.js';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import Docker from 'dockerode';
+import { SOCKET_CAUSES } from '../model/socket-causes.js';
 import { ExecError } from '../model/target.js';
 import { DeadlineExceeded } from './deadline.js';
 import { dockerEndpointOf, type DockerEndpoint } from './docker-host.js';
@@ -71,17 +72,6 @@ export interface DockerFailure {
   readonly kind: DockerFailureKind;
   readonly detail: string;
 }
-
-/** What a socket error means for the operator, by its code. */
-export const SOCKET_CAUSES: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied: run as root or in the docker group',
-  EPERM: 'permission denied: run as root or in the docker group',
-  ENOENT: 'no such socket: is the Docker daemon running? (DOCKER_HOST names another socket)',
-  ECONNREFUSED: 'connection refused: no Docker daemon listens there',
-  EHOSTUNREACH: 'host unreachable',
-  ENOTFOUND: 'no such host',
-  ETIMEDOUT: 'connection timed out',
-};
 
 /**
  * Sorts whatever dockerode or the deadline threw into what a caller can act on. dockerode's HTTP

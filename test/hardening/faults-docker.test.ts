@@ -12,7 +12,7 @@ import { openCellTargets } from '../../src/targets/open-cell-targets.js';
 import { controllerConfigSchema, layoutOf } from '../../src/config/controller-config.js';
 import { loadState } from '../../src/load/load-state.js';
 import { Controller } from '../../src/loop/controller.js';
-import type { ControllerStatus } from '../../src/loop/controller-status.js';
+import type { ControllerStatus } from '../../src/status/controller-status.js';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { dockerClient } from '../../src/targets/docker-client.js';

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadState } from '../../src/load/load-state.js';
 import { Controller } from '../../src/loop/controller.js';
-import type { ControllerStatus } from '../../src/loop/controller-status.js';
+import type { ControllerStatus } from '../../src/status/controller-status.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { cleanupNamespaces } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../../src/testbed/probe-matrix.js';

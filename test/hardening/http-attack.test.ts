@@ -8,10 +8,10 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { MAX_CONNECTIONS } from '../../src/http/bound-connections.js';
-import { ControllerMetrics } from '../../src/http/metrics.js';
+import { ControllerMetrics } from '../../src/status/metrics.js';
 import { serveStatus } from '../../src/http/serve-status.js';
 import { stateIssue } from '../../src/load/state-issue.js';
-import { INITIAL_STATUS, type ControllerStatus } from '../../src/loop/controller-status.js';
+import { INITIAL_STATUS, type ControllerStatus } from '../../src/status/controller-status.js';
 
 /** A status as large as a hostile state dir can make it: 20,000 errors with long file names. */
 const HUGE_STATUS: ControllerStatus = {

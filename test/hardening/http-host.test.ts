@@ -7,9 +7,9 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostAllowed } from '../../src/http/host-allowed.js';
-import { ControllerMetrics } from '../../src/http/metrics.js';
+import { ControllerMetrics } from '../../src/status/metrics.js';
 import { serveStatus } from '../../src/http/serve-status.js';
-import { INITIAL_STATUS } from '../../src/loop/controller-status.js';
+import { INITIAL_STATUS } from '../../src/status/controller-status.js';
 
 /** One raw request; resolves with the whole answer once the server closes the connection. */
 function send(port: number, host: string, request: string): Promise<string> {

@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TABLES } from '../../src/model/iptables.js';
-import { MAX_COREFILE_NESTING, parseCorefile } from '../../src/observe/parse-corefile.js';
-import { parseIptablesSave, type ParseIptablesResult } from '../../src/observe/parse-iptables-save.js';
+import { MAX_COREFILE_NESTING, parseCorefile } from '../../src/parse/parse-corefile.js';
+import { parseIptablesSave, type ParseIptablesResult } from '../../src/parse/parse-iptables-save.js';
 import { renderCorefile } from '../../src/render/render-corefile.js';
 import { DEFAULT_LAYOUT } from '../../src/model/facts.js';
 import { quoteSaveString } from '../../src/model/iptables-rule.js';

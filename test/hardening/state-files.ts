@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { StateFile } from '../../src/load/validate-state.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { Controller } from '../../src/loop/controller.js';
-import type { ControllerStatus } from '../../src/loop/controller-status.js';
+import type { ControllerStatus } from '../../src/status/controller-status.js';
 
 /** One file per resource, as a person would lay the state out: cell.json (services by name and VIP), peers/, cells/. */
 export function resourceFiles(state: DesiredState): StateFile[] {

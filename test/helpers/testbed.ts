@@ -17,7 +17,7 @@ import type { LayoutConfig } from '../../src/model/facts.js';
 import { openCellTargets } from '../../src/targets/open-cell-targets.js';
 import { cleanupNamespaces, nsRunOk, type Endpoint } from '../../src/testbed/netns.js';
 import { buildTestbedCell, type TestbedCell } from '../../src/testbed/testbed-cell.js';
-import { createCountingTarget, type CountingTarget } from './counting-target.js';
+import { createRecordingTarget, type RecordingTarget } from '../../src/testbed/recording-target.js';
 import type { PrerequisiteCheck } from './prerequisites.js';
 
 /** A testbed cell of namespaces with the controller's targets pointed at it. */
@@ -25,7 +25,7 @@ export interface TestbedFixture {
   readonly cell: TestbedCell;
   readonly config: ControllerConfig;
   readonly layout: LayoutConfig;
-  readonly targets: CellTargets & { readonly wireguard: CountingTarget; readonly caddy: CountingTarget };
+  readonly targets: CellTargets & { readonly wireguard: RecordingTarget; readonly caddy: RecordingTarget };
   readonly workDir: string;
   readonly corefilePath: string;
   dispose(): Promise<void>;
@@ -54,8 +54,8 @@ export async function createTestbed(state: DesiredState): Promise<TestbedFixture
   const plain = openCellTargets(config);
   const targets = {
     ...plain,
-    wireguard: createCountingTarget(plain.wireguard),
-    caddy: createCountingTarget(plain.caddy),
+    wireguard: createRecordingTarget(plain.wireguard),
+    caddy: createRecordingTarget(plain.caddy),
   };
   return {
     cell,

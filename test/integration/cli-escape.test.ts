@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INITIAL_STATUS, type ControllerStatus } from '../../src/loop/controller-status.js';
+import { INITIAL_STATUS, type ControllerStatus } from '../../src/status/controller-status.js';
 import { builtEntry } from '../helpers/build-dist.js';
 
 const execFileAsync = promisify(execFile);

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControllerConfig } from '../../src/config/controller-config.js';
 import { Controller } from '../../src/loop/controller.js';
-import { conditionOf, type ControllerStatus } from '../../src/loop/controller-status.js';
+import { conditionOf, type ControllerStatus } from '../../src/status/controller-status.js';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { cleanupNamespaces, nsRunOk, probe, type Endpoint } from '../../src/testbed/netns.js';

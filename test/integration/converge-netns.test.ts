@@ -14,13 +14,13 @@ describe('apply on a namespace cell (real iptables, routes, packets)', () => {
   const save = () => nsRunOk(t.bed.cell.wg, ['iptables-save']);
 
   it('converges the example cell and the reachability matrix matches the state', async () => {
-    const before = t.bed.targets.wireguard.execCount + t.bed.targets.caddy.execCount;
+    const before = t.bed.targets.wireguard.records.length + t.bed.targets.caddy.records.length;
     const result = await reconcile();
     expect(result.errors).toEqual([]);
     expect(result.converged).toBe(true);
     expect(result.apply?.counts).toEqual({ restores: 1, ipBatches: 2, fileWrites: 1, signals: 1 });
     // Observe (3), then each write reads its part back in the same process (3): verify runs none of its own.
-    expect(t.bed.targets.wireguard.execCount + t.bed.targets.caddy.execCount - before).toBe(6);
+    expect(t.bed.targets.wireguard.records.length + t.bed.targets.caddy.records.length - before).toBe(6);
     const rows = await probeMatrix(t.state, t.bed.cell);
     expect(compareMatrix(t.state, rows)).toEqual([]);
     // The matrix is not trivially open or closed.
@@ -31,14 +31,14 @@ describe('apply on a namespace cell (real iptables, routes, packets)', () => {
   });
 
   it('is idempotent: a second pass plans nothing and writes nothing', async () => {
-    const before = t.bed.targets.wireguard.execCount + t.bed.targets.caddy.execCount;
+    const before = t.bed.targets.wireguard.records.length + t.bed.targets.caddy.records.length;
     const corefileBefore = await readFile(t.bed.corefilePath, 'utf8');
     const result = await reconcile();
     expect(result.plan.actions).toEqual([]);
     expect(result.apply).toBeNull();
     expect(result.converged).toBe(true);
     // Observe only: iptables-save and one ip batch in wireguard, one ip addr in caddy.
-    expect(t.bed.targets.wireguard.execCount + t.bed.targets.caddy.execCount - before).toBe(3);
+    expect(t.bed.targets.wireguard.records.length + t.bed.targets.caddy.records.length - before).toBe(3);
     expect(await readFile(t.bed.corefilePath, 'utf8')).toBe(corefileBefore);
   });
 

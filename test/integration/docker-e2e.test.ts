@@ -10,7 +10,7 @@ import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { LayoutConfig } from '../../src/model/facts.js';
 import { observeCell } from '../../src/observe/observe-cell.js';
-import { createCountingTarget, type CountingTarget } from '../helpers/counting-target.js';
+import { createRecordingTarget, type RecordingTarget } from '../../src/testbed/recording-target.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { removeContainer, runContainer } from '../../src/targets/docker-container-lifecycle.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
@@ -47,7 +47,7 @@ const IP = '/usr/sbin/ip';
 const MAKE_WG0 = `${IP} link add wg0 type veth peer name wgpeer && ${IP} addr add 10.0.0.1/24 dev wg0 && ${IP} link set wg0 up && ${IP} link set wgpeer up`;
 const PEERS = 200;
 
-type Counted = CellTargets & { readonly wireguard: CountingTarget; readonly caddy: CountingTarget };
+type Counted = CellTargets & { readonly wireguard: RecordingTarget; readonly caddy: RecordingTarget };
 
 interface AddrInfo {
   readonly family: string;
@@ -119,7 +119,11 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
     const config = await loadControllerConfig(configFile);
     if (!config.ok) throw new Error(config.error);
     const plain = openCellTargets(config.config);
-    targets = { ...plain, wireguard: createCountingTarget(plain.wireguard), caddy: createCountingTarget(plain.caddy) };
+    targets = {
+      ...plain,
+      wireguard: createRecordingTarget(plain.wireguard),
+      caddy: createRecordingTarget(plain.caddy),
+    };
     layout = layoutOf(config.config);
     example = await loadValidState('state');
   });
@@ -129,10 +133,10 @@ describe('docker end to end: wireguard, caddy, dns and api containers', () => {
     if (shared !== '') await rm(shared, { recursive: true, force: true });
   });
 
-  const execs = (): number => targets.wireguard.execCount + targets.caddy.execCount;
+  const execs = (): number => targets.wireguard.records.length + targets.caddy.records.length;
   const reset = (): void => {
-    targets.wireguard.resetCount();
-    targets.caddy.resetCount();
+    targets.wireguard.take();
+    targets.caddy.take();
   };
   /** One reconcile and the number of docker execs it took. */
   const counted = async (state: DesiredState): Promise<{ result: ReconcileResult; execs: number; ms: number }> => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
-import { createCountingTarget } from '../helpers/counting-target.js';
+import { createRecordingTarget } from '../../src/testbed/recording-target.js';
 import { dockerContainerAddress } from '../../src/targets/docker-container.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
 import { parseLocator } from '../../src/model/locator.js';
@@ -178,13 +178,13 @@ describe('docker targets', () => {
   });
 
   it('counts execs through the wrapper', async () => {
-    const counting = createCountingTarget(openTarget(expectOk(parseLocator(`docker:${wireguard}`, 'wireguard'))));
+    const counting = createRecordingTarget(openTarget(expectOk(parseLocator(`docker:${wireguard}`, 'wireguard'))));
     await Promise.all([
       counting.exec(['true']),
       counting.exec(['iptables-save', '-t', 'nat']),
       counting.exec(['ip', '-j', 'rule']),
     ]);
-    expect(counting.execCount).toBe(3);
+    expect(counting.records.length).toBe(3);
     expect(counting.locator).toBe(`docker:${wireguard}`);
   });
 });

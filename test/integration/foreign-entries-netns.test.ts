@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reconcileCell } from '../../src/pass/reconcile-cell.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { formatPlanText } from '../../src/plan/format-plan.js';
-import { parseIptablesSave } from '../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../src/parse/parse-iptables-save.js';
 import { createNamespace, nsRunOk } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 import { useTestbed } from '../helpers/testbed.js';

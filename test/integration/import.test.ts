@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFileJson } from '../../src/config/controller-config.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { Action } from '../../src/model/plan.js';
-import { parseCorefile } from '../../src/observe/parse-corefile.js';
+import { parseCorefile } from '../../src/parse/parse-corefile.js';
 import { SAVED_FILES } from '../../src/observe/observe-saved.js';
 import { cleanupNamespaces, nsRunOk, probe, run, startListener } from '../../src/testbed/netns.js';
 import { compareMatrix, probeMatrix, type MatrixRow } from '../../src/testbed/probe-matrix.js';

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/build-dist.js';
 
@@ -29,10 +30,25 @@ function run(file: string, args: readonly string[], cwd: string, timeoutMs = 240
   });
 }
 
+/** A package as `require` finds it from `chain`'s last package, each found from the one before, starting at `root`. */
+async function resolvedPackage(root: string, chain: readonly string[]): Promise<{ path: string; version: string }> {
+  let dir = root;
+  for (const name of chain) dir = dirname(createRequire(join(dir, 'package.json')).resolve(`${name}/package.json`));
+  const { version } = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return { path: relative(root, dir), version };
+}
+
+/** Who loads them: docker-modem requires ssh2 for DOCKER_HOST=ssh://, dockerode requires @grpc/grpc-js. */
+const NATIVE_CHAINS = {
+  ssh2: ['dockerode', 'docker-modem', 'ssh2'],
+  '@grpc/grpc-js': ['dockerode', '@grpc/grpc-js'],
+} as const;
+
 describe('the packed package installed globally, outside the checkout', () => {
   let work = '';
   let bin = '';
   let files: string[] = [];
+  let installedRoot = '';
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'pict-install-'));
@@ -60,6 +76,7 @@ describe('the packed package installed globally, outside the checkout', () => {
     );
     expect(installed.code, installed.stderr).toBe(0);
     bin = join(prefix, 'bin', 'pic-reconciler');
+    installedRoot = join(prefix, 'lib', 'node_modules', 'pic-reconciler');
   }, 300_000);
   afterAll(async () => {
     await rm(work, { recursive: true, force: true });
@@ -69,6 +86,19 @@ describe('the packed package installed globally, outside the checkout', () => {
     expect(files).toContain('dist/cli/main.js');
     expect(files).toContain('dist/runtime/check-node-version.js');
     expect(files.filter((f) => /^(dist\/(bench|demo|soak|testbed)|src|test)\//.test(f))).toEqual([]);
+  });
+
+  it("resolves the real ssh2 and @grpc/grpc-js at package-lock.json's versions and places, as the checkout does", async () => {
+    const lock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    for (const [name, chain] of Object.entries(NATIVE_CHAINS)) {
+      const installed = await resolvedPackage(installedRoot, chain);
+      const checkout = await resolvedPackage(REPO_ROOT, chain);
+      expect(installed.path, name).toBe(`node_modules/${name}`);
+      expect(installed.version, name).toBe(lock.packages[installed.path]?.version);
+      expect(checkout, name).toEqual(installed);
+    }
   });
 
   it('imports a saved seed cell, validates it and plans the take-over, from another folder', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Controller } from '../../src/loop/controller.js';
-import { conditionOf } from '../../src/loop/controller-status.js';
+import { conditionOf } from '../../src/status/controller-status.js';
 import { createLogger } from '../../src/loop/logger.js';
 import type { NotifyEvent } from '../../src/notify/notify-event.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';

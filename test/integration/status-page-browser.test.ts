@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { serveStatus } from '../../src/http/serve-status.js';
 import { Controller } from '../../src/loop/controller.js';
-import { conditionOf, INITIAL_STATUS, type ControllerStatus } from '../../src/loop/controller-status.js';
+import { conditionOf, INITIAL_STATUS, type ControllerStatus } from '../../src/status/controller-status.js';
 import { createLogger } from '../../src/loop/logger.js';
 import { cleanupNamespaces, nsRunOk } from '../../src/testbed/netns.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';

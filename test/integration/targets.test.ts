@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecError, ProgramNotFoundError } from '../../src/model/target.js';
-import { createCountingTarget } from '../helpers/counting-target.js';
+import { createRecordingTarget } from '../../src/testbed/recording-target.js';
 import { createLocalTarget } from '../../src/targets/local-target.js';
 import { createNetnsTarget } from '../../src/targets/netns-target.js';
 import { parseLocator } from '../../src/model/locator.js';
@@ -176,14 +176,14 @@ describe('local target', () => {
   });
 
   it('counts exec calls, failed ones included', async () => {
-    const counting = createCountingTarget(local);
+    const counting = createRecordingTarget(local);
     await counting.exec(['true']);
     await counting.exec(['false']);
     await counting.exec(['pict-no-such-program']).catch(() => undefined);
-    expect(counting.execCount).toBe(3);
+    expect(counting.records.length).toBe(3);
     expect(counting.locator).toBe('local');
-    counting.resetCount();
-    expect(counting.execCount).toBe(0);
+    counting.take();
+    expect(counting.records.length).toBe(0);
   });
 });
 

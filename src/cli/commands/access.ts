@@ -16,12 +16,7 @@ import { layoutOf, type ControllerConfig } from '../../config/controller-config.
 import { loadState } from '../../load/load-state.js';
 import { parseIPv4 } from '../../model/ipv4.js';
 import { ProgramNotFoundError, type Target } from '../../model/target.js';
-import {
-  ownBackend,
-  parseBackendsOutput,
-  SAVE_BOTH,
-  type BackendsRead,
-} from '../../observe/parse-iptables-backends.js';
+import { ownBackend, parseBackendsOutput, SAVE_BOTH, type BackendsRead } from '../../parse/parse-iptables-backends.js';
 import { SAVED_FILES } from '../../observe/observe-saved.js';
 import { renderCell } from '../../render/render-cell.js';
 import type { CliValues } from '../cli-values.js';

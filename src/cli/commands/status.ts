@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import type { ControllerStatus, LastReconcile, PassResult } from '../../loop/controller-status.js';
-import { isReady } from '../../loop/controller-status.js';
+import type { ControllerStatus, LastReconcile, PassResult } from '../../status/controller-status.js';
+import { isReady } from '../../status/controller-status.js';
 import { splitListen } from '../../http/serve-status.js';
 import { formatIssue } from '../../load/state-issue.js';
 import { passWords } from '../../model/reconcile-labels.js';

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatus } from '../../../src/http/serve-status.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../../src/http/status-page.js';
-import { INITIAL_STATUS } from '../../../src/loop/controller-status.js';
+import { INITIAL_STATUS } from '../../../src/status/controller-status.js';
 
 const inlineBlocks = (tag: string): string[] =>
   [...STATUS_PAGE_HTML.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');

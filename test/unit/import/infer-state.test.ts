@@ -10,7 +10,7 @@ import { loadState } from '../../../src/load/load-state.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import type { ObservedAddress, ObservedPolicyRule, ObservedRoute } from '../../../src/model/network.js';
 import type { ObservedCell } from '../../../src/model/observed-cell.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 import { readFixture } from '../observe/helpers.js';
 
 /** What the seed's generate_corefile wrote for the peers and link of iptables-seed.txt (captured by running it). */

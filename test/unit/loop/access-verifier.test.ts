@@ -4,7 +4,7 @@ import { assumedApiAddress } from '../../../src/access/evaluate-access-tests.js'
 import { AccessVerifier } from '../../../src/loop/access-verifier.js';
 import type { DesiredState } from '../../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 import { formatIptablesSave } from '../../../src/render/format-iptables-save.js';
 import { renderCell } from '../../../src/render/render-cell.js';
 import { arbitraryState } from '../../helpers/arbitrary-state.js';

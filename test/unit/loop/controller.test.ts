@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { controllerConfigSchema } from '../../../src/config/controller-config.js';
 import type { LoadedState } from '../../../src/load/loaded-state.js';
 import type { ControllerClock } from '../../../src/loop/controller-clock.js';
-import { conditionOf } from '../../../src/loop/controller-status.js';
+import { conditionOf } from '../../../src/status/controller-status.js';
 import { Controller } from '../../../src/loop/controller.js';
 import type { LastGoodMemory } from '../../../src/loop/last-good-store.js';
 import { isRestoreCommand } from '../../../src/apply/apply-plan.js';

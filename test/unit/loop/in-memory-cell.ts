@@ -3,7 +3,7 @@ import type { CellTargets } from '../../../src/model/cell-targets.js';
 import type { ObservedAddress } from '../../../src/model/network.js';
 import { ProgramNotFoundError, type ExecOptions, type ExecResult } from '../../../src/model/target.js';
 import { ROUTING_SHOW } from '../../../src/observe/read-live-output.js';
-import { createRecordingTarget, type RecordingTarget } from '../../../src/bench/recording-target.js';
+import { createRecordingTarget, type RecordingTarget } from '../../../src/testbed/recording-target.js';
 import { simulateRestore } from '../../helpers/simulate-restore.js';
 
 /** A small cell for the in-memory cell: its Cell resource and the VIPs its caddy holds for the two services. */

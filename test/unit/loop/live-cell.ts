@@ -4,7 +4,7 @@ import { OWNED_ROUTE_PROTOCOL } from '../../../src/model/network.js';
 import type { ObservedCell } from '../../../src/model/observed-cell.js';
 import type { Plan } from '../../../src/model/plan.js';
 import type { RenderedCell } from '../../../src/model/rendered-cell.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
 import { formatIptablesSave } from '../../../src/render/format-iptables-save.js';
 import { renderCell } from '../../../src/render/render-cell.js';

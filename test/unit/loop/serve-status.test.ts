@@ -6,7 +6,7 @@ import { controllerConfigSchema } from '../../../src/config/controller-config.js
 import { serveStatus, splitListen } from '../../../src/http/serve-status.js';
 import { stateIssue } from '../../../src/load/state-issue.js';
 import { Controller } from '../../../src/loop/controller.js';
-import { INITIAL_STATUS, type ControllerStatus } from '../../../src/loop/controller-status.js';
+import { INITIAL_STATUS, type ControllerStatus } from '../../../src/status/controller-status.js';
 import { createLogger } from '../../../src/loop/logger.js';
 
 const config = controllerConfigSchema.parse({

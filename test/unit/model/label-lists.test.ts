@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import { ACTION_KINDS, type Action } from '../../../src/model/plan.js';
 import { PASS_RESULTS, TRIGGER_KINDS } from '../../../src/model/reconcile-labels.js';
-import type { PassResult } from '../../../src/loop/controller-status.js';
+import type { PassResult } from '../../../src/status/controller-status.js';
 
 // The type assertions are checked by `npm run typecheck` (part of `npm test`).
 describe('label lists in model/', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIpAddr, parseIpRoutes, parseIpRules } from '../../../src/observe/parse-ip-json.js';
+import { parseIpAddr, parseIpRoutes, parseIpRules } from '../../../src/parse/parse-ip-json.js';
 import { readFixture } from './helpers.js';
 
 describe('parseIpAddr', () => {

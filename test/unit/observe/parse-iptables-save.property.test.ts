@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_CHAINS, TABLES } from '../../../src/model/iptables.js';
 import type { ObservedChain, TableName } from '../../../src/model/iptables.js';
 import { canonicalRule, quoteSaveString } from '../../../src/model/iptables-rule.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 import { chainList, readFixture, toSaveText } from './helpers.js';
 
 const SEED = 42;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 import type { ObservedIptables } from '../../../src/model/iptables.js';
 import { chainList, readFixture, rulesOf } from './helpers.js';
 import { unreadableOwnedRules } from '../../../src/plan/plan-iptables.js';

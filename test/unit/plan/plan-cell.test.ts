@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { NOT_READ, type ObservedCell } from '../../../src/model/observed-cell.js';
 import type { RenderedCell } from '../../../src/model/rendered-cell.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 import { formatPlanText } from '../../../src/plan/format-plan.js';
 import { planCell } from '../../../src/plan/plan-cell.js';
 import { claimsOf } from '../../../src/plan/plan-vip-claims.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCorefile, type Corefile } from '../../../src/observe/parse-corefile.js';
+import { parseCorefile, type Corefile } from '../../../src/parse/parse-corefile.js';
 import { evaluateAcl } from '../../../src/access/evaluate-dns-acl.js';
 
 function parsed(text: string): Corefile {

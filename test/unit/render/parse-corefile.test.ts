@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCorefile } from '../../../src/observe/parse-corefile.js';
+import { parseCorefile } from '../../../src/parse/parse-corefile.js';
 import { renderCorefile } from '../../../src/render/render-corefile.js';
 import { EXAMPLE_STATE } from '../../helpers/build-state.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT } from '../../../src/model/facts.js';
 import { ruleComment } from '../../../src/model/iptables-rule.js';
-import { parseCorefile, type Corefile } from '../../../src/observe/parse-corefile.js';
+import { parseCorefile, type Corefile } from '../../../src/parse/parse-corefile.js';
 import { renderCell } from '../../../src/render/render-cell.js';
 import { buildState, EXAMPLE_STATE } from '../../helpers/build-state.js';
 import { evaluateAcl } from '../../../src/access/evaluate-dns-acl.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HeldBack } from '../model/held-back.js';
+import type { HeldBack } from '../pass/held-back.js';
 import { ACTION_KINDS } from '../model/plan.js';
 import { PASS_RESULTS, TRIGGER_KINDS, type TriggerKind } from '../model/reconcile-labels.js';
 

@@ -9,7 +9,7 @@ import {
   type ControllerStatus,
   type PassReport,
   type PassResult,
-} from '../../../src/loop/controller-status.js';
+} from '../../../src/status/controller-status.js';
 import { stateIssue } from '../../../src/load/state-issue.js';
 
 const at = (second: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, second));

@@ -1,10 +1,12 @@
+import type { AccessCheck } from '../access/access-divergence.js';
 import type { ApplyResult } from '../apply/apply-plan.js';
 import type { LoadedState } from '../load/loaded-state.js';
-import type { HeldBack } from '../model/held-back.js';
+import type { AccessMatrixView } from '../model/access-matrix-view.js';
+import type { HeldBack } from '../pass/held-back.js';
+import type { BackendView } from '../model/observed-cell.js';
 import type { Action } from '../model/plan.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 import type { ReconcileTimings } from '../pass/reconcile-cell.js';
-import type { AccessReport } from './access-verifier.js';
 import type { DesiredCounts } from './controller-status.js';
 
 /** What one pass asks and what it reports: the contract between the reconciler and the reporter. */
@@ -53,4 +55,12 @@ export interface ReconcileReport extends ReconcileRequest {
   } | null;
   /** The effective-access check of a converged pass (AccessDiverged); absent when none ran (the previous verdict stays). */
   readonly access?: AccessReport;
+}
+
+/** The last check, and the backend it read (the other backend's rules go to /status). */
+export interface AccessReport {
+  readonly check: AccessCheck;
+  readonly backend: BackendView | null;
+  /** The whole matrix for /status and the status page; null for a cell too large to draw. */
+  readonly matrix: AccessMatrixView | null;
 }

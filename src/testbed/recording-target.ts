@@ -9,7 +9,7 @@ export interface ExecRecord {
   readonly ms: number;
 }
 
-/** A target that keeps a record of every exec, so the bench can count processes and restore input sizes. */
+/** A target that keeps a record of every exec, so the bench and the tests can count processes and restore input sizes. */
 export interface RecordingTarget extends Target {
   readonly records: readonly ExecRecord[];
   /** Returns the records since the last take and starts a new list. */

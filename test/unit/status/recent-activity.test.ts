@@ -7,7 +7,7 @@ import {
   type DriftRepair,
   type PassSummary,
   type RecentActivity,
-} from '../../../src/loop/recent-activity.js';
+} from '../../../src/status/recent-activity.js';
 import { matrixDifferences } from '../../../src/model/access-matrix-view.js';
 
 const pass = (i: number): PassSummary => ({

@@ -1,10 +1,9 @@
-import { ControllerMetrics, triggerKind } from '../http/metrics.js';
+import { ControllerMetrics, triggerKind } from './metrics.js';
 import { formatIssue, type StateIssue } from '../load/state-issue.js';
 import type { Action } from '../model/plan.js';
-import type { ReconcileReport, ReconcileRequest } from './cell-reconciler.js';
-import type { ControllerClock } from './controller-clock.js';
+import type { ReconcileReport, ReconcileRequest } from './reconcile-report.js';
 import { otherBackendRules } from '../access/format-access-matrix.js';
-import { ownBackend } from '../observe/parse-iptables-backends.js';
+import { ownBackend } from '../parse/parse-iptables-backends.js';
 import {
   INITIAL_STATUS,
   withAccessCheck,
@@ -12,8 +11,13 @@ import {
   withPassReport,
   type ControllerStatus,
 } from './controller-status.js';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
 import { restoredRules, withRecentActivity, type DriftRepair } from './recent-activity.js';
+
+/** The wall clock the reporter reads for timestamps (the controller's clock is one). */
+export interface WallClock {
+  date(): Date;
+}
 
 /** Told after each recorded pass: the status before and after it, and the drift repairs by kind (the notifier listens). */
 export type PassListener = (
@@ -71,7 +75,7 @@ export class PassReporter {
 
   constructor(
     private readonly logger: Logger,
-    private readonly clock: Pick<ControllerClock, 'date'>,
+    private readonly clock: WallClock,
     private readonly listener: PassListener | null = null,
   ) {}
 
