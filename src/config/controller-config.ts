@@ -2,6 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LayoutConfig } from '../model/facts.js';
+import { parseJson } from '../load/parse-json.js';
+import { escapeControl, formatLocation, toPointer } from '../load/state-issue.js';
 import { locatorText, parseLocator, type LocatorRole } from '../model/locator.js';
 
 /**
@@ -95,19 +97,18 @@ export function layoutOf(config: ControllerConfig): LayoutConfig {
 export type ConfigResult =
   { readonly ok: true; readonly config: ControllerConfig } | { readonly ok: false; readonly error: string };
 
-/** Parses config JSON; errors are one line naming the file and the field. */
+/** Parses config JSON; errors are one line naming the file and the field, spelled as a state file's are. */
 export function parseControllerConfig(text: string, file: string): ConfigResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    return { ok: false, error: `${file}: /: ${(error as Error).message.split('\n')[0]}` };
-  }
-  const parsed = controllerConfigSchema.safeParse(json);
+  const json = parseJson(text);
+  if (!json.ok) return { ok: false, error: `${formatLocation(file, '')}: ${escapeControl(json.message)}` };
+  const parsed = controllerConfigSchema.safeParse(json.value);
   if (parsed.success) return { ok: true, config: parsed.data };
   const issue = parsed.error.issues[0];
-  const pointer = `/${(issue?.path ?? []).map(String).join('/')}`;
-  return { ok: false, error: `${file}: ${pointer}: ${(issue?.message ?? 'invalid').replace(/\s+/g, ' ')}` };
+  const pointer = toPointer(
+    issue?.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)) ?? [],
+  );
+  const message = escapeControl((issue?.message ?? 'invalid').replace(/\s+/g, ' '));
+  return { ok: false, error: `${formatLocation(file, pointer)}: ${message}` };
 }
 
 export async function loadControllerConfig(file: string | undefined): Promise<ConfigResult> {
@@ -118,7 +119,7 @@ export async function loadControllerConfig(file: string | undefined): Promise<Co
   } catch (error) {
     return {
       ok: false,
-      error: `${file}: /: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      error: `${formatLocation(file, '')}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     };
   }
   return withAbsoluteStatusDir(parseControllerConfig(text, file), file);

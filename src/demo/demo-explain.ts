@@ -29,6 +29,8 @@ export async function explainDenied(
   loaded: LoadedState,
   cell: TestbedCell,
   layout: LayoutConfig,
+  /** The `explain` command that prints the same answer, while the demo runs; null with --once. */
+  command: (pair: { readonly from: string; readonly to: string }) => string | null,
 ): Promise<string | null> {
   const state = loaded.state;
   const pair = state === null ? null : deniedPair(state);
@@ -60,5 +62,6 @@ export async function explainDenied(
     toLabel: query.value.toLabel,
     rules: 'live',
   });
-  return `Why ${pair.from} cannot reach ${pair.to}: pic-reconciler explain --from ${pair.from} --to ${pair.to}\n${text}`;
+  const asked = command(pair);
+  return `Why ${pair.from} cannot reach ${pair.to}${asked === null ? '' : ` (${asked})`}:\n${text}`;
 }

@@ -2,6 +2,7 @@ import type { DesiredState } from '../model/desired-state.js';
 import type { ControllerStatus } from '../status/controller-status.js';
 import { formatIssue } from '../load/state-issue.js';
 import type { MatrixRow, Mismatch } from '../testbed/probe-matrix.js';
+import type { DemoCommands } from './demo-commands.js';
 import { formatMatrix, matrixLegend } from './format-matrix.js';
 import { passWords } from '../model/reconcile-labels.js';
 
@@ -20,6 +21,9 @@ export interface Screen {
   readonly once: boolean;
   /** One `explain` of a denied pair after the first converged pass, printed under the table. */
   readonly explain?: string | null;
+  /** The config file the demo wrote (its namespaces as targets) and commands that use it. */
+  readonly configFile: string;
+  readonly commands: DemoCommands;
 }
 
 /** What the demo prints: a header, the table with its legend and verdict, and what to try next. */
@@ -32,7 +36,7 @@ export function formatScreen(screen: Screen): string {
       : `reconcile ${last.id} ${passWords(last.result)} in ${Math.round(last.durationMs)} ms`;
   const lines = [
     `pic-reconciler demo: cell "${state.cell.name}" (domain ${state.cell.domain}), ${state.peers.length} peers, ${state.links.length} linked cells, built of ${screen.namespaces} network namespaces`,
-    `controller: ${outcome}; state from ${screen.stateDir}/; status at http://${screen.listen}/status`,
+    `controller: ${outcome}; state from ${screen.stateDir}/; the page at ${screen.commands.page} (JSON at /status)`,
     ...status.fileErrors.map((issue) => `  file error: ${formatIssue(issue)} (its last good version stays in force)`),
     '',
     'Who reaches whom, by real TCP connections through the firewall the controller wrote:',
@@ -60,9 +64,14 @@ function tryNext(screen: Screen): string[] {
     peer === undefined || file === null
       ? `add a peer: a file ${stateDir}/peers/<name>.json with "kind": "Peer", "name" and "ip"`
       : `edit ${stateDir}/${file}: set "internet_access": ${!peer.internet_access}   (${peer.name}'s internet column turns ${peer.internet_access ? '"no"' : '"internet"'})`;
+  const { commands } = screen;
   return [
     `Try:  ${edit}`,
-    `      npx pic-reconciler status --listen ${screen.listen}`,
+    `Ask, as root, while the demo runs (config ${screen.configFile}, written by the demo: its namespaces as targets):`,
+    ...[commands.explain, commands.access, commands.status].flatMap((command) =>
+      command === null ? [] : [`      ${command}`],
+    ),
+    `      open ${commands.page}`,
     'Ctrl-C stops the controller and removes every namespace the demo made.',
   ];
 }

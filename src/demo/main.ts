@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { controllerConfigSchema, layoutOf } from '../config/controller-config.js';
+import { configFileJson, controllerConfigSchema, layoutOf } from '../config/controller-config.js';
 import { loadState } from '../load/load-state.js';
 import { holdCellLock } from '../lock/cell-lock.js';
 import { resourceKey } from '../load/loaded-state.js';
@@ -16,7 +16,8 @@ import { cleanupNamespaces } from '../testbed/netns.js';
 import { compareMatrix, probeMatrix } from '../testbed/probe-matrix.js';
 import { buildTestbedCell, type TestbedCell } from '../testbed/testbed-cell.js';
 import { ensureDemoPrerequisites } from './ensure-prerequisites.js';
-import { explainDenied } from './demo-explain.js';
+import { demoCommands, type DemoCommands } from './demo-commands.js';
+import { deniedPair, explainDenied } from './demo-explain.js';
 import { formatScreen } from './format-screen.js';
 
 /**
@@ -78,6 +79,15 @@ async function main(): Promise<number> {
       status_dir: join(work, 'status'),
       resync_seconds: 10,
     });
+    // The config as a file, so the printed explain/access/status commands reach this cell.
+    const configFile = join(work, 'config.json');
+    await writeFile(configFile, `${JSON.stringify(configFileJson(config), null, 2)}\n`);
+    const commands = demoCommands({
+      stateDir: values.state,
+      configFile,
+      listen: values.listen,
+      denied: deniedPair(initial.state),
+    });
     // The demo writes its cell like `run` does: an `apply` aimed at it is refused while it runs.
     const refusal = await holdCellLock(config.targets.wireguard, config.lock_dir);
     if (refusal !== null) throw new Error(refusal);
@@ -94,7 +104,11 @@ async function main(): Promise<number> {
     await controller.start();
     await firstPass;
     // One explain, of the rules as the first pass left them: why a denied pair is denied.
-    const explain = await explainDenied(await loadState(stateDir), cell, layoutOf(config));
+    const explain = await explainDenied(await loadState(stateDir), cell, layoutOf(config), (pair) =>
+      values.once
+        ? null
+        : demoCommands({ stateDir: values.state, configFile, listen: values.listen, denied: pair }).explain,
+    );
     const screen = (once: boolean) =>
       snapshot(controller as Controller, cell, {
         stateDir,
@@ -102,6 +116,8 @@ async function main(): Promise<number> {
         listen: values.listen,
         once,
         explain,
+        configFile,
+        commands,
       });
     if (values.once) {
       const { text, matches } = await screen(true);
@@ -134,6 +150,8 @@ interface SnapshotOptions {
   readonly listen: string;
   readonly once: boolean;
   readonly explain: string | null;
+  readonly configFile: string;
+  readonly commands: DemoCommands;
 }
 
 /** Probes the matrix for the state on disk now and lays out the screen. */
@@ -161,6 +179,8 @@ async function snapshot(
     peerFile,
     once: options.once,
     explain: options.explain,
+    configFile: options.configFile,
+    commands: options.commands,
   });
   return { text, matches: mismatches.length === 0 };
 }

@@ -1,5 +1,6 @@
 import type { AccessTest, Cell, CellLink, Peer } from '../model/desired-state.js';
 import { convertZodIssues } from './convert-zod-issues.js';
+import { parseJson } from './parse-json.js';
 import { resolveCell } from './resolve-cell.js';
 import { FILE_SCHEMAS, isFileKind, type FileCellLink, type FilePeer } from './schemas.js';
 import { describeType, echo, stateIssue, toPointer, type StateIssue } from './state-issue.js';
@@ -18,8 +19,6 @@ export interface ParsedItem {
 export type ParsedFile =
   | { readonly ok: true; readonly items: readonly ParsedItem[] }
   | { readonly ok: false; readonly issues: readonly StateIssue[] };
-
-const UTF8_BOM = '\ufeff';
 
 /**
  * One state file's text → its resources, each checked on its own (shape, characters,
@@ -136,26 +135,4 @@ function duplicates(values: readonly string[]): number[] {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** JSON.parse without a BOM, with the error as one line and a line/column when V8 gives a position. */
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  const body = text.startsWith(UTF8_BOM) ? text.slice(1) : text;
-  try {
-    return { ok: true, value: JSON.parse(body) as unknown };
-  } catch (error) {
-    const raw = error instanceof Error ? error.message : String(error);
-    // V8 may quote the input ("…" is not valid JSON); never echo it.
-    const reason = raw
-      .replace(/, ".*is not valid JSON$/s, '')
-      .replace(/ in JSON at position \d+.*$/s, '')
-      .replace(/ \(line \d+ column \d+\)$/, '');
-    const position = /at position (\d+)/.exec(raw);
-    if (position?.[1] === undefined) return { ok: false, message: `invalid JSON: ${reason}` };
-    const offset = Number(position[1]);
-    const before = body.slice(0, offset);
-    const line = before.split('\n').length;
-    const column = offset - before.lastIndexOf('\n');
-    return { ok: false, message: `invalid JSON at line ${line} column ${column}: ${reason}` };
-  }
 }

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Resource } from '../model/desired-state.js';
 import { resourcesByKey, type LoadedState, type ResourceKey } from './loaded-state.js';
-import { parseJson } from './parse-state-file.js';
+import { parseJson } from './parse-json.js';
 import { formatIssue, stateIssue } from './state-issue.js';
 import { validateState } from './validate-state.js';
 

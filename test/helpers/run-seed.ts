@@ -1,29 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failOrSkip } from './prerequisites.js';
+import { callLine, type SeedCall } from './seed-recording.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import type { TestbedCell } from '../../src/testbed/testbed-cell.js';
 
 /**
- * Runs the seed's own code (firewall_manager.py) against a testbed cell, so tests compare
- * the controller with the real thing rather than with a copy of its rules.
+ * Runs the old module's own code (firewall_manager.py) against a testbed cell, to record what it
+ * does (scripts/record-seed.sh); the tests replay that recording (replay-seed.ts).
  *
- * The seed calls `docker`; a shim first on PATH maps what it runs onto the namespaces:
+ * The module calls `docker`; a shim first on PATH maps what it runs onto the namespaces:
  *   docker exec [-i] cell-wireguard ARGS   →  ip netns exec <wg ns> ARGS
  *   docker exec [-i] cell-caddy ARGS       →  ip netns exec <lan ns> ARGS
  *   docker inspect ... cell-api            →  prints the testbed's api address
  *   docker kill --signal=SIGUSR1 cell-dns  →  exit 0 (no CoreDNS here)
- * and logs every call with its exit code.
+ * and logs every call exactly (argv, exit code, stdin) as one JSON line.
  */
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The steering repo's shared/ sits beside the clone, here and in CI. */
-export const SEED_DIR = resolve(REPO_ROOT, '..', 'shared', 'seed');
-const SEED_MODULE = join(SEED_DIR, 'firewall_manager.py');
+/** Where the old module is looked for when re-recording: the steering repo's shared/ beside the clone. */
+export const DEFAULT_SEED_DIR = resolve(REPO_ROOT, '..', 'shared', 'seed');
 
 /** The seed's hard-coded layout (SERVICE_IPS, the 10.0.0.0/24 in apply_peer_rules, the /16 in ensure_caddy_virtual_ips). */
 const SEED_SERVICES: readonly [string, string][] = [
@@ -36,19 +34,6 @@ const SEED_PEER_SUBNET = '10.0.0.0/24';
 const SEED_IP_RANGE = '172.20.0.0/16';
 /** The seed's commit names no table for route_via; one per exit cell from here on. */
 const SEED_ROUTE_TABLE_BASE = 200;
-
-/**
- * Call at the top of a suite that runs the seed, like requirePrerequisites: without the seed
- * or python3 the suite FAILS in CI (CI=true) with the reason, and is skipped elsewhere.
- */
-export function requireSeed(): { readonly ok: boolean; readonly reason: string | null } {
-  const missing = [
-    ...(existsSync(SEED_MODULE) ? [] : [`the seed (${SEED_MODULE}; shared/ must sit beside the clone)`]),
-    ...(spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0 ? [] : ['python3']),
-  ];
-  if (missing.length === 0) return { ok: true, reason: null };
-  return failOrSkip(`missing: ${missing.join(', ')}`);
-}
 
 /** The seed's registry entries (peer_registry, cell links) for a desired state. */
 export function seedRegistry(state: DesiredState): { peers: object[]; links: object[] } {
@@ -97,85 +82,81 @@ if not fm.generate_corefile(d['peers'], d['corefile'], d['domain'], d['links']):
     sys.exit('generate_corefile failed')
 `;
 
-function shimScript(cell: TestbedCell, log: string): string {
-  return `#!/bin/sh
-log='${log}'
-call() { "$@"; rc=$?; printf '%s %s\\n' "$rc" "$*" >> "$log"; exit $rc; }
-case "$1" in
-  exec)
-    shift; [ "$1" = -i ] && shift
-    container=$1; shift
-    case "$container" in
-      cell-wireguard) call ip netns exec '${cell.wg}' "$@" ;;
-      cell-caddy) call ip netns exec '${cell.lan}' "$@" ;;
-    esac ;;
-  inspect)
-    for last; do :; done
-    [ "$last" = cell-api ] && { echo '${cell.apiIp}'; echo "0 docker $*" >> "$log"; exit 0; } ;;
-  kill)
-    [ "$*" = 'kill --signal=SIGUSR1 cell-dns' ] && { echo "0 docker $*" >> "$log"; exit 0; } ;;
-esac
-echo "docker shim: unsupported: $*" >&2
-echo "127 docker $*" >> "$log"
-exit 127
+/** The `docker` stand-in, in node (on PATH wherever the tests run): exact argv and stdin, no shell quoting. */
+const SHIM = `
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const [log, wg, lan, apiIp] = JSON.parse(process.env.PIC_SEED_SHIM);
+const argv = process.argv.slice(2);
+let result = { exit: 127, stdout: '', stderr: 'docker shim: unsupported: ' + argv.join(' ') + '\\n' };
+if (argv[0] === 'exec') {
+  const interactive = argv[1] === '-i';
+  const [container, ...args] = argv.slice(interactive ? 2 : 1);
+  const ns = { 'cell-wireguard': wg, 'cell-caddy': lan }[container];
+  if (ns !== undefined) {
+    const stdin = interactive ? fs.readFileSync(0, 'utf8') : undefined;
+    const r = spawnSync('ip', ['netns', 'exec', ns, ...args], { input: stdin, encoding: 'utf8' });
+    result = { exit: r.status ?? 128, stdout: r.stdout, stderr: r.stderr, stdin };
+  }
+} else if (argv[0] === 'inspect' && argv[argv.length - 1] === 'cell-api') {
+  result = { exit: 0, stdout: apiIp + '\\n', stderr: '' };
+} else if (argv.join(' ') === 'kill --signal=SIGUSR1 cell-dns') {
+  result = { exit: 0, stdout: '', stderr: '' };
+}
+fs.appendFileSync(log, JSON.stringify({ argv, exit: result.exit, stdin: result.stdin }) + '\\n');
+process.stdout.write(result.stdout);
+process.stderr.write(result.stderr);
+process.exitCode = result.exit;
 `;
-}
-
-export interface SeedRun {
-  /** Every `docker` call the seed made, as `<exit code> <command>`. */
-  readonly calls: readonly string[];
-  readonly durationMs: number;
-}
 
 /**
- * Configures the testbed cell as the seed does at startup for `state` (converted to its
+ * Configures the testbed cell as the old module does at startup for `state` (converted to its
  * registry): VIPs on caddy, per-peer and per-cell FORWARD rules, the api DNAT, the Corefile
- * at corefilePath, and for each peer with route_via the policy routing of the seed's Phase 3
+ * at corefilePath, and for each peer with route_via the policy routing of its Phase 3
  * commit (`ip rule add from <ip> lookup <table>`, `ip route add default via <wg_ip> dev wg0
- * table <table>`). Throws when any command failed, other than the seed's `iptables -C` probes.
+ * table <table>`). Returns every docker call; throws when any failed but an `iptables -C` probe.
  */
-export async function runSeedOnTestbed(cell: TestbedCell, state: DesiredState, corefilePath: string): Promise<SeedRun> {
+export async function runSeedOnTestbed(
+  seedDir: string,
+  cell: TestbedCell,
+  state: DesiredState,
+  corefilePath: string,
+): Promise<SeedCall[]> {
   const registry = seedRegistry(state);
   const dir = await mkdtemp(join(tmpdir(), 'pict-seed-'));
   const log = join(dir, 'calls.log');
   const shim = join(dir, 'docker');
-  await writeFile(shim, shimScript(cell, log));
+  await writeFile(shim, `#!${process.execPath}\n${SHIM}`);
   await chmod(shim, 0o755);
   await writeFile(log, '');
-  const env = { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, PYTHONDONTWRITEBYTECODE: '1' };
-  const started = performance.now();
+  const env = {
+    ...process.env,
+    PATH: `${dir}:${process.env.PATH ?? ''}`,
+    PYTHONDONTWRITEBYTECODE: '1',
+    PIC_SEED_SHIM: JSON.stringify([log, cell.wg, cell.lan, cell.apiIp]),
+  };
   try {
     const input = JSON.stringify({ ...registry, corefile: corefilePath, domain: state.cell.domain });
-    const seed = spawnSync('python3', ['-c', DRIVER, SEED_DIR], { input, env, encoding: 'utf8' });
+    const seed = spawnSync('python3', ['-c', DRIVER, seedDir], { input, env, encoding: 'utf8' });
     if (seed.status !== 0) throw new Error(`the seed failed (exit ${seed.status}): ${seed.stderr.trim()}`);
     const exits = state.links.filter((l) => state.peers.some((p) => p.route_via === l.name));
     for (const [i, link] of exits.entries()) {
       const table = String(SEED_ROUTE_TABLE_BASE + i);
       // onlink: here wg0 is a veth, and the exit's address is routed via the tunnel router rather than on the link as with WireGuard.
-      dockerShim(shim, env, [
-        'exec',
-        'cell-wireguard',
-        'ip',
-        'route',
-        'add',
-        'default',
-        'via',
-        link.wg_ip ?? '',
-        'dev',
-        'wg0',
-        'table',
-        table,
-        'onlink',
-      ]);
+      const route = ['ip', 'route', 'add', 'default', 'via', link.wg_ip ?? '', 'dev', 'wg0', 'table', table, 'onlink'];
+      dockerShim(shim, env, ['exec', 'cell-wireguard', ...route]);
       for (const peer of state.peers.filter((p) => p.route_via === link.name)) {
         dockerShim(shim, env, ['exec', 'cell-wireguard', 'ip', 'rule', 'add', 'from', peer.ip, 'lookup', table]);
       }
     }
-    const durationMs = performance.now() - started;
-    const calls = (await readFile(log, 'utf8')).split('\n').filter((line) => line !== '');
-    const failed = calls.filter((line) => !line.startsWith('0 ') && !/ iptables (-t nat )?-C /.test(line));
-    if (failed.length > 0) throw new Error(`the seed's commands failed:\n${failed.join('\n')}\n${seed.stderr}`);
-    return { calls, durationMs };
+    const calls = (await readFile(log, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as SeedCall);
+    const failed = calls.filter((c) => c.exit !== 0 && !/^exec \S+ iptables (-t nat )?-C /.test(c.argv.join(' ')));
+    if (failed.length > 0)
+      throw new Error(`the seed's commands failed:\n${failed.map(callLine).join('\n')}\n${seed.stderr}`);
+    return calls;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -119,4 +119,14 @@ describe('CLI config discovery, colour and --json', () => {
     expect(piped.stdout).toContain('  + chain filter PIC-FORWARD');
     expect(piped.stdout).not.toContain(ESC);
   });
+
+  it('validate --config with broken JSON: one line naming the file, line and column, exit 1', async () => {
+    const bad = join(work, 'bad.json');
+    await writeFile(bad, '{\n  "listen": "127.0.0.1:9470",\n  "api_port": 3000\n  "resync_seconds": 30\n}\n');
+    expect(await runCli(['validate', '--state', STATE, '--config', bad])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `pic-reconciler: ${bad}: /: invalid JSON at line 4 column 3: Expected ',' or '}' after property value\n`,
+    });
+  });
 });

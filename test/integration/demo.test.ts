@@ -82,23 +82,68 @@ function parseTable(text: string, state: DesiredState): Map<string, Map<string, 
   return rows;
 }
 
+/**
+ * The config file and the commands the demo printed, run exactly as printed (by sh, from the
+ * folder the demo was started in) while it runs: each exits 0 and answers about the demo's cell.
+ */
+async function runPrintedCommands(demo: Demo, port: number): Promise<void> {
+  const lines = demo.stdout.split('\n');
+  const ask = lines.findIndex((l) => l.startsWith('Ask, as root, while the demo runs (config '));
+  expect(ask).toBeGreaterThan(0);
+  const configFile = /\(config (\S+), written by the demo/.exec(lines[ask] ?? '')?.[1] ?? '';
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as { targets: Record<string, string> };
+  expect(config.targets['wireguard']).toMatch(new RegExp(`^netns:pict-${demo.pid}-\\d+$`));
+  const printed = lines
+    .slice(ask + 1)
+    .filter((l) => l.startsWith('      '))
+    .map((l) => l.trim());
+  const commands = printed.filter((l) => l.startsWith('npx pic-reconciler '));
+  expect(commands.map((c) => c.split(' ')[2])).toEqual(['explain', 'access', 'status']);
+  // The explain under the table names the same command as the list.
+  expect(demo.stdout).toContain(`Why bob cannot reach files (${commands[0]}):\n`);
+  const outputs: string[] = [];
+  for (const command of commands) {
+    const result = await run(['sh', '-c', command]);
+    expect({ command, code: result.code, stderr: result.stderr }).toEqual({
+      command,
+      code: 0,
+      stderr: expect.any(String),
+    });
+    outputs.push(result.stdout);
+  }
+  expect(outputs[0]).toMatch(/^reaches: no — dropped at PIC-PEER-10-0-0-3 rule \d+$/m);
+  expect(outputs[1]).toMatch(/^bob {2,}yes {2,}no /m);
+  expect(outputs[2]).toMatch(/^last reconcile .*: converged in \d+ ms/m);
+  const page = `http://127.0.0.1:${port}/`;
+  expect(printed).toContain(`open ${page}`);
+  const response = await fetch(page);
+  expect(response.status).toBe(200);
+  expect(await response.text()).toMatch(/^<!doctype html>/i);
+}
+
 describe('the demo (npm run demo), run as a user would', () => {
   it('--once prints a table that matches the example state, exits 0 and leaves no namespace', async () => {
     const state = await loadValidState('state');
-    const demo = startDemo(['--once', '--listen', `127.0.0.1:${await freePort()}`]);
+    const port = await freePort();
+    const demo = startDemo(['--once', '--listen', `127.0.0.1:${port}`]);
     const { code } = await demo.exited;
     expect(demo.stderr).not.toMatch(/error|fail/i);
     expect(code).toBe(0);
     expect(demo.stdout).toMatch(
       /^pic-reconciler demo: cell "home" \(domain cell\), 5 peers, 2 linked cells, built of \d+ network namespaces\n/,
     );
-    expect(demo.stdout).toMatch(/^controller: reconcile \S+ converged in \d+ ms/m);
+    expect(demo.stdout).toMatch(
+      new RegExp(
+        `^controller: reconcile \\S+ converged in \\d+ ms; .* the page at http://127\\.0\\.0\\.1:${port}/ `,
+        'm',
+      ),
+    );
     expect(demo.stdout).toMatch(/^yes\/no: a TCP connection/m);
     expect(demo.stdout).toContain('\nEvery cell matches the desired state.\n');
     // One explain of a denied pair, under the table: bob may not use files; his chain's last rule drops it.
-    expect(demo.stdout).toContain(
-      'Why bob cannot reach files: pic-reconciler explain --from bob --to files\nbob (10.0.0.3) → files (',
-    );
+    // --once exits at once, so it prints no command that would then fail.
+    expect(demo.stdout).toContain('Why bob cannot reach files:\nbob (10.0.0.3) → files (');
+    expect(demo.stdout).not.toContain('npx pic-reconciler');
     expect(demo.stdout).toMatch(/verdict: drop at filter PIC-PEER-10-0-0-3 rule \d+ \(pic\)/);
     expect(demo.stdout).toMatch(/reaches: no — /);
 
@@ -119,10 +164,12 @@ describe('the demo (npm run demo), run as a user would', () => {
     expect(await leftNamespaces(demo.pid)).toEqual([]);
   });
 
-  it('SIGTERM while it watches, or SIGINT while it builds, removes every namespace', async () => {
-    const watching = startDemo(['--listen', `127.0.0.1:${await freePort()}`]);
+  it('while it watches, the commands it prints run as printed; SIGTERM then, or SIGINT while it builds, removes every namespace', async () => {
+    const port = await freePort();
+    const watching = startDemo(['--listen', `127.0.0.1:${port}`]);
     await watching.shown('Ctrl-C stops the controller');
     expect(watching.stdout).toContain('Try:  edit state/peers/bob.json: set "internet_access": true');
+    await runPrintedCommands(watching, port);
     expect((await leftNamespaces(watching.pid)).length).toBeGreaterThan(5);
     // The demo holds its cell's lock like run: an apply aimed at the demo's cell is refused, naming it.
     const holder = (await readdir(DEFAULT_LOCK_DIR)).filter((name) => name.endsWith('.holder.json'));

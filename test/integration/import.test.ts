@@ -12,16 +12,15 @@ import { INTERNET_IP } from '../../src/testbed/testbed-cell.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { evaluateAcl } from '../../src/access/evaluate-dns-acl.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { requireSeed, runSeedOnTestbed, type SeedRun } from '../helpers/run-seed.js';
+import { replaySeedOnTestbed, type SeedRun } from '../helpers/replay-seed.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
 
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
-const seedReady = requireSeed();
 
 /** The port the seed hijacks (§5.2) and opens (§5.3); probed at the internet host, which is no service. */
 const API_PORT = 3000;
 
-describe('import from a cell the seed configured, then take it over (real seed code, iptables, packets)', () => {
+describe('import from a cell the seed configured, then take it over (its recorded commands replayed, iptables, packets)', () => {
   let state: DesiredState;
   let bed: TestbedFixture;
   let cli: string;
@@ -41,13 +40,13 @@ describe('import from a cell the seed configured, then take it over (real seed c
   };
 
   beforeAll(async () => {
-    if (!ready.ok || !seedReady.ok) return;
+    if (!ready.ok) return;
     cli = builtEntry('cli/main.js');
     state = await loadValidState('state');
     bed = await createTestbed(state);
     configFile = join(bed.workDir, 'controller.json');
     await writeFile(configFile, JSON.stringify(configFileJson(bed.config)));
-    seedRun = await runSeedOnTestbed(bed.cell, state, bed.corefilePath);
+    seedRun = await replaySeedOnTestbed(bed.cell, state, bed.corefilePath);
     seedCorefile = await readFile(bed.corefilePath, 'utf8');
     await startListener(bed.cell.inet, [{ ip: INTERNET_IP, port: API_PORT }], 'internet');
     before = await probeMatrix(state, bed.cell);
@@ -58,7 +57,7 @@ describe('import from a cell the seed configured, then take it over (real seed c
     await cleanupNamespaces();
   });
 
-  it("the seed's own code configured the cell, one docker exec per rule", async () => {
+  it("the seed's recorded commands configured the cell, one docker exec per rule", async () => {
     const dump = await nsRunOk(bed.cell.wg, ['iptables-save']);
     expect(dump).toContain('--comment "pic-peer-10-0-0-3/32"');
     expect(dump).toContain('--comment pic-cell-lyon');

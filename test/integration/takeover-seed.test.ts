@@ -9,18 +9,17 @@ import { cleanupNamespaces, nsRunOk, startListener } from '../../src/testbed/net
 import { compareMatrix, probeMatrix, type MatrixRow } from '../../src/testbed/probe-matrix.js';
 import { INTERNET_IP, matrixEndpoints, type TestbedSource } from '../../src/testbed/testbed-cell.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
-import { requireSeed, runSeedOnTestbed } from '../helpers/run-seed.js';
+import { replaySeedOnTestbed } from '../helpers/replay-seed.js';
 import { createTestbed, loadValidState, type TestbedFixture } from '../helpers/testbed.js';
 
 /**
- * Taking over a cell the seed managed (DESIGN §4): the seed's own firewall_manager.py sets the
- * testbed up (through the `docker` shim of run-seed.ts), then ONE apply replaces its rules
+ * Taking over a cell the seed managed (DESIGN §4): the recorded commands of the seed's
+ * firewall_manager.py set the testbed up (replay-seed.ts), then ONE apply replaces its rules
  * while probes run from the peers and linked cells.
  */
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ready = requirePrerequisites(['root', 'iptables', 'ip']);
-const seedReady = requireSeed();
 
 const PORT_3000 = 'internet:3000';
 const PROBE_INTERVAL_MS = 50;
@@ -188,7 +187,7 @@ describe('take-over from the seed on a namespace cell', () => {
   let bed: TestbedFixture;
 
   beforeAll(async () => {
-    if (!ready.ok || !seedReady.ok) return;
+    if (!ready.ok) return;
     state = await loadValidState(join(REPO, 'state'));
     bed = await createTestbed(state);
     // A host on the internet listening on the api port, to see the seed's port-3000 hole (§5.2, §5.3).
@@ -204,7 +203,7 @@ describe('take-over from the seed on a namespace cell', () => {
   const vips = (): Promise<string> => nsRunOk(bed.cell.lan, ['ip', '-4', '-br', 'addr', 'show', 'dev', 'eth0']);
 
   it('the seed sets the cell up; its matrix differs from the state only where §5 says it is wrong', async () => {
-    const seed = await runSeedOnTestbed(bed.cell, state, bed.corefilePath);
+    const seed = await replaySeedOnTestbed(bed.cell, state, bed.corefilePath);
     console.info(`[takeover] the seed made ${seed.calls.length} docker calls in ${Math.round(seed.durationMs)} ms`);
     const dump = await ruleset();
     expect(dump).toContain(
