@@ -8,16 +8,15 @@ import tseslint from 'typescript-eslint';
 /** The pure set: each module here may import only from the others (see PURE_IMPORT). */
 const PURE_FOLDERS = ['model', 'text', 'parse', 'render', 'plan', 'access'];
 const builtins = builtinModules.filter((name) => !name.startsWith('_')).join('|');
-const sibling = `(${PURE_FOLDERS.join('|')})/|load/state-issue\\.js$`;
+const sibling = `(${PURE_FOLDERS.join('|')})/`;
 
-/** The rule for a pure module whose own-folder imports (`./x.js`) are restricted by `ownFolder`, if at all. */
-function pureImports(ownFolder) {
+/** The import rule of a pure module. */
+function pureImports() {
   const patterns = [
     { regex: `^(node:|(${builtins})(/|$))`, message: 'a pure module imports no node:* module' },
     { regex: `^(?![./]|node:|(${builtins})(/|$))(?!(zod|immer)(/|$))`, allowTypeImports: true, message: 'a pure module imports no package with side effects (zod and immer only)' },
-    { regex: `^\\.\\./(?!${sibling})`, allowTypeImports: true, message: 'a pure module imports only model, text, parse, render, plan, access and load/state-issue' },
+    { regex: `^\\.\\./(?!${sibling})`, allowTypeImports: true, message: 'a pure module imports only model, text, parse, render, plan and access' },
   ];
-  if (ownFolder !== undefined) patterns.push({ regex: ownFolder, allowTypeImports: true, message: 'a pure module imports no effectful module of its own folder' });
   return ['error', { patterns }];
 }
 
@@ -38,6 +37,4 @@ export default tseslint.config(
     files: PURE_FOLDERS.map((folder) => `src/${folder}/**/*.ts`),
     rules: { ...pureRules, '@typescript-eslint/no-restricted-imports': pureImports() },
   },
-  // The one pure file in an effectful folder: the issue type.
-  { files: ['src/load/state-issue.ts'], rules: { ...pureRules, '@typescript-eslint/no-restricted-imports': pureImports('^\\./') } },
 );

@@ -2,7 +2,7 @@
  * The state's AccessTests, run by the packet model over the rendered rules: the gate that
  * keeps a state whose tests fail from being applied (validate, plan, apply and run).
  */
-import { stateIssue, type StateIssue } from '../load/state-issue.js';
+import { stateIssue, type StateIssue } from '../text/state-issue.js';
 import type { AccessTest, DesiredState } from '../model/desired-state.js';
 import type { LayoutConfig } from '../model/facts.js';
 import { formatIPv4, parseCidr } from '../model/ipv4.js';

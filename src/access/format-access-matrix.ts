@@ -3,7 +3,7 @@
  * the desired state with the rule that decided) or as JSON data. Rule text comes from a live
  * dump, so it is escaped before it reaches a terminal.
  */
-import { escapeControl } from '../load/state-issue.js';
+import { escapeControl } from '../text/state-issue.js';
 import { TABLES, type ObservedIptables } from '../model/iptables.js';
 import type { PathStep } from './access-types.js';
 import type { ComparedCell, MatrixAxes } from './access-matrix.js';

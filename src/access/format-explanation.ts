@@ -3,7 +3,7 @@
  * verdict and the state field that decided it) or as JSON data. Rule text comes from a
  * live dump, so it is escaped before it reaches a terminal.
  */
-import { escapeControl } from '../load/state-issue.js';
+import { escapeControl } from '../text/state-issue.js';
 import type { ConnectionResult, Egress, Leg, Packet, PathStep, RuleSource } from './access-types.js';
 import { describeStep } from './evaluate-connection.js';
 import { stepRuleJson } from './step-rule-json.js';

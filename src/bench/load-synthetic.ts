@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadState } from '../load/load-state.js';
-import { formatIssue } from '../load/state-issue.js';
+import { formatIssue } from '../text/state-issue.js';
 import type { DesiredState } from '../model/desired-state.js';
 import { syntheticStateFiles, type CellSize } from './synthetic-state.js';
 import { writeStateDir } from './write-state-dir.js';

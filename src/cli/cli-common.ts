@@ -7,7 +7,7 @@ import {
   loadControllerConfig,
   type ControllerConfig,
 } from '../config/controller-config.js';
-import { escapeControl, formatIssue, type StateIssue } from '../load/state-issue.js';
+import { escapeControl, formatIssue, type StateIssue } from '../text/state-issue.js';
 import type { CliValues } from './cli-values.js';
 
 /** What every CLI command shares: required options, the config, error lines. */

@@ -2,8 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { LayoutConfig } from '../model/facts.js';
-import { parseJson } from '../load/parse-json.js';
-import { escapeControl, formatLocation, toPointer } from '../load/state-issue.js';
+import { parseJson } from '../parse/parse-json.js';
+import { escapeControl, formatLocation, toPointer } from '../text/state-issue.js';
 import { locatorText, parseLocator, type LocatorRole } from '../model/locator.js';
 
 /**

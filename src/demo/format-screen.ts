@@ -1,6 +1,6 @@
 import type { DesiredState } from '../model/desired-state.js';
 import type { ControllerStatus } from '../status/controller-status.js';
-import { formatIssue } from '../load/state-issue.js';
+import { formatIssue } from '../text/state-issue.js';
 import type { MatrixRow, Mismatch } from '../testbed/probe-matrix.js';
 import type { DemoCommands } from './demo-commands.js';
 import { formatMatrix, matrixLegend } from './format-matrix.js';

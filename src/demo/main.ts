@@ -8,7 +8,7 @@ import { configFileJson, controllerConfigSchema, layoutOf } from '../config/cont
 import { loadState } from '../load/load-state.js';
 import { holdCellLock } from '../lock/cell-lock.js';
 import { resourceKey } from '../load/loaded-state.js';
-import { formatIssue } from '../load/state-issue.js';
+import { formatIssue } from '../text/state-issue.js';
 import { Controller } from '../loop/controller.js';
 import { isReady } from '../status/controller-status.js';
 import { openCellTargets } from '../targets/open-cell-targets.js';

@@ -14,7 +14,7 @@
  */
 import type { Resource } from '../model/desired-state.js';
 import { resourceKey } from './loaded-state.js';
-import { stateIssue, toPointer, type StateIssue } from './state-issue.js';
+import { stateIssue, toPointer, type StateIssue } from '../text/state-issue.js';
 
 export interface Candidate<R extends Resource = Resource> {
   readonly resource: R;

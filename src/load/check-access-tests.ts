@@ -6,7 +6,7 @@
 import type { AccessTest, Cell, CellLink, Peer } from '../model/desired-state.js';
 import { parseIPv4 } from '../model/ipv4.js';
 import type { Candidate, Finding } from './blame-conflict.js';
-import { stateIssue } from './state-issue.js';
+import { stateIssue } from '../text/state-issue.js';
 
 function isAddress(text: string, withPort: boolean): boolean {
   const [ip = '', port, extra] = text.split(':');

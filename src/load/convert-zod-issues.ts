@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeType, echo, stateIssue, toPointer, type StateIssue } from './state-issue.js';
+import { describeType, echo, stateIssue, toPointer, type StateIssue } from '../text/state-issue.js';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = readonly (string | number)[];

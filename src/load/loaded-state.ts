@@ -1,6 +1,6 @@
 import type { DesiredState, Resource } from '../model/desired-state.js';
 import type { ParsedFile } from './parse-state-file.js';
-import type { StateIssue } from './state-issue.js';
+import type { StateIssue } from '../text/state-issue.js';
 
 /** `Kind/name`, e.g. `Peer/alice`: unique within a valid state. */
 export type ResourceKey = string;

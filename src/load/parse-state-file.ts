@@ -1,9 +1,9 @@
 import type { AccessTest, Cell, CellLink, Peer } from '../model/desired-state.js';
 import { convertZodIssues } from './convert-zod-issues.js';
-import { parseJson } from './parse-json.js';
+import { parseJson } from '../parse/parse-json.js';
 import { resolveCell } from './resolve-cell.js';
 import { FILE_SCHEMAS, isFileKind, type FileCellLink, type FilePeer } from './schemas.js';
-import { describeType, echo, stateIssue, toPointer, type StateIssue } from './state-issue.js';
+import { describeType, echo, stateIssue, toPointer, type StateIssue } from '../text/state-issue.js';
 
 /** A Peer before the Cell is known: `service_access` null means "all the cell's services". */
 export type PendingPeer = Omit<Peer, 'service_access'> & { readonly service_access: readonly string[] | null };

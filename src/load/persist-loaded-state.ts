@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import type { Resource } from '../model/desired-state.js';
 import { resourcesByKey, type LoadedState, type ResourceKey } from './loaded-state.js';
-import { parseJson } from './parse-json.js';
-import { formatIssue, stateIssue } from './state-issue.js';
+import { parseJson } from '../parse/parse-json.js';
+import { formatIssue, stateIssue } from '../text/state-issue.js';
 import { validateState } from './validate-state.js';
 
 const FORMAT = 'pic-reconciler/loaded-state/v1';

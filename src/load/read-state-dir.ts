@@ -10,7 +10,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { STATE_DIR_FILE } from './state-issue.js';
+import { STATE_DIR_FILE } from '../text/state-issue.js';
 import type { StateFile } from './validate-state.js';
 import { classifyEntry, dirError, folderKey, isIgnoredName, reason, walkStateTree } from './walk-state-tree.js';
 

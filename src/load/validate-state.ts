@@ -18,7 +18,7 @@ import { checkCells, checkResources } from './check-resources.js';
 import { resourceKey, resourcesByKey, type FileParse, type LoadedState, type ResourceKey } from './loaded-state.js';
 import { parseStateFile, type ParsedItem, type ParsedResource } from './parse-state-file.js';
 import { nextResource, nextState } from './produce-next.js';
-import { formatIssue, STATE_DIR_FILE, stateIssue, type StateIssue } from './state-issue.js';
+import { formatIssue, STATE_DIR_FILE, stateIssue, type StateIssue } from '../text/state-issue.js';
 
 /** A listed state file: its text, or why it could not be read. */
 export type StateFile =

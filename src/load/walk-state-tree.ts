@@ -15,7 +15,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { STATE_DIR_FILE } from './state-issue.js';
+import { STATE_DIR_FILE } from '../text/state-issue.js';
 import type { StateFile } from './validate-state.js';
 
 const LEFTOVER_SUFFIXES = ['.swp', '~', '.tmp'];

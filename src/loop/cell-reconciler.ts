@@ -3,7 +3,7 @@ import { resourceSources } from '../access/rule-provenance.js';
 import type { ControllerConfig } from '../config/controller-config.js';
 import { layoutOf } from '../config/controller-config.js';
 import type { LoadedState } from '../load/loaded-state.js';
-import { formatIssue } from '../load/state-issue.js';
+import { formatIssue } from '../text/state-issue.js';
 import { validateState } from '../load/validate-state.js';
 import type { CellTargets } from '../model/cell-targets.js';
 import type { DesiredState } from '../model/desired-state.js';

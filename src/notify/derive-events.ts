@@ -1,4 +1,4 @@
-import { formatIssue } from '../load/state-issue.js';
+import { formatIssue } from '../text/state-issue.js';
 import type { ControllerStatus } from '../status/controller-status.js';
 import type { NotifyEvent } from './notify-event.js';
 

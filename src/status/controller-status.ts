@@ -5,7 +5,7 @@
  */
 
 import { describeDivergence, type AccessCheck } from '../access/access-divergence.js';
-import type { StateIssue } from '../load/state-issue.js';
+import type { StateIssue } from '../text/state-issue.js';
 import type { HeldBack } from '../pass/held-back.js';
 import type { PassResult } from '../model/reconcile-labels.js';
 import type { AccessMatrixView } from '../model/access-matrix-view.js';

@@ -1,5 +1,5 @@
 import { ControllerMetrics, triggerKind } from './metrics.js';
-import { formatIssue, type StateIssue } from '../load/state-issue.js';
+import { formatIssue, type StateIssue } from '../text/state-issue.js';
 import type { Action } from '../model/plan.js';
 import type { ReconcileReport, ReconcileRequest } from './reconcile-report.js';
 import { otherBackendRules } from '../access/format-access-matrix.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadState } from '../../src/load/load-state.js';
 import type { LoadedState } from '../../src/load/loaded-state.js';
 import { MAX_STATE_FILE_BYTES } from '../../src/load/read-state-dir.js';
-import { formatIssue } from '../../src/load/state-issue.js';
+import { formatIssue } from '../../src/text/state-issue.js';
 import { CELL, ISSUE_LINE, peer } from '../unit/load/helpers.js';
 import { fuzzParams } from './fuzz-settings.js';
 

@@ -10,7 +10,7 @@ import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { MAX_CONNECTIONS } from '../../src/http/bound-connections.js';
 import { ControllerMetrics } from '../../src/status/metrics.js';
 import { serveStatus } from '../../src/http/serve-status.js';
-import { stateIssue } from '../../src/load/state-issue.js';
+import { stateIssue } from '../../src/text/state-issue.js';
 import { INITIAL_STATUS, type ControllerStatus } from '../../src/status/controller-status.js';
 
 /** A status as large as a hostile state dir can make it: 20,000 errors with long file names. */

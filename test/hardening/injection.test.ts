@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerConfigSchema } from '../../src/config/controller-config.js';
 import { loadState } from '../../src/load/load-state.js';
 import type { LoadedState } from '../../src/load/loaded-state.js';
-import { formatIssue } from '../../src/load/state-issue.js';
+import { formatIssue } from '../../src/text/state-issue.js';
 import type { CellTargets } from '../../src/model/cell-targets.js';
 import type { DesiredState } from '../../src/model/desired-state.js';
 import { DEFAULT_LAYOUT } from '../../src/model/facts.js';

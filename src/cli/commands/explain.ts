@@ -15,7 +15,7 @@ import { addressOn } from '../../access/route-lookup.js';
 import { resourceSources, ruleProvenance } from '../../access/rule-provenance.js';
 import { layoutOf, type ControllerConfig } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
-import { escapeControl } from '../../load/state-issue.js';
+import { escapeControl } from '../../text/state-issue.js';
 import type { DesiredState } from '../../model/desired-state.js';
 import type { LayoutConfig } from '../../model/facts.js';
 import { parseIPv4 } from '../../model/ipv4.js';

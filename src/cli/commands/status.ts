@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { ControllerStatus, LastReconcile, PassResult } from '../../status/controller-status.js';
 import { isReady } from '../../status/controller-status.js';
 import { splitListen } from '../../http/serve-status.js';
-import { formatIssue } from '../../load/state-issue.js';
+import { formatIssue } from '../../text/state-issue.js';
 import { passWords } from '../../model/reconcile-labels.js';
 import { escapeUntrusted } from '../../text/escape-untrusted.js';
 import type { CliValues } from '../cli-values.js';

@@ -2,7 +2,7 @@ import { failingAccessTests } from '../../access/evaluate-access-tests.js';
 import { resourceSources } from '../../access/rule-provenance.js';
 import { layoutOf } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
-import { escapeControl } from '../../load/state-issue.js';
+import { escapeControl } from '../../text/state-issue.js';
 import type { CliValues } from '../cli-values.js';
 import { issueInFolder, printIssues, readConfig, requireOption } from '../cli-common.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseControllerConfig } from '../../../src/config/controller-config.js';
 import { parseStateFile } from '../../../src/load/parse-state-file.js';
-import { formatIssue } from '../../../src/load/state-issue.js';
+import { formatIssue } from '../../../src/text/state-issue.js';
 
 /** A config file's error reads as a state file's: `FILE: /POINTER: message`, broken JSON with line and column. */
 describe('controller config errors', () => {

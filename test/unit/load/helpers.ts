@@ -1,5 +1,5 @@
 import type { LoadedState } from '../../../src/load/loaded-state.js';
-import { formatIssue } from '../../../src/load/state-issue.js';
+import { formatIssue } from '../../../src/text/state-issue.js';
 import type { StateFile } from '../../../src/load/validate-state.js';
 
 /** One issue line: `file: /pointer: message`, nothing on a second line. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCidr, parseIPv4 } from '../../../src/model/ipv4.js';
 import { CIDR_PATTERN, IPV4_PATTERN } from '../../../src/load/schemas.js';
-import { formatIssue } from '../../../src/load/state-issue.js';
+import { formatIssue } from '../../../src/text/state-issue.js';
 import { validateState } from '../../../src/load/validate-state.js';
 import { CELL, ISSUE_LINE, peer } from './helpers.js';
 

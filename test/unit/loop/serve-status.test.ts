@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCellTargets } from '../../../src/targets/open-cell-targets.js';
 import { controllerConfigSchema } from '../../../src/config/controller-config.js';
 import { serveStatus, splitListen } from '../../../src/http/serve-status.js';
-import { stateIssue } from '../../../src/load/state-issue.js';
+import { stateIssue } from '../../../src/text/state-issue.js';
 import { Controller } from '../../../src/loop/controller.js';
 import { INITIAL_STATUS, type ControllerStatus } from '../../../src/status/controller-status.js';
 import { createLogger } from '../../../src/loop/logger.js';

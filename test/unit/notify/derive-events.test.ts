@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_STATUS, type ControllerStatus, type LastReconcile } from '../../../src/status/controller-status.js';
-import { formatIssue } from '../../../src/load/state-issue.js';
+import { formatIssue } from '../../../src/text/state-issue.js';
 import { deriveEvents } from '../../../src/notify/derive-events.js';
 import { NOTIFY_EVENTS } from '../../../src/notify/notify-event.js';
 

@@ -10,7 +10,7 @@ import {
   type PassReport,
   type PassResult,
 } from '../../../src/status/controller-status.js';
-import { stateIssue } from '../../../src/load/state-issue.js';
+import { stateIssue } from '../../../src/text/state-issue.js';
 
 const at = (second: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, second));
 

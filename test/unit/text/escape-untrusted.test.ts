@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { formatIssue, stateIssue } from '../../../src/load/state-issue.js';
+import { formatIssue, stateIssue } from '../../../src/text/state-issue.js';
 import { ESCAPE_FOR_TERMINAL } from '../../../src/loop/logger.js';
 import { escapeDeep, escapeLines, escapeUntrusted } from '../../../src/text/escape-untrusted.js';
 

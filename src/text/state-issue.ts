@@ -7,7 +7,7 @@
  * `formatIssue` escapes control characters again: a message can never forge a second
  * log line or a fake issue.
  */
-import { escapeUntrusted } from '../text/escape-untrusted.js';
+import { escapeUntrusted } from './escape-untrusted.js';
 
 export interface StateIssue {
   /** Path relative to the state dir (posix), or `.` for the directory itself. */
