@@ -36,6 +36,6 @@ export const applyCommand: CommandDeclaration = {
     'pic-reconciler apply ./cell.plan --confirm-within 120',
   ],
   exitCodes:
-    '0 converged (with --confirm-within: confirmed), 3 not confirmed: rolled back and verified, 1 error (a rollback that did not verify included)',
+    '0 converged (with --confirm-within: confirmed), 3 not confirmed: rolled back and verified, 1 error (a rollback that did not verify, and a plan file refused because something moved, included)',
   load: async () => (await import('../commands/apply.js')).runApply,
 };

@@ -21,7 +21,7 @@ export const planCommand: CommandDeclaration = {
   examples: [
     'pic-reconciler plan --state ./state --config /etc/pic-reconciler/config.json',
     'pic-reconciler plan --state ./state --from-dump ./saved-cell --json',
-    'pic-reconciler plan --state ./state --out ./cell.plan && pic-reconciler apply ./cell.plan',
+    'pic-reconciler plan --state ./state --out ./cell.plan   # then: show ./cell.plan, apply ./cell.plan',
   ],
   exitCodes: '0 nothing to do, 2 changes pending, 1 error',
   load: async () => (await import('../commands/plan.js')).runPlan,
