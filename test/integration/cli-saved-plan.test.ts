@@ -142,6 +142,31 @@ describe('plan --out, apply FILE and show FILE on a namespace cell', () => {
     expect(await liveCell(t.bed)).toEqual(before);
   });
 
+  it('an action edited by hand, or another config, is refused; --dry-run checks and prints the plan, writing nothing', async () => {
+    await editBob((j) => (j.internet_access = true));
+    const planned = await planOut();
+    expect(planned.code).toBe(2);
+    const before = await liveCell(t.bed);
+    const dry = await pic('apply', planPath, '--dry-run');
+    expect(dry).toMatchObject({ code: 0, stdout: planned.stdout });
+    const document = JSON.parse(await readFile(planPath, 'utf8')) as { plan: { actions: { reason: string }[] } };
+    for (const action of document.plan.actions) action.reason = 'looks harmless';
+    const edited = join(t.bed.workDir, 'edited.plan');
+    await writeFile(edited, JSON.stringify(document));
+    expectRefused(
+      await pic('apply', edited),
+      'the saved actions are not what this pic-reconciler plans from the same state and cell (an edited file, or another version); plan again; nothing applied',
+    );
+    const otherConfig = join(t.bed.workDir, 'config-other.json');
+    await writeFile(otherConfig, JSON.stringify({ ...configFileJson(t.bed.config), api_port: 3001 }));
+    const other = await runCli(['apply', planPath, '--config', otherConfig]);
+    expect(other).toMatchObject({ code: 1, stdout: '' });
+    expect(other.stderr).toBe(
+      `config: ${otherConfig} (--config)\npic-reconciler: config changed since the plan: api_port; nothing applied\n`,
+    );
+    expect(await liveCell(t.bed)).toEqual(before);
+  });
+
   it('apply FILE --confirm-within: confirmed from another process, the planned state stays', async () => {
     await editBob((j) => (j.internet_access = true));
     expect((await planOut()).code).toBe(2);
