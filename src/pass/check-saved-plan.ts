@@ -26,11 +26,12 @@ export async function checkSavedPlan(
 ): Promise<SavedPlanCheck> {
   const observation = await observeCell(targets, layout, ALL_PARTS, state.cell.ip_range);
   const { observed, facts } = observation;
-  const moved = movedEntries(file.live, cellFingerprint(observed, facts, layout, hash));
-  if (moved.length > 0) return { ok: false, error: `live cell changed since the plan: ${nameList(moved)}` };
   const now = planCell(renderCell(state, facts, layout), observed, layout, claimsOf(state, facts));
+  // A target that cannot be read is said as such, not as every part of it having moved.
   if (now.skipped.length > 0)
     return { ok: false, error: `not observed now: ${nameList(now.skipped.map((s) => `${s.part} (${s.error})`))}` };
+  const moved = movedEntries(file.live, cellFingerprint(observed, facts, layout, hash));
+  if (moved.length > 0) return { ok: false, error: `live cell changed since the plan: ${nameList(moved)}` };
   if (canonicalJson(now.actions) !== canonicalJson(file.plan.actions))
     return {
       ok: false,
