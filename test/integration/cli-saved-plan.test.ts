@@ -5,10 +5,11 @@
  * what `plan` printed; a damaged file is one line naming the file and the field; the confirm window
  * works with a plan file.
  */
-import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configFileJson } from '../../src/config/controller-config.js';
+import { MARKER_FILE } from '../../src/rollback/window-marker.js';
 import { nsRunOk, type RunResult } from '../../src/testbed/netns.js';
 import { builtEntry } from '../helpers/build-dist.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
@@ -100,10 +101,11 @@ describe('plan --out, apply FILE and show FILE on a namespace cell', () => {
     await nsRunOk(t.bed.cell.wg, ['iptables', '-A', 'PIC-FORWARD', ...foreign]);
     try {
       const before = await liveCell(t.bed);
-      expectRefused(
-        await pic('apply', planPath),
-        'live cell changed since the plan: filter PIC-FORWARD; nothing applied',
-      );
+      const line = 'live cell changed since the plan: filter PIC-FORWARD; nothing applied';
+      expectRefused(await pic('apply', planPath), line);
+      // With a confirm window asked for, none is opened: the refusal comes before the snapshot.
+      expectRefused(await pic('apply', planPath, '--confirm-within', '60'), line);
+      await expect(access(join(t.bed.config.status_dir ?? '', MARKER_FILE))).rejects.toThrow(/ENOENT/);
       expect(await liveCell(t.bed)).toEqual(before);
     } finally {
       await nsRunOk(t.bed.cell.wg, ['iptables', '-D', 'PIC-FORWARD', ...foreign]);
