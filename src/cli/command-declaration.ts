@@ -65,6 +65,8 @@ export interface TreeCommand {
   readonly options: readonly TreeOption[];
   /** Words the first positional argument takes, if it is a fixed choice. */
   readonly argumentChoices: readonly string[];
+  /** The first positional argument is a file name (`<plan-file>`): zsh completes files there; bash falls back to them anyway. */
+  readonly argumentIsFile: boolean;
 }
 
 export interface TreeOption {

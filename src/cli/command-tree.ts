@@ -25,12 +25,14 @@ export function commandTree(program: Command): CommandTree {
     summary: command.summary() || command.description(),
     options: [...command.options.flatMap((o) => treeOption(o) ?? []), HELP],
     argumentChoices: command.registeredArguments[0]?.argChoices ?? [],
+    argumentIsFile: /-?file$/.test(command.registeredArguments[0]?.name() ?? ''),
   }));
   const help = {
     name: 'help',
     summary: 'print the help of a command',
     options: [],
     argumentChoices: commands.map((c) => c.name),
+    argumentIsFile: false,
   };
   const globalFlags = [
     ...program.options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)),

@@ -97,6 +97,7 @@ function zshScript(tree: CommandTree): string {
     const specs = command.options.map(zshOptionSpec);
     if (command.argumentChoices.length > 0)
       specs.push(`'1:${zshText(command.name)}:(${command.argumentChoices.map(bashWord).join(' ')})'`);
+    else if (command.argumentIsFile) specs.push(`'1:file:_files'`);
     return [`    ${bashWord(command.name)})`, `      _arguments -s ${specs.join(' ')} ;;`];
   });
   return [

@@ -188,6 +188,8 @@ describe('CLI conventions', () => {
     expect(await complete(['pic-reconciler', 'plan', '--state', 'sta'])).toEqual(['state']); // a folder
     expect(await complete(['pic-reconciler', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh']));
     expect(await complete(['pic-reconciler', 'help', 'va'])).toEqual(['validate']);
+    expect(await complete(['pic-reconciler', 'sh'])).toEqual(['show']);
+    expect(await complete(['pic-reconciler', 'plan', '--o'])).toEqual(['--out']);
     // Completed as file names: bash puts `/` after a folder, not a space, so `--state /path/sta<Tab>` goes on.
     const registered = await runProgram([
       'bash',
@@ -208,5 +210,8 @@ describe('CLI conventions', () => {
     expect(script.stdout).toContain(
       "'--state[the desired-state folder (cell.json, peers/, cells/) (default\\: $PIC_STATE)]:dir:_files -/'",
     );
+    // A saved plan is a file: `show` and `apply` complete file names for it.
+    for (const command of ['show', 'apply'])
+      expect(script.stdout).toMatch(new RegExp(`\\n    ${command}\\)\\n      _arguments -s [^\\n]*'1:file:_files' ;;`));
   });
 });

@@ -70,4 +70,13 @@ describe('CLI start-up loads only what the command uses', () => {
     expect(packages(files)).toEqual([]);
     expect(files.filter((f) => /load-state|validate|docker|open-cell-targets/.test(f))).toEqual([]);
   });
+
+  it('show reads a plan file with no Docker, pino or prom-client code and no targets', async () => {
+    const file = join(work, 'empty.plan');
+    await writeFile(file, '{}');
+    const files = await loaded(['show', file]);
+    expect(files).toContainEqual(expect.stringMatching(/^dist\/cli\/chunks\/show-[\w-]+\.js$/));
+    expect(packages(files)).toEqual([]);
+    expect(files.filter((f) => /docker|open-cell-targets|run-|status/.test(f))).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import { explainCommand } from './explain.js';
 import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
+import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
@@ -16,6 +17,7 @@ export const ALL_COMMANDS: readonly CommandDeclaration[] = [
   validateCommand,
   planCommand,
   applyCommand,
+  showCommand,
   confirmCommand,
   runCommand,
   statusCommand,

@@ -6,7 +6,13 @@ export const applyCommand: CommandDeclaration = {
   name: 'apply',
   summary: 'one reconcile, verified',
   description:
-    'Plans, applies (one iptables-restore transaction, one ip batch per target, the Corefile and its reload) and observes again to verify. Held back like the loop when it would remove more than max_delete_share of the managed rules. Prints the config it used on stderr.',
+    'Plans, applies (one iptables-restore transaction, one ip batch per target, the Corefile and its reload) and observes again to verify. Held back like the loop when it would remove more than max_delete_share of the managed rules. Prints the config it used on stderr. Given a plan file (`plan --out FILE`), applies exactly its actions, or refuses with one line naming what moved (a state file, a part of the live cell, the config) and applies nothing; --state defaults to the folder the plan was made from.',
+  arguments: [
+    {
+      name: '[plan-file]',
+      help: 'a plan saved by `plan --out`: apply exactly it, or nothing if the state or the live cell moved since',
+    },
+  ],
   options: [
     stateOption,
     configOption,
@@ -27,8 +33,9 @@ export const applyCommand: CommandDeclaration = {
     'pic-reconciler apply --state ./state --config /etc/pic-reconciler/config.json',
     'pic-reconciler apply --state ./state --dry-run',
     'pic-reconciler apply --state ./state --confirm-within 120',
+    'pic-reconciler apply ./cell.plan --confirm-within 120',
   ],
   exitCodes:
-    '0 converged (with --confirm-within: confirmed), 3 not confirmed: rolled back and verified, 1 error (a rollback that did not verify included)',
+    '0 converged (with --confirm-within: confirmed), 3 not confirmed: rolled back and verified, 1 error (a rollback that did not verify, and a plan file refused because something moved, included)',
   load: async () => (await import('../commands/apply.js')).runApply,
 };
