@@ -63,7 +63,7 @@ export async function openApplyWindow(
   const snapshot = await takeSnapshot(targets, layout, peerSubnet);
   const window = await openConfirmWindow({ snapshot, targets, layout, statusDir, print: note }).catch(
     (error: unknown) => {
-      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const why = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
       throw new Error(`could not record the confirm window in ${statusDir} (${why}): nothing was applied`);
     },
   );

@@ -27,7 +27,7 @@ export async function takeCellForWriting(
 ): Promise<boolean> {
   const statusDir = statusDirOf(config, stateDir);
   const refusal = await holdCellLock(config.targets.wireguard, config.lock_dir, (line) =>
-    process.stderr.write(`${line}\n`),
+    process.stderr.write(`${escapeUntrusted(line)}\n`),
   );
   if (refusal !== null) {
     printError((await openWindowMessage(statusDir)) ?? refusal);

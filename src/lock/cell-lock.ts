@@ -29,7 +29,7 @@ export interface CellLock {
 
 export interface LockOptions {
   readonly folder: string;
-  /** How long to wait for commands a dead holder left running (default 60 s, the exec deadline). */
+  /** How long to wait for commands a dead holder left running (default 60 s). */
   readonly orphanWaitMs?: number;
   /** One line for the operator while waiting. */
   readonly note?: (line: string) => void;
@@ -70,7 +70,7 @@ export async function acquireCellLock(locator: string, options: LockOptions): Pr
     }
   } catch (error) {
     return refuse(
-      `cannot take the cell lock: ${paths.lock}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `cannot take the cell lock: ${paths.lock}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
   const waitMs = options.orphanWaitMs ?? 60_000;
@@ -163,7 +163,14 @@ function openLockFile(path: string, owner: Owner | null): number {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  return openSync(path, flags | constants.O_CREAT, 0o600);
+  const fd = openSync(path, flags | constants.O_CREAT, 0o600);
+  // A name with a second link is someone's file linked in (fs.protected_hardlinks=0): never lock it.
+  const info = fstatSync(fd);
+  if (owner !== null && (info.nlink !== 1 || (info.uid !== 0 && info.uid !== owner.uid))) {
+    closeSync(fd);
+    throw new Error('a planted file (a second link or another owner); refusing to lock it');
+  }
+  return fd;
 }
 
 function refusal(holder: Holder | null, gone: boolean, waitMs: number): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toPointer } from '../load/state-issue.js';
+import { toPointer } from '../text/state-issue.js';
 import type { Plan } from '../model/plan.js';
 import { actionSchema, asAction } from './action-schema.js';
 import type { CellFingerprint } from './cell-fingerprint.js';

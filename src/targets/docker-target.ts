@@ -1,7 +1,9 @@
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ExecError, ProgramNotFoundError, type ExecOptions, type ExecResult, type Target } from '../model/target.js';
-import { withAbortableDeadline } from './deadline.js';
+import { isCellWriteCommand } from '../apply/cell-write-command.js';
+import { awaitDockerWrites } from './await-docker-writes.js';
+import { DeadlineExceeded, withAbortableDeadline } from './deadline.js';
 import { dockerClient, dockerExecError } from './docker-client.js';
 import { timeoutOf, type TargetOptions } from './exec-defaults.js';
 
@@ -18,10 +20,17 @@ const INSPECT_RETRY_MS = 20;
  */
 export function createDockerTarget(name: string, options?: TargetOptions): Target {
   const locator = `docker:${name}`;
+  // A write whose exec timed out may still run in the container: the next exec waits for it first.
+  let abandonedWrite = false;
   return {
     locator,
     async exec(argv: readonly string[], call?: ExecOptions): Promise<ExecResult> {
       const timeoutMs = timeoutOf(call?.timeoutMs, options);
+      if (abandonedWrite) {
+        const refusal = await awaitDockerWrites([name], { waitMs: timeoutMs });
+        if (refusal !== null) throw new ExecError(locator, argv, null, '', refusal);
+        abandonedWrite = false;
+      }
       const connection: Connection = { stream: null };
       try {
         const result = await withAbortableDeadline(
@@ -31,6 +40,7 @@ export function createDockerTarget(name: string, options?: TargetOptions): Targe
         );
         return checkStarted(locator, argv, result);
       } catch (error) {
+        if (error instanceof DeadlineExceeded && isCellWriteCommand(argv)) abandonedWrite = true;
         throw dockerExecError(locator, argv, error);
       }
     },

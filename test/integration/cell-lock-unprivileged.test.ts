@@ -111,13 +111,13 @@ console.log(r.ok ? 'taken' : r.error); process.exit(r.ok ? 0 : 1);`;
       const service = await asNobody([process.execPath, '--input-type=module', '-e', script]);
       expect(service).toEqual({ code: 0, out: 'taken\n' });
 
-      // A name the service account planted (a hard link to a file of root's) is used, never given away.
+      // A name the service account planted (a hard link to a file of root's) is neither locked nor given away.
       const other = `netns:pict-${process.pid}-planted`;
       const victim = join(parent, 'roots-file');
       await writeFile(victim, 'secret\n', { mode: 0o600 });
       await link(victim, cellLockPaths(handed, other).lock);
       const planted = await acquireCellLock(other, { folder: handed });
-      if (planted.ok) await planted.lock.release();
+      expect(planted).toMatchObject({ ok: false, error: expect.stringContaining('a planted file') });
       expect((await stat(victim)).uid).toBe(0);
     } finally {
       await rm(parent, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { awaitOrphanWrites } from '../../src/cli/await-orphan-writes.js';
 import type { LocatorByRole } from '../../src/model/locator.js';
 import { dockerClient } from '../../src/targets/docker-client.js';
 import { createDockerTarget } from '../../src/targets/docker-target.js';
+import { runningExecs } from '../../src/targets/docker-running-execs.js';
 import { buildTestImage, ensureDockerDaemon, removeTestContainers, startTestContainer } from '../helpers/docker.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
 
@@ -59,7 +60,9 @@ describe('a write an earlier writer left running in the container', () => {
     expect(await awaitOrphanWrites(targets, { note: (line) => notes.push(line), pollMs: 50 })).toBeNull();
     expect(await running(orphan)).toBe(false);
     expect(performance.now() - t0).toBeGreaterThan(1_000);
-    expect(notes).toEqual([expect.stringContaining(`docker:${container}: iptables-restore --noflush -w 5`)]);
+    expect(notes).toEqual([
+      expect.stringMatching(new RegExp(`docker:${container}: pid \\d+: iptables-restore --noflush -w 5`)),
+    ]);
     expect(await running(operator)).toBe(true);
   });
 
@@ -67,5 +70,17 @@ describe('a write an earlier writer left running in the container', () => {
     await leaveRunning(['iptables-restore', '--noflush']);
     const refusal = await awaitOrphanWrites(targets, { note: () => undefined, waitMs: 300, pollMs: 50 });
     expect(refusal).toMatch(/still runs after 0 s \(docker:.*: iptables-restore --noflush\); Docker cannot end it/);
+  });
+
+  it('after a write of ours timed out, the same target waits for it to end before its next exec', async () => {
+    const target = createDockerTarget(container);
+    await expect(target.exec(['iptables-restore', '--noflush'], { timeoutMs: 300 })).rejects.toThrow(/timed out/);
+    // A next exec with a deadline shorter than the write's rest is refused, naming the write.
+    await expect(target.exec(['true'], { timeoutMs: 300 })).rejects.toThrow(/still runs .*iptables-restore --noflush/);
+    const t0 = performance.now();
+    await expect(target.exec(['true'], { timeoutMs: 10_000 })).resolves.toMatchObject({ exitCode: 0 });
+    expect(performance.now() - t0).toBeGreaterThan(1_000);
+    const { running } = await runningExecs(container);
+    expect(running.filter(({ argv }) => argv[0] === 'iptables-restore')).toEqual([]);
   });
 });
