@@ -227,6 +227,26 @@ class RuleReader {
   }
 }
 
+/** What a matched rule's target does, as a path step names it. */
+export function targetAction(target: Target): string {
+  switch (target.kind) {
+    case 'jump':
+      return `jump ${target.chain}`;
+    case 'goto':
+      return `goto ${target.chain}`;
+    case 'dnat':
+      return `DNAT to ${target.ip}${target.port === null ? '' : `:${target.port}`}`;
+    case 'snat':
+      return `SNAT to ${target.ip}`;
+    case 'masquerade':
+      return 'MASQUERADE';
+    case 'unknown':
+      return 'unknown';
+    default:
+      return target.name;
+  }
+}
+
 function port(text: string | undefined): number | null {
   if (text === undefined || !/^[0-9]{1,5}$/.test(text)) return null;
   const value = Number(text);

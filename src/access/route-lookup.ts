@@ -96,6 +96,13 @@ export function lookupRoute(routing: Routing, query: RouteQuery): RouteResult {
     const action = rule.action;
     if (action.kind === 'nop') continue;
     if (action.kind === 'goto') {
+      // The kernel refuses a goto that does not go forward; only a dump can hold one, and it would loop.
+      if (action.priority <= rule.priority)
+        return {
+          kind: 'unknown',
+          egress: NO_EGRESS,
+          reason: `loop at ip rule ${rule.priority}: goto ${action.priority} does not go forward`,
+        };
       const target = rules.findIndex((r) => r.rule.priority === action.priority);
       if (target < 0)
         return {
