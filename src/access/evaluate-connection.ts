@@ -7,7 +7,7 @@
 import type { TableName } from '../model/iptables.js';
 import type { ConnectionResult, Dataplane, Egress, Leg, Packet, PathStep } from './access-types.js';
 import type { MatchContext } from './match-rule.js';
-import { addressOn, isLocalAddress, lookupRoute, parseAddress, tableMatch, type RouteResult } from './route-lookup.js';
+import { addressOn, addressType, lookupRoute, parseAddress, tableMatch, type RouteResult } from './route-lookup.js';
 import { walkChain, type ChainOutcome } from './walk-chain.js';
 
 export interface ConnectionIntent {
@@ -71,7 +71,8 @@ function context(dataplane: Dataplane, s: LegState, inIface: string | null, outI
     state: s.state,
     dnat: s.dnat,
     snat: s.snat,
-    isLocal: (address) => isLocalAddress(dataplane.routing, address),
+    direction: s.state === 'NEW' ? 'ORIGINAL' : 'REPLY',
+    addressType: (address) => addressType(dataplane.routing, address),
   };
 }
 

@@ -8,7 +8,7 @@ import { JUMP_COMMENT, OWNED_CHAIN_PREFIX } from '../model/iptables.js';
 import { ruleComment } from '../model/iptables-rule.js';
 import { parseIPv4 } from '../model/ipv4.js';
 import type { Owner, PathStep, SourceLookup } from './access-types.js';
-import { compileRule, targetAction, type CompiledRule, type Target } from './compile-rule.js';
+import { compileRule, INERT, targetAction, type CompiledRule, type Target } from './compile-rule.js';
 import { matchRule, type MatchContext } from './match-rule.js';
 
 export type ChainOutcome =
@@ -199,6 +199,8 @@ export function walkChain(input: WalkInput): ChainWalk {
     const matched = matchRule(rule.matches, ctx);
     if (matched === false) continue;
     const target = rule.target;
+    // A rule that only logs or counts cannot change the outcome: what it matches need not be known.
+    if (matched !== true && target.kind === 'continue' && INERT.has(target.name)) continue;
     if (matched !== true) {
       const unknown = step(top.chain.name, index + 1, text, 'unknown');
       path.push(unknown);
