@@ -4,11 +4,12 @@
  * routing, filter FORWARD or OUTPUT). Every ruleset (iptables backend) must accept.
  * It reaches when both legs pass and are routed toward their ends.
  */
-import type { TableName } from '../model/iptables.js';
 import type { ConnectionResult, Dataplane, Egress, Leg, Packet, PathStep } from './access-types.js';
 import type { MatchContext } from './match-rule.js';
 import { addressOn, addressType, lookupRoute, parseAddress, tableMatch, type RouteResult } from './route-lookup.js';
-import { walkChain, type ChainOutcome } from './walk-chain.js';
+import { describeStep, isStop, walkAll, type Stop } from './walk-rulesets.js';
+
+export { describeStep };
 
 export interface ConnectionIntent {
   /** The address the caller means to reach after NAT (the api behind the DNAT); any delivery counts when absent. */
@@ -25,8 +26,6 @@ interface LegState {
   dnat: boolean;
   snat: boolean;
 }
-
-type Stop = { readonly verdict: 'drop' | 'unknown'; readonly step: PathStep | null; readonly reason: string };
 
 export function evaluateConnection(
   dataplane: Dataplane,
@@ -74,43 +73,6 @@ function context(dataplane: Dataplane, s: LegState, inIface: string | null, outI
     direction: s.state === 'NEW' ? 'ORIGINAL' : 'REPLY',
     addressType: (address) => addressType(dataplane.routing, address),
   };
-}
-
-/** Walks `chain` in every ruleset; nat stops at the first rewrite (the kernel binds NAT once per connection). */
-function walkAll(
-  dataplane: Dataplane,
-  table: TableName,
-  chain: string,
-  ctx: () => MatchContext,
-  path: PathStep[],
-): ChainOutcome | Stop | null {
-  let accepted: ChainOutcome | null = null;
-  for (const ruleset of dataplane.rulesets) {
-    const walk = walkChain({
-      ruleset: ruleset.name,
-      tableName: table,
-      table: ruleset.iptables[table],
-      chain,
-      ctx: ctx(),
-      sourceOf: dataplane.sourceOf,
-    });
-    path.push(...walk.path);
-    const outcome = walk.outcome;
-    if (outcome.kind === 'unknown') return { verdict: 'unknown', step: outcome.step, reason: outcome.reason };
-    if (outcome.kind === 'drop')
-      return { verdict: 'drop', step: outcome.step, reason: `dropped at ${describeStep(outcome.step)}` };
-    if (outcome.kind === 'dnat' || outcome.kind === 'snat') return outcome;
-    accepted = outcome;
-  }
-  return accepted;
-}
-
-function isStop(value: ChainOutcome | Stop | null): value is Stop {
-  return value !== null && 'verdict' in value;
-}
-
-export function describeStep(step: PathStep): string {
-  return step.index === 0 ? `${step.chain} policy` : `${step.chain} rule ${step.index}`;
 }
 
 function stopLeg(stop: Stop, path: PathStep[], egress: Egress): Leg {
@@ -173,7 +135,7 @@ function firstLeg(
     path,
   );
   if (isStop(filter)) return fail(filter, route.egress);
-  const decidedBy = path.at(-1) ?? null;
+  const decidedBy = filter?.step ?? null;
   const post = walkAll(
     dataplane,
     'nat',
@@ -255,7 +217,7 @@ function replyLeg(dataplane: Dataplane, packet: Packet, first: Leg, local: boole
     path,
   );
   if (isStop(filter)) return stopLeg(filter, path, route.egress);
-  const decidedBy = path.at(-1) ?? null;
+  const decidedBy = filter?.step ?? null;
   const back: Packet = {
     src: packet.dst,
     dst: packet.src,
