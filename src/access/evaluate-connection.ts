@@ -7,7 +7,7 @@
 import type { ConnectionResult, Dataplane, Egress, Leg, Packet, PathStep } from './access-types.js';
 import type { MatchContext } from './match-rule.js';
 import { addressOn, addressType, lookupRoute, parseAddress, tableMatch, type RouteResult } from './route-lookup.js';
-import { describeStep, isStop, walkAll, type Stop } from './walk-rulesets.js';
+import { blindSpotsOf, describeStep, isStop, walkAll, type Stop } from './walk-rulesets.js';
 
 export { describeStep };
 
@@ -32,9 +32,11 @@ export function evaluateConnection(
   packet: Packet,
   intent: ConnectionIntent = {},
 ): ConnectionResult {
+  const blindSpots = blindSpotsOf(dataplane);
   const first = firstLeg(dataplane, packet, intent);
   if (first.leg.verdict !== 'accept' || first.leg.out === null) {
     return {
+      blindSpots,
       packet,
       first: first.leg,
       reply: null,
@@ -44,6 +46,7 @@ export function evaluateConnection(
   }
   if (!first.toward)
     return {
+      blindSpots,
       packet,
       first: first.leg,
       reply: null,
@@ -52,10 +55,10 @@ export function evaluateConnection(
     };
   const reply = replyLeg(dataplane, packet, first.leg, first.local);
   if (reply.verdict === 'unknown')
-    return { packet, first: first.leg, reply, reaches: null, reason: reply.reason ?? 'reply unknown' };
+    return { blindSpots, packet, first: first.leg, reply, reaches: null, reason: reply.reason ?? 'reply unknown' };
   if (reply.verdict === 'drop')
-    return { packet, first: first.leg, reply, reaches: false, reason: reply.reason ?? 'reply dropped' };
-  return { packet, first: first.leg, reply, reaches: true, reason: 'first packet and reply pass' };
+    return { blindSpots, packet, first: first.leg, reply, reaches: false, reason: reply.reason ?? 'reply dropped' };
+  return { blindSpots, packet, first: first.leg, reply, reaches: true, reason: 'first packet and reply pass' };
 }
 
 function context(dataplane: Dataplane, s: LegState, inIface: string | null, outIface: string | null): MatchContext {

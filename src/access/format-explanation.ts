@@ -75,6 +75,7 @@ export function formatExplanationText(e: Explanation): string {
   const lines = [
     `${escapeControl(e.fromLabel)} → ${escapeControl(e.toLabel)}: ${packetText(result.packet)}, in ${escapeControl(result.packet.inIface)}, over the ${e.rules} rules${backendsText(e.backends)}`,
   ];
+  for (const spot of result.blindSpots) lines.push(`      blind spot: ${escapeControl(spot)}`);
   const crossed = new Set([...result.first.path, ...(result.reply?.path ?? [])].map((step) => step.ruleset));
   const backend: Backend = crossed.size > 1 ? (step) => `${escapeControl(step.ruleset)} ` : () => '';
   lines.push(...legLines(result.first, backend));
@@ -106,6 +107,7 @@ export function explanationToJson(e: Explanation): Record<string, unknown> {
     verdict: result.first.verdict,
     reaches: result.reaches,
     reason: result.reason,
+    blind_spots: result.blindSpots,
     packet: result.packet,
     out: result.first.out,
     egress: egressJson(result.first.egress),

@@ -33,6 +33,9 @@ export function walkAll(
 ): ChainOutcome | Stop | null {
   let accepted: ChainOutcome | null = null;
   for (const [i, ruleset] of dataplane.rulesets.entries()) {
+    // Every hook crosses every table, so an unseen table leaves no verdict standing.
+    const blind = ruleset.iptables.blindSpots?.[0];
+    if (blind !== undefined) return { verdict: 'unknown', step: null, reason: `${ruleset.name}: ${blind}` };
     const walk = walkChain({
       ruleset: ruleset.name,
       tableName: table,
@@ -52,6 +55,11 @@ export function walkAll(
     accepted ??= outcome;
   }
   return accepted;
+}
+
+/** Everything the backends' dumps could not show, each named with its backend. */
+export function blindSpotsOf(dataplane: Dataplane): string[] {
+  return dataplane.rulesets.flatMap((r) => (r.iptables.blindSpots ?? []).map((spot) => `${r.name}: ${spot}`));
 }
 
 export function isStop(value: ChainOutcome | Stop | null): value is Stop {

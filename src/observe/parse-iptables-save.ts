@@ -31,6 +31,8 @@ const KEPT_TABLES: ReadonlySet<string> = new Set<string>(TABLES);
 
 /** iptables cannot put a NUL in a rule: one means the text is not a dump. */
 const NUL = /\x00/;
+/** iptables-nft-save's line for a table holding native nftables rules it cannot print (xtables-save.c). */
+const INCOMPATIBLE = /^# Table [`']([a-z]+)' is incompatible, use 'nft' tool\.?$/;
 /** A value iptables-save prints without quotes (xtables_save_string). */
 const BARE_VALUE = /^[A-Za-z0-9_-]+$/;
 /** Longest rule text a multi-line quote may build (a comment is at most 256 bytes, escaped at most 512). */
@@ -75,6 +77,7 @@ function splitLines(text: string): string[] {
 function parseLines(lines: readonly string[]): ParseIptablesResult {
   const tables = new Map<string, Map<string, MutableChain>>();
   const warnings: string[] = [];
+  const blindSpots: string[] = [];
   let open: OpenTable | null = null;
   // The chain of the last opaque rule whose quote never closed: stray lines after it belong to it.
   let strayChain: { readonly name: string; readonly line: number } | null = null;
@@ -83,7 +86,14 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
     const n = i + 1;
     const raw = lines[i] as string;
     const line = raw.trim();
-    if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
+    if (line === '' || line.charCodeAt(0) === 35 /* # */) {
+      const incompatible = INCOMPATIBLE.exec(line)?.[1];
+      if (incompatible !== undefined)
+        blindSpots.push(
+          `table ${incompatible} is incompatible: it holds native nftables rules iptables-nft-save cannot print (read it with nft)`,
+        );
+      continue;
+    }
     if (line === 'COMMIT') {
       if (!open) fail(n, 'COMMIT outside a table');
       tables.set(open.name, withBuiltins(open));
@@ -147,7 +157,8 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
     );
 
   const table = (name: TableName): ObservedTable => ({ chains: tables.get(name) ?? emptyTable(name) });
-  return { ok: true, value: { filter: table('filter'), nat: table('nat') }, warnings };
+  const value = { filter: table('filter'), nat: table('nat') };
+  return { ok: true, value: blindSpots.length === 0 ? value : { ...value, blindSpots }, warnings };
 }
 
 type ReadRule =

@@ -69,4 +69,20 @@ describe('explain --from-dump on a dump that loops', () => {
       'reaches: unknown — routing: loop at ip rule 20001: goto 20000 does not go forward',
     );
   });
+
+  it('a filter table iptables-nft-save prints only as incompatible: unknown, the blind spot in text and JSON', async () => {
+    const saved = await savedCell((file, text) => {
+      if (file !== 'iptables-save.txt') return text;
+      const start = text.indexOf('*filter\n');
+      const end = text.indexOf('COMMIT\n', start) + 'COMMIT\n'.length;
+      return `${text.slice(0, start)}# Table \`filter' is incompatible, use 'nft' tool.\n${text.slice(end)}`;
+    });
+    const text = await explain(saved, 'bob', 'mail');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('      blind spot: dump: table filter is incompatible');
+    expect(text.stdout).toMatch(/reaches: unknown — dump: table filter is incompatible/);
+    const json = JSON.parse((await explain(saved, 'bob', 'mail', '--json')).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ verdict: 'unknown', reaches: null });
+    expect(json['blind_spots']).toEqual([expect.stringMatching(/^dump: table filter is incompatible/)]);
+  });
 });
