@@ -1,5 +1,6 @@
 import { canonicalRule, type TokenizeError } from '../model/iptables-rule.js';
 import { BUILTIN_CHAINS, TABLES } from '../model/iptables.js';
+import { incompatibleTable } from './parse-incompatible-table.js';
 import type { ObservedChain, ObservedIptables, ObservedRule, ObservedTable, TableName } from '../model/iptables.js';
 
 /**
@@ -12,7 +13,7 @@ import type { ObservedChain, ObservedIptables, ObservedRule, ObservedTable, Tabl
  * - A rule line that still cannot be read (a quote that never closes, text glued to a closing
  *   quote) is kept in its place as an opaque rule, with a warning; so are stray lines right
  *   after it. Whether that blocks anything is the planner's call: only in our own chains.
- * - Other tables are checked for structure but not kept.
+ * - Other tables are checked for structure but not kept; one printed only as "incompatible" is a blind spot.
  * - A table absent from the dump (a fresh namespace prints nothing at all) reads as
  *   its built-in chains with policy ACCEPT and no rules: what the kernel does then.
  * - Anything that makes the dump untrustworthy (a table without COMMIT, a line
@@ -31,10 +32,9 @@ const KEPT_TABLES: ReadonlySet<string> = new Set<string>(TABLES);
 
 /** iptables cannot put a NUL in a rule: one means the text is not a dump. */
 const NUL = /\x00/;
-/** iptables-nft-save's line for a table holding native nftables rules it cannot print (xtables-save.c). */
-const INCOMPATIBLE = /^# Table [`']([a-z]+)' is incompatible, use 'nft' tool\.?$/;
 /** A value iptables-save prints without quotes (xtables_save_string). */
 const BARE_VALUE = /^[A-Za-z0-9_-]+$/;
+const DIGITS = /^[0-9]+$/;
 /** Longest rule text a multi-line quote may build (a comment is at most 256 bytes, escaped at most 512). */
 const MAX_RULE_SPAN = 4096;
 
@@ -87,11 +87,7 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
     const raw = lines[i] as string;
     const line = raw.trim();
     if (line === '' || line.charCodeAt(0) === 35 /* # */) {
-      const incompatible = INCOMPATIBLE.exec(line)?.[1];
-      if (incompatible !== undefined)
-        blindSpots.push(
-          `table ${incompatible} is incompatible: it holds native nftables rules iptables-nft-save cannot print (read it with nft)`,
-        );
+      blindSpots.push(...incompatibleTable(line));
       continue;
     }
     if (line === 'COMMIT') {
@@ -157,8 +153,8 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
     );
 
   const table = (name: TableName): ObservedTable => ({ chains: tables.get(name) ?? emptyTable(name) });
-  const value = { filter: table('filter'), nat: table('nat') };
-  return { ok: true, value: blindSpots.length === 0 ? value : { ...value, blindSpots }, warnings };
+  const value = { filter: table('filter'), nat: table('nat'), ...(blindSpots.length > 0 ? { blindSpots } : {}) };
+  return { ok: true, value, warnings };
 }
 
 type ReadRule =
@@ -283,12 +279,7 @@ function emptyTable(table: TableName): Map<string, ObservedChain> {
 }
 
 function isDigits(text: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return to > from && DIGITS.test(text.slice(from, to));
 }
 
 function lineNumberAt(text: string, index: number): number {
