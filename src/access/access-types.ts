@@ -75,6 +75,8 @@ export interface Leg {
 }
 
 export interface ConnectionResult {
+  /** What the model could not see (a table printed only as incompatible), each making the answer unknown. */
+  readonly blindSpots: readonly string[];
   readonly packet: Packet;
   readonly first: Leg;
   /** null when the first packet never left (nothing to answer). */

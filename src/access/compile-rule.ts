@@ -5,13 +5,26 @@
  * gets the answer `unknown`, never a guess.
  */
 import { tokenizeRule, type RuleToken } from '../model/iptables-rule.js';
-import { parseCidr, parseIPv4, type Cidr } from '../model/ipv4.js';
+import { parseIPv4 } from '../model/ipv4.js';
 import { isOpaqueRule, type ObservedRule } from '../model/iptables.js';
+import { ADDRTYPES, addressMask, addressRange, ctProto, port } from './match-values.js';
 
 export type PortRange = readonly [number, number];
 
+/** The target name of a rule without `-j`: it only counts packets. */
+export const NO_TARGET = '(no target)';
+
 export type Match =
-  | { readonly kind: 'src' | 'dst'; readonly negate: boolean; readonly net: Cidr }
+  /** `-s`/`-d`: the address ANDed with the mask (a prefix or a dotted, even non-contiguous, mask) equals network. */
+  | { readonly kind: 'src' | 'dst'; readonly negate: boolean; readonly network: number; readonly mask: number }
+  /** iprange's `--src-range`/`--dst-range`, bounds included. */
+  | {
+      readonly kind: 'range';
+      readonly negate: boolean;
+      readonly which: 'src' | 'dst';
+      readonly from: number;
+      readonly to: number;
+    }
   | { readonly kind: 'in' | 'out'; readonly negate: boolean; readonly name: string; readonly prefix: boolean }
   | { readonly kind: 'proto'; readonly negate: boolean; readonly proto: string }
   | {
@@ -27,6 +40,8 @@ export type Match =
       readonly types: readonly string[];
     }
   | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: readonly string[] }
+  | { readonly kind: 'ctproto'; readonly negate: boolean; readonly proto: string }
+  | { readonly kind: 'ctdir'; readonly negate: boolean; readonly dir: 'ORIGINAL' | 'REPLY' }
   | { readonly kind: 'unknown'; readonly what: string };
 
 export type Target =
@@ -48,11 +63,23 @@ const VERDICTS: Readonly<Record<string, 'accept' | 'drop' | 'reject' | 'return'>
   REJECT: 'reject',
   RETURN: 'return',
 };
-/** Targets that only log or mark and let the packet continue. */
-const CONTINUING: ReadonlySet<string> = new Set(['LOG', 'MARK']);
+/** Targets that only log, and cannot change what happens to the packet, whatever their matches. */
+export const INERT: ReadonlySet<string> = new Set(['LOG', 'NFLOG', 'ULOG', NO_TARGET]);
+/** Targets that let the packet continue: the inert ones, and MARK. */
+const CONTINUING: ReadonlySet<string> = new Set([...INERT, 'MARK']);
+/** MASQUERADE's options that choose only the source port, which no later rule of the connection sees. */
+const MASQUERADE_PORT_OPTIONS: ReadonlySet<string> = new Set(['--to-ports', '--random', '--random-fully']);
 /** Modules whose options this file reads; a `-m` of any other makes the rule unknown. */
-const MODULES: ReadonlySet<string> = new Set(['tcp', 'udp', 'multiport', 'comment', 'addrtype', 'conntrack', 'state']);
-const ADDRTYPES: ReadonlySet<string> = new Set(['LOCAL']);
+const MODULES: ReadonlySet<string> = new Set([
+  'tcp',
+  'udp',
+  'multiport',
+  'comment',
+  'addrtype',
+  'conntrack',
+  'state',
+  'iprange',
+]);
 const CTSTATES: ReadonlySet<string> = new Set([
   'NEW',
   'ESTABLISHED',
@@ -100,7 +127,7 @@ class RuleReader {
       this.option(token, negate);
       negate = false;
     }
-    return { matches: this.matches, target: { kind: 'continue', name: '(no target)' } };
+    return { matches: this.matches, target: { kind: 'continue', name: NO_TARGET } };
   }
 
   private next(): string {
@@ -140,9 +167,9 @@ class RuleReader {
 
   private address(kind: 'src' | 'dst', negate: boolean): void {
     const text = this.next();
-    const net = parseCidr(text.includes('/') ? text : `${text}/32`, false);
+    const net = addressMask(text);
     this.push(
-      net === null ? { kind: 'unknown', what: `${kind === 'src' ? '-s' : '-d'} ${text}` } : { kind, negate, net },
+      net === null ? { kind: 'unknown', what: `${kind === 'src' ? '-s' : '-d'} ${text}` } : { kind, negate, ...net },
     );
   }
 
@@ -168,6 +195,17 @@ class RuleReader {
     if ((module === 'conntrack' && option === '--ctstate') || (module === 'state' && option === '--state')) {
       const states = value.split(',');
       if (states.every((s) => CTSTATES.has(s))) return this.push({ kind: 'ctstate', negate, states });
+    }
+    if (module === 'conntrack' && option === '--ctproto') {
+      const proto = ctProto(value);
+      if (proto !== null) return this.push({ kind: 'ctproto', negate, proto });
+    }
+    if (module === 'conntrack' && option === '--ctdir' && (value === 'ORIGINAL' || value === 'REPLY'))
+      return this.push({ kind: 'ctdir', negate, dir: value });
+    if (module === 'iprange' && (option === '--src-range' || option === '--dst-range')) {
+      const range = addressRange(value);
+      if (range !== null)
+        return this.push({ kind: 'range', negate, which: option === '--src-range' ? 'src' : 'dst', ...range });
     }
     if (module !== null && !MODULES.has(module)) return; // already unknown: the whole module is
     this.voidModule(`${module === null ? '' : `-m ${module} `}${negate ? '! ' : ''}${option} ${value}`.trim());
@@ -203,8 +241,7 @@ class RuleReader {
     if (verdict !== undefined) return { kind: verdict, name };
     if (CONTINUING.has(name)) return { kind: 'continue', name };
     if (name === 'DNAT' || name === 'SNAT') return this.natTarget(name, args);
-    if (name === 'MASQUERADE')
-      return args.length === 0 ? { kind: 'masquerade' } : { kind: 'unknown', what: `MASQUERADE ${args.join(' ')}` };
+    if (name === 'MASQUERADE') return masquerade(args);
     // A user chain, or an extension target we do not model: the walker tells them apart by the table's chains.
     return { kind: 'jump', chain: name };
   }
@@ -227,8 +264,36 @@ class RuleReader {
   }
 }
 
-function port(text: string | undefined): number | null {
-  if (text === undefined || !/^[0-9]{1,5}$/.test(text)) return null;
-  const value = Number(text);
-  return value <= 65535 ? value : null;
+/** What a matched rule's target does, as a path step names it. */
+export function targetAction(target: Target): string {
+  switch (target.kind) {
+    case 'jump':
+      return `jump ${target.chain}`;
+    case 'goto':
+      return `goto ${target.chain}`;
+    case 'dnat':
+      return `DNAT to ${target.ip}${target.port === null ? '' : `:${target.port}`}`;
+    case 'snat':
+      return `SNAT to ${target.ip}`;
+    case 'masquerade':
+      return 'MASQUERADE';
+    case 'unknown':
+      return 'unknown';
+    default:
+      return target.name;
+  }
+}
+
+/** MASQUERADE with options that pick only the source port (`--to-ports`, `--random`): still the egress address. */
+function masquerade(args: readonly string[]): Target {
+  for (let i = 0; i < args.length; i++) {
+    const option = args[i] ?? '';
+    if (!MASQUERADE_PORT_OPTIONS.has(option)) return { kind: 'unknown', what: `MASQUERADE ${args.join(' ')}` };
+    if (option === '--to-ports') {
+      const [lo, hi = lo] = (args[i + 1] ?? '').split('-');
+      if (port(lo) === null || port(hi) === null) return { kind: 'unknown', what: `MASQUERADE ${args.join(' ')}` };
+      i++;
+    }
+  }
+  return { kind: 'masquerade' };
 }

@@ -4,11 +4,12 @@
  * routing, filter FORWARD or OUTPUT). Every ruleset (iptables backend) must accept.
  * It reaches when both legs pass and are routed toward their ends.
  */
-import type { TableName } from '../model/iptables.js';
 import type { ConnectionResult, Dataplane, Egress, Leg, Packet, PathStep } from './access-types.js';
 import type { MatchContext } from './match-rule.js';
-import { addressOn, isLocalAddress, lookupRoute, parseAddress, tableMatch, type RouteResult } from './route-lookup.js';
-import { walkChain, type ChainOutcome } from './walk-chain.js';
+import { addressOn, addressType, lookupRoute, parseAddress, tableMatch, type RouteResult } from './route-lookup.js';
+import { blindSpotsOf, describeStep, isStop, walkAll, type Stop } from './walk-rulesets.js';
+
+export { describeStep };
 
 export interface ConnectionIntent {
   /** The address the caller means to reach after NAT (the api behind the DNAT); any delivery counts when absent. */
@@ -26,16 +27,16 @@ interface LegState {
   snat: boolean;
 }
 
-type Stop = { readonly verdict: 'drop' | 'unknown'; readonly step: PathStep | null; readonly reason: string };
-
 export function evaluateConnection(
   dataplane: Dataplane,
   packet: Packet,
   intent: ConnectionIntent = {},
 ): ConnectionResult {
+  const blindSpots = blindSpotsOf(dataplane);
   const first = firstLeg(dataplane, packet, intent);
   if (first.leg.verdict !== 'accept' || first.leg.out === null) {
     return {
+      blindSpots,
       packet,
       first: first.leg,
       reply: null,
@@ -45,6 +46,7 @@ export function evaluateConnection(
   }
   if (!first.toward)
     return {
+      blindSpots,
       packet,
       first: first.leg,
       reply: null,
@@ -53,10 +55,10 @@ export function evaluateConnection(
     };
   const reply = replyLeg(dataplane, packet, first.leg, first.local);
   if (reply.verdict === 'unknown')
-    return { packet, first: first.leg, reply, reaches: null, reason: reply.reason ?? 'reply unknown' };
+    return { blindSpots, packet, first: first.leg, reply, reaches: null, reason: reply.reason ?? 'reply unknown' };
   if (reply.verdict === 'drop')
-    return { packet, first: first.leg, reply, reaches: false, reason: reply.reason ?? 'reply dropped' };
-  return { packet, first: first.leg, reply, reaches: true, reason: 'first packet and reply pass' };
+    return { blindSpots, packet, first: first.leg, reply, reaches: false, reason: reply.reason ?? 'reply dropped' };
+  return { blindSpots, packet, first: first.leg, reply, reaches: true, reason: 'first packet and reply pass' };
 }
 
 function context(dataplane: Dataplane, s: LegState, inIface: string | null, outIface: string | null): MatchContext {
@@ -71,45 +73,9 @@ function context(dataplane: Dataplane, s: LegState, inIface: string | null, outI
     state: s.state,
     dnat: s.dnat,
     snat: s.snat,
-    isLocal: (address) => isLocalAddress(dataplane.routing, address),
+    direction: s.state === 'NEW' ? 'ORIGINAL' : 'REPLY',
+    addressType: (address) => addressType(dataplane.routing, address),
   };
-}
-
-/** Walks `chain` in every ruleset; nat stops at the first rewrite (the kernel binds NAT once per connection). */
-function walkAll(
-  dataplane: Dataplane,
-  table: TableName,
-  chain: string,
-  ctx: () => MatchContext,
-  path: PathStep[],
-): ChainOutcome | Stop | null {
-  let accepted: ChainOutcome | null = null;
-  for (const ruleset of dataplane.rulesets) {
-    const walk = walkChain({
-      ruleset: ruleset.name,
-      tableName: table,
-      table: ruleset.iptables[table],
-      chain,
-      ctx: ctx(),
-      sourceOf: dataplane.sourceOf,
-    });
-    path.push(...walk.path);
-    const outcome = walk.outcome;
-    if (outcome.kind === 'unknown') return { verdict: 'unknown', step: outcome.step, reason: outcome.reason };
-    if (outcome.kind === 'drop')
-      return { verdict: 'drop', step: outcome.step, reason: `dropped at ${describeStep(outcome.step)}` };
-    if (outcome.kind === 'dnat' || outcome.kind === 'snat') return outcome;
-    accepted = outcome;
-  }
-  return accepted;
-}
-
-function isStop(value: ChainOutcome | Stop | null): value is Stop {
-  return value !== null && 'verdict' in value;
-}
-
-export function describeStep(step: PathStep): string {
-  return step.index === 0 ? `${step.chain} policy` : `${step.chain} rule ${step.index}`;
 }
 
 function stopLeg(stop: Stop, path: PathStep[], egress: Egress): Leg {
@@ -172,7 +138,7 @@ function firstLeg(
     path,
   );
   if (isStop(filter)) return fail(filter, route.egress);
-  const decidedBy = path.at(-1) ?? null;
+  const decidedBy = filter?.step ?? null;
   const post = walkAll(
     dataplane,
     'nat',
@@ -254,7 +220,7 @@ function replyLeg(dataplane: Dataplane, packet: Packet, first: Leg, local: boole
     path,
   );
   if (isStop(filter)) return stopLeg(filter, path, route.egress);
-  const decidedBy = path.at(-1) ?? null;
+  const decidedBy = filter?.step ?? null;
   const back: Packet = {
     src: packet.dst,
     dst: packet.src,

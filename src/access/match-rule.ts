@@ -3,7 +3,6 @@
  * no-match even next to a match the model does not know; otherwise an unknown match
  * makes the answer unknown.
  */
-import { cidrContains } from '../model/ipv4.js';
 import type { Match, PortRange } from './compile-rule.js';
 
 /** What a rule sees of a packet at one hook. */
@@ -19,7 +18,10 @@ export interface MatchContext {
   readonly state: 'NEW' | 'ESTABLISHED';
   readonly dnat: boolean;
   readonly snat: boolean;
-  readonly isLocal: (address: number) => boolean;
+  /** Which way the packet goes on its connection: the client's packets are ORIGINAL, the answers REPLY. */
+  readonly direction: 'ORIGINAL' | 'REPLY';
+  /** The address's type as addrtype sees it (LOCAL, UNICAST, BROADCAST, …); null when the model cannot tell. */
+  readonly addressType: (address: number) => string | null;
 }
 
 export type MatchResult = true | false | { readonly unknown: string };
@@ -47,9 +49,12 @@ function matchOne(match: Match, ctx: MatchContext): MatchResult {
 function positive(match: Exclude<Match, { kind: 'unknown' }>, ctx: MatchContext): MatchResult {
   switch (match.kind) {
     case 'src':
-      return cidrContains(match.net, ctx.src);
     case 'dst':
-      return cidrContains(match.net, ctx.dst);
+      return ((match.kind === 'src' ? ctx.src : ctx.dst) & match.mask) >>> 0 === match.network;
+    case 'range': {
+      const address = match.which === 'src' ? ctx.src : ctx.dst;
+      return address >= match.from && address <= match.to;
+    }
     case 'in':
     case 'out': {
       const iface = match.kind === 'in' ? ctx.inIface : ctx.outIface;
@@ -60,9 +65,16 @@ function positive(match: Exclude<Match, { kind: 'unknown' }>, ctx: MatchContext)
       return match.proto === 'all' || match.proto === ctx.proto;
     case 'port':
       return matchPorts(match.which, match.ranges, ctx);
-    case 'addrtype':
-      // Only LOCAL is compiled; see compile-rule.ts.
-      return ctx.isLocal(match.which === 'src' ? ctx.src : ctx.dst);
+    case 'addrtype': {
+      const type = ctx.addressType(match.which === 'src' ? ctx.src : ctx.dst);
+      if (type === null)
+        return { unknown: `the address type of ${match.which} (a route in table main that is not unicast)` };
+      return match.types.includes(type);
+    }
+    case 'ctproto':
+      return match.proto === ctx.proto;
+    case 'ctdir':
+      return match.dir === ctx.direction;
     case 'ctstate':
       return match.states.some(
         (state) => state === ctx.state || (state === 'DNAT' && ctx.dnat) || (state === 'SNAT' && ctx.snat),

@@ -29,7 +29,6 @@ interface IndexedRoute {
 interface IndexedRouting {
   readonly rules: readonly { readonly rule: RoutingRule; readonly from: Cidr; readonly to: Cidr }[];
   readonly tables: ReadonlyMap<string, readonly IndexedRoute[]>;
-  readonly locals: readonly Cidr[];
 }
 
 const indexes = new WeakMap<Routing, IndexedRouting>();
@@ -50,20 +49,29 @@ function indexOf(routing: Routing): IndexedRouting {
   // Longest prefix first, then lowest metric: the first containing route is the kernel's choice.
   for (const list of tables.values())
     list.sort((a, b) => b.net.prefixlen - a.net.prefixlen || a.route.metric - b.route.metric);
-  const locals = (tables.get('local') ?? []).filter((r) => r.route.type === 'local').map((r) => r.net);
   const rules = routing.rules.map((rule) => ({
     rule,
     from: parseCidr(rule.from, false) ?? ANY,
     to: parseCidr(rule.to, false) ?? ANY,
   }));
-  const index = { rules, tables, locals };
+  const index = { rules, tables };
   indexes.set(routing, index);
   return index;
 }
 
-/** True when the target owns the address (a `local` route in table local). */
-export function isLocalAddress(routing: Routing, address: number): boolean {
-  return indexOf(routing).locals.some((net) => cidrContains(net, address));
+/**
+ * The address's type as xt_addrtype reads it without `--limit-iface-*` (inet_dev_addr_type): 0.0.0.0/8
+ * and 255.255.255.255 are BROADCAST, 224.0.0.0/4 MULTICAST, else the type of its route in table
+ * local, else UNICAST. With no policy rules of its own the kernel merges table main into that
+ * lookup, so a non-unicast route there (blackhole, …) could answer instead: null, the model cannot tell.
+ */
+export function addressType(routing: Routing, address: number): string | null {
+  if (address >>> 24 === 0 || address === 0xffffffff) return 'BROADCAST';
+  if (address >>> 28 === 0xe) return 'MULTICAST';
+  const local = tableMatch(routing, 'local', address);
+  if (local !== undefined) return local.type.toUpperCase();
+  const main = tableMatch(routing, 'main', address);
+  return main === undefined || main.type === 'unicast' ? 'UNICAST' : null;
 }
 
 /** The first address the target has on `dev`, as MASQUERADE picks when the route names no source. */
@@ -96,6 +104,13 @@ export function lookupRoute(routing: Routing, query: RouteQuery): RouteResult {
     const action = rule.action;
     if (action.kind === 'nop') continue;
     if (action.kind === 'goto') {
+      // The kernel refuses a goto that does not go forward; only a dump can hold one, and it would loop.
+      if (action.priority <= rule.priority)
+        return {
+          kind: 'unknown',
+          egress: NO_EGRESS,
+          reason: `loop at ip rule ${rule.priority}: goto ${action.priority} does not go forward`,
+        };
       const target = rules.findIndex((r) => r.rule.priority === action.priority);
       if (target < 0)
         return {

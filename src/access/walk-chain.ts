@@ -8,7 +8,7 @@ import { JUMP_COMMENT, OWNED_CHAIN_PREFIX } from '../model/iptables.js';
 import { ruleComment } from '../model/iptables-rule.js';
 import { parseIPv4 } from '../model/ipv4.js';
 import type { Owner, PathStep, SourceLookup } from './access-types.js';
-import { compileRule, type CompiledRule, type Target } from './compile-rule.js';
+import { compileRule, INERT, targetAction, type CompiledRule, type Target } from './compile-rule.js';
 import { matchRule, type MatchContext } from './match-rule.js';
 
 export type ChainOutcome =
@@ -24,6 +24,14 @@ export interface ChainWalk {
 
 /** iptables refuses deeper nesting, so this only guards against a dump that is not a real ruleset. */
 const MAX_DEPTH = 64;
+/**
+ * Rules one walk may visit. The kernel refuses a loop, so a real ruleset ends long before; a dump
+ * (`--from-dump`) may hold one the loop check below misses, or a nest of chains that call each
+ * other many times over: the walk then ends `unknown`, never in a spin or out of memory.
+ */
+export const MAX_WALK_STEPS = 250_000;
+/** Matched rules one walk may record: a real path is a few dozen; this keeps a pathological one printable. */
+export const MAX_PATH_STEPS = 10_000;
 
 // Rules compile on first use: an explain on a 5,000-peer dump compiles the few chains it walks.
 const compiled = new WeakMap<ObservedChain, (CompiledRule | undefined)[]>();
@@ -103,6 +111,8 @@ interface Frame {
   readonly order: readonly number[] | null;
   /** Position in order (or the rule index when order is null). */
   position: number;
+  /** The chains a `-g` left on the way to this one: still entered, as far as a loop is concerned. */
+  readonly left: readonly string[];
 }
 
 export interface WalkInput {
@@ -149,9 +159,29 @@ export function walkChain(input: WalkInput): ChainWalk {
     const synthetic = policyStep({ name: input.chain, builtin: true, policy: 'ACCEPT', rules: [] });
     return { outcome: { kind: 'accept', step: synthetic }, path: [synthetic] };
   }
-  const frame = (chain: ObservedChain): Frame => ({ chain, order: visitOrder(chain, ctx.src), position: 0 });
+  const frame = (chain: ObservedChain, left: readonly string[] = []): Frame => ({
+    chain,
+    order: visitOrder(chain, ctx.src),
+    position: 0,
+    left,
+  });
   const stack: Frame[] = [frame(start)];
-  for (;;) {
+  for (let steps = 0; ; steps++) {
+    if (steps >= MAX_WALK_STEPS || path.length >= MAX_PATH_STEPS) {
+      const here = path.at(-1) ?? policyStep(start);
+      const what =
+        steps >= MAX_WALK_STEPS
+          ? `passed ${MAX_WALK_STEPS.toLocaleString('en-US')} rules`
+          : `matched ${MAX_PATH_STEPS.toLocaleString('en-US')} rules`;
+      return {
+        outcome: {
+          kind: 'unknown',
+          step: here,
+          reason: `${tableName} ${input.chain}: the walk ${what} without an end (chains that call each other over and over)`,
+        },
+        path,
+      };
+    }
     const top = stack.at(-1);
     if (top === undefined) {
       const end = policyStep(start);
@@ -169,6 +199,8 @@ export function walkChain(input: WalkInput): ChainWalk {
     const matched = matchRule(rule.matches, ctx);
     if (matched === false) continue;
     const target = rule.target;
+    // A rule that only logs or counts cannot change the outcome: what it matches need not be known.
+    if (matched !== true && target.kind === 'continue' && INERT.has(target.name)) continue;
     if (matched !== true) {
       const unknown = step(top.chain.name, index + 1, text, 'unknown');
       path.push(unknown);
@@ -181,7 +213,7 @@ export function walkChain(input: WalkInput): ChainWalk {
         path,
       };
     }
-    const here = step(top.chain.name, index + 1, text, actionOf(target));
+    const here = step(top.chain.name, index + 1, text, targetAction(target));
     path.push(here);
     const result = follow(target, here, table, stack, frame);
     if (result !== null) return { outcome: result, path };
@@ -196,7 +228,7 @@ function follow(
   here: PathStep,
   table: ObservedTable,
   stack: Frame[],
-  frame: (chain: ObservedChain) => Frame,
+  frame: (chain: ObservedChain, left?: readonly string[]) => Frame,
 ): ChainOutcome | null {
   switch (target.kind) {
     case 'accept':
@@ -231,29 +263,19 @@ function follow(
           reason: `${here.chain} rule ${here.index}: the model does not know the target ${target.chain}`,
         };
       }
-      if (target.kind === 'goto') stack.pop();
-      stack.push(frame(next));
+      // The kernel refuses a ruleset whose jumps and gotos close a circle; only a dump can hold one.
+      if (stack.some((f) => f.chain.name === target.chain || f.left.includes(target.chain)))
+        return {
+          kind: 'unknown',
+          step: here,
+          reason: `loop at ${here.table} ${here.chain} rule ${here.index}: ${target.kind === 'goto' ? '-g' : '-j'} ${target.chain} enters a chain the walk is already in`,
+        };
+      if (target.kind === 'goto') {
+        const left = stack.pop();
+        stack.push(frame(next, left === undefined ? [] : [...left.left, left.chain.name]));
+      } else stack.push(frame(next));
       return null;
     }
-  }
-}
-
-function actionOf(target: Target): string {
-  switch (target.kind) {
-    case 'jump':
-      return `jump ${target.chain}`;
-    case 'goto':
-      return `goto ${target.chain}`;
-    case 'dnat':
-      return `DNAT to ${target.ip}${target.port === null ? '' : `:${target.port}`}`;
-    case 'snat':
-      return `SNAT to ${target.ip}`;
-    case 'masquerade':
-      return 'MASQUERADE';
-    case 'unknown':
-      return 'unknown';
-    default:
-      return target.name;
   }
 }
 

@@ -77,4 +77,10 @@ export interface ObservedTable {
   readonly chains: ReadonlyMap<string, ObservedChain>;
 }
 
-export type ObservedIptables = Readonly<Record<TableName, ObservedTable>>;
+export interface ObservedIptables extends Readonly<Record<TableName, ObservedTable>> {
+  /**
+   * What the dump could not show: a table iptables-nft-save printed only as "incompatible" (it holds
+   * native nftables rules). Absent or empty when the dump showed everything.
+   */
+  readonly blindSpots?: readonly string[];
+}

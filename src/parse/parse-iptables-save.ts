@@ -1,5 +1,6 @@
 import { canonicalRule, type TokenizeError } from '../model/iptables-rule.js';
 import { BUILTIN_CHAINS, TABLES } from '../model/iptables.js';
+import { incompatibleTable } from './parse-incompatible-table.js';
 import type { ObservedChain, ObservedIptables, ObservedRule, ObservedTable, TableName } from '../model/iptables.js';
 
 /**
@@ -12,7 +13,7 @@ import type { ObservedChain, ObservedIptables, ObservedRule, ObservedTable, Tabl
  * - A rule line that still cannot be read (a quote that never closes, text glued to a closing
  *   quote) is kept in its place as an opaque rule, with a warning; so are stray lines right
  *   after it. Whether that blocks anything is the planner's call: only in our own chains.
- * - Other tables are checked for structure but not kept.
+ * - Other tables are checked for structure but not kept; one printed only as "incompatible" is a blind spot.
  * - A table absent from the dump (a fresh namespace prints nothing at all) reads as
  *   its built-in chains with policy ACCEPT and no rules: what the kernel does then.
  * - Anything that makes the dump untrustworthy (a table without COMMIT, a line
@@ -33,6 +34,7 @@ const KEPT_TABLES: ReadonlySet<string> = new Set<string>(TABLES);
 const NUL = /\x00/;
 /** A value iptables-save prints without quotes (xtables_save_string). */
 const BARE_VALUE = /^[A-Za-z0-9_-]+$/;
+const DIGITS = /^[0-9]+$/;
 /** Longest rule text a multi-line quote may build (a comment is at most 256 bytes, escaped at most 512). */
 const MAX_RULE_SPAN = 4096;
 
@@ -75,6 +77,7 @@ function splitLines(text: string): string[] {
 function parseLines(lines: readonly string[]): ParseIptablesResult {
   const tables = new Map<string, Map<string, MutableChain>>();
   const warnings: string[] = [];
+  const blindSpots: string[] = [];
   let open: OpenTable | null = null;
   // The chain of the last opaque rule whose quote never closed: stray lines after it belong to it.
   let strayChain: { readonly name: string; readonly line: number } | null = null;
@@ -83,7 +86,10 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
     const n = i + 1;
     const raw = lines[i] as string;
     const line = raw.trim();
-    if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
+    if (line === '' || line.charCodeAt(0) === 35 /* # */) {
+      blindSpots.push(...incompatibleTable(line));
+      continue;
+    }
     if (line === 'COMMIT') {
       if (!open) fail(n, 'COMMIT outside a table');
       tables.set(open.name, withBuiltins(open));
@@ -147,7 +153,8 @@ function parseLines(lines: readonly string[]): ParseIptablesResult {
     );
 
   const table = (name: TableName): ObservedTable => ({ chains: tables.get(name) ?? emptyTable(name) });
-  return { ok: true, value: { filter: table('filter'), nat: table('nat') }, warnings };
+  const value = { filter: table('filter'), nat: table('nat'), ...(blindSpots.length > 0 ? { blindSpots } : {}) };
+  return { ok: true, value, warnings };
 }
 
 type ReadRule =
@@ -272,12 +279,7 @@ function emptyTable(table: TableName): Map<string, ObservedChain> {
 }
 
 function isDigits(text: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return to > from && DIGITS.test(text.slice(from, to));
 }
 
 function lineNumberAt(text: string, index: number): number {

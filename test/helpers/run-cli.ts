@@ -10,17 +10,18 @@ export function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs the built CLI (`node dist/cli/main.js ARGS`) with extra environment variables; resolves whatever the exit code. */
-export function runCli(
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<RunResult> {
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return runProgram([process.execPath, builtEntry('cli/main.js'), ...args], options);
 }
 
-export function runProgram(
-  argv: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<RunResult> {
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Kill the program (SIGKILL) when it runs longer: a hang becomes a failing answer (code 137), not a stuck test. */
+  readonly timeoutMs?: number;
+}
+
+export function runProgram(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new Error('empty command'));
   return new Promise((resolve, reject) => {
@@ -33,8 +34,18 @@ export function runProgram(
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stderr += `[killed after ${options.timeoutMs} ms]`;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr });
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveDataplane } from '../../src/access/build-dataplane.js';
@@ -10,6 +10,7 @@ import { probeMatrix } from '../../src/testbed/probe-matrix.js';
 import { matrixEndpoints } from '../../src/testbed/testbed-cell.js';
 import { seedCommands } from '../../src/bench/seed-commands.js';
 import { requirePrerequisites } from '../helpers/prerequisites.js';
+import { readmeExample } from '../helpers/readme-example.js';
 import { runExplain } from '../helpers/run-cli.js';
 import {
   modelReaches,
@@ -78,6 +79,34 @@ describe('the packet model against real connections on a namespace cell', () => 
 
   it('agrees after apply', async () => {
     expect(await disagreements(t.bed, t.state)).toEqual([]);
+  });
+
+  it("explain, live on a cell whose other backend is empty, ends at the PIC rule that allowed it: the README's example", async () => {
+    const config = await writeConfigFile(t.bed);
+    const text = await runExplain(['--config', config], 'bob', 'mail');
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      readmeExample(await readFile('README.md', 'utf8'), 'explain --state state --from bob --to mail'),
+    );
+    const json = JSON.parse((await runExplain(['--config', config], 'bob', 'mail', '--json')).stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(json).toMatchObject({
+      verdict: 'accept',
+      reaches: true,
+      decided_by: {
+        ruleset: 'nft',
+        chain: 'PIC-PEER-10-0-0-3',
+        index: 3,
+        owner: 'pic',
+        source: { file: 'peers/bob.json', pointer: '/service_access/1' },
+      },
+      reply: { decided_by: { ruleset: 'nft', chain: 'FORWARD', owner: 'policy' } },
+    });
+    // The empty legacy tables add no step; a DROP policy there would be the one that decides.
+    expect(JSON.stringify(json['path'])).not.toContain('"legacy"');
   });
 
   it('agrees after a foreign DROP is inserted above our jump in FORWARD', async () => {

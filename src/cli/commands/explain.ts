@@ -12,6 +12,7 @@ import { evaluateConnection } from '../../access/evaluate-connection.js';
 import { explanationToJson, formatExplanationText } from '../../access/format-explanation.js';
 import { endpointContext, resolveQuery } from '../../access/resolve-endpoints.js';
 import { addressOn } from '../../access/route-lookup.js';
+import { holdsNoRules } from '../../access/walk-rulesets.js';
 import { resourceSources, ruleProvenance } from '../../access/rule-provenance.js';
 import { layoutOf, type ControllerConfig } from '../../config/controller-config.js';
 import { loadState } from '../../load/load-state.js';
@@ -194,7 +195,8 @@ function explainConnection(
   }
   const result = evaluateConnection(dataplane, query.value.packet, query.value.intent);
   const rules = options.desired ? 'desired' : options.fromDump === undefined ? 'live' : `saved (${options.fromDump})`;
-  const explanation = { result, fromLabel: query.value.fromLabel, toLabel: query.value.toLabel, rules };
+  const backends = dataplane.rulesets.map((r) => ({ name: r.name, empty: holdsNoRules(r.iptables) }));
+  const explanation = { result, fromLabel: query.value.fromLabel, toLabel: query.value.toLabel, rules, backends };
   process.stdout.write(
     options.json ? `${JSON.stringify(explanationToJson(explanation), null, 2)}\n` : formatExplanationText(explanation),
   );

@@ -39,6 +39,7 @@ describe('the JSON of the access formatters', () => {
   it('explain --json: every step is its rule and what it did, in that key order', () => {
     const json = explanationToJson({
       result: {
+        blindSpots: [],
         packet: { src: '10.0.0.3', dst: '172.20.0.22', proto: 'tcp', dport: 443, sport: null, inIface: 'wg0' },
         first: dropped,
         reply: { ...dropped, verdict: 'accept', decidedBy: null, path: [] },
