@@ -3,7 +3,7 @@ import type { Dataplane, Packet } from '../../../src/access/access-types.js';
 import { liveRouting } from '../../../src/access/build-dataplane.js';
 import { evaluateConnection } from '../../../src/access/evaluate-connection.js';
 import { formatExplanationText } from '../../../src/access/format-explanation.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 
 /** Two backends as the kernel runs them: the one holding the cell first, the other (often empty) after. */
 const ROUTES = JSON.stringify([

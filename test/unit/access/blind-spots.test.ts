@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { liveDataplane } from '../../../src/access/build-dataplane.js';
 import { evaluateConnection } from '../../../src/access/evaluate-connection.js';
 import { explanationToJson, formatExplanationText } from '../../../src/access/format-explanation.js';
-import { parseIptablesSave } from '../../../src/observe/parse-iptables-save.js';
+import { parseIptablesSave } from '../../../src/parse/parse-iptables-save.js';
 
 /**
  * One native nftables rule in the `ip filter` table makes iptables-nft-save print only a comment
