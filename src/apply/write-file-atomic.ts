@@ -1,6 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { FileOwner } from './folder-owner.js';
 import { sweepStaleTemps } from './sweep-stale-temps.js';
 import { tempFileName } from './temp-file-name.js';
 
@@ -26,7 +27,7 @@ async function existing(path: string): Promise<Stats | null> {
 interface WriteOptions {
   readonly privateMode?: number;
   /** With `privateMode`: whose the file is instead of ours (root writing into a service account's folder). */
-  readonly owner?: { readonly uid: number; readonly gid: number };
+  readonly owner?: FileOwner;
 }
 
 /** The old file's owner and permission bits (never set-id bits), or a new file's 0644; `privateMode`: always ours (or `owner`'s), with that mode. */

@@ -12,9 +12,10 @@
  * writer waits for it instead of racing it.
  */
 import { closeSync, constants, fchownSync, fstatSync, openSync } from 'node:fs';
-import { lstat, open, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { folderOwnerForRoot, type FileOwner } from '../apply/folder-owner.js';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
 import { locatorText, type CommandLocator } from '../model/locator.js';
 import { inheritInChildren, stopInheriting } from '../targets/inherited-fds.js';
@@ -60,7 +61,7 @@ export async function acquireCellLock(locator: string, options: LockOptions): Pr
   const problem = await prepareLockFolder(options.folder);
   if (problem !== null) return refuse(`cannot take the cell lock: ${problem}`);
   const paths = cellLockPaths(options.folder, locator);
-  const owner = await handOver(options.folder);
+  const owner = await folderOwnerForRoot(options.folder);
   let fd: number;
   try {
     fd = openLockFile(paths.lock, owner);
@@ -133,26 +134,11 @@ export async function acquireCellLock(locator: string, options: LockOptions): Pr
 }
 
 /**
- * Root in a folder the service account owns (systemd's RuntimeDirectory): the files it makes
- * there go to that account, or the service could not open its own lock after an `apply` by root.
- */
-interface Owner {
-  readonly uid: number;
-  readonly gid: number;
-}
-
-async function handOver(folder: string): Promise<Owner | null> {
-  if (process.getuid?.() !== 0) return null;
-  const info = await lstat(folder);
-  return info.uid === 0 ? null : { uid: info.uid, gid: info.gid };
-}
-
-/**
  * Read-only, never truncated or written: the lock is the open file, not its content. Only a
  * file this call created is handed to `owner` (by its fd), so a name planted in the owner's
  * folder (a hard link to a file of root's) is never given away.
  */
-function openLockFile(path: string, owner: Owner | null): number {
+function openLockFile(path: string, owner: FileOwner | null): number {
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
   if (owner !== null) {
     try {

@@ -1,8 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../apply/write-file-atomic.js';
-import { PRIVATE_MODE, readOwnFile, readOwnJson } from './window-marker.js';
+import { readOwnFile, readOwnJson, writeWindowFile } from './window-marker.js';
 
 /**
  * The two files a window and `confirm` talk through, beside the marker. The request is
@@ -27,7 +26,7 @@ const resultSchema = z.object({
 export type WindowResult = z.infer<typeof resultSchema>;
 
 export async function writeRequest(statusDir: string, id: string): Promise<void> {
-  await writeFileAtomic(join(statusDir, REQUEST_FILE), `${id}\n`, { privateMode: PRIVATE_MODE });
+  await writeWindowFile(statusDir, REQUEST_FILE, `${id}\n`);
 }
 
 /** Whether a request of ours names this window. */
@@ -37,7 +36,7 @@ export async function isRequested(statusDir: string, id: string): Promise<boolea
 }
 
 export async function writeResult(statusDir: string, result: WindowResult): Promise<void> {
-  await writeFileAtomic(join(statusDir, RESULT_FILE), `${JSON.stringify(result)}\n`, { privateMode: PRIVATE_MODE });
+  await writeWindowFile(statusDir, RESULT_FILE, `${JSON.stringify(result)}\n`);
 }
 
 /** The window's answer, when it names this window; null otherwise (none yet, another window's, damaged). */
