@@ -6,10 +6,11 @@ export interface FileOwner {
 }
 
 /**
- * The account a private file root writes into `folder` belongs to: the folder's owner when root
- * writes into a service account's folder (systemd's RuntimeDirectory and StateDirectory), so the
- * service can still read and replace what an `apply` by root left there; null otherwise (the
- * file is the writer's own). That account owns the folder, so it could write such files anyway.
+ * The account a private file root makes in `folder` belongs to: the folder's owner when root
+ * writes into a service account's folder (systemd's RuntimeDirectory), so the service can still
+ * open what an `apply` by root left there; null otherwise (the file is the writer's own). Only
+ * the lock uses it: its content is never trusted, while a window file of another account's (a
+ * snapshot to restore) must never be, so those stay root's own.
  */
 export async function folderOwnerForRoot(folder: string): Promise<FileOwner | null> {
   if (process.getuid?.() !== 0) return null;

@@ -1,8 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { folderOwnerForRoot } from '../apply/folder-owner.js';
 import { writeFileAtomic } from '../apply/write-file-atomic.js';
 
 /**
@@ -54,16 +53,7 @@ export type WindowMarker = z.infer<typeof markerSchema>;
 
 export async function writeMarker(statusDir: string, marker: WindowMarker): Promise<void> {
   await mkdir(statusDir, { recursive: true });
-  await writeWindowFile(statusDir, MARKER_FILE, `${JSON.stringify(marker)}\n`);
-}
-
-/** A window file: 0600, ours, or the status folder's owner's when root writes into a service account's folder. */
-export async function writeWindowFile(statusDir: string, name: string, text: string): Promise<void> {
-  const owner = await folderOwnerForRoot(statusDir);
-  await writeFileAtomic(join(statusDir, name), text, {
-    privateMode: PRIVATE_MODE,
-    ...(owner === null ? {} : { owner }),
-  });
+  await writeFileAtomic(join(statusDir, MARKER_FILE), `${JSON.stringify(marker)}\n`, { privateMode: PRIVATE_MODE });
 }
 
 /** The window's files hold the whole ruleset and decide what a root process restores: ours alone. */
@@ -85,18 +75,11 @@ export async function readOwnFile(path: string): Promise<string | null> {
   }
   try {
     const info = await handle.stat();
-    const ours = info.isFile() && (await isOwnedByUs(info.uid, dirname(path))) && (info.mode & 0o077) === 0;
+    const ours = info.isFile() && info.uid === process.getuid?.() && (info.mode & 0o077) === 0;
     return ours ? await handle.readFile('utf8') : null;
   } finally {
     await handle.close();
   }
-}
-
-/** Ours, or (as root) the service account's whose status folder it is: it hands root's files there to it. */
-async function isOwnedByUs(uid: number, folder: string): Promise<boolean> {
-  if (uid === process.getuid?.()) return true;
-  const owner = await folderOwnerForRoot(folder);
-  return owner !== null && owner.uid === uid;
 }
 
 /** A window file parsed by its schema, null when absent or not ours; throws naming file and field on a damaged one. */

@@ -1,7 +1,8 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readOwnFile, readOwnJson, writeWindowFile } from './window-marker.js';
+import { writeFileAtomic } from '../apply/write-file-atomic.js';
+import { PRIVATE_MODE, readOwnFile, readOwnJson } from './window-marker.js';
 
 /**
  * The two files a window and `confirm` talk through, beside the marker. The request is
@@ -26,7 +27,7 @@ const resultSchema = z.object({
 export type WindowResult = z.infer<typeof resultSchema>;
 
 export async function writeRequest(statusDir: string, id: string): Promise<void> {
-  await writeWindowFile(statusDir, REQUEST_FILE, `${id}\n`);
+  await writeFileAtomic(join(statusDir, REQUEST_FILE), `${id}\n`, { privateMode: PRIVATE_MODE });
 }
 
 /** Whether a request of ours names this window. */
@@ -36,7 +37,7 @@ export async function isRequested(statusDir: string, id: string): Promise<boolea
 }
 
 export async function writeResult(statusDir: string, result: WindowResult): Promise<void> {
-  await writeWindowFile(statusDir, RESULT_FILE, `${JSON.stringify(result)}\n`);
+  await writeFileAtomic(join(statusDir, RESULT_FILE), `${JSON.stringify(result)}\n`, { privateMode: PRIVATE_MODE });
 }
 
 /** The window's answer, when it names this window; null otherwise (none yet, another window's, damaged). */
